@@ -1,0 +1,1 @@
+"""Keras → full-int8 TFLite → C array, with reports."""

@@ -1,0 +1,150 @@
+"""Host runtimes for int8 .tflite models, all with one call shape: `run(int8 input) -> int8 output`.
+
+- `TflmInterpreter`: the real TensorFlow Lite Micro interpreter (tflite-micro wheel). It is the authority:
+  every runtime this project ships must match it byte for byte.
+- `LiteRtInterpreter`: LiteRT (ai-edge-litert) with the *reference* kernels. A second opinion; the default
+  XNNPACK path is not bit-exact with TFLM, and even the reference kernels may differ by a unit on rare inputs.
+"""
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    shape: tuple[int, ...]
+    dtype: type
+    scale: float
+    zero_point: int
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+
+def _info(details: dict) -> TensorInfo:
+    q = details.get("quantization_parameters") or {}
+    scales = list(q.get("scales", [])) or [details.get("quantization", (0.0, 0))[0]]
+    zps = list(q.get("zero_points", [])) or [details.get("quantization", (0.0, 0))[1]]
+    return TensorInfo(tuple(int(d) for d in details["shape"]), np.dtype(details["dtype"]).type,
+                      float(scales[0]), int(zps[0]))
+
+
+class _Runner:
+    input_details: TensorInfo
+    output_details: TensorInfo
+
+    def _prepare(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype != self.input_details.dtype:
+            raise ValueError(f"input dtype {x.dtype} != model input {np.dtype(self.input_details.dtype)}")
+        if x.size != self.input_details.size:
+            raise ValueError(f"input of {x.size} values != model input shape {self.input_details.shape}")
+        return np.ascontiguousarray(x.reshape(self.input_details.shape))
+
+    def run_batch(self, xs) -> np.ndarray:
+        """Run every item of `xs` (N × input shape without batch); returns N × output size."""
+        return np.stack([self.run(x).reshape(-1) for x in xs]) if len(xs) else np.zeros(
+            (0, self.output_details.size), self.output_details.dtype)
+
+
+class TflmInterpreter(_Runner):
+    """The host build of TensorFlow Lite Micro."""
+
+    def __init__(self, model_bytes: bytes, arena_size: int | None = None):
+        from tflite_micro import runtime
+
+        # The wheel's default (10 × model size) is too small for tiny models with large activations.
+        arena = arena_size or max(len(model_bytes) * 10, 4 * 1024 * 1024)
+        try:
+            self._interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=arena)
+        except RuntimeError as e:
+            raise UserError(f"TFLM cannot load the model: {_one_line(e)}") from None
+        self.input_details = _info(self._interp.get_input_details(0))
+        self.output_details = _info(self._interp.get_output_details(0))
+
+    def run(self, x) -> np.ndarray:
+        self._interp.set_input(self._prepare(x), 0)
+        self._interp.invoke()
+        return np.array(self._interp.get_output(0), copy=True)
+
+    def arena_used_bytes(self) -> int:
+        """Bytes of the arena TFLM actually allocated (host build: 64-bit pointers, so an upper bound
+        for a 32-bit MCU). Read from the recording allocator's report, which goes to the C-level stderr."""
+        text = _capture_fd2(self._interp.print_allocations)
+        m = re.search(r"Arena allocation total (\d+) bytes", text)
+        if not m:
+            raise RuntimeError(f"no arena total in TFLM's allocation report: {text[:200]!r}")
+        return int(m.group(1))
+
+
+class LiteRtInterpreter(_Runner):
+    """LiteRT with reference kernels (BUILTIN_REF), single-threaded."""
+
+    def __init__(self, model_bytes: bytes):
+        from ai_edge_litert import interpreter as litert
+
+        try:
+            self._interp = litert.Interpreter(
+                model_content=bytes(model_bytes), num_threads=1,
+                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
+            self._interp.allocate_tensors()
+        except (RuntimeError, ValueError) as e:
+            raise UserError(f"LiteRT cannot load the model: {_one_line(e)}") from None
+        self._in = self._interp.get_input_details()[0]
+        self._out = self._interp.get_output_details()[0]
+        self.input_details = _info(self._in)
+        self.output_details = _info(self._out)
+
+    def run(self, x) -> np.ndarray:
+        self._interp.set_tensor(self._in["index"], self._prepare(x))
+        self._interp.invoke()
+        return np.array(self._interp.get_tensor(self._out["index"]), copy=True)
+
+
+RUNTIMES = {"tflm": TflmInterpreter, "litert": LiteRtInterpreter}
+
+
+def make_interpreter(runtime: str, model_bytes: bytes) -> _Runner:
+    if runtime not in RUNTIMES:
+        raise UserError(f"unknown runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
+    return RUNTIMES[runtime](model_bytes)
+
+
+def quantize_pixels(pixels: np.ndarray, info: TensorInfo) -> np.ndarray:
+    """uint8 pixels → the model's int8 input, for a model trained on pixels / 255.
+
+    Goes through a 256-entry table so that the host and the firmware (which embeds the same table)
+    quantize identically, whatever the float rounding of either side."""
+    return pixel_lut(info.scale, info.zero_point)[np.asarray(pixels, dtype=np.uint8)]
+
+
+def pixel_lut(scale: float, zero_point: int) -> np.ndarray:
+    p = np.arange(256, dtype=np.float64)
+    q = np.round(p / 255.0 / scale) + zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:300]
+
+
+def _capture_fd2(fn) -> str:
+    """Run fn() with the process-level stderr (fd 2) captured: C++ code writes there, not to sys.stderr."""
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            with contextlib.suppress(Exception):
+                fn()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        return tmp.read().decode(errors="replace")

@@ -1,0 +1,34 @@
+"""Human-readable terminal output (rich tables); machine output is JSON elsewhere."""
+from rich.console import Console
+from rich.table import Table
+
+
+def _console() -> Console:
+    return Console(width=120, soft_wrap=False)
+
+
+def print_info(stats) -> None:
+    console = _console()
+    table = Table(title=f"{stats.name}: input {'x'.join(map(str, stats.input_shape))}", show_lines=False)
+    for col, justify in (("layer", "left"), ("type", "left"), ("output", "left"), ("params", "right"),
+                         ("MACs", "right")):
+        table.add_column(col, justify=justify)
+    for layer in stats.layers:
+        table.add_row(layer.name, layer.type, "x".join(map(str, layer.output_shape)), f"{layer.params:,}",
+                      f"{layer.macs:,}" if layer.macs else "")
+    table.add_section()
+    table.add_row("total", "", "", f"{stats.params:,}", f"{stats.macs:,}")
+    console.print(table)
+
+    if stats.separable:
+        sep = Table(title="depthwise-separable vs standard convolution")
+        for col in ("depthwise → pointwise", "K", "Cin", "Cout", "HxW", "standard MACs", "separable MACs",
+                    "ratio", "1/Cout + 1/K²"):
+            sep.add_column(col, justify="left" if col.startswith("depth") else "right")
+        for p in stats.separable:
+            sep.add_row(f"{p.depthwise} → {p.pointwise}", str(p.kernel), str(p.cin), str(p.cout),
+                        f"{p.height}x{p.width}", f"{p.standard_macs:,}", f"{p.separable_macs:,}",
+                        f"{float(p.ratio):.5f}", f"{float(p.expected_ratio):.5f}")
+        console.print(sep)
+    console.print(f"params {stats.params:,}   MACs {stats.macs:,}   peak int8 activation memory ≥ "
+                  f"{stats.peak_activation_bytes:,} bytes (at {stats.peak_activation_layer})")
