@@ -79,5 +79,217 @@ def info(arch, alpha, input_text, classes, as_json):
         print_info(stats)
 
 
+# ------------------------------------------------------------------------- firmware, flash, device I/O
+# ---------------------------------------------------------------------------------------------- train
+@main.command()
+@click.option("--data", default=None, help="Image folder (one sub-folder per class) or builtin:NAME [builtin:shapes].")
+@click.option("--arch", default="v1", show_default=True, help="v1 or v2.")
+@click.option("--alpha", type=float, default=None, help="Width multiplier [0.1, 1.4] (default 0.25 v1, 0.35 v2).")
+@click.option("--input", "input_text", default="96x96x1", show_default=True, help="Model input HxWxC.")
+@click.option("--epochs", type=int, default=5, show_default=True, help="Float training epochs.")
+@click.option("--qat-epochs", type=int, default=2, show_default=True, help="Quantization-aware epochs (0: float only).")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="Float learning rate (QAT uses lr/10).")
+@click.option("--qat-lr", type=float, default=None, help="QAT learning rate [lr/10].")
+@click.option("--val-split", type=float, default=0.2, show_default=True, help="Validation fraction.")
+@click.option("--val", "val_dir", default=None, help="Validation folder instead of a split.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", default="runs/latest", show_default=True, help="Run directory.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
+def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, val_split, val_dir, seed,
+          out_dir, resume):
+    """Train float, then fine-tune with quantization-aware training (tfmot)."""
+    from .data import BUILTIN_DEFAULT
+    from .models import parse_input_shape
+    from .train import TrainConfig, train as run_training
+
+    config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_shape(input_text),
+                         data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, epochs=epochs,
+                         qat_epochs=qat_epochs, batch_size=batch_size, lr=lr, qat_lr=qat_lr, seed=seed)
+    result = run_training(config, out_dir, resume=resume, log=lambda line: click.echo(line, err=True))
+    parts = [f"float val acc {result.float_val_accuracy:.4f}" if result.float_val_accuracy is not None else "",
+             f"QAT val acc {result.qat_val_accuracy:.4f}" if result.qat_val_accuracy is not None else ""]
+    click.echo(f"trained {', '.join(p for p in parts if p)} in {result.seconds:.0f} s → {result.run_dir}")
+
+
+# -------------------------------------------------------------------------------------------- convert
+@main.command()
+@click.argument("source")
+@click.option("--out", "out_dir", default=None, help="Output directory [the run dir, or the model's folder].")
+@click.option("--data", default=None, help="Data for calibration and the report [the run's own data].")
+@click.option("--val-split", type=float, default=None, help="Validation fraction [the run's, or 0.2].")
+@click.option("--val", "val_dir", default=None, help="Validation folder.")
+@click.option("--seed", type=int, default=None, help="Split seed [the run's, or 0].")
+@click.option("--name", default="model", show_default=True, help="C name: NAME.tflite, NAME_data.h/.cc, NAME_* macros.")
+@click.option("--arena-limit", type=int, default=None, help="Fail unless TFLM fits its arena in this many bytes.")
+@click.option("--compile", "compile_c", is_flag=True, help="Also write the compiled-C runtime (NAME.h/NAME.c).")
+@click.option("--no-report", is_flag=True, help="Skip the accuracy report.")
+def convert(source, out_dir, data, val_split, val_dir, seed, name, arena_limit, compile_c, no_report):
+    """SOURCE (run dir, .h5/.keras, SavedModel or .tflite) → full-int8 .tflite, C array and report."""
+    from .convert.pipeline import convert_model
+
+    r = convert_model(source, out_dir, data=data, val_split=val_split, val_dir=val_dir, seed=seed, name=name,
+                      arena_limit=arena_limit, compile_c=compile_c, report=not no_report,
+                      log=lambda line: click.echo(line, err=True))
+    for f in r.files:
+        click.echo(f"wrote {f}")
+    if r.report:
+        acc, cmp = r.report["accuracy"], r.report["tflm_vs_litert_reference"]
+        click.echo("accuracy: " + ", ".join(f"{k} {v:.4f}" for k, v in acc.items()))
+        click.echo(f"TFLM vs LiteRT reference: {cmp['inputs_differing']}/{cmp['inputs']} inputs differ, "
+                   f"max {cmp['max_abs_difference']} units, class agreement {cmp['class_agreement'] * 100:.2f} %")
+    click.echo(f"model {len(r.model_bytes):,} bytes, TFLM arena {r.arena_bytes:,} bytes (with margin)")
+
+
+# ------------------------------------------------------------------------------------------- evaluate
+@main.command()
+@click.argument("model_path", metavar="MODEL.tflite")
+@click.option("--data", required=True, help="Image folder (all images) or builtin:NAME (its validation split).")
+@click.option("--runtime", type=click.Choice(["tflm", "litert"]), default="tflm", show_default=True)
+@click.option("--limit", type=int, default=None, help="Evaluate at most N images.")
+@click.option("--val-split", type=float, default=0.2, show_default=True, help="builtin data: the split used in training.")
+@click.option("--seed", type=int, default=0, show_default=True, help="builtin data: the seed used in training.")
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(model_path, data, runtime, limit, val_split, seed, as_json):
+    """Accuracy and confusion matrix of an int8 .tflite on a host runtime."""
+    from .evaluate import evaluate_tflite
+
+    r = evaluate_tflite(model_path, data, runtime=runtime, limit=limit, val_split=val_split, seed=seed)
+    if as_json:
+        click.echo(json.dumps({"runtime": r.runtime, "accuracy": r.accuracy, "images": r.images,
+                               "labels": r.labels, "confusion_matrix": r.confusion.tolist()}, indent=2))
+        return
+    from .report_text import print_confusion
+
+    click.echo(f"{r.runtime}: accuracy {r.accuracy:.4f} on {r.images} images")
+    print_confusion(r.confusion, r.labels)
+
+
+# -------------------------------------------------------------------------------------------- compile
+@main.command("compile")
+@click.argument("model_path", metavar="MODEL.tflite|RUN_DIR")
+@click.option("-o", "--out", "out_dir", required=True, help="Directory for <name>.h and <name>.c.")
+@click.option("--name", default="model", show_default=True, help="C identifier prefix of the generated code.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def compile_cmd(model_path, out_dir, name, as_json):
+    """Compile an int8 .tflite to C99 calling the mtk_kernels library (bit-exact with TFLM).
+
+    Labels come from labels.json / labels.txt next to the model. Prints the arena (one static buffer),
+    its lower bound, MACs and the constant bytes that go to flash.
+    """
+    from .compiler import compile_model
+    from .device.firmware_build import load_model
+
+    data, labels, _ = load_model(model_path)
+    r = compile_model(data, out_dir, name=name, labels=labels)
+    facts = {"header": str(r.header_path), "source": str(r.source_path), "arena_bytes": r.arena_bytes,
+             "lower_bound_bytes": r.lower_bound_bytes, "macs": r.macs, "weight_bytes": r.weight_bytes,
+             "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size}
+    if as_json:
+        click.echo(json.dumps(facts, indent=2))
+        return
+    click.echo(f"wrote {r.header_path} and {r.source_path}")
+    click.echo(f"arena {r.arena_bytes:,} B (lower bound {r.lower_bound_bytes:,} B), {r.macs:,} MACs, "
+               f"{r.weight_bytes:,} B of constants, {len(r.ops)} ops: {', '.join(sorted(set(r.ops)))}")
+
+
+@main.group()
+def firmware():
+    """Build the PlatformIO firmware with a model (qemu_* boards build offline)."""
+
+
+@firmware.command("build")
+@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, esp32dev, esp32s3, nano33ble.")
+@click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory with model.tflite.")
+@click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None,
+              help="Inference engine (default: compiled on qemu_*, tflm on real boards).")
+@click.option("--out", "out_dir", default=None, help="Project copy to build in [build/firmware/BOARD].")
+def firmware_build(board, model_path, runtime, out_dir):
+    """Copy firmware/, write the model's C files into it and run `pio run -e BOARD`; prints flash/RAM use."""
+    from .device.firmware_build import build_firmware
+
+    result = build_firmware(board, model_path, runtime=runtime, out_dir=out_dir, log=click.echo)
+    click.echo(result.summary())
+
+
+@main.command()
+@click.option("--board", required=True, help="PlatformIO env of the board.")
+@click.option("--port", default=None, help="Serial port (real boards) or TCP port for QEMU's UART [free port].")
+@click.option("--project", "project_dir", default=None, help="Firmware project built by `firmware build` [build/firmware/BOARD].")
+@click.option("--background", is_flag=True, help="QEMU boards: keep the emulator running after this command returns.")
+@click.option("--stop", "stop_it", is_flag=True, help="QEMU boards: stop the emulator --background started.")
+@click.option("--time-limit", type=float, default=3600, show_default=True, help="QEMU boards: stop after this many seconds.")
+def flash(board, port, project_dir, background, stop_it, time_limit):
+    """Upload to a real board, or boot a QEMU board and print the socket:// URL of its serial port."""
+    from .device import flash as flashing
+
+    if stop_it:
+        flashing.stop(board, out=click.echo)
+    else:
+        flashing.flash(board, port=port, project_dir=project_dir, background=background, time_limit=time_limit,
+                       out=click.echo)
+
+
+@main.command()
+@click.option("--port", required=True, help="Serial port or socket://HOST:PORT.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds [run until Ctrl-C].")
+@click.option("--no-hello", is_flag=True, help="Only listen; do not ask the device for its hello first.")
+def monitor(port, duration, no_hello):
+    """Print the device's protocol messages decoded, and its text output (e.g. the boot banner)."""
+    from .device.monitor import monitor as run_monitor
+
+    try:
+        run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("serial-test")
+@click.option("--port", required=True, help="Serial port or socket://HOST:PORT of a running board.")
+@click.option("--model", "model_path", required=True, help="The .tflite the device was built with (or its run dir).")
+@click.option("--data", required=True, help="Image folder or builtin:NAME; its validation split is sent.")
+@click.option("--limit", type=int, default=None, help="Send at most N images.")
+@click.option("--timeout", type=float, default=30, show_default=True, help="Seconds to wait for each reply.")
+def serial_test(port, model_path, data, limit, timeout):
+    """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
+    interpreter. Exit status 1 on any mismatch."""
+    from .device.firmware_build import load_model
+    from .device.link import DeviceLink
+    from .device.model_meta import model_facts
+    from .device.serial_test import load_test_images, run_serial_test
+
+    if limit is not None and limit < 1:
+        raise UserError("--limit must be at least 1")
+    tflite_bytes, _, _ = load_model(model_path)
+    images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
+    with DeviceLink(port, timeout=timeout) as link:
+        link.sync()
+        report = run_serial_test(link, tflite_bytes, images, labels)
+    for line in report.summary_lines():
+        click.echo(line)
+    if not report.ok:
+        raise UserError(f"{len(report.mismatches)} of {report.count} device outputs differ from host TFLM")
+
+
+@main.command()
+@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board to count instructions on.")
+@click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
+@click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None)
+@click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (random images).")
+@click.option("--out", "out_dir", default=None, help="Project copy to build in [build/firmware/BOARD].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def bench(board, model_path, runtime, runs, out_dir, as_json):
+    """Instructions per inference and per MAC, arena, RAM and flash of a model on a QEMU board."""
+    from .device.bench import bench as run_bench
+
+    result = run_bench(board, model_path, runtime=runtime, runs=runs, out_dir=out_dir,
+                       log=(lambda *_: None) if as_json else click.echo)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        for line in result.summary_lines():
+            click.echo(line)
+
+
 if __name__ == "__main__":
     main()

@@ -6,7 +6,6 @@
   XNNPACK path is not bit-exact with TFLM, and even the reference kernels may differ by a unit on rare inputs.
 """
 import contextlib
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -136,15 +135,56 @@ def _one_line(e: BaseException) -> str:
 
 
 def _capture_fd2(fn) -> str:
-    """Run fn() with the process-level stderr (fd 2) captured: C++ code writes there, not to sys.stderr."""
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        saved = os.dup(2)
-        try:
-            os.dup2(tmp.fileno(), 2)
-            with contextlib.suppress(Exception):
-                fn()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        tmp.seek(0)
-        return tmp.read().decode(errors="replace")
+    """Run fn() and return what it wrote to the process-level stderr (C++ writes there)."""
+    from .stderr_capture import capture_fd2
+
+    with capture_fd2(replay_on_error=False) as captured:
+        with contextlib.suppress(Exception):
+            fn()
+    return captured.text
+
+
+DEFAULT_PROBE_ARENA = 8 * 1024 * 1024
+
+
+def measure_tflm_arena(model_bytes: bytes, arena_limit: int | None = None) -> int:
+    """Bytes of tensor arena TFLM allocates for the model (host build), measured in a child process.
+
+    `arena_limit` makes TFLM allocate inside that many bytes, as a board's RAM budget would; a model that
+    does not fit, an op TFLM lacks, or a Prepare that aborts becomes a one-line UserError."""
+    import json
+    import subprocess
+    import sys
+
+    with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
+        f.write(model_bytes)
+        f.flush()
+        proc = subprocess.run([sys.executable, "-m", "mobilenet_tiny.tflm_probe", f.name,
+                               str(arena_limit or DEFAULT_PROBE_ARENA)], capture_output=True, text=True, timeout=300)
+    if proc.returncode < 0:
+        hint = _tflm_complaint(proc.stderr)
+        raise UserError(f"TFLM aborted while preparing the model (signal {-proc.returncode})"
+                        + (f": {hint}" if hint else "; an untrained model with collapsed activation scales does this"))
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise UserError(f"TFLM probe failed: {_tflm_complaint(proc.stderr) or proc.stderr.strip()[-200:]}") from None
+    if not result["ok"]:
+        complaint = _tflm_complaint(proc.stderr) or result["error"]
+        missing = re.search(r"Didn't find op for builtin opcode '(\w+)'", proc.stderr + str(result["error"]))
+        if missing:
+            raise UserError(f"op {missing.group(1)} is not supported by TensorFlow Lite Micro")
+        if arena_limit and "allocat" in (proc.stderr + str(result["error"])).lower():
+            raise UserError(f"TFLM cannot allocate the tensor arena in {arena_limit} bytes: {complaint}")
+        raise UserError(f"TFLM cannot run the model: {complaint}")
+    return int(result["arena_used_bytes"])
+
+
+def _tflm_complaint(stderr: str) -> str:
+    """The most telling line TFLM printed (it reports through MicroPrintf, on stderr)."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(("WARNING", "I0000"))]
+    for key in ("Didn't find op", "Failed to", "not supported", "arena", "Arena", "Check failed", "Assert"):
+        for ln in lines:
+            if key in ln:
+                return ln[:300]
+    return lines[-1][:300] if lines else ""

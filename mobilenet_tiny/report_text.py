@@ -32,3 +32,13 @@ def print_info(stats) -> None:
         console.print(sep)
     console.print(f"params {stats.params:,}   MACs {stats.macs:,}   peak int8 activation memory ≥ "
                   f"{stats.peak_activation_bytes:,} bytes (at {stats.peak_activation_layer})")
+
+
+def print_confusion(matrix, labels) -> None:
+    table = Table(title="confusion matrix (rows: true, columns: predicted)")
+    table.add_column("")
+    for label in labels:
+        table.add_column(label, justify="right")
+    for label, row in zip(labels, matrix):
+        table.add_row(label, *(str(int(v)) for v in row))
+    _console().print(table)

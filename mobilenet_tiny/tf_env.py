@@ -17,22 +17,11 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 def _import_quietly():
     """Import TF with the C-level stderr parked: its CUDA probe logs there before absl is initialised,
     whatever TF_CPP_MIN_LOG_LEVEL says. Anything it logged is shown if the import fails."""
-    import tempfile
+    from .stderr_capture import capture_fd2
 
-    with tempfile.TemporaryFile() as parked:
-        saved = os.dup(2)
-        os.dup2(parked.fileno(), 2)
-        try:
-            import tensorflow
-            import tf_keras
-        except BaseException:
-            os.dup2(saved, 2)
-            parked.seek(0)
-            os.write(2, parked.read())
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    with capture_fd2():
+        import tensorflow
+        import tf_keras
     return tensorflow, tf_keras
 
 
@@ -40,4 +29,11 @@ tf, keras = _import_quietly()
 
 tf.get_logger().setLevel("ERROR")
 
-__all__ = ["tf", "keras"]
+__all__ = ["tf", "keras", "tfmot"]
+
+
+def tfmot():
+    """tensorflow_model_optimization, imported only after the switches above (it imports TF itself)."""
+    import tensorflow_model_optimization
+
+    return tensorflow_model_optimization

@@ -35,3 +35,23 @@ def cached_bytes(name: str, key: dict, build) -> bytes:
     data = build()
     atomic_write(path, data)
     return data
+
+
+def cached_dir(name: str, key: dict, build) -> Path:
+    """Return a directory made by build(path) (it fills the empty dir it is given), cached like cached_bytes."""
+    import shutil
+    import tempfile
+
+    text = json.dumps(key, sort_keys=True, default=str)
+    path = CACHE_DIR / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    if path.is_dir():
+        return path
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE_DIR))
+    try:
+        build(tmp)
+        tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path

@@ -32,8 +32,15 @@ def keras_to_int8_tflite(model, representative, *, max_samples: int = 256) -> by
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    import warnings
+
+    from ..stderr_capture import capture_fd2
+
     try:
-        return bytes(converter.convert())
+        # The converter logs from C++ to fd 2 and warns about input statistics it does not need here.
+        with capture_fd2(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return bytes(converter.convert())
     except Exception as e:  # the converter raises many types (ConverterError, ValueError, RuntimeError)
         first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
         raise UserError(f"TFLite conversion failed: {first.strip()[:300]}") from None

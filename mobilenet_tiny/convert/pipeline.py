@@ -1,0 +1,167 @@
+"""`convert`: a training run, a Keras file or a SavedModel → model.tflite (full int8) → C array → report.
+
+QAT models keep the ranges they learned; float models are quantized post-training with a representative
+set drawn from the data. Outputs are written only once everything they depend on has succeeded."""
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..fileio import atomic_write
+
+ARENA_MARGIN_BYTES = 1024
+REPRESENTATIVE_IMAGES = 256
+
+
+@dataclass
+class ConvertResult:
+    out_dir: Path
+    tflite_path: Path
+    model_bytes: bytes
+    labels: list[str]
+    arena_bytes: int
+    files: list[Path] = field(default_factory=list)
+    report: dict | None = None
+    compiled: object = None
+
+
+@dataclass
+class _Source:
+    kind: str  # "run", "keras", "tflite"
+    model: object = None  # the Keras model to convert (QAT or float)
+    reference_models: dict = field(default_factory=dict)  # Keras models whose accuracy goes in the report
+    tflite: bytes | None = None
+    labels: list[str] | None = None
+    data: str | None = None
+    val_split: float = 0.2
+    val_dir: str | None = None
+    seed: int = 0
+
+
+def _load_keras_file(path: Path):
+    from ..tf_env import keras, tfmot
+
+    try:
+        with tfmot().quantization.keras.quantize_scope():
+            return keras.models.load_model(str(path), compile=False)
+    except Exception as e:
+        raise UserError(f"{path}: cannot load as a Keras model ({type(e).__name__}: "
+                        f"{' '.join(str(e).split())[:200]})") from None
+
+
+def _resolve(source) -> _Source:
+    path = Path(source)
+    if not path.exists():
+        raise UserError(f"{source}: no such file or directory")
+    if path.is_dir() and (path / "config.json").is_file():
+        from ..train import load_config
+
+        config = load_config(path)
+        float_path, qat_path = path / "float_model.h5", path / "qat_model.h5"
+        if not float_path.exists() and not qat_path.exists():
+            raise UserError(f"{source}: the run has no trained model yet (train it first)")
+        refs = {}
+        if float_path.exists():
+            refs["float"] = _load_keras_file(float_path)
+        if qat_path.exists():
+            refs["qat"] = _load_keras_file(qat_path)
+        model = refs.get("qat") or refs["float"]
+        return _Source("run", model, refs, labels=config.labels, data=config.data, val_split=config.val_split,
+                       val_dir=config.val_dir, seed=config.seed)
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        model = _load_keras_file(path)
+        return _Source("keras", model, {"float": model})
+    if path.is_file() and path.suffix.lower() == ".tflite":
+        return _Source("tflite", tflite=path.read_bytes())
+    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".keras"):
+        model = _load_keras_file(path)
+        return _Source("keras", model, {"float": model})
+    raise UserError(f"{source}: expected a training run directory, a Keras .h5/.keras file, a SavedModel "
+                    "directory or a .tflite")
+
+
+def _is_qat(model) -> bool:
+    return any(type(layer).__name__.startswith("Quantize") for layer in model.layers)
+
+
+def convert_model(source, out_dir=None, *, data: str | None = None, val_split: float | None = None,
+                  val_dir: str | None = None, seed: int | None = None, name: str = "model",
+                  arena_limit: int | None = None, compile_c: bool = False, report: bool = True,
+                  log=print) -> ConvertResult:
+    from ..data import load_data
+    from .c_array import check_name, write_c_array
+    from .inspect import check_for_microcontroller, summarize_tflite
+    from .report import build_report, write_report
+    from .tflite import keras_to_int8_tflite
+    from ..interpreters import measure_tflm_arena
+
+    check_name(name)
+    src = _resolve(source)
+    out_dir = Path(out_dir) if out_dir else (Path(source) if src.kind == "run" else Path(source).parent)
+    data_spec = data or src.data
+    if src.kind == "keras" and data_spec is None:
+        raise UserError(f"{source}: --data is needed to calibrate the quantization of a Keras model")
+
+    # The input shape comes from the model: images are resized/converted to it.
+    if src.kind == "tflite":
+        summary = summarize_tflite(src.tflite, str(source))
+        check_for_microcontroller(summary, str(source))
+        input_shape = tuple(summary.input.shape[1:4])
+        n_out = int(np.prod(summary.output.shape))
+    else:
+        shape = src.model.input_shape
+        if isinstance(shape, list) or len(shape) != 4:
+            raise UserError(f"{source}: expected one image input (N, H, W, C), got {shape}")
+        input_shape = tuple(int(d) for d in shape[1:])
+        n_out = int(src.model.output_shape[-1])
+
+    images = None
+    labels = src.labels
+    if data_spec is not None:
+        images = load_data(data_spec, input_shape, val_split=src.val_split if val_split is None else val_split,
+                           val_dir=val_dir if val_dir is not None else src.val_dir,
+                           seed=src.seed if seed is None else seed)
+        if labels is not None and list(labels) != list(images.labels):
+            raise UserError(f"the data's classes {images.labels} differ from the model's {labels}")
+        labels = list(images.labels)
+    if labels is None:
+        labels = [f"class_{i}" for i in range(n_out)]
+    if len(labels) != n_out:
+        raise UserError(f"{source}: the model has {n_out} outputs but the data has {len(labels)} classes")
+
+    if src.kind == "tflite":
+        model_bytes = src.tflite
+    else:
+        pool = images.train_x if len(images.train_x) else images.val_x
+        pick = np.random.default_rng(0).permutation(len(pool))[:REPRESENTATIVE_IMAGES]
+        kind = "quantization-aware trained" if _is_qat(src.model) else "float (post-training quantization)"
+        log(f"converting the {kind} model to full int8 …")
+        model_bytes = keras_to_int8_tflite(src.model, pool[np.sort(pick)].astype(np.float32) / 255.0)
+    summary = summarize_tflite(model_bytes, str(source))
+    check_for_microcontroller(summary, str(source))
+    arena_used = measure_tflm_arena(model_bytes, arena_limit)
+    arena_bytes = int(math.ceil((arena_used + ARENA_MARGIN_BYTES) / 16) * 16)
+
+    # Everything that can fail on bad input has run; now write.
+    result = ConvertResult(out_dir, out_dir / f"{name}.tflite", model_bytes, labels, arena_bytes)
+    if src.kind != "tflite":
+        atomic_write(result.tflite_path, model_bytes)
+        result.files.append(result.tflite_path)
+    c_files = write_c_array(model_bytes, out_dir, name=name, labels=labels, arena_bytes=arena_bytes,
+                            source=str(source))
+    result.files += [c_files.header, c_files.source]
+    if report and images is not None and len(images.val_x):
+        result.report, tflm_eval = build_report(
+            model_bytes=model_bytes, summary=summary, labels=labels, val_x=images.val_x, val_y=images.val_y,
+            arena_bytes=arena_used, keras_models=src.reference_models, source=str(source),
+            data_source=images.source)
+        write_report(result.report, tflm_eval, out_dir, labels)
+        result.files += [out_dir / "report.json", out_dir / "report.md", out_dir / "confusion.png"]
+    if compile_c:
+        from ..compiler import compile_model
+
+        result.compiled = compile_model(model_bytes, out_dir, name=name, labels=labels)
+        result.files += [out_dir / f"{name}.h", out_dir / f"{name}.c"]
+    return result

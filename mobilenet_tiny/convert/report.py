@@ -1,0 +1,152 @@
+"""Accuracy of a converted model on the host runtimes, their agreement, and what the device needs.
+
+TFLM is the authority (firmware must match it byte for byte); LiteRT's reference kernels are a second
+opinion that was seen to differ by a unit or two on rare inputs. Differences are counted and reported,
+never hidden."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fileio import atomic_path, atomic_write
+from ..interpreters import LiteRtInterpreter, TflmInterpreter, quantize_pixels
+
+
+@dataclass
+class Evaluation:
+    runtime: str
+    outputs: np.ndarray  # int8 (N, classes)
+    predictions: np.ndarray
+    accuracy: float
+    confusion: np.ndarray  # rows: true class, columns: predicted
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
+    m = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(m, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    return m
+
+
+def evaluate_int8(runtime: str, model_bytes: bytes, images: np.ndarray, labels_y: np.ndarray,
+                  num_classes: int, interpreter=None) -> Evaluation:
+    """Run uint8 `images` (N×H×W×C) through an int8 runtime; the pixels are quantized the device's way."""
+    interp = interpreter or {"tflm": TflmInterpreter, "litert": LiteRtInterpreter}[runtime](model_bytes)
+    q = quantize_pixels(images, interp.input_details)
+    outputs = interp.run_batch(q)
+    pred = outputs.argmax(axis=1)
+    acc = float((pred == labels_y).mean()) if len(labels_y) else float("nan")
+    return Evaluation(runtime, outputs, pred, acc, confusion_matrix(labels_y, pred, num_classes))
+
+
+def keras_accuracy(model, images: np.ndarray, labels_y: np.ndarray, batch_size: int = 64) -> float:
+    probs = model.predict(images.astype(np.float32) / 255.0, batch_size=batch_size, verbose=0)
+    return float((probs.argmax(axis=1) == labels_y).mean())
+
+
+def compare_runtimes(a: Evaluation, b: Evaluation) -> dict:
+    diff = np.abs(a.outputs.astype(np.int32) - b.outputs.astype(np.int32))
+    differing = diff.reshape(len(diff), -1).max(axis=1) > 0 if len(diff) else np.zeros(0, bool)
+    return {
+        "inputs": int(len(diff)),
+        "inputs_differing": int(differing.sum()),
+        "max_abs_difference": int(diff.max()) if diff.size else 0,
+        "class_agreement": float((a.predictions == b.predictions).mean()) if len(diff) else float("nan"),
+    }
+
+
+def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y, arena_bytes: int,
+                 keras_models: dict | None = None, source: str = "", data_source: str = "") -> tuple[dict, Evaluation]:
+    """The report dict (JSON-ready) and the TFLM evaluation (for the confusion-matrix picture)."""
+    n = len(labels)
+    tflm = evaluate_int8("tflm", model_bytes, val_x, val_y, n)
+    litert = evaluate_int8("litert", model_bytes, val_x, val_y, n)
+    report = {
+        "source": source,
+        "data": data_source,
+        "validation_images": int(len(val_y)),
+        "labels": labels,
+        "accuracy": {
+            **{f"keras_{name}": keras_accuracy(m, val_x, val_y) for name, m in (keras_models or {}).items()},
+            "int8_tflm": tflm.accuracy,
+            "int8_litert_reference": litert.accuracy,
+        },
+        "tflm_vs_litert_reference": compare_runtimes(tflm, litert),
+        "model_bytes": len(model_bytes),
+        "tflm_arena_bytes": arena_bytes,
+        "ops": list(summary.ops),
+        "operators": summary.op_count,
+        "input": {"shape": list(summary.input.shape), "dtype": summary.input.dtype,
+                  "scale": summary.input.scale, "zero_point": summary.input.zero_point},
+        "output": {"shape": list(summary.output.shape), "dtype": summary.output.dtype,
+                   "scale": summary.output.scale, "zero_point": summary.output.zero_point},
+        "confusion_matrix_tflm": tflm.confusion.tolist(),
+    }
+    return report, tflm
+
+
+def render_markdown(report: dict) -> str:
+    acc = report["accuracy"]
+    cmp = report["tflm_vs_litert_reference"]
+    lines = [
+        f"# Conversion report: {report['source']}",
+        "",
+        f"Validation data: {report['data']} ({report['validation_images']} images).",
+        "",
+        "| runtime | accuracy |",
+        "|---|---|",
+        *[f"| {k.replace('_', ' ')} | {v:.4f} |" for k, v in acc.items()],
+        "",
+        f"TFLM vs LiteRT reference kernels on {cmp['inputs']} inputs: {cmp['inputs_differing']} differ "
+        f"(largest difference {cmp['max_abs_difference']} int8 units), top class agrees on "
+        f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match.",
+        "",
+        f"- model: {report['model_bytes']:,} bytes, {report['operators']} operators; ops: {', '.join(report['ops'])}",
+        f"- TFLM tensor arena (host measurement): {report['tflm_arena_bytes']:,} bytes",
+        f"- input {report['input']['dtype']}{report['input']['shape']} scale {report['input']['scale']:.9g} "
+        f"zero point {report['input']['zero_point']}; output {report['output']['dtype']}{report['output']['shape']} "
+        f"scale {report['output']['scale']:.9g} zero point {report['output']['zero_point']}",
+        "",
+        "## Confusion matrix (TFLM; rows: true class, columns: predicted)",
+        "",
+        "| | " + " | ".join(report["labels"]) + " |",
+        "|---" * (len(report["labels"]) + 1) + "|",
+        *[f"| {label} | " + " | ".join(str(v) for v in row) + " |"
+          for label, row in zip(report["labels"], report["confusion_matrix_tflm"])],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot_confusion(matrix, labels: list[str], path, title: str = "int8 (TFLM) confusion matrix"):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.asarray(matrix)
+    size = 1.2 + 0.6 * len(labels)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, str(m[i, j]), ha="center", va="center",
+                    color="white" if m[i, j] > m.max() / 2 else "black")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def write_report(report: dict, tflm: Evaluation, out_dir, labels):
+    import json
+    from pathlib import Path
+
+    out_dir = Path(out_dir)
+    atomic_write(out_dir / "report.json", json.dumps(report, indent=2))
+    atomic_write(out_dir / "report.md", render_markdown(report))
+    plot_confusion(tflm.confusion, labels, out_dir / "confusion.png")

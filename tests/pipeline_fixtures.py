@@ -1,0 +1,62 @@
+"""Session-wide trained and converted models, built once and cached on disk (tests/artifact_cache.py).
+
+Other test packages (compiler, firmware) may use these too: import the fixtures through conftest.py."""
+import numpy as np
+import pytest
+
+from artifact_cache import cached_bytes, cached_dir, source_hash
+
+TRAINING_CODE = ("models", "data", "train.py", "convert", "interpreters.py", "tf_env.py")
+
+# The end-to-end run: the README's default model (MobileNetV1 α0.25, 96×96 gray) on the built-in set,
+# smaller and shorter than the demo so the suite stays fast.
+E2E_RUN = dict(arch="v1", alpha=0.25, input_shape=(96, 96, 1), data="builtin:shapes?n=1200", epochs=6,
+               qat_epochs=2, batch_size=32, lr=2e-3, seed=0)
+
+
+@pytest.fixture(scope="session")
+def trained_run():
+    """A run directory trained (float + QAT) and converted: model.tflite, C array, report.json."""
+    from mobilenet_tiny.convert.pipeline import convert_model
+    from mobilenet_tiny.train import TrainConfig, train
+
+    def build(path):
+        train(TrainConfig(**E2E_RUN), path, log=lambda line: None)
+        convert_model(path, log=lambda line: None)
+
+    return cached_dir("e2e-run", {"run": E2E_RUN, "code": source_hash(*TRAINING_CODE)}, build)
+
+
+def randomize_batchnorm(model, seed: int = 0):
+    """Random BN statistics: an untrained model with default BN can collapse activation scales, which makes
+    TFLM's int8 softmax prepare abort (shared/notes/tensorflow-qat.md)."""
+    from mobilenet_tiny.tf_env import keras
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            g, b, m, v = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 1.5, g.shape), rng.uniform(-0.5, 0.5, b.shape),
+                               rng.uniform(-0.5, 0.5, m.shape), rng.uniform(0.5, 2.0, v.shape)])
+    return model
+
+
+def keras_application_h5(which: str, input_shape, alpha: float, classes: int, seed: int = 0) -> bytes:
+    """keras.applications MobileNet / MobileNetV2 with random weights, as .h5 bytes (cached)."""
+    def build():
+        import tempfile
+        from pathlib import Path
+
+        from mobilenet_tiny.tf_env import keras
+
+        keras.utils.set_random_seed(seed)
+        cls = {"mobilenet": keras.applications.MobileNet, "mobilenet_v2": keras.applications.MobileNetV2}[which]
+        model = randomize_batchnorm(cls(input_shape=input_shape, alpha=alpha, weights=None, classes=classes), seed)
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "model.h5"
+            model.save(path, save_format="h5")
+            return path.read_bytes()
+
+    return cached_bytes(f"keras-app-{which}", {"which": which, "shape": input_shape, "alpha": alpha,
+                                               "classes": classes, "seed": seed, "code": source_hash("tf_env.py")},
+                        build)
