@@ -80,6 +80,25 @@ def info(arch, alpha, input_text, classes, as_json):
 
 
 # ------------------------------------------------------------------------- firmware, flash, device I/O
+# ----------------------------------------------------------------------------------------------- demo
+@main.command()
+@click.option("--out", "out_dir", default="runs/demo", show_default=True, help="Run directory (re-running continues it).")
+@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55.")
+@click.option("--epochs", type=int, default=10, show_default=True, help="Float training epochs.")
+@click.option("--qat-epochs", type=int, default=2, show_default=True)
+@click.option("--data", default=None, help="Data [builtin:shapes].")
+@click.option("--limit", type=int, default=100, show_default=True, help="Images sent to the device.")
+def demo(out_dir, board, epochs, qat_epochs, data, limit):
+    """The whole pipeline on the built-in default: train → QAT → int8 → C → firmware → QEMU → serial test."""
+    from .demo import run_demo
+
+    summary = run_demo(out_dir, board_env=board, epochs=epochs, qat_epochs=qat_epochs, data=data, limit=limit,
+                       log=lambda line: click.echo(line, err=True))
+    click.echo("\n".join(["", "summary", *summary.lines]))
+    if not summary.ok:
+        raise UserError("the device's outputs differ from the host TFLM interpreter")
+
+
 # ---------------------------------------------------------------------------------------------- train
 @main.command()
 @click.option("--data", default=None, help="Image folder (one sub-folder per class) or builtin:NAME [builtin:shapes].")
@@ -262,9 +281,16 @@ def serial_test(port, model_path, data, limit, timeout):
         raise UserError("--limit must be at least 1")
     tflite_bytes, _, _ = load_model(model_path)
     images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
-    with DeviceLink(port, timeout=timeout) as link:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    with DeviceLink(port, timeout=timeout) as link, \
+            Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         link.sync()
-        report = run_serial_test(link, tflite_bytes, images, labels)
+        task = bar.add_task("images", total=len(images))
+        report = run_serial_test(link, tflite_bytes, images, labels,
+                                 progress=lambda done, _total: bar.update(task, completed=done))
     for line in report.summary_lines():
         click.echo(line)
     if not report.ok:

@@ -23,6 +23,7 @@ from .errors import UserError
 from .fileio import atomic_path, atomic_write
 
 PHASES = ("float", "qat")
+BN_MOMENTUM = 0.9
 
 
 @dataclass
@@ -169,6 +170,11 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None) -> Tr
     steps = -(-len(data.train_x) // config.batch_size)
 
     model = build_model(config.arch, config.input_shape, config.alpha, len(config.labels))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            # keras.applications' 0.99 / 0.999 suit ImageNet's 100k+ steps; a tiny set gives a few hundred,
+            # and with those the moving statistics (what validation and the int8 model use) lag far behind.
+            layer.momentum = BN_MOMENTUM
     float_acc = qat_acc = None
     for phase in PHASES:
         total = config.phase_epochs[phase]

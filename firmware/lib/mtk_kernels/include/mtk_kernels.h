@@ -1,0 +1,139 @@
+/*
+ * mtk_kernels: int8 kernels for the mobilenet-tiny compiled runtime.
+ *
+ * Every kernel reproduces the integer arithmetic of TensorFlow Lite Micro's reference kernels bit for bit
+ * (same fixed-point multiply, same rounding, same per-channel requantization), so a compiled model
+ * answers exactly what the TFLM interpreter answers. Tensors are NHWC, batch 1, int8.
+ *
+ * The generated model code (<name>.c) owns one static arena and passes pointers into it; each kernel
+ * reads its constant data (weights, folded biases, multipliers, shifts) through a const descriptor that
+ * lives in flash.
+ *
+ * Build options: Arm cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55) use SIMD
+ * intrinsics from arm_acle.h; -DMTK_PORTABLE forces the plain C99 path everywhere. Both give identical bytes.
+ */
+#ifndef MTK_KERNELS_H_
+#define MTK_KERNELS_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Requantization of one output channel: out = clamp(MBQM(acc, multiplier, shift) + output_zero_point). */
+typedef struct {
+    int32_t output_zero_point;
+    int32_t act_min; /* fused activation, already in the output's quantized domain */
+    int32_t act_max;
+} mtk_output_quant;
+
+/* CONV_2D and DEPTHWISE_CONV_2D. Filters are OHWI (conv) or 1HWO (depthwise) as stored by TFLite.
+ * bias[] is the model's bias plus input_offset * sum(filter of the channel): padding reads the input
+ * zero point, so the folded term cancels there exactly as TFLM's skipped taps do. */
+typedef struct {
+    uint16_t in_h, in_w, in_c;
+    uint16_t out_h, out_w, out_c;
+    uint8_t filter_h, filter_w;
+    uint8_t stride_h, stride_w;
+    uint8_t pad_top, pad_left;
+    uint16_t depth_multiplier; /* depthwise only */
+    int32_t input_zero_point;
+    mtk_output_quant q;
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int8_t *shift;
+    /* Optional folded output stage for the DSP path (NULL when a layer does not qualify): with
+     * r = -shift in [1, 23], rounding = 2^(r-1) + output_zero_point * 2^r and rshift = r, the output
+     * before clamping is (SMMULR(2 * acc, multiplier) + rounding + sign(acc)) >> r, which equals TFLM's
+     * two roundings exactly (see mtk_fixedpoint.h). */
+    const int32_t *rounding;
+    const int8_t *rshift;
+} mtk_conv_params;
+
+/* FULLY_CONNECTED: filter is [out_c][in_c]; per-tensor models repeat the one multiplier per channel. */
+typedef struct {
+    uint16_t in_c, out_c;
+    mtk_output_quant q;
+    const int8_t *filter;
+    const int32_t *bias; /* folded like the conv bias */
+    const int32_t *multiplier;
+    const int8_t *shift;
+    const int32_t *rounding; /* optional, as in mtk_conv_params */
+    const int8_t *rshift;
+} mtk_fc_params;
+
+/* MEAN over H and W of an HxWxC tensor (TFLM's integer QuantizedMeanOrSum, 1/count folded in). */
+typedef struct {
+    uint16_t in_h, in_w, in_c;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier;
+    int32_t shift;
+} mtk_mean_params;
+
+/* SOFTMAX over the last dimension, int8 in, int8 out (scale 1/256, zero point -128). */
+typedef struct {
+    uint16_t rows, depth;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} mtk_softmax_params;
+
+/* ADD of two same-shaped tensors (TFLM's general int8 path: both inputs rescaled with left_shift). */
+typedef struct {
+    uint32_t size;
+    int32_t input1_offset, input2_offset;
+    int32_t input1_multiplier, input2_multiplier;
+    int32_t input1_shift, input2_shift;
+    int32_t left_shift;
+    int32_t output_multiplier, output_shift;
+    mtk_output_quant q;
+} mtk_add_params;
+
+/* AVERAGE_POOL_2D / MAX_POOL_2D. */
+typedef struct {
+    uint16_t in_h, in_w, c;
+    uint16_t out_h, out_w;
+    uint8_t filter_h, filter_w;
+    uint8_t stride_h, stride_w;
+    uint8_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} mtk_pool_params;
+
+/* PAD of a 4-D NHWC tensor (batch padding is not supported) with a constant value. */
+typedef struct {
+    uint16_t in_h, in_w, in_c;
+    uint16_t pad_top, pad_bottom, pad_left, pad_right, pad_front, pad_back; /* front/back: channels */
+    int8_t value;
+} mtk_pad_params;
+
+/* QUANTIZE int8 -> int8 (requantize). */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+} mtk_requantize_params;
+
+void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
+uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p); /* two im2col rows, 0 for pointwise */
+void mtk_depthwise_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
+uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p); /* one padded window (multiplier 1) */
+void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
+void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
+void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);
+void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
+void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
+void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);
+void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output);
+
+/* The fixed-point multiply every kernel uses (TFLM's double-rounding MultiplyByQuantizedMultiplier). */
+int32_t mtk_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTK_KERNELS_H_ */

@@ -1,0 +1,67 @@
+/*
+ * CONV_2D, int8, per-channel requantization; bit-exact with TFLM's reference ConvPerChannel.
+ * 1x1 convolutions without padding read pixels in place; any other window is copied into an im2col row
+ * (padding filled with the input zero point, which the folded bias cancels exactly as TFLM's skipped taps)
+ * and two rows at a time go through mtk_dot_rows_s8.
+ */
+#include "dot_rows.h"
+
+static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, int ox, int8_t *row)
+{
+    /* Locals only: stores through int8_t pointers may alias the descriptor. */
+    const int in_c = p->in_c, fw = p->filter_w, fh = p->filter_h, in_h = p->in_h, in_w = p->in_w;
+    const int8_t zp = (int8_t)p->input_zero_point;
+    const int y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    const int row_bytes = fw * in_c;
+    if (y0 >= 0 && x0 >= 0 && y0 + fh <= in_h && x0 + fw <= in_w) {
+        /* Whole window inside: each filter row is one contiguous run of the input. */
+        const int8_t *src = input + (y0 * in_w + x0) * in_c;
+        for (int ky = 0; ky < fh; ++ky, src += in_w * in_c, row += row_bytes) {
+            for (int i = 0; i < row_bytes; ++i) {
+                row[i] = src[i];
+            }
+        }
+        return;
+    }
+    for (int ky = 0; ky < fh; ++ky) {
+        const int iy = y0 + ky;
+        for (int kx = 0; kx < fw; ++kx) {
+            const int ix = x0 + kx;
+            const int8_t *src = input + (iy * in_w + ix) * in_c;
+            const int valid = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+            for (int i = 0; i < in_c; ++i) {
+                *row++ = valid ? src[i] : zp;
+            }
+        }
+    }
+}
+
+void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int k = p->filter_h * p->filter_w * p->in_c;
+    const mtk_dot_rows d = {k, p->out_c, p->filter, p->bias, p->multiplier, p->shift, &p->q, p->rounding, p->rshift};
+    const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
+    const int pixels = p->out_h * p->out_w;
+    const int8_t *rows[2];
+    for (int n = 0; n < pixels; n += 2) {
+        const int count = pixels - n >= 2 ? 2 : 1;
+        for (int r = 0; r < count; ++r) {
+            const int oy = (n + r) / p->out_w, ox = (n + r) % p->out_w;
+            if (pointwise) {
+                rows[r] = input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+            } else {
+                im2col_row(p, input, oy, ox, scratch + r * k);
+                rows[r] = scratch + r * k;
+            }
+        }
+        int8_t *out0 = output + n * p->out_c;
+        mtk_dot_rows_s8(&d, rows[0], count == 2 ? rows[1] : NULL, out0, out0 + p->out_c);
+    }
+}
+
+/* Bytes of scratch mtk_conv2d_s8 needs (two im2col rows); the compiler plans them into the arena. */
+uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p)
+{
+    const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
+    return pointwise ? 0u : 2u * p->filter_h * p->filter_w * p->in_c;
+}

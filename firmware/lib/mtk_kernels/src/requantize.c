@@ -1,0 +1,16 @@
+/* The exported fixed-point multiply, and QUANTIZE int8 -> int8 (TFLM's Requantize reference path). */
+#include "mtk_kernels.h"
+#include "mtk_fixedpoint.h"
+
+int32_t mtk_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift)
+{
+    return mtk_requantize(x, multiplier, shift);
+}
+
+void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output)
+{
+    for (uint32_t i = 0; i < p->size; ++i) {
+        const int32_t value = mtk_requantize((int32_t)input[i] - p->input_zero_point, p->multiplier, p->shift);
+        output[i] = (int8_t)mtk_clamp(value + p->output_zero_point, -128, 127);
+    }
+}

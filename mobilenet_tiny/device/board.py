@@ -1,0 +1,59 @@
+"""The board catalog: one row per PlatformIO env with everything the CLI needs to know about it.
+
+Memory budgets are those of the real part a board stands for (QEMU maps far more); the linker scripts of
+the QEMU platform and `board_upload.*` in platformio.ini enforce the same numbers.
+"""
+from dataclasses import dataclass
+
+from ..errors import UserError
+
+KIB = 1024
+
+
+@dataclass(frozen=True)
+class Board:
+    env: str                 # PlatformIO environment in firmware/platformio.ini
+    description: str
+    runtime: str             # default runtime: "compiled" or "tflm"
+    runtimes: tuple[str, ...]
+    flash_bytes: int         # budget for code + weights
+    ram_bytes: int           # budget for data + arena + stack
+    qemu_machine: str | None = None  # set for emulated boards
+    timer: str = ""          # what a latency tick is
+
+    @property
+    def emulated(self) -> bool:
+        return self.qemu_machine is not None
+
+
+BOARDS: dict[str, Board] = {b.env: b for b in (
+    Board("qemu_m4", "QEMU mps2-an386, Cortex-M4F (budget of an STM32F4-class part)", "compiled", ("compiled", "tflm"),
+          1024 * KIB, 256 * KIB, "mps2-an386", "SysTick under -icount: 1 tick = 40 instructions"),
+    Board("qemu_m7", "QEMU mps2-an500, Cortex-M7 (budget of an STM32H7/F7-class part)", "compiled", ("compiled", "tflm"),
+          2048 * KIB, 512 * KIB, "mps2-an500", "SysTick under -icount: 1 tick = 40 instructions"),
+    Board("qemu_m55", "QEMU mps3-an547, Cortex-M55 with Helium (budget of an Alif Ensemble-class part)",
+          "compiled", ("compiled", "tflm"), 2048 * KIB, 512 * KIB, "mps3-an547",
+          "SysTick under -icount: 1 tick = 40 instructions"),
+    Board("esp32dev", "ESP32 DevKit (Xtensa LX6, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles"),
+    Board("esp32s3", "ESP32-S3 DevKitC-1 (Xtensa LX7, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
+          3264 * KIB, 320 * KIB, None, "CCOUNT CPU cycles"),
+    Board("nano33ble", "Arduino Nano 33 BLE (nRF52840, Cortex-M4F, 64 MHz), Arduino mbed + TFLM", "tflm",
+          ("tflm", "compiled"), 960 * KIB, 256 * KIB, None, "DWT CYCCNT CPU cycles"),
+)}
+
+
+def get_board(env: str) -> Board:
+    try:
+        return BOARDS[env]
+    except KeyError:
+        raise UserError(f"unknown board {env!r}: choose one of {', '.join(BOARDS)}") from None
+
+
+def check_runtime(board: Board, runtime: str | None) -> str:
+    """The runtime to build for `board`: its default, or `runtime` if the board supports it."""
+    runtime = runtime or board.runtime
+    if runtime not in board.runtimes:
+        raise UserError(f"board {board.env} cannot run the {runtime!r} runtime here: "
+                        f"choose one of {', '.join(board.runtimes)}")
+    return runtime

@@ -1,0 +1,161 @@
+"""QEMU as a board: boot a firmware ELF with its UART on a local TCP socket, always under a time limit,
+and stop it by PID.
+
+    with Emulator(board, elf) as qemu:
+        link = DeviceLink(qemu.url)
+
+QEMU's -icount shift=0 makes one instruction one virtual nanosecond, so SysTick-based latencies are exact
+instruction counts (board.timer).
+"""
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ..errors import UserError
+from ..fileio import atomic_write
+from .board import Board
+
+DEFAULT_TIME_LIMIT_S = 3600
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
+    if not board.emulated:
+        raise UserError(f"{board.env} is a real board, not an emulated one")
+    return ["qemu-system-arm", "-M", board.qemu_machine, "-nographic", "-monitor", "none",
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
+            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-kernel", str(elf)]
+
+
+class Emulator:
+    """One QEMU process. It waits for a client on `url` before the CPU starts, so nothing is missed."""
+
+    def __init__(self, board: Board, elf, *, port: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT_S,
+                 log_path=None):
+        if shutil.which("qemu-system-arm") is None:
+            raise UserError("qemu-system-arm not found on PATH (Debian: apt-get install qemu-system-arm)")
+        self.board, self.elf = board, Path(elf)
+        if not self.elf.is_file():
+            raise UserError(f"firmware not found: {self.elf} (run `mobilenet-tiny firmware build` first)")
+        self.port = port or free_tcp_port()
+        self.time_limit = time_limit
+        self.log_path = Path(log_path) if log_path else None
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
+    def start(self, detach: bool = False) -> "Emulator":
+        # `timeout` ends QEMU even if this Python process dies without stopping it.
+        cmd = ["timeout", "--kill-after=5", f"{self.time_limit:g}", *qemu_command(self.board, self.elf, self.port)]
+        out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
+        try:
+            self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()
+        self._wait_listening(10.0)
+        return self
+
+    def _wait_listening(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise UserError(f"QEMU exited at start (code {self.process.returncode}); "
+                                f"command: {' '.join(qemu_command(self.board, self.elf, self.port))}")
+            # QEMU's server socket shows up in /proc/net/tcp as LISTEN (state 0A) on our port; probing by
+            # connecting would itself become QEMU's one client.
+            if _listening(self.port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise UserError(f"QEMU did not open its serial port {self.port} within {timeout:g} s")
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, grace: float = 2.0) -> int | None:
+        """Stop QEMU (its whole process group, which this object created) and return its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        return self.process.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _listening(port: int) -> bool:
+    want = f":{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[1].endswith(want) and fields[3] == "0A":
+                return True
+    return False
+
+
+# ---- background emulators for `flash --background` / `flash --stop` ----
+
+def state_file(board: Board) -> Path:
+    return Path("build") / "qemu" / f"{board.env}.json"
+
+
+def start_background(board: Board, elf, port: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT_S) -> Emulator:
+    stop_background(board)
+    state_file(board).parent.mkdir(parents=True, exist_ok=True)
+    emu = Emulator(board, elf, port=port, time_limit=time_limit,
+                   log_path=state_file(board).with_suffix(".log")).start()
+    atomic_write(state_file(board), json.dumps({"pid": emu.process.pid, "port": emu.port, "elf": str(emu.elf)}))
+    return emu
+
+
+def stop_background(board: Board) -> bool:
+    """Stop the emulator `flash --background` started for this board; False if none was running."""
+    path = state_file(board)
+    if not path.exists():
+        return False
+    try:
+        pid = int(json.loads(path.read_text())["pid"])
+    except (OSError, ValueError, KeyError):
+        path.unlink(missing_ok=True)
+        return False
+    stopped = False
+    try:
+        # Only a process group we started: its leader is our `timeout` wrapper around qemu-system-arm.
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if cmdline and cmdline[0].endswith(b"timeout") and b"qemu-system-arm" in cmdline:
+            os.killpg(pid, signal.SIGTERM)
+            stopped = True
+    except (OSError, ProcessLookupError):
+        pass
+    path.unlink(missing_ok=True)
+    return stopped

@@ -1,0 +1,289 @@
+"""`mobilenet-tiny firmware build`: a copy of firmware/ with the model's files in src/model/, built by
+PlatformIO for one board.
+
+The copy (default build/firmware/<board>) keeps the repository clean and lets several boards or models be
+built side by side; it references the repository's QEMU dev-platform by absolute path so every copy shares
+one installed platform.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError
+from ..fileio import atomic_write
+from .board import Board, check_runtime, get_board
+from .model_meta import ModelFacts, model_facts, write_model_meta
+from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
+
+MODEL_SUBDIR = Path("src") / "model"
+TFLM_DIR_ENV = "MTK_TFLM_DIR"
+BUILD_TIMEOUT_S = 900
+
+
+@dataclass
+class FirmwareBuild:
+    board: Board
+    runtime: str
+    project_dir: Path
+    firmware: Path          # firmware.elf (or .bin on ESP32)
+    flash_bytes: int        # code + constant data + .data load image
+    ram_bytes: int          # .data + .bss (arena, buffers); the stack comes on top
+    arena_bytes: int
+    facts: ModelFacts
+    labels: list[str]
+    macs: int = 0
+
+    def summary(self) -> str:
+        b = self.board
+        return (f"{b.env} ({self.runtime}): flash {self.flash_bytes:,} B of {b.flash_bytes:,} "
+                f"({100 * self.flash_bytes / b.flash_bytes:.1f} %), RAM {self.ram_bytes:,} B of {b.ram_bytes:,} "
+                f"({100 * self.ram_bytes / b.ram_bytes:.1f} %), arena {self.arena_bytes:,} B -> {self.firmware}")
+
+
+def load_model(model) -> tuple[bytes, list[str] | None, Path]:
+    """MODEL.tflite, or a run directory holding model.tflite (and labels.json / labels.txt)."""
+    path = Path(model)
+    if path.is_dir():
+        candidates = [path / "model.tflite", *sorted(path.glob("*.tflite"))]
+        tflite = next((p for p in candidates if p.is_file()), None)
+        if tflite is None:
+            raise UserError(f"no .tflite model in {path} (run `mobilenet-tiny convert` first)")
+        labels_dir = path
+    elif path.is_file():
+        tflite, labels_dir = path, path.parent
+    else:
+        raise UserError(f"model not found: {path}")
+    data = tflite.read_bytes()
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise UserError(f"{tflite} is not a TFLite model (no TFL3 identifier)")
+    return data, read_labels(labels_dir), tflite
+
+
+def read_labels(directory: Path) -> list[str] | None:
+    """Class names next to the model: labels.json / labels.txt, else the "labels" of the training run's
+    config.json or the converter's report.json."""
+    for name in ("labels.json", "labels.txt", "config.json", "report.json"):
+        p = directory / name
+        if not p.is_file():
+            continue
+        try:
+            if name.endswith(".json"):
+                labels = json.loads(p.read_text())
+                if isinstance(labels, dict):
+                    if not isinstance(labels.get("labels"), list):
+                        continue
+                    labels = labels["labels"]
+            else:
+                labels = [line.strip() for line in p.read_text().splitlines() if line.strip()]
+        except (OSError, ValueError) as e:
+            raise UserError(f"cannot read labels from {p}: {e}") from None
+        if not isinstance(labels, list):
+            raise UserError(f"{p} must hold a list of class names")
+        return [str(label) for label in labels]
+    return None
+
+
+def local_tflm_dir() -> Path | None:
+    """The local TFLM source named by $MTK_TFLM_DIR, if set."""
+    value = os.environ.get(TFLM_DIR_ENV)
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        raise UserError(f"{TFLM_DIR_ENV}={value} is not a directory")
+    return path
+
+
+# TFLM's own sources in a tree made by tflite-micro's create_tflm_tree.py, without its tests and examples.
+_TFLM_TREE_SRC_FILTER = ["+<tensorflow/lite/>", "-<**/*_test.cc>", "-<tensorflow/lite/micro/examples/>",
+                         "-<tensorflow/lite/micro/tools/>", "-<tensorflow/lite/micro/testing/>",
+                         "-<tensorflow/lite/micro/benchmarks/>", "-<tensorflow/lite/micro/integration_tests/>",
+                         "-<tensorflow/lite/micro/python/>"]
+_TFLM_TREE_INCLUDES = ["third_party/flatbuffers/include", "third_party/gemmlowp", "third_party/ruy",
+                       "third_party/kissfft", "third_party/cmsis_nn", "third_party/cmsis_nn/Include",
+                       "third_party/cmsis/CMSIS/Core/Include"]
+
+
+def tflm_library(tflm_dir: Path, project: Path) -> tuple[str, str]:
+    """(lib_deps entry, extra build flags) for a local TFLM: a PlatformIO/Arduino library folder as is, or
+    a bare TFLM tree wrapped in a generated library.json inside the project copy."""
+    if (tflm_dir / "library.json").is_file() or (tflm_dir / "library.properties").is_file():
+        return f"symlink://{tflm_dir}", ""
+    if not (tflm_dir / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
+        raise UserError(f"{TFLM_DIR_ENV}={tflm_dir} is neither a PlatformIO/Arduino library nor a TFLM source "
+                        "tree (no tensorflow/lite/micro/micro_interpreter.h)")
+    wrapper = project / "tflm_local"
+    atomic_write(wrapper / "library.json", json.dumps({
+        "name": "tflm-local", "version": "0.0.0", "description": f"TFLM from {tflm_dir}",
+        "build": {"srcDir": str(tflm_dir), "includeDir": str(tflm_dir), "srcFilter": _TFLM_TREE_SRC_FILTER,
+                  "libArchive": False}}, indent=2))
+    # Global flags (PLATFORMIO_BUILD_FLAGS): TFLM's headers include flatbuffers & co. from our sources too.
+    includes = [f"-I{tflm_dir / d}" for d in _TFLM_TREE_INCLUDES if (tflm_dir / d).is_dir()]
+    return f"symlink://{wrapper}", " ".join(includes + ["-DTF_LITE_STATIC_MEMORY"])
+
+
+PROJECT_MARKER = ".mobilenet-tiny-firmware"
+
+
+def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path, str]:
+    """Copy firmware/ (sources, libraries, platformio.ini) into out_dir, keeping out_dir/.pio for
+    incremental builds. Returns the project and extra global build flags (for a local TFLM tree)."""
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / PROJECT_MARKER).exists():
+        # Its src/ and lib/ are about to be replaced: only ever do that to a folder this command made.
+        raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
+    if out_dir.resolve() == FIRMWARE_DIR.resolve():
+        raise UserError("--out must not be the firmware/ folder itself")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / PROJECT_MARKER).write_text("built by `mobilenet-tiny firmware build`; src/ and lib/ are replaced on each build\n")
+    for sub in ("src", "lib"):
+        shutil.rmtree(out_dir / sub, ignore_errors=True)
+        shutil.copytree(FIRMWARE_DIR / sub, out_dir / sub, ignore=shutil.ignore_patterns("model", ".*"))
+    ini = (FIRMWARE_DIR / "platformio.ini").read_text()
+    platform = (FIRMWARE_DIR / "platforms" / "qemu").resolve()
+    ini = ini.replace("symlink://platforms/qemu", f"symlink://{platform}")
+    flags = ""
+    tflm_dir = local_tflm_dir()
+    if tflm_dir:
+        dep, flags = tflm_library(tflm_dir, out_dir)
+        ini = re.sub(r"(?ms)^(\[tflm\]\n(?:[^\[\n]*\n)*?lib_deps\s*=).*?$", lambda m: f"{m.group(1)} {dep}", ini)
+        if emulated_tflm:
+            ini = ini.replace("[qemu]\n", "[qemu]\nlib_deps = ${tflm.lib_deps}\n", 1)
+    atomic_write(out_dir / "platformio.ini", ini)
+    return out_dir, flags
+
+
+def write_model_files(model_dir: Path, tflite_bytes: bytes, runtime: str, labels: list[str]) -> tuple[int, int]:
+    """The runtime's model files (model_meta.h/.c come separately); returns (arena bytes the runtime will
+    use, multiply-accumulates per inference or 0 when unknown)."""
+    shutil.rmtree(model_dir, ignore_errors=True)
+    model_dir.mkdir(parents=True)
+    if runtime == "compiled":
+        from ..compiler import compile_model
+
+        compiled = compile_model(tflite_bytes, model_dir, name="model", labels=labels)
+        return compiled.arena_bytes, compiled.macs
+
+    from ..convert.c_array import write_c_array
+    from ..convert.pipeline import ARENA_MARGIN_BYTES
+    from ..interpreters import measure_tflm_arena
+
+    # The converter's rule: TFLM's arena as measured on the host (64-bit, an upper bound) plus a margin.
+    arena = int(math.ceil((measure_tflm_arena(tflite_bytes) + ARENA_MARGIN_BYTES) / 16) * 16)
+    write_c_array(tflite_bytes, model_dir, name="model", labels=labels, arena_bytes=arena)
+    return arena, 0
+
+
+def check_budget(board: Board, arena_bytes: int, model_bytes: int):
+    """Fail before a long build when the arena alone or the model alone exceeds the board's budget (the
+    linker and PlatformIO's size check catch the rest: code, buffers, stack)."""
+    if arena_bytes > board.ram_bytes:
+        raise UserError(f"model does not fit {board.env}: its tensor arena needs {arena_bytes:,} bytes of RAM, "
+                        f"the board's budget is {board.ram_bytes // 1024} KiB; use a smaller model (alpha, input size)")
+    if model_bytes > board.flash_bytes:
+        raise UserError(f"model does not fit {board.env}: its {model_bytes:,} bytes exceed the board's "
+                        f"{board.flash_bytes // 1024} KiB of flash; use a smaller model")
+
+
+def run_pio(project_dir: Path, env: str, *targets: str, timeout: float = BUILD_TIMEOUT_S,
+            extra_env: dict | None = None) -> str:
+    cmd = [*pio_executable(), "run", "-d", str(project_dir), "-e", env]
+    for t in targets:
+        cmd += ["-t", t]
+    environ = pio_environ()
+    environ.update(extra_env or {})
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=environ)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"PlatformIO build of {env} took longer than {timeout:g} s") from None
+    output = result.stdout + result.stderr
+    atomic_write(project_dir / f"build-{env}.log", output)
+    if result.returncode != 0:
+        raise UserError(explain_build_failure(env, output, project_dir / f"build-{env}.log"))
+    return output
+
+
+_OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
+
+
+def explain_build_failure(env: str, output: str, log: Path) -> str:
+    board = get_board(env)
+    overflow = _OVERFLOW.search(output)
+    if overflow:
+        region, extra = overflow.group(1), int(overflow.group(2))
+        # GNU ld region names: RAM/FLASH here and on mbed; dram0_0_seg/iram0_0_seg (RAM) and
+        # drom0_0_seg/irom0_0_seg (flash) on ESP32.
+        is_ram = region.upper() == "RAM" or "dram" in region.lower() or "iram" in region.lower()
+        budget = board.ram_bytes if is_ram else board.flash_bytes
+        kind = "RAM (arena + buffers + stack)" if is_ram else "flash (code + weights)"
+        return (f"model does not fit {env}: it needs {extra:,} bytes more {kind} than the board's "
+                f"{budget // 1024} KiB budget; use a smaller model (alpha, input size) or a bigger board")
+    if "RAM budget exceeded" in output:
+        return (f"model does not fit {env}: the arena leaves no room for the stack in the board's "
+                f"{board.ram_bytes // 1024} KiB RAM budget; use a smaller model or a bigger board")
+    if "program size" in output and "greater than maximum" in output:
+        return f"model does not fit {env}: firmware larger than the board's flash ({log})"
+    if "HTTPClientError" in output or "Could not resolve" in output or "UnknownPackageError" in output:
+        return (f"PlatformIO could not fetch packages for {env} (registry unreachable?): real-board envs "
+                f"need the PlatformIO registry; see {log}")
+    errors = [ln.strip() for ln in output.splitlines() if "error" in ln.lower() and ln.strip()]
+    return f"PlatformIO build of {env} failed: {(errors or ['no error line'])[0][:240]} (full log: {log})"
+
+
+def elf_sizes(elf: Path) -> tuple[int, int]:
+    """(flash, RAM) bytes from the ELF's sections, as the linker placed them."""
+    out = subprocess.run(["arm-none-eabi-size", "-A", "-d", str(elf)], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    flash = sum(sizes.get(s, 0) for s in (".isr_vector", ".text", ".ARM.exidx", ".ARM.extab", ".data"))
+    ram = sizes.get(".data", 0) + sizes.get(".bss", 0)
+    return flash, ram
+
+
+_PIO_USAGE = re.compile(r"^(RAM|Flash):.*used (\d+) bytes from (\d+) bytes", re.M)
+
+
+def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=None, labels=None,
+                   log=print) -> FirmwareBuild:
+    board = get_board(board_env)
+    runtime = check_runtime(board, runtime)
+    tflite_bytes, file_labels, _ = load_model(model)
+    facts = model_facts(tflite_bytes)
+    labels = list(labels or file_labels or [f"class_{i}" for i in range(facts.output_size)])
+    if len(labels) != facts.output_size:
+        raise UserError(f"{len(labels)} labels for a model with {facts.output_size} outputs")
+    emulated_tflm = board.emulated and runtime == "tflm"
+    if emulated_tflm and local_tflm_dir() is None:
+        raise UserError(f"the tflm runtime on {board.env} needs TFLM's source: set {TFLM_DIR_ENV} to a TFLM "
+                        "tree or library (PlatformIO's registry has TFLM only for Arduino boards)")
+    if board.emulated:
+        setup(log=log)
+    project, tflm_flags = prepare_project(Path(out_dir or Path("build") / "firmware" / board.env).resolve(),
+                                          emulated_tflm=emulated_tflm)
+    model_dir = project / MODEL_SUBDIR
+    arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels)
+    check_budget(board, arena, len(tflite_bytes))
+    write_model_meta(model_dir, facts, labels)
+    extra_env = {"PLATFORMIO_BUILD_FLAGS": tflm_flags} if tflm_flags and runtime == "tflm" else {}
+    if runtime != board.runtime:  # e.g. the compiled runtime on a real board
+        extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
+            "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
+            f"+<runtime_{runtime}.*> +<boards/{'qemu' if board.emulated else 'arduino'}/>")
+    output = run_pio(project, board.env, extra_env=extra_env)
+    build_dir = project / ".pio" / "build" / board.env
+    elf = build_dir / "firmware.elf"
+    if board.emulated:
+        flash, ram = elf_sizes(elf)
+    else:
+        usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
+        flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)
+        elf = build_dir / "firmware.bin" if (build_dir / "firmware.bin").exists() else elf
+    return FirmwareBuild(board, runtime, project, elf, flash, ram, arena, facts, labels, macs)

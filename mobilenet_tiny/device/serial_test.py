@@ -1,0 +1,127 @@
+"""`mobilenet-tiny serial-test`: every image through the device and through the host TFLM interpreter;
+the two int8 outputs must be identical byte for byte.
+
+Works against anything that speaks the protocol: a real board's serial port or a QEMU board's socket.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UserError
+from ..interpreters import TflmInterpreter, quantize_pixels
+from .link import DeviceLink
+from .model_meta import model_facts
+from .protocol import Hello
+
+
+@dataclass
+class Mismatch:
+    index: int
+    max_abs_diff: int
+    device_top: int
+    host_top: int
+
+
+@dataclass
+class SerialTestReport:
+    hello: Hello
+    count: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    device_correct: int = 0
+    host_correct: int = 0
+    labelled: bool = False
+    latency_ticks: list[int] = field(default_factory=list)
+
+    @property
+    def bit_exact(self) -> int:
+        return self.count - len(self.mismatches)
+
+    @property
+    def ok(self) -> bool:
+        return self.count > 0 and not self.mismatches
+
+    def latency_instructions(self) -> list[int] | None:
+        ipt = self.hello.instructions_per_tick
+        return [t * ipt for t in self.latency_ticks] if ipt else None
+
+    def summary_lines(self) -> list[str]:
+        h = self.hello
+        lines = [f"device: {h.board}, runtime {h.runtime}, arena {h.arena_bytes:,} B, model {h.model_sha256[:16]}",
+                 f"bit-exact with host TFLM: {self.bit_exact}/{self.count}"
+                 + (f", {len(self.mismatches)} MISMATCHES" if self.mismatches else "")]
+        for m in self.mismatches[:10]:
+            lines.append(f"  image {m.index}: max |diff| {m.max_abs_diff}, top class device {m.device_top} "
+                         f"vs host {m.host_top}")
+        if self.labelled and self.count:
+            lines.append(f"accuracy: device {self.device_correct / self.count:.4f}, "
+                         f"host TFLM {self.host_correct / self.count:.4f} ({self.count} images)")
+        if self.latency_ticks:
+            ticks = np.array(self.latency_ticks)
+            if h.instructions_per_tick:
+                ins = ticks * h.instructions_per_tick
+                lines.append(f"latency: {int(np.median(ins)):,} instructions per inference (median; min "
+                             f"{int(ins.min()):,}, max {int(ins.max()):,}; {h.timer})")
+            else:
+                per_s = h.ticks_per_second or 0
+                ms = f", {np.median(ticks) / per_s * 1e3:.2f} ms" if per_s else ""
+                lines.append(f"latency: {int(np.median(ticks)):,} ticks median{ms} ({h.timer})")
+        return lines
+
+
+def check_device_matches(hello: Hello, tflite_bytes: bytes):
+    facts = model_facts(tflite_bytes)
+    if hello.runtime_error:
+        raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
+    if hello.model_sha256 != facts.sha256:
+        raise UserError(f"device {hello.board} runs model {hello.model_sha256[:16]}, not this one "
+                        f"({facts.sha256[:16]}): build and flash it with this model first")
+
+
+def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, labels=None,
+                    progress=None, require_same_model: bool = True) -> SerialTestReport:
+    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter.
+
+    `require_same_model=False` skips the check that the device runs exactly these .tflite bytes (for
+    comparing a device against a deliberately different host model)."""
+    hello = link.hello()
+    if require_same_model:
+        check_device_matches(hello, tflite_bytes)
+    elif hello.runtime_error:
+        raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise UserError(f"images must be uint8 pixels, got {images.dtype}")
+    if tuple(images.shape[1:]) != hello.input_shape:
+        raise UserError(f"images are {images.shape[1:]} but the model input is {hello.input_shape}")
+    host = TflmInterpreter(tflite_bytes)
+    report = SerialTestReport(hello=hello, labelled=labels is not None)
+    for i, image in enumerate(images):
+        result = link.infer(image)
+        expected = host.run(quantize_pixels(image, host.input_details)).reshape(-1)
+        host_top = int(np.argmax(expected))
+        if not np.array_equal(result.output, expected):
+            diff = int(np.max(np.abs(result.output.astype(np.int16) - expected.astype(np.int16)))) \
+                if result.output.shape == expected.shape else 255
+            report.mismatches.append(Mismatch(i, diff, result.top_class, host_top))
+        if labels is not None:
+            report.device_correct += int(result.top_class == int(labels[i]))
+            report.host_correct += int(host_top == int(labels[i]))
+        report.latency_ticks.append(result.latency_ticks)
+        report.count += 1
+        if progress:
+            progress(i + 1, len(images))
+    return report
+
+
+def load_test_images(data: str, input_shape, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Images to send, at the model's input shape: the validation split of a builtin:NAME set (the part
+    training did not see); every image of a folder, validation split first."""
+    from ..data import BUILTIN_PREFIX, load_data
+
+    d = load_data(data, tuple(input_shape))
+    x, y = d.val_x, d.val_y
+    if not str(data).startswith(BUILTIN_PREFIX) or len(x) == 0:
+        x, y = np.concatenate([d.val_x, d.train_x]), np.concatenate([d.val_y, d.train_y])
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x, y
