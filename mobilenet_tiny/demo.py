@@ -16,7 +16,7 @@ class DemoSummary:
     ok: bool = True
 
 
-def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 10, qat_epochs: int = 2,
+def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8, qat_epochs: int = 2,
              data: str | None = None, limit: int = 100, log=print) -> DemoSummary:
     from .convert.pipeline import convert_model
     from .data import BUILTIN_DEFAULT
@@ -40,7 +40,7 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 1
         log(f"[1/4] continuing the run in {run_dir} ({done['float']} float + {done['qat']} QAT epochs done)")
     else:
         log(f"[1/4] training MobileNetV1 α{0.25} 96×96×1 on {config.data} → {run_dir}")
-    result = train(config, run_dir, resume=resume, log=log)
+    train(config, run_dir, resume=resume, log=log)
 
     log("[2/4] converting to full int8, C array and compiled C")
     conv = convert_model(run_dir, log=log)

@@ -34,10 +34,10 @@ class TrainConfig:
     data: str = "builtin:shapes"
     val_split: float = 0.2
     val_dir: str | None = None
-    epochs: int = 5
+    epochs: int = 8
     qat_epochs: int = 2
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float = 3e-3
     qat_lr: float | None = None  # None: lr / 10
     seed: int = 0
     labels: list[str] = field(default_factory=list)  # filled from the data

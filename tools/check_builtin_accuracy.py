@@ -2,9 +2,16 @@
 
 A measurement, not a test: it prints generation time, per-epoch validation accuracy, the best and final
 validation accuracy and the wall time. The README's claim (V1 α0.25 96×96×1 ≥ 90 % in a few minutes on
-2 cores) comes from running this with the defaults:
+2 cores) comes from running this with the defaults (builtin:shapes, 6,000 images, Adam 3e-3, batch 32,
+8 epochs = 1,200 steps):
 
     .venv/bin/python tools/check_builtin_accuracy.py
+    .venv/bin/python tools/check_builtin_accuracy.py --bn-momentum 0.9
+
+Measured on the shared 2-core machine (other jobs running): final val accuracy 0.9375 with the builders'
+BatchNormalization (momentum 0.99), 0.9633 with momentum 0.9; same training accuracy (0.985) in both, the
+difference is only how far the moving statistics lag. With lr 1e-3 it is slower: 0.758 after the same
+8 epochs (training accuracy 0.90). Training took 5–7 minutes there; an idle machine does ~130 ms a step.
 """
 import argparse
 import sys
@@ -25,7 +32,7 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.25)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bn-momentum", type=float, default=None,
                         help="override every BatchNormalization's momentum (the builders use Keras' 0.99)")
@@ -58,7 +65,8 @@ def main() -> None:
 
     accuracy = history.history["val_accuracy"]
     print(f"val accuracy per epoch: {' '.join(f'{a:.3f}' for a in accuracy)}")
-    print(f"final val accuracy {accuracy[-1]:.4f}, best {max(accuracy):.4f} (epoch {accuracy.index(max(accuracy)) + 1})")
+    best = max(accuracy)
+    print(f"final val accuracy {accuracy[-1]:.4f}, best {best:.4f} (epoch {accuracy.index(best) + 1})")
     print(f"wall time: data {generated - start:.1f} s, training {trained - generated:.1f} s, "
           f"total {trained - start:.1f} s")
 

@@ -97,3 +97,9 @@ def check_for_microcontroller(summary: TfliteSummary, source: str = "model") -> 
     for op in summary.ops:
         if op.startswith("CUSTOM:"):
             raise UserError(f"{source}: custom op {op[7:]} is not supported: only builtin ops run on TFLM here")
+
+
+def execution_order_outputs(data: bytes) -> list[int]:
+    """Indices of the tensors the graph computes, in execution order (operator outputs)."""
+    sg = tflite.Model.GetRootAs(data, 0).Subgraphs(0)
+    return [int(t) for i in range(sg.OperatorsLength()) for t in sg.Operators(i).OutputsAsNumpy()]

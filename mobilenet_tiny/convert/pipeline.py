@@ -15,6 +15,15 @@ ARENA_MARGIN_BYTES = 1024
 REPRESENTATIVE_IMAGES = 256
 
 
+def tflm_arena_bytes(model_bytes: bytes, arena_limit: int | None = None) -> tuple[int, int]:
+    """(bytes TFLM's arena used on the host, the size firmware should reserve: that plus a margin,
+    16-byte aligned). The host build has 64-bit pointers, so its figure is an upper bound for a 32-bit MCU."""
+    from ..interpreters import measure_tflm_arena
+
+    used = measure_tflm_arena(model_bytes, arena_limit)
+    return used, int(math.ceil((used + ARENA_MARGIN_BYTES) / 16) * 16)
+
+
 @dataclass
 class ConvertResult:
     out_dir: Path
@@ -95,7 +104,6 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
     from .inspect import check_for_microcontroller, summarize_tflite
     from .report import build_report, write_report
     from .tflite import keras_to_int8_tflite
-    from ..interpreters import measure_tflm_arena
 
     check_name(name)
     src = _resolve(source)
@@ -141,8 +149,7 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
         model_bytes = keras_to_int8_tflite(src.model, pool[np.sort(pick)].astype(np.float32) / 255.0)
     summary = summarize_tflite(model_bytes, str(source))
     check_for_microcontroller(summary, str(source))
-    arena_used = measure_tflm_arena(model_bytes, arena_limit)
-    arena_bytes = int(math.ceil((arena_used + ARENA_MARGIN_BYTES) / 16) * 16)
+    arena_used, arena_bytes = tflm_arena_bytes(model_bytes, arena_limit)
 
     # Everything that can fail on bad input has run; now write.
     result = ConvertResult(out_dir, out_dir / f"{name}.tflite", model_bytes, labels, arena_bytes)

@@ -53,6 +53,42 @@ def compare_runtimes(a: Evaluation, b: Evaluation) -> dict:
     }
 
 
+def first_divergences(model_bytes: bytes, inputs: np.ndarray) -> list[dict]:
+    """For each int8 input, the first tensor (in execution order) where TFLM and LiteRT's reference kernels
+    disagree, and by how much: a one-unit rounding difference in one layer can grow downstream (softmax
+    amplifies its input's quantization step), and this tells which it was."""
+    from ai_edge_litert import interpreter as litert
+    from tflite_micro import runtime
+
+    ref = litert.Interpreter(model_content=bytes(model_bytes), num_threads=1,
+                             experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF,
+                             experimental_preserve_all_tensors=True)
+    ref.allocate_tensors()
+    micro = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=max(len(model_bytes) * 10, 8 << 20),
+                                           intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    model_input = ref.get_input_details()[0]
+    from .inspect import execution_order_outputs
+
+    order = execution_order_outputs(model_bytes)
+    names = {d["index"]: d["name"] for d in ref.get_tensor_details()}
+    found = []
+    for x in inputs:
+        x = np.asarray(x).reshape(model_input["shape"])
+        ref.set_tensor(model_input["index"], x)
+        ref.invoke()
+        micro.set_input(x, 0)
+        micro.invoke()
+        first = None
+        for idx in order:
+            a = ref.get_tensor(idx)
+            b = np.asarray(micro.GetTensor(idx, 0)["tensor_data"]).reshape(a.shape)
+            diff = int(np.abs(a.astype(np.int32) - b.astype(np.int32)).max()) if a.size else 0
+            if diff and first is None:
+                first = {"tensor": names.get(idx, str(idx))[:80], "max_abs_difference": diff}
+        found.append(first or {"tensor": None, "max_abs_difference": 0})
+    return found
+
+
 def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y, arena_bytes: int,
                  keras_models: dict | None = None, source: str = "", data_source: str = "") -> tuple[dict, Evaluation]:
     """The report dict (JSON-ready) and the TFLM evaluation (for the confusion-matrix picture)."""
@@ -69,7 +105,11 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y
             "int8_tflm": tflm.accuracy,
             "int8_litert_reference": litert.accuracy,
         },
-        "tflm_vs_litert_reference": compare_runtimes(tflm, litert),
+        "tflm_vs_litert_reference": {
+            **compare_runtimes(tflm, litert),
+            "first_divergences": first_divergences(model_bytes, quantize_pixels(
+                val_x[np.flatnonzero((tflm.outputs != litert.outputs).any(axis=1))[:20]], summary.input)),
+        },
         "model_bytes": len(model_bytes),
         "tflm_arena_bytes": arena_bytes,
         "ops": list(summary.ops),
@@ -97,7 +137,9 @@ def render_markdown(report: dict) -> str:
         "",
         f"TFLM vs LiteRT reference kernels on {cmp['inputs']} inputs: {cmp['inputs_differing']} differ "
         f"(largest difference {cmp['max_abs_difference']} int8 units), top class agrees on "
-        f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match.",
+        f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match."
+        + "".join(f" Where they differ, the first layer to disagree is {d['tensor']} by {d['max_abs_difference']} "
+                  "unit(s)." for d in cmp.get("first_divergences", [])[:3]),
         "",
         f"- model: {report['model_bytes']:,} bytes, {report['operators']} operators; ops: {', '.join(report['ops'])}",
         f"- TFLM tensor arena (host measurement): {report['tflm_arena_bytes']:,} bytes",

@@ -6,7 +6,6 @@ built side by side; it references the repository's QEMU dev-platform by absolute
 one installed platform.
 """
 import json
-import math
 import os
 import re
 import shutil
@@ -169,11 +168,9 @@ def write_model_files(model_dir: Path, tflite_bytes: bytes, runtime: str, labels
         return compiled.arena_bytes, compiled.macs
 
     from ..convert.c_array import write_c_array
-    from ..convert.pipeline import ARENA_MARGIN_BYTES
-    from ..interpreters import measure_tflm_arena
+    from ..convert.pipeline import tflm_arena_bytes
 
-    # The converter's rule: TFLM's arena as measured on the host (64-bit, an upper bound) plus a margin.
-    arena = int(math.ceil((measure_tflm_arena(tflite_bytes) + ARENA_MARGIN_BYTES) / 16) * 16)
+    _, arena = tflm_arena_bytes(tflite_bytes)
     write_c_array(tflite_bytes, model_dir, name="model", labels=labels, arena_bytes=arena)
     return arena, 0
 

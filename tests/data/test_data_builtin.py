@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mobilenet_tiny.data import BUILTIN_DEFAULT, BUILTIN_SETS, load_data
-from mobilenet_tiny.data.builtin import SHAPE_LABELS, draw_shapes
+from mobilenet_tiny.data.builtin import SHAPE_LABELS, TEXTURE_LABELS, ShapeStyle, draw_shapes, draw_textures
 from mobilenet_tiny.errors import UserError
 
 
@@ -14,16 +14,17 @@ def test_default_spec_names_a_set():
     assert BUILTIN_SETS["shapes"].default_n >= 2000
 
 
+@pytest.mark.parametrize("name", sorted(BUILTIN_SETS))
 @pytest.mark.parametrize("shape", [(96, 96, 1), (32, 48, 3), (40, 24, 1)])
-def test_shapes_dtypes_and_split(shape):
-    data = load_data("builtin:shapes?n=80", shape, val_split=0.25, seed=0)
-    assert data.labels == list(SHAPE_LABELS)
+def test_shapes_dtypes_and_split(name, shape):
+    data = load_data(f"builtin:{name}?n=80", shape, val_split=0.25, seed=0)
+    assert data.labels == list(BUILTIN_SETS[name].labels) and len(data.labels) == 4
     assert data.input_shape == shape
     assert data.train_x.shape == (60, *shape) and data.val_x.shape == (20, *shape)
     assert data.train_x.dtype == data.val_x.dtype == np.uint8
     assert data.train_y.dtype == data.val_y.dtype == np.int32
     assert np.bincount(data.train_y).tolist() == [15] * 4 and np.bincount(data.val_y).tolist() == [5] * 4
-    assert data.source == "builtin:shapes?n=80"
+    assert data.source == f"builtin:{name}?n=80"
 
 
 def test_default_size():
@@ -31,10 +32,11 @@ def test_default_size():
     assert len(data.train_x) + len(data.val_x) == BUILTIN_SETS["shapes"].default_n
 
 
-def test_deterministic_for_a_seed_and_different_across_seeds():
-    a = load_data("builtin:shapes?n=40", (32, 32, 1), seed=5)
-    b = load_data("builtin:shapes?n=40", (32, 32, 1), seed=5)
-    c = load_data("builtin:shapes?n=40", (32, 32, 1), seed=6)
+@pytest.mark.parametrize("name", sorted(BUILTIN_SETS))
+def test_deterministic_for_a_seed_and_different_across_seeds(name):
+    a = load_data(f"builtin:{name}?n=40", (32, 32, 1), seed=5)
+    b = load_data(f"builtin:{name}?n=40", (32, 32, 1), seed=5)
+    c = load_data(f"builtin:{name}?n=40", (32, 32, 1), seed=6)
     assert np.array_equal(a.train_x, b.train_x) and np.array_equal(a.val_y, b.val_y)
     assert not np.array_equal(a.train_x, c.train_x)
 
@@ -98,3 +100,49 @@ def test_val_dir_is_refused_with_builtin(tmp_path):
 def test_bad_channels():
     with pytest.raises(UserError, match="channels must be 1"):
         load_data("builtin:shapes?n=40", (32, 32, 4))
+
+
+def test_each_label_is_drawn_as_its_shape():
+    # Without nuisances the shapes can be measured: area (in units of r²) and where the ink lies.
+    plain = ShapeStyle(size=(0.5, 0.5), rotation=0.0, outline_fraction=0.0, background=(0.9, 0.9),
+                       contrast=(0.6, 0.6), gradient=0.0, shading=0.0, clutter_probability=0.0, noise=(0.0, 0.0))
+    x, y = draw_shapes(40, (128, 128, 1), seed=0, style=plain)
+    pixel = 2 / 128
+    for image, label in zip(x[..., 0].astype(np.float32) / 255, y):
+        ink = (0.9 - image) / 0.6  # coverage of each pixel by the shape
+        area = ink.sum() * pixel**2 / 0.5**2
+        rows, cols = np.indices(ink.shape)
+        cy, cx = (ink * rows).sum() / ink.sum(), (ink * cols).sum() / ink.sum()
+        name = SHAPE_LABELS[label]
+        expected = {"circle": np.pi, "square": 1.7**2, "triangle": 3 * np.sqrt(3) * 0.65**2,
+                    "cross": 2 * 2.3 * 0.736 - 0.736**2}[name]
+        assert area == pytest.approx(expected, rel=0.03), name
+        corner = ink[int(round(cy + 0.35 / pixel)), int(round(cx + 0.35 / pixel))]  # 0.7 r along the diagonal
+        if name == "square":
+            assert corner > 0.99
+        if name == "cross":
+            assert corner < 0.01
+        if name == "triangle":  # upright: the ink's centre of mass sits below the box's middle
+            ink_rows = np.flatnonzero(ink.sum(axis=1) > 0.5)
+            assert cy > (ink_rows[0] + ink_rows[-1]) / 2 + 2
+
+
+def test_each_label_is_drawn_as_its_texture():
+    x, y = draw_textures(80, (64, 64, 1), seed=0)
+    image = x[..., 0].astype(np.float32)
+    down = np.abs(np.diff(image, axis=1)).mean(axis=(1, 2))  # change from row to row: horizontal edges
+    along = np.abs(np.diff(image, axis=2)).mean(axis=(1, 2))  # change from column to column: vertical edges
+    names = np.array(TEXTURE_LABELS)[y]
+    # Pixel noise changes both ways alike, so even faint stripes give a ratio of only ~1.3 at worst.
+    ratio = down / along
+    assert (ratio[names == "horizontal"] > 1.2).all() and np.median(ratio[names == "horizontal"]) > 2
+    assert (ratio[names == "vertical"] < 1 / 1.2).all() and np.median(ratio[names == "vertical"]) < 1 / 2
+    both = np.isin(names, ["checker", "dots"])
+    assert (np.abs(np.log(ratio[both])) < np.log(1.15)).all()
+    # Dots cover less of the frame than a checkerboard's half: the share of pixels on the light side of
+    # halfway between each image's dark and light levels.
+    def light_share(im):
+        lo, hi = np.percentile(im, [5, 95])
+        return (im > (lo + hi) / 2).mean()
+    shares = np.array([light_share(im) for im in image])
+    assert shares[names == "dots"].max() < shares[names == "checker"].min()

@@ -9,6 +9,9 @@
  * reads its constant data (weights, folded biases, multipliers, shifts) through a const descriptor that
  * lives in flash.
  *
+ * Scratch: CONV_2D and DEPTHWISE_CONV_2D take a scratch pointer into the arena, sized by the
+ * *_scratch_bytes() functions (the compiler plans it; both paths get the same arena).
+ *
  * Build options: Arm cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55) use SIMD
  * intrinsics from arm_acle.h; -DMTK_PORTABLE forces the plain C99 path everywhere. Both give identical bytes.
  */
@@ -119,7 +122,8 @@ typedef struct {
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p); /* two im2col rows, 0 for pointwise */
 void mtk_depthwise_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
-uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p); /* one padded window (multiplier 1) */
+/* int32 accumulators of one pixel + one zero-point-padded window (depth multiplier 1), else 0 */
+uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p);
 void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
 void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
 void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);

@@ -1,8 +1,9 @@
 /*
  * DEPTHWISE_CONV_2D, int8, per-channel requantization; bit-exact with TFLM's reference
  * DepthwiseConvPerChannel. Taps outside the image read the input zero point (cancelled by the folded bias).
- * DSP path (depth multiplier 1): four channels per pass, SXTB16 + SMLABB/SMLATT, one word of input and
- * one of weights per tap.
+ * DSP path (depth multiplier 1): per output pixel, the accumulators of four channels per pass (SXTB16 +
+ * SMLABB/SMLATT, one word of input and one of weights per tap; 3x3 fully unrolled), border pixels read a
+ * zero-point-padded copy of their window from scratch, then the output stage runs over all channels.
  */
 #include "mtk_kernels.h"
 #include "mtk_fixedpoint.h"

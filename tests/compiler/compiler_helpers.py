@@ -1,0 +1,60 @@
+"""Helpers for the compiled-runtime tests: cached converted models, test inputs, the TFLM comparison.
+(A uniquely named module rather than conftest.py, so `import` finds it whichever conftest loaded first.)"""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from artifact_cache import cached_bytes, source_hash
+
+HERE = Path(__file__).resolve().parent
+
+
+def zoo_key(**params) -> dict:
+    """Cache key: the parameters plus every source the artifact depends on."""
+    zoo = hashlib.sha256((HERE / "model_zoo.py").read_bytes()).hexdigest()[:16]
+    return dict(params, src=source_hash("models", "convert", "data"), zoo=zoo)
+
+
+def cached_model(name: str, build, **params) -> bytes:
+    return cached_bytes(f"compiler-{name}", zoo_key(**params), build)
+
+
+def make_inputs(model_bytes: bytes, n_random: int = 200, n_images: int = 40, seed: int = 0) -> np.ndarray:
+    """≥ 240 int8 inputs: uniform random, structured extremes, and built-in `shapes` images as a camera
+    would deliver them (uint8 pixels quantized with the model's input scale and zero point)."""
+    from mobilenet_tiny.interpreters import TflmInterpreter, quantize_pixels
+    from mobilenet_tiny.data.builtin import draw_shapes
+
+    info = TflmInterpreter(model_bytes).input_details
+    shape = tuple(info.shape[1:])
+    rng = np.random.default_rng(seed)
+    random = rng.integers(-128, 128, size=(n_random, *shape), dtype=np.int8)
+    h, w = shape[0], shape[1]
+    yy, xx = np.mgrid[0:h, 0:w]
+    structured = np.stack([
+        np.full(shape, -128), np.full(shape, 127), np.full(shape, info.zero_point),
+        np.broadcast_to((((yy // 4 + xx // 4) % 2) * 255 - 128)[..., None], shape),  # checkerboard
+        np.broadcast_to((xx * 255 // max(w - 1, 1) - 128)[..., None], shape),  # horizontal ramp
+        np.broadcast_to((yy * 255 // max(h - 1, 1) - 128)[..., None], shape),  # vertical ramp
+    ]).astype(np.int8)
+    pixels, _ = draw_shapes(n_images, shape, seed + 1)
+    images = quantize_pixels(pixels, info)
+    return np.concatenate([random, structured, images])
+
+
+def assert_matches_tflm(model_bytes: bytes, inputs: np.ndarray, extra_flags=(), label: str = "") -> np.ndarray:
+    """Compiled (host gcc) outputs == TFLM outputs byte for byte on every input; returns the outputs."""
+    from mobilenet_tiny.compiler.host import CompiledHostInterpreter
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    compiled = CompiledHostInterpreter(model_bytes, extra_flags=extra_flags)
+    try:
+        ours = compiled.run_many(inputs)
+    finally:
+        compiled.close()
+    ref = TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)
+    bad = np.flatnonzero(np.any(ours != ref, axis=1))
+    assert bad.size == 0, (f"{label}: {bad.size}/{len(inputs)} inputs differ from TFLM, first #{bad[0]}: "
+                           f"ours {ours[bad[0]].tolist()[:16]} tflm {ref[bad[0]].tolist()[:16]}")
+    return ours

@@ -1,0 +1,60 @@
+"""`mobilenet-tiny compile`: a thin wrapper over compile_model; bad input is one line and exit 1."""
+import json
+import subprocess
+import sys
+
+from compiler_helpers import cached_model
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-c", "from mobilenet_tiny.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_compile_writes_files_and_reports(zoo, tmp_path):
+    from mobilenet_tiny.tf_env import keras
+
+    model = cached_model("ok-conv", lambda: zoo.single_layer(lambda x: keras.layers.Conv2D(2, 1)(x), (4, 4, 1), 0),
+                         op="conv")
+    (tmp_path / "model.tflite").write_bytes(model)
+    (tmp_path / "labels.txt").write_text("zero\n")  # wrong count on purpose below
+    proc = _cli("compile", str(tmp_path / "model.tflite"), "-o", str(tmp_path / "c"), "--json")
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "labels" in proc.stderr
+    (tmp_path / "labels.txt").unlink()
+    proc = _cli("compile", str(tmp_path / "model.tflite"), "-o", str(tmp_path / "c"), "--name", "tiny", "--json")
+    assert proc.returncode == 0, proc.stderr
+    facts = json.loads(proc.stdout)
+    assert facts["ops"] == ["CONV_2D"] and facts["output_size"] == 32
+    assert "#define TINY_ARENA_BYTES" in (tmp_path / "c" / "tiny.h").read_text()
+    assert "tiny_invoke" in (tmp_path / "c" / "tiny.c").read_text()
+
+
+def test_compile_rejects_non_model(tmp_path):
+    bad = tmp_path / "junk.tflite"
+    bad.write_bytes(b"definitely not a flatbuffer")
+    proc = _cli("compile", str(bad), "-o", str(tmp_path / "c"))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr and not (tmp_path / "c").exists()
+
+
+def test_labels_with_quotes_and_non_ascii_compile(tmp_path):
+    """Labels become C string literals: quotes, backslashes, '?' and UTF-8 are escaped, and gcc -Werror
+    accepts the file; the bytes printed back by a C program equal the labels' UTF-8."""
+    import subprocess as sp
+
+    import flatbuffer_models
+    from mobilenet_tiny.compiler import compile_model
+    from mobilenet_tiny.compiler.host import HOST_CFLAGS, KERNELS_DIR, kernel_sources
+
+    labels = ['say "hi"', "back\\slash", "café", "what??=", "tab\there"]
+    model = flatbuffer_models.requantize((1, 1, 1, len(labels)), 0.02, 0, 0.01, 3)
+    compile_model(model, tmp_path, "net", labels=labels)
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "net.h"\n'
+        "int main(void) { for (int i = 0; i < NET_NUM_CLASSES; ++i) printf(\"%s\\n\", net_labels[i]); return 0; }\n")
+    exe = tmp_path / "labels"
+    sp.run(["gcc", *HOST_CFLAGS, "-I", str(KERNELS_DIR / "include"), "-I", str(tmp_path), str(tmp_path / "net.c"),
+            str(tmp_path / "main.c"), *map(str, kernel_sources()), "-o", str(exe), "-lm"], check=True)
+    printed = sp.run([str(exe)], capture_output=True, check=True).stdout
+    assert printed == "".join(label + "\n" for label in labels).encode("utf-8")
