@@ -72,7 +72,8 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
         summary.lines.append(f"speed: {sorted(ins)[len(ins) // 2]:,} instructions per inference "
                              f"({sorted(ins)[len(ins) // 2] / fw.macs:.2f} per MAC, {fw.macs:,} MACs; QEMU -icount)")
     summary.lines += [
-        f"memory: arena {fw.arena_bytes:,} B (TFLM would need {conv.arena_bytes:,} B), RAM {fw.ram_bytes:,} B, "
+        f"memory: arena {fw.arena_bytes:,} B (TFLM's on the host: {report['tflm_arena_bytes']:,} B), "
+        f"RAM {fw.ram_bytes:,} B, "
         f"flash {fw.flash_bytes:,} B; model {len(conv.model_bytes):,} B",
         f"outputs in {run_dir}: model.tflite, model_data.h/.cc, report.md, firmware/{board.env}/ "
         f"({time.time() - start:.0f} s)",
