@@ -114,14 +114,11 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
 
 
 def load_test_images(data: str, input_shape, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Images to send, at the model's input shape: the validation split of a builtin:NAME set (the part
-    training did not see); every image of a folder, validation split first."""
-    from ..data import BUILTIN_PREFIX, load_data
+    """Images to send, at the model's input shape: the images `evaluate` judges a model on (the
+    validation split of a builtin:NAME set, every image of a folder), at most `limit` of them."""
+    from ..evaluate import evaluation_images
 
-    d = load_data(data, tuple(input_shape))
-    x, y = d.val_x, d.val_y
-    if not str(data).startswith(BUILTIN_PREFIX) or len(x) == 0:
-        x, y = np.concatenate([d.val_x, d.train_x]), np.concatenate([d.val_y, d.train_y])
+    _, x, y = evaluation_images(data, tuple(input_shape))
     if limit is not None:
         x, y = x[:limit], y[:limit]
     return x, y
