@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .errors import UserError
+from .errors import UserError, one_line
 
 
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getattr(
@@ -37,13 +37,13 @@ class _Group(click.Group):
         except Exception as e:
             if os.environ.get("MOBILENET_TINY_DEBUG"):
                 raise
-            _fail(f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
+            _fail(f"internal error: {type(e).__name__}: {one_line(e)[:300]} "
                   "(set MOBILENET_TINY_DEBUG=1 for the traceback)", 1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _fail(message: str, code: int):
-    click.echo(f"error: {' '.join(str(message).split())}", err=True)
+    click.echo(f"error: {one_line(message)}", err=True)
     sys.exit(code)
 
 

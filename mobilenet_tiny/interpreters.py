@@ -7,12 +7,13 @@
 """
 import contextlib
 import re
+import struct
 import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, one_line
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class TflmInterpreter(_Runner):
         arena = arena_size or max(len(model_bytes) * 10, 4 * 1024 * 1024)
         try:
             self._interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=arena)
-        except RuntimeError as e:
-            raise UserError(f"TFLM cannot load the model: {_one_line(e)}") from None
+        except (RuntimeError, ValueError, IndexError, struct.error) as e:
+            # struct.error / IndexError: the wrapper parses a truncated flatbuffer in Python before TFLM does.
+            raise UserError(f"TFLM cannot load the model: {one_line(e) or type(e).__name__}"[:330]) from None
         self.input_details = _info(self._interp.get_input_details(0))
         self.output_details = _info(self._interp.get_output_details(0))
 
@@ -95,7 +97,7 @@ class LiteRtInterpreter(_Runner):
                 experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
             self._interp.allocate_tensors()
         except (RuntimeError, ValueError) as e:
-            raise UserError(f"LiteRT cannot load the model: {_one_line(e)}") from None
+            raise UserError(f"LiteRT cannot load the model: {one_line(e)[:300]}") from None
         self._in = self._interp.get_input_details()[0]
         self._out = self._interp.get_output_details()[0]
         self.input_details = _info(self._in)
@@ -128,10 +130,6 @@ def pixel_lut(scale: float, zero_point: int) -> np.ndarray:
     p = np.arange(256, dtype=np.float64)
     q = np.round(p / 255.0 / scale) + zero_point
     return np.clip(q, -128, 127).astype(np.int8)
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())[:300]
 
 
 def _capture_fd2(fn) -> str:

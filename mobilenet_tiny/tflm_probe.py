@@ -13,6 +13,7 @@ import numpy as np
 def main(path: str, arena: int) -> int:
     from tflite_micro import runtime
 
+    from .errors import one_line
     from .interpreters import _capture_fd2
 
     data = open(path, "rb").read()
@@ -22,7 +23,7 @@ def main(path: str, arena: int) -> int:
         interp.set_input(np.zeros(details["shape"], dtype=details["dtype"]), 0)
         interp.invoke()
     except (RuntimeError, ValueError) as e:
-        print(json.dumps({"ok": False, "error": " ".join(str(e).split())[:300]}))
+        print(json.dumps({"ok": False, "error": one_line(e)[:300]}))
         return 1
     text = _capture_fd2(interp.print_allocations)
     total = next((int(w) for line in text.splitlines() if "Arena allocation total" in line

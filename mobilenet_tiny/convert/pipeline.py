@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import UserError, one_line
 from ..fileio import atomic_write
 
 ARENA_MARGIN_BYTES = 1024
@@ -57,7 +57,7 @@ def _load_keras_file(path: Path):
             return keras.models.load_model(str(path), compile=False)
     except Exception as e:
         raise UserError(f"{path}: cannot load as a Keras model ({type(e).__name__}: "
-                        f"{' '.join(str(e).split())[:200]})") from None
+                        f"{one_line(e)[:200]})") from None
 
 
 def _resolve(source) -> _Source:

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import serial
 
-from ..errors import UserError
+from ..errors import UserError, one_line
 from . import protocol
 from .protocol import Frame, ProtocolError
 
@@ -58,7 +58,7 @@ class DeviceLink:
             except (serial.SerialException, OSError, ValueError) as e:
                 # An emulator may still be starting its server socket; a real port either exists or not.
                 if not url.startswith("socket://") or time.monotonic() > deadline:
-                    raise UserError(f"cannot open serial port {url}: {' '.join(str(e).split())}") from None
+                    raise UserError(f"cannot open serial port {url}: {one_line(e)}") from None
                 time.sleep(0.1)
 
     def close(self):
@@ -75,7 +75,7 @@ class DeviceLink:
     # ---- raw I/O ----
 
     def _gone(self, e: BaseException) -> DeviceGone:
-        return DeviceGone(f"lost the connection to the device at {self.url}: {' '.join(str(e).split()) or type(e).__name__}")
+        return DeviceGone(f"lost the connection to the device at {self.url}: {one_line(e) or type(e).__name__}")
 
     def send_raw(self, data: bytes):
         try:

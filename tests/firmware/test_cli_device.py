@@ -52,9 +52,12 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
     (["flash", "--board", "qemu_m7", "--project", "nowhere"], "no firmware for qemu_m7"),
     (["bench", "--board", "esp32dev", "--model", "m.tflite"], "choose an emulated board"),
     (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "m.tflite", "--data", "d"], "not a TFLite model"),
+    (["firmware", "build", "--board", "qemu_m4", "--model", "cut.tflite"], "TFLM cannot load the model"),
+    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "cut.tflite", "--data", "d"], "TFLM cannot load the model"),
 ])
 def test_bad_input_is_one_line(tmp_path, args, message, small_model_path, monkeypatch):
     (tmp_path / "m.tflite").write_bytes(b"not a model at all")
+    (tmp_path / "cut.tflite").write_bytes(small_model_path.read_bytes()[:3000])  # header intact, body cut
     (tmp_path / "occupied").mkdir()
     (tmp_path / "occupied" / "keep.txt").write_text("a user's file")
     monkeypatch.delenv("MTK_TFLM_DIR", raising=False)
