@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..fileio import atomic_write
-from .codegen import render_header, render_source
+from .codegen import C_TYPE_BYTES, render_header, render_source
 from .lowering import lower_graph
 from .planner import plan_arena
 from .reader import read_model
@@ -59,8 +59,7 @@ def compile_model(tflite_bytes: bytes, out_dir, name: str = "model", labels: lis
 
     steps = lower_graph(graph)
     plan = plan_arena(steps, graph)
-    weight_bytes = sum(np.asarray(a.values).size * (1 if a.ctype == "int8_t" else 4)
-                       for s in steps for a in s.arrays)
+    weight_bytes = sum(np.asarray(a.values).size * C_TYPE_BYTES[a.ctype] for s in steps for a in s.arrays)
     facts = dict(
         input_shape=input_shape, input_bytes=int(np.prod(x.shape)), input_scale=float(x.scale[0]),
         input_zero_point=int(x.zero_point[0]), output_bytes=output_size, output_scale=float(y.scale[0]),

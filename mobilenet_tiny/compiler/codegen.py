@@ -7,7 +7,8 @@ import numpy as np
 from .lowering import ConstArray, Step
 from .planner import Plan, scratch_id
 
-_VALUES_PER_LINE = {"int8_t": 20, "int32_t": 8}
+_VALUES_PER_LINE = {"int8_t": 20, "int16_t": 16, "int32_t": 8}
+C_TYPE_BYTES = {"int8_t": 1, "int16_t": 2, "int32_t": 4}
 
 
 def c_float(x: float) -> str:
@@ -37,7 +38,7 @@ def _array(layer: str, a: ConstArray) -> str:
     rows = [", ".join(str(int(v)) for v in values[i:i + per_line]) for i in range(0, len(values), per_line)]
     body = ",\n    ".join(rows)
     return (f"/* {a.shape_comment} */\n"
-            f"static const {a.ctype} {layer}_{a.suffix}[{len(values)}] = {{\n    {body}\n}};\n")
+            f"static const {a.ctype} MTK_ALIGNED(4) {layer}_{a.suffix}[{len(values)}] = {{\n    {body}\n}};\n")
 
 
 def _descriptor(step: Step) -> str:

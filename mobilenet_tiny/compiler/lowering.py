@@ -20,7 +20,7 @@ from .reader import Graph, Operator, Tensor
 @dataclass
 class ConstArray:
     suffix: str  # the C name is <layer>_<suffix>
-    ctype: str  # int8_t or int32_t
+    ctype: str  # int8_t, int16_t or int32_t
     values: np.ndarray
     shape_comment: str = ""
 
@@ -103,19 +103,64 @@ def _const_filter(graph: Graph, op: Operator) -> Tensor:
     return f
 
 
-def _folded_output_stage(layer: str, multipliers, shifts, output_zp: int, acc_bound: int):
-    """The DSP path's folded output stage (mtk_output_folded: SMMULR + three ALU operations), when the
-    whole layer qualifies: every right shift r in [1, 23] (so rounding = 2^(r-1) + zp*2^r fits in int32)
-    and every accumulator provably below 2^30 in magnitude (2*acc must not overflow). Otherwise NULL
-    fields: the kernels use the general path."""
+def _folds(multipliers, shifts, acc_bound: int) -> bool:
+    """Whether a layer may use the DSP path's folded output stage (mtk_output_folded: SMMLAR + two ALU
+    operations): every right shift r in [1, 23] (so rounding = 2^(r-1) + zp*2^r fits in int32) and every
+    accumulator provably below 2^30 in magnitude (2*acc must not overflow)."""
     r = -np.asarray(shifts, np.int64)
-    if (r.size == 0 or r.min() < 1 or r.max() > 23 or np.any(np.asarray(multipliers) < 0)
-            or acc_bound >= (1 << 30)):
-        return [("rounding", "NULL"), ("rshift", "NULL")], []
-    rounding = (1 << (r - 1)) + output_zp * (1 << r)
-    return ([("rounding", f"{layer}_rounding"), ("rshift", f"{layer}_rshift")],
-            [ConstArray("rounding", "int32_t", rounding, f"{len(r)}: 2^(r-1) + output_zero_point * 2^r"),
-             ConstArray("rshift", "int8_t", r, f"{len(r)}: r = -shift")])
+    return bool(r.size and r.min() >= 1 and r.max() <= 23 and np.all(np.asarray(multipliers) >= 0)
+                and acc_bound < (1 << 30))
+
+
+def channel_quant_table(layer: str, group: int, bias, multipliers, shifts, output_zp: int, acc_bound: int):
+    """The kernels' channel table (mtk_kernels.h): blocks of `group` channels, each bias[group],
+    multiplier[group], rounding[group], shift-or-r[group], so one pointer reaches a channel group's
+    parameters. Returns the descriptor fields and the array."""
+    folded = _folds(multipliers, shifts, acc_bound)
+    n = len(bias)
+    blocks = -(-n // group)
+    table = np.zeros((4, blocks * group), np.int64)
+    table[0, :n], table[1, :n] = bias, multipliers
+    shifts = np.asarray(shifts, np.int64)
+    if folded:
+        table[2, :n] = (1 << (-shifts - 1)) + output_zp * (1 << -shifts)
+        table[3, :n] = -shifts
+    else:
+        table[3, :n] = shifts
+    table = table.reshape(4, blocks, group).transpose(1, 0, 2).reshape(-1)
+    columns = "rounding = 2^(r-1) + output_zero_point * 2^r, r = -shift" if folded else "0, shift"
+    comment = (f"{n} channels in blocks of {group}: bias (input_offset * sum(filter) folded in), multiplier, "
+               f"{columns} ({group} of each)")
+    return ([("quant", f"{layer}_quant"), ("folded", int(folded))],
+            ConstArray("quant", "int32_t", table, comment))
+
+
+def depthwise_filter_groups(filter_1hwo: np.ndarray) -> np.ndarray:
+    """The depthwise kernel's int16 weights: groups of 4 output channels (zero-padded), per group every tap
+    as w[c0], w[c2], w[c1], w[c3] (SXTB16's halfword order for the input's four channels)."""
+    _, fh, fw, out_c = filter_1hwo.shape
+    groups = -(-out_c // 4)
+    w = np.zeros((fh * fw, groups * 4), np.int16)
+    w[:, :out_c] = filter_1hwo.reshape(fh * fw, out_c)
+    w = w.reshape(fh * fw, groups, 4)[:, :, [0, 2, 1, 3]]
+    return w.transpose(1, 0, 2).reshape(-1)
+
+
+def pack_filter_rows(rows: np.ndarray) -> np.ndarray:
+    """The kernels' packed filter layout (mtk_kernels.h): rows zero-padded to a multiple of 4, pairs of rows
+    interleaved in blocks of 4 so one 8-byte load feeds two filters; an odd last row stays whole."""
+    out_c, k = rows.shape
+    k4 = -(-k // 4) * 4
+    padded = np.zeros((out_c, k4), np.int8)
+    padded[:, :k] = rows
+    pairs = out_c // 2 * 2
+    interleaved = padded[:pairs].reshape(pairs // 2, 2, k4 // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    return np.concatenate([interleaved, padded[pairs:].reshape(-1)])
+
+
+def dot_rows_scratch_bytes(k: int) -> int:
+    """mtk_dot_rows_scratch_bytes(): two rows of k values sign-extended to 16 bits, padded to 4."""
+    return 4 * (-(-k // 4) * 4)
 
 
 def _accumulator_bound(filter_rows: np.ndarray, bias: np.ndarray) -> int:
@@ -157,38 +202,39 @@ def lower_conv(graph: Graph, op: Operator, layer: str) -> Step:
     multipliers, shifts = qz.per_channel_multipliers(in_scale, f.scale, out_scale, out_c)
     bias = _folded_bias(graph, op, sums, in_zp)
     act = op.options["activation"]
+    rows = f.data.reshape(fh * fw, out_c).T if depthwise else f.data.reshape(out_c, -1)
+    fshape = "x".join(str(d) for d in f.shape)
+    if depthwise:
+        filter_field = ("dw_filter", f"{layer}_dw_filter")
+        filter_array = ConstArray("dw_filter", "int16_t", depthwise_filter_groups(f.data),
+                                  f"1HWO {fshape} as int16, groups of 4 channels, each tap c0 c2 c1 c3")
+    else:
+        filter_field = ("filter", f"{layer}_filter")
+        filter_array = ConstArray("filter", "int8_t", pack_filter_rows(rows),
+                                  f"OHWI {fshape}, packed: pairs of rows interleaved in blocks of 4")
+    quant_fields, quant_array = channel_quant_table(layer, 4 if depthwise else 2, bias, multipliers, shifts,
+                                                    _q(out)[1], _accumulator_bound(rows, bias))
     fields = [
         ("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w), ("out_c", out_c),
         ("filter_h", fh), ("filter_w", fw), ("stride_h", sh), ("stride_w", sw),
         ("pad_top", pad_top), ("pad_left", pad_left), ("depth_multiplier", mult),
-        ("input_zero_point", in_zp), ("q", _output_quant_fields(out, act)),
-        ("filter", f"{layer}_filter"), ("bias", f"{layer}_bias"),
-        ("multiplier", f"{layer}_multiplier"), ("shift", f"{layer}_shift"),
-    ]
-    rows = f.data.reshape(fh * fw, out_c).T if depthwise else f.data.reshape(out_c, -1)
-    folded_fields, folded_arrays = _folded_output_stage(layer, multipliers, shifts, _q(out)[1],
-                                                        _accumulator_bound(rows, bias))
-    fields += folded_fields
-    fshape = "x".join(str(d) for d in f.shape)
-    arrays = [
-        ConstArray("filter", "int8_t", f.data.reshape(-1), ("1HWO " if depthwise else "OHWI ") + fshape),
-        ConstArray("bias", "int32_t", bias, f"{out_c}: bias - input_zero_point * sum(filter)"),
-        ConstArray("multiplier", "int32_t", multipliers, f"{out_c}"),
-        ConstArray("shift", "int8_t", shifts, f"{out_c}"),
-    ] + folded_arrays
+        ("input_zero_point", in_zp), ("q", _output_quant_fields(out, act)), filter_field,
+    ] + quant_fields
+    arrays = [filter_array, quant_array]
     kind = f"{fh}x{fw}" + (f" depth_multiplier {mult}" if depthwise and mult != 1 else "")
     comment = (f"{op.name} {kind} stride {sh}x{sw} {op.options['padding']} {act}: "
                f"{in_h}x{in_w}x{in_c} ({_quant_text(x)}) -> {out_h}x{out_w}x{out_c} ({_quant_text(out)})")
     macs = out_h * out_w * out_c * fh * fw * (1 if depthwise else in_c)
     kernel = "mtk_depthwise_conv2d_s8" if depthwise else "mtk_conv2d_s8"
-    # Must equal mtk_conv2d_scratch_bytes() / mtk_depthwise_conv2d_scratch_bytes(): two im2col rows unless
-    # the conv reads pixels in place; int32 accumulators of one pixel plus one zero-point-padded window for
-    # a depthwise border pixel.
+    # Must equal mtk_conv2d_scratch_bytes() / mtk_depthwise_conv2d_scratch_bytes(): the dot engine's
+    # expanded rows plus two im2col rows unless the conv reads pixels in place; one zero-point-padded window
+    # for a depthwise border pixel.
     pointwise = fh == 1 and fw == 1 and pad_top == 0 and pad_left == 0
     if depthwise:
-        scratch = 4 * in_c + fh * fw * in_c if mult == 1 else 0
+        scratch = fh * fw * in_c if mult == 1 else 0
     else:
-        scratch = 0 if pointwise else 2 * fh * fw * in_c
+        k = fh * fw * in_c
+        scratch = dot_rows_scratch_bytes(k) + (0 if pointwise else 2 * k)
     return Step(op, layer, kernel, "mtk_conv_params", fields, arrays, [x.index], out.index, comment, macs,
                 scratch_bytes=scratch)
 
@@ -212,18 +258,12 @@ def lower_fully_connected(graph: Graph, op: Operator, layer: str) -> Step:
         multipliers, shifts = np.full(out_c, m, np.int64), np.full(out_c, s, np.int64)
     bias = _folded_bias(graph, op, f.data.astype(np.int64).sum(axis=1), in_zp)
     act = op.options["activation"]
+    quant_fields, quant_array = channel_quant_table(layer, 2, bias, multipliers, shifts, _q(out)[1],
+                                                    _accumulator_bound(f.data, bias))
     fields = [("in_c", in_c), ("out_c", out_c), ("q", _output_quant_fields(out, act)),
-              ("filter", f"{layer}_filter"), ("bias", f"{layer}_bias"),
-              ("multiplier", f"{layer}_multiplier"), ("shift", f"{layer}_shift")]
-    folded_fields, folded_arrays = _folded_output_stage(layer, multipliers, shifts, _q(out)[1],
-                                                        _accumulator_bound(f.data, bias))
-    fields += folded_fields
-    arrays = folded_arrays + [
-        ConstArray("filter", "int8_t", f.data.reshape(-1), f"{out_c}x{in_c}"),
-        ConstArray("bias", "int32_t", bias, f"{out_c}: bias - input_zero_point * sum(weights)"),
-        ConstArray("multiplier", "int32_t", multipliers, f"{out_c}"),
-        ConstArray("shift", "int8_t", shifts, f"{out_c}"),
-    ]
+              ("filter", f"{layer}_filter")] + quant_fields
+    arrays = [ConstArray("filter", "int8_t", pack_filter_rows(f.data), f"{out_c}x{in_c}, packed: pairs of rows "
+                         "interleaved in blocks of 4"), quant_array]
     per = "per-channel" if f.scale.size > 1 else "per-tensor"
     comment = (f"FULLY_CONNECTED {per} {act}: {in_c} ({_quant_text(x)}) -> {out_c} ({_quant_text(out)})")
     return Step(op, layer, "mtk_fully_connected_s8", "mtk_fc_params", fields, arrays, [x.index], out.index,

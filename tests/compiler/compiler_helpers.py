@@ -43,6 +43,17 @@ def make_inputs(model_bytes: bytes, n_random: int = 200, n_images: int = 40, see
     return np.concatenate([random, structured, images])
 
 
+def op_inputs(model_bytes: bytes, n: int = 24, seed: int = 0) -> np.ndarray:
+    """Inputs for single-op models: uniform random plus all -128, all 127 and all zero point."""
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    info = TflmInterpreter(model_bytes).input_details
+    shape = info.shape[1:]
+    rng = np.random.default_rng(seed)
+    extremes = np.stack([np.full(shape, -128), np.full(shape, 127), np.full(shape, info.zero_point)])
+    return np.concatenate([rng.integers(-128, 128, size=(n, *shape)), extremes]).astype(np.int8)
+
+
 def assert_matches_tflm(model_bytes: bytes, inputs: np.ndarray, extra_flags=(), label: str = "") -> np.ndarray:
     """Compiled (host gcc) outputs == TFLM outputs byte for byte on every input; returns the outputs."""
     from mobilenet_tiny.compiler.host import CompiledHostInterpreter

@@ -3,87 +3,29 @@ paddings, channel counts, activations and quantization ranges, each compiled and
 import numpy as np
 import pytest
 
-from compiler_helpers import assert_matches_tflm, cached_model
+import op_cases
+from compiler_helpers import assert_matches_tflm, cached_model, op_inputs
 
 
-def _inputs(model_bytes: bytes, n: int = 24, seed: int = 0) -> np.ndarray:
-    from mobilenet_tiny.interpreters import TflmInterpreter
-
-    info = TflmInterpreter(model_bytes).input_details
-    shape = info.shape[1:]
-    rng = np.random.default_rng(seed)
-    extremes = np.stack([np.full(shape, -128), np.full(shape, 127), np.full(shape, info.zero_point)])
-    return np.concatenate([rng.integers(-128, 128, size=(n, *shape)), extremes]).astype(np.int8)
-
-
-def _check(name: str, build, **params):
+def _check(name: str, build, params):
     model_bytes = cached_model(name, build, **params)
-    assert_matches_tflm(model_bytes, _inputs(model_bytes), label=f"{name} {params}")
+    assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=f"{name} {params}")
     return model_bytes
-
-
-def _activation(keras, kind, x):
-    if kind == "relu6":
-        return keras.layers.ReLU(6.0)(x)
-    if kind == "relu":
-        return keras.layers.ReLU()(x)
-    return x
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_conv2d(zoo, seed):
-    from mobilenet_tiny.tf_env import keras
-
-    rng = np.random.default_rng(100 + seed)
-    k = int(rng.choice([1, 2, 3, 5]))
-    p = dict(k=k, stride=int(rng.choice([1, 2, 3])), padding=str(rng.choice(["same", "valid"])),
-             h=int(rng.integers(k, 14)), w=int(rng.integers(k, 14)), cin=int(rng.choice([1, 2, 3, 8, 13])),
-             cout=int(rng.choice([1, 3, 8, 16])), act=str(rng.choice(["none", "relu", "relu6"])),
-             bias=bool(rng.integers(2)), lo=float(rng.choice([0.0, -1.0, -3.0])))
-
-    def layer(x):
-        y = keras.layers.Conv2D(p["cout"], p["k"], strides=p["stride"], padding=p["padding"], use_bias=p["bias"],
-                                bias_initializer="random_normal")(x)
-        return _activation(keras, p["act"], y)
-
-    _check(f"conv-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["cin"]), seed, (p["lo"], 1.0)), **p)
+    _check(*op_cases.conv2d(zoo, seed))
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_depthwise_conv2d(zoo, seed):
-    from mobilenet_tiny.tf_env import keras
-
-    rng = np.random.default_rng(200 + seed)
-    k = int(rng.choice([1, 3, 5]))
-    p = dict(k=k, stride=int(rng.choice([1, 2, 3])), padding=str(rng.choice(["same", "valid"])),
-             h=int(rng.integers(k, 14)), w=int(rng.integers(k, 14)), c=int(rng.choice([1, 3, 8, 16])),
-             mult=int(rng.choice([1, 1, 2, 3])), act=str(rng.choice(["none", "relu", "relu6"])),
-             lo=float(rng.choice([0.0, -2.0])))
-
-    def layer(x):
-        y = keras.layers.DepthwiseConv2D(p["k"], strides=p["stride"], padding=p["padding"],
-                                         depth_multiplier=p["mult"], bias_initializer="random_normal")(x)
-        return _activation(keras, p["act"], y)
-
-    _check(f"dw-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), **p)
+    _check(*op_cases.depthwise_conv2d(zoo, seed))
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_fully_connected(zoo, seed):
-    from mobilenet_tiny.tf_env import keras
-
-    rng = np.random.default_rng(300 + seed)
-    p = dict(n_in=int(rng.integers(1, 70)), n_out=int(rng.integers(1, 24)), bias=bool(rng.integers(2)),
-             act=str(rng.choice(["none", "relu"])), flatten=bool(seed % 2), lo=float(rng.choice([0.0, -4.0])))
-
-    def layer(x):
-        if p["flatten"]:
-            x = keras.layers.Flatten()(x)
-        return keras.layers.Dense(p["n_out"], use_bias=p["bias"], bias_initializer="random_normal",
-                                  activation=None if p["act"] == "none" else p["act"])(x)
-
-    shape = (1, p["n_in"], 2) if p["flatten"] else (p["n_in"],)
-    _check(f"fc-{seed}", lambda: zoo.single_layer(layer, shape, seed, (p["lo"], 1.0)), **p)
+    _check(*op_cases.fully_connected(zoo, seed))
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -96,7 +38,7 @@ def test_softmax(zoo, seed):
     def layer(x):
         return keras.layers.Softmax()(x)
 
-    _check(f"softmax-{seed}", lambda: zoo.single_layer(layer, (p["n"],), seed, (-p["spread"], p["spread"])), **p)
+    _check(f"softmax-{seed}", lambda: zoo.single_layer(layer, (p["n"],), seed, (-p["spread"], p["spread"])), p)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -110,7 +52,7 @@ def test_mean(zoo, seed):
     def layer(x):
         return keras.layers.GlobalAveragePooling2D(keepdims=p["keepdims"])(x)
 
-    _check(f"mean-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), **p)
+    _check(f"mean-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), p)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -127,7 +69,7 @@ def test_pooling(zoo, seed):
         cls = keras.layers.AveragePooling2D if p["kind"] == "avg" else keras.layers.MaxPooling2D
         return cls(p["k"], strides=p["stride"], padding=p["padding"])(x)
 
-    _check(f"pool-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), **p)
+    _check(f"pool-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), p)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -141,7 +83,7 @@ def test_pad(zoo, seed):
     def layer(x):
         return keras.layers.ZeroPadding2D(tuple(tuple(v) for v in p["pads"]))(x)
 
-    _check(f"pad-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), **p)
+    _check(f"pad-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), p)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -155,10 +97,10 @@ def test_add(zoo, seed):
     def layer(x):
         a = keras.layers.Conv2D(p["c"], 1, kernel_initializer="random_normal")(x)
         b = keras.layers.DepthwiseConv2D(1, depthwise_initializer=keras.initializers.Constant(p["gain"]))(x)
-        return _activation(keras, p["act"], keras.layers.Add()([a, b]))
+        return op_cases.activation(keras, p["act"], keras.layers.Add()([a, b]))
 
     model_bytes = _check(f"add-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (-1.0, 1.0)),
-                         **p)
+                         p)
     from mobilenet_tiny.compiler.reader import read_model
 
     assert "ADD" in [op.name for op in read_model(model_bytes).operators]
@@ -174,7 +116,7 @@ def test_quantize_int8_to_int8(seed):
     shape = (1, int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 9)))
     model_bytes = flatbuffer_models.requantize(shape, float(rng.uniform(0.001, 0.1)), int(rng.integers(-128, 128)),
                                                float(rng.uniform(0.001, 0.1)), int(rng.integers(-128, 128)))
-    assert_matches_tflm(model_bytes, _inputs(model_bytes), label=f"quantize-{seed}")
+    assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=f"quantize-{seed}")
     assert TflmInterpreter(model_bytes).output_details.dtype == np.int8
 
 
@@ -185,4 +127,4 @@ def test_fused_activations_written_directly(activation, padding, stride):
 
     model_bytes = flatbuffer_models.conv2d((7, 8, 3), 4, 3, stride=stride, activation=activation,
                                            padding=padding, seed=activation, out_q=(0.01, -20))
-    assert_matches_tflm(model_bytes, _inputs(model_bytes), label=f"act {activation}")
+    assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=f"act {activation}")

@@ -31,9 +31,29 @@ typedef struct {
     int32_t act_max;
 } mtk_output_quant;
 
-/* CONV_2D and DEPTHWISE_CONV_2D. Filters are OHWI (conv) or 1HWO (depthwise) as stored by TFLite.
- * bias[] is the model's bias plus input_offset * sum(filter of the channel): padding reads the input
- * zero point, so the folded term cancels there exactly as TFLM's skipped taps do. */
+/* Packed filters (CONV_2D, FULLY_CONNECTED): each filter row (OHWI order within the row) padded with zeros
+ * to k4 = k rounded up to 4, rows taken in pairs and the pair's two rows interleaved in blocks of four
+ * values: f0[0..3] f1[0..3] f0[4..7] f1[4..7] ... ; an odd last row follows alone. The array is 4-byte
+ * aligned (MTK_ALIGNED), so one 8-byte load feeds two filters. */
+#if defined(__GNUC__)
+#define MTK_ALIGNED(n) __attribute__((aligned(n)))
+#else
+#define MTK_ALIGNED(n)
+#endif
+
+/* Channel quantization table (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED): int32 blocks of G channels
+ * (G = 2 for CONV_2D / FULLY_CONNECTED, 4 for DEPTHWISE_CONV_2D; channels padded with zeros to a multiple
+ * of G), each block bias[G], multiplier[G], rounding[G], shift[G]:
+ *   bias: the model's bias plus input_offset * sum(filter of the channel) (padding reads the input zero
+ *         point, so the folded term cancels there exactly as TFLM's skipped taps do);
+ *   folded == 0: TFLM's multiplier and shift (rounding unused);
+ *   folded == 1: every r = -shift in [1, 23] and every accumulator provably below 2^30 in magnitude (the
+ *         compiler checks both per layer), rounding = 2^(r-1) + output_zero_point * 2^r and the shift
+ *         column holds r: the output before clamping is (SMMULR(2 * acc, multiplier) + rounding +
+ *         sign(acc)) >> r, equal to TFLM's two roundings (see mtk_fixedpoint.h).
+ * One base pointer then serves all of a channel group's parameters. */
+
+/* CONV_2D and DEPTHWISE_CONV_2D. */
 typedef struct {
     uint16_t in_h, in_w, in_c;
     uint16_t out_h, out_w, out_c;
@@ -43,28 +63,21 @@ typedef struct {
     uint16_t depth_multiplier; /* depthwise only */
     int32_t input_zero_point;
     mtk_output_quant q;
-    const int8_t *filter;
-    const int32_t *bias;
-    const int32_t *multiplier;
-    const int8_t *shift;
-    /* Optional folded output stage for the DSP path (NULL when a layer does not qualify): with
-     * r = -shift in [1, 23], rounding = 2^(r-1) + output_zero_point * 2^r and rshift = r, the output
-     * before clamping is (SMMULR(2 * acc, multiplier) + rounding + sign(acc)) >> r, which equals TFLM's
-     * two roundings exactly (see mtk_fixedpoint.h). */
-    const int32_t *rounding;
-    const int8_t *rshift;
+    const int8_t *filter;     /* CONV_2D: packed (above) */
+    /* DEPTHWISE_CONV_2D: int16, groups of 4 output channels (zero-padded), per group every tap (HW
+     * order) as w[c0], w[c2], w[c1], w[c3]: the halfword order SXTB16 gives the input's 4 channels. */
+    const int16_t *dw_filter;
+    const int32_t *quant;     /* channel table, blocks of 2 (conv) or 4 (depthwise) */
+    uint8_t folded;
 } mtk_conv_params;
 
-/* FULLY_CONNECTED: filter is [out_c][in_c]; per-tensor models repeat the one multiplier per channel. */
+/* FULLY_CONNECTED: filter is [out_c][in_c], packed; per-tensor models repeat the one multiplier per channel. */
 typedef struct {
     uint16_t in_c, out_c;
     mtk_output_quant q;
     const int8_t *filter;
-    const int32_t *bias; /* folded like the conv bias */
-    const int32_t *multiplier;
-    const int8_t *shift;
-    const int32_t *rounding; /* optional, as in mtk_conv_params */
-    const int8_t *rshift;
+    const int32_t *quant; /* channel table, blocks of 2 */
+    uint8_t folded;
 } mtk_fc_params;
 
 /* MEAN over H and W of an HxWxC tensor (TFLM's integer QuantizedMeanOrSum, 1/count folded in). */
@@ -120,7 +133,8 @@ typedef struct {
 } mtk_requantize_params;
 
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
-uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p); /* two im2col rows, 0 for pointwise */
+/* rows sign-extended for the dot engine, plus two im2col rows unless pointwise */
+uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p);
 void mtk_depthwise_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 /* int32 accumulators of one pixel + one zero-point-padded window (depth multiplier 1), else 0 */
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p);

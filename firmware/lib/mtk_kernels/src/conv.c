@@ -1,8 +1,9 @@
 /*
  * CONV_2D, int8, per-channel requantization; bit-exact with TFLM's reference ConvPerChannel.
  * 1x1 convolutions without padding read pixels in place; any other window is copied into an im2col row
- * (padding filled with the input zero point, which the folded bias cancels exactly as TFLM's skipped taps)
- * and two rows at a time go through mtk_dot_rows_s8.
+ * (padding filled with the input zero point, which the folded bias cancels exactly as TFLM's skipped taps).
+ * Two rows at a time go through mtk_dot_rows_s8. Scratch: the dot engine's expanded rows first (word
+ * aligned), then the two im2col rows.
  */
 #include "dot_rows.h"
 
@@ -39,9 +40,10 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int k = p->filter_h * p->filter_w * p->in_c;
-    const mtk_dot_rows d = {k, p->out_c, p->filter, p->bias, p->multiplier, p->shift, &p->q, p->rounding, p->rshift};
+    const mtk_dot_rows d = {k, p->out_c, p->filter, p->quant, p->folded, &p->q};
     const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
     const int pixels = p->out_h * p->out_w;
+    int8_t *const im2col = scratch + mtk_dot_rows_scratch_bytes(k);
     const int8_t *rows[2];
     for (int n = 0; n < pixels; n += 2) {
         const int count = pixels - n >= 2 ? 2 : 1;
@@ -50,18 +52,19 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
             if (pointwise) {
                 rows[r] = input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
             } else {
-                im2col_row(p, input, oy, ox, scratch + r * k);
-                rows[r] = scratch + r * k;
+                im2col_row(p, input, oy, ox, im2col + r * k);
+                rows[r] = im2col + r * k;
             }
         }
         int8_t *out0 = output + n * p->out_c;
-        mtk_dot_rows_s8(&d, rows[0], count == 2 ? rows[1] : NULL, out0, out0 + p->out_c);
+        mtk_dot_rows_s8(&d, rows[0], count == 2 ? rows[1] : NULL, out0, out0 + p->out_c, scratch);
     }
 }
 
-/* Bytes of scratch mtk_conv2d_s8 needs (two im2col rows); the compiler plans them into the arena. */
+/* Bytes of scratch mtk_conv2d_s8 needs; the compiler plans them into the arena. */
 uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p)
 {
+    const int k = p->filter_h * p->filter_w * p->in_c;
     const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
-    return pointwise ? 0u : 2u * p->filter_h * p->filter_w * p->in_c;
+    return mtk_dot_rows_scratch_bytes(k) + (pointwise ? 0u : 2u * (uint32_t)k);
 }

@@ -1,116 +1,274 @@
-/* Inner products for CONV_2D / FULLY_CONNECTED: portable C, or Arm DSP (ACLE) on Cortex-M4/M7/M33/M55. */
+/* Inner products for CONV_2D / FULLY_CONNECTED over packed filters: portable C, or Arm DSP (ACLE). */
 #include "dot_rows.h"
-#include "output_stage.h"
 
-static int32_t dot_scalar(const int8_t *a, const int8_t *b, int n)
+/* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
+MTK_INLINE const int8_t *packed_row(const mtk_dot_rows *d, int oc, int *block_step)
 {
-    int32_t acc = 0;
-    for (int i = 0; i < n; ++i) {
-        acc += (int32_t)a[i] * (int32_t)b[i];
-    }
-    return acc;
+    const int k4 = mtk_padded4(d->k);
+    const int paired = oc < (d->out_c & ~1);
+    *block_step = paired ? 8 : 4;
+    return d->weights + (oc & ~1) * k4 + (paired ? (oc & 1) * 4 : 0);
+}
+
+MTK_INLINE int8_t output_any(const mtk_dot_rows *d, int32_t acc, int oc)
+{
+    return mtk_output_channel(d->quant, MTK_DOT_QUANT_GROUP, d->folded, d->q, oc, acc);
 }
 
 #if MTK_DSP
 
-/* Two rows x two filters: per 4 values, 4 word loads, 8 SXTB16, 8 SMLAD for 16 multiply-accumulates. */
-static void dot_2x2(const int8_t *w0, const int8_t *w1, const int8_t *x0, const int8_t *x1, int k, int32_t acc[4])
+/* Rows 0 and 1 sign-extended into x, per block of 4 values: [row0 even, row0 odd, row1 even, row1 odd]
+ * (the halfword order SXTB16 gives, matching the filter words' own SXTB16). Padding values are 0. */
+static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word *x)
 {
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    const int k4 = k & ~3;
-    int i = 0;
-    /* One index for all four streams keeps the loop in registers (no spilled pointers). */
-    for (; i < k4; i += 4) {
-        const int32_t wa = mtk_read_s8x4(w0 + i), xa = mtk_read_s8x4(x0 + i);
-        const int32_t wa_even = __sxtb16(wa), wa_odd = mtk_sxtb16_ror8(wa);
-        const int32_t xa_even = __sxtb16(xa), xa_odd = mtk_sxtb16_ror8(xa);
-        a00 = __smlad(wa_even, xa_even, a00);
-        a00 = __smlad(wa_odd, xa_odd, a00);
-        const int32_t xb = mtk_read_s8x4(x1 + i);
-        const int32_t xb_even = __sxtb16(xb), xb_odd = mtk_sxtb16_ror8(xb);
-        a10 = __smlad(wa_even, xb_even, a10);
-        a10 = __smlad(wa_odd, xb_odd, a10);
-        const int32_t wb = mtk_read_s8x4(w1 + i);
-        const int32_t wb_even = __sxtb16(wb), wb_odd = mtk_sxtb16_ror8(wb);
-        a01 = __smlad(wb_even, xa_even, a01);
-        a01 = __smlad(wb_odd, xa_odd, a01);
-        a11 = __smlad(wb_even, xb_even, a11);
-        a11 = __smlad(wb_odd, xb_odd, a11);
+    const int full = k >> 2, tail = k & 3;
+    for (int b = 0; b < full; ++b, row0 += 4, row1 += 4, x += 4) {
+        const int32_t r0 = mtk_read_s8x4(row0), r1 = mtk_read_s8x4(row1);
+        x[0] = __sxtb16(r0);
+        x[1] = mtk_sxtb16_ror8(r0);
+        x[2] = __sxtb16(r1);
+        x[3] = mtk_sxtb16_ror8(r1);
     }
-    for (; i < k; ++i) {
-        a00 += w0[i] * x0[i];
-        a01 += w1[i] * x0[i];
-        a10 += w0[i] * x1[i];
-        a11 += w1[i] * x1[i];
+    if (tail) {
+        int8_t t0[4] = {0, 0, 0, 0}, t1[4] = {0, 0, 0, 0};
+        memcpy(t0, row0, (size_t)tail);
+        memcpy(t1, row1, (size_t)tail);
+        const int32_t r0 = mtk_read_s8x4(t0), r1 = mtk_read_s8x4(t1);
+        x[0] = __sxtb16(r0);
+        x[1] = mtk_sxtb16_ror8(r0);
+        x[2] = __sxtb16(r1);
+        x[3] = mtk_sxtb16_ror8(r1);
     }
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
 }
 
-/* One row against one filter. */
-static int32_t dot_1x1(const int8_t *w, const int8_t *x, int k, int32_t acc)
-{
-    const int8_t *end = x + (k & ~3);
-    while (x < end) {
-        const int32_t wv = mtk_read_s8x4(w), xv = mtk_read_s8x4(x);
-        w += 4;
-        x += 4;
-        acc = __smlad(__sxtb16(wv), __sxtb16(xv), acc);
-        acc = __smlad(mtk_sxtb16_ror8(wv), mtk_sxtb16_ror8(xv), acc);
-    }
-    return acc + dot_scalar(w, x, k & 3);
-}
+#if defined(__GNUC__) && defined(__thumb2__)
+/* One block of 4 values: 3 LDRD (post-indexed), 4 SXTB16, 8 SMLAD. GCC's own schedule of the same C
+ * spends 20 instructions a block on separate address updates; written out, the loop body is 15. */
+#define MTK_MAC_2X2_BLOCK                                                                                     \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                    \
+    "sxtb16 %[w0o], %[w0], ror #8\n\t"                                                                     \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                              \
+    "sxtb16 %[w1o], %[w1], ror #8\n\t"                                                                     \
+    "sxtb16 %[w1], %[w1]\n\t"                                                                              \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                    \
+    "smlad %[a00], %[w0], %[xe], %[a00]\n\t"                                                               \
+    "smlad %[a00], %[w0o], %[xo], %[a00]\n\t"                                                              \
+    "smlad %[a01], %[w1], %[xe], %[a01]\n\t"                                                               \
+    "smlad %[a01], %[w1o], %[xo], %[a01]\n\t"                                                              \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                    \
+    "smlad %[a10], %[w0], %[xe], %[a10]\n\t"                                                               \
+    "smlad %[a10], %[w0o], %[xo], %[a10]\n\t"                                                              \
+    "smlad %[a11], %[w1], %[xe], %[a11]\n\t"                                                               \
+    "smlad %[a11], %[w1o], %[xo], %[a11]\n\t"
 
-void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1)
+/* Two filters (a packed pair at *w) x two expanded pixels over `blocks` blocks; *w advances past them. */
+MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
+                        int32_t *a10, int32_t *a11)
 {
-    /* Accumulators for a chunk of filters first (all four per 2x2 pass), then the output stage over the
-       chunk: two simple loops instead of one whose live values spill. The chunk bounds the stack use. */
-    enum { CHUNK = 32 };
-    int32_t acc0[CHUNK], acc1[CHUNK];
-    const int k = d->k, out_c = d->out_c;
-    const int32_t *bias = d->bias;
-    const mtk_output_stage stage = {d->multiplier, d->shift, d->rounding, d->rshift, d->q->output_zero_point,
-                                    d->q->act_min, d->q->act_max};
-    for (int first = 0; first < out_c; first += CHUNK) {
-        const int n = out_c - first < CHUNK ? out_c - first : CHUNK;
-        const int8_t *w = d->weights + first * k;
-        int i = 0;
-        if (row1 != NULL) {
-            for (; i + 2 <= n; i += 2, w += 2 * k) {
-                int32_t acc[4] = {bias[first + i], bias[first + i + 1], bias[first + i], bias[first + i + 1]};
-                dot_2x2(w, w + k, row0, row1, k, acc);
-                acc0[i] = acc[0];
-                acc0[i + 1] = acc[1];
-                acc1[i] = acc[2];
-                acc1[i + 1] = acc[3];
+    const mtk_word *wp = *w;
+    int32_t w0, w1, w0o, w1o, xe, xo;
+    if (blocks & 1) {
+        __asm__(MTK_MAC_2X2_BLOCK
+                : [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10), [a11] "+r"(*a11), [w] "+r"(wp),
+                  [x] "+r"(x), [w0] "=&r"(w0), [w1] "=&r"(w1), [w0o] "=&r"(w0o), [w1o] "=&r"(w1o),
+                  [xe] "=&r"(xe), [xo] "=&r"(xo)
+                :
+                : "memory");
+    }
+    int pairs = blocks >> 1;
+    if (pairs > 0) {
+        __asm__("1:\n\t" MTK_MAC_2X2_BLOCK MTK_MAC_2X2_BLOCK
+                "subs %[n], %[n], #1\n\t"
+                "bne 1b\n\t"
+                : [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10), [a11] "+r"(*a11), [w] "+r"(wp),
+                  [x] "+r"(x), [n] "+r"(pairs), [w0] "=&r"(w0), [w1] "=&r"(w1), [w0o] "=&r"(w0o),
+                  [w1o] "=&r"(w1o), [xe] "=&r"(xe), [xo] "=&r"(xo)
+                :
+                : "cc", "memory");
+    }
+    *w = wp;
+}
+#else
+MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
+                        int32_t *a10, int32_t *a11)
+{
+    const mtk_word *wp = *w;
+    for (int b = blocks; b > 0; --b, wp += 2, x += 4) {
+        const int32_t w0 = wp[0], w1 = wp[1];
+        const int32_t w0e = __sxtb16(w0), w0o = mtk_sxtb16_ror8(w0);
+        const int32_t w1e = __sxtb16(w1), w1o = mtk_sxtb16_ror8(w1);
+        *a00 = __smlad(w0o, x[1], __smlad(w0e, x[0], *a00));
+        *a01 = __smlad(w1o, x[1], __smlad(w1e, x[0], *a01));
+        *a10 = __smlad(w0o, x[3], __smlad(w0e, x[2], *a10));
+        *a11 = __smlad(w1o, x[3], __smlad(w1e, x[2], *a11));
+    }
+    *w = wp;
+}
+#endif
+
+/* Every filter against the two expanded rows in x, writing out0 and out1 (the same place when there is
+ * one row: x then holds it twice). Per filter pair one table block: bias[2], multiplier[2], rounding[2], r[2]. */
+MTK_INLINE void rows_2px(const mtk_dot_rows *d, const int mode, const mtk_word *x, int8_t *out0, int8_t *out1)
+{
+    const int blocks = mtk_padded4(d->k) >> 2, out_c = d->out_c;
+    const mtk_word *w = (const mtk_word *)(const void *)d->weights;
+    const int32_t *t = d->quant;
+    const mtk_output_quant q = *d->q;
+#if MTK_HAVE_FOLDED_PAIR
+    const uint32_t lo4 = 0x01010101u * (uint8_t)q.act_min;
+#endif
+    int8_t *const end0 = out0 + (out_c & ~1);
+    for (; out0 < end0; out0 += 2, out1 += 2, t += 4 * MTK_DOT_QUANT_GROUP) {
+        int32_t a00 = t[0], a01 = t[1];
+        int32_t a10 = a00, a11 = a01;
+        mac_2x2(&w, x, blocks, &a00, &a01, &a10, &a11);
+#if MTK_HAVE_FOLDED_PAIR
+        if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
+            mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a00, &a01);
+            mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a10, &a11);
+            uint32_t packed = mtk_pack_s8x4(a00, a01, a10, a11);
+            if (mode == MTK_OUT_FOLDED_MIN) {
+                packed = mtk_max_s8x4(packed, lo4);
             }
-            if (i < n) {
-                acc0[i] = dot_1x1(w, row0, k, bias[first + i]);
-                acc1[i] = dot_1x1(w, row1, k, bias[first + i]);
-            }
-            mtk_output_run_s8(&stage, acc0, first, n, out0 + first);
-            mtk_output_run_s8(&stage, acc1, first, n, out1 + first);
-        } else {
-            for (; i < n; ++i, w += k) {
-                acc0[i] = dot_1x1(w, row0, k, bias[first + i]);
-            }
-            mtk_output_run_s8(&stage, acc0, first, n, out0 + first);
+            const uint16_t pixel0 = (uint16_t)packed, pixel1 = (uint16_t)(packed >> 16);
+            memcpy(out0, &pixel0, 2);
+            memcpy(out1, &pixel1, 2);
+            continue;
         }
+#endif
+        /* Read the table before the first byte store: afterwards the compiler must assume it changed. */
+        const int32_t m0 = t[2], m1 = t[3], rounding0 = t[4], rounding1 = t[5], r0 = t[6], r1 = t[7];
+        const int32_t y00 = mtk_output_as(mode, &q, a00, m0, rounding0, r0);
+        const int32_t y01 = mtk_output_as(mode, &q, a01, m1, rounding1, r1);
+        const int32_t y10 = mtk_output_as(mode, &q, a10, m0, rounding0, r0);
+        const int32_t y11 = mtk_output_as(mode, &q, a11, m1, rounding1, r1);
+        out0[0] = (int8_t)y00;
+        out0[1] = (int8_t)y01;
+        out1[0] = (int8_t)y10;
+        out1[1] = (int8_t)y11;
+    }
+    if (out_c & 1) { /* odd last filter: its blocks are consecutive words */
+        int32_t a0 = t[0], a1 = a0;
+        const mtk_word *xp = x;
+        for (int b = blocks; b > 0; --b, w += 1, xp += 4) {
+            const int32_t w0 = w[0];
+            const int32_t w0e = __sxtb16(w0), w0o = mtk_sxtb16_ror8(w0);
+            a0 = __smlad(w0e, xp[0], a0);
+            a0 = __smlad(w0o, xp[1], a0);
+            a1 = __smlad(w0e, xp[2], a1);
+            a1 = __smlad(w0o, xp[3], a1);
+        }
+        out0[0] = mtk_output_as(mode, &q, a0, t[2], t[4], t[6]);
+        out1[0] = mtk_output_as(mode, &q, a1, t[2], t[4], t[6]);
+    }
+}
+
+static void rows_2px_general(const mtk_dot_rows *d, const mtk_word *x, int8_t *out0, int8_t *out1)
+{
+    rows_2px(d, MTK_OUT_GENERAL, x, out0, out1);
+}
+
+static void rows_2px_folded(const mtk_dot_rows *d, const mtk_word *x, int8_t *out0, int8_t *out1)
+{
+    rows_2px(d, MTK_OUT_FOLDED, x, out0, out1);
+}
+
+static void rows_2px_folded_min(const mtk_dot_rows *d, const mtk_word *x, int8_t *out0, int8_t *out1)
+{
+    rows_2px(d, MTK_OUT_FOLDED_MIN, x, out0, out1);
+}
+
+static void rows_2px_folded_clamped(const mtk_dot_rows *d, const mtk_word *x, int8_t *out0, int8_t *out1)
+{
+    rows_2px(d, MTK_OUT_FOLDED_CLAMPED, x, out0, out1);
+}
+
+/* One row read in place (FULLY_CONNECTED: no scratch), two filters per pass. */
+static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
+{
+    const int k = d->k, full = k >> 2, tail = k & 3, out_c = d->out_c;
+    int8_t last[4] = {0, 0, 0, 0};
+    memcpy(last, row + 4 * full, (size_t)tail);
+    for (int oc = 0; oc < out_c; oc += 2) {
+        const int paired = oc + 1 < out_c;
+        const int step = paired ? 2 : 1;
+        const mtk_word *w = (const mtk_word *)(const void *)(d->weights + oc * mtk_padded4(k));
+        int32_t a0 = mtk_quant_entry(d->quant, MTK_DOT_QUANT_GROUP, oc)[0];
+        int32_t a1 = paired ? mtk_quant_entry(d->quant, MTK_DOT_QUANT_GROUP, oc + 1)[0] : 0;
+        for (int b = 0; b < full + (tail != 0); ++b, w += step) {
+            const int32_t xv = mtk_read_s8x4(b < full ? row + 4 * b : last);
+            const int32_t xe = __sxtb16(xv), xo = mtk_sxtb16_ror8(xv);
+            a0 = __smlad(__sxtb16(w[0]), xe, a0);
+            a0 = __smlad(mtk_sxtb16_ror8(w[0]), xo, a0);
+            if (paired) {
+                a1 = __smlad(__sxtb16(w[1]), xe, a1);
+                a1 = __smlad(mtk_sxtb16_ror8(w[1]), xo, a1);
+            }
+        }
+        out[oc] = output_any(d, a0, oc);
+        if (paired) {
+            out[oc + 1] = output_any(d, a1, oc + 1);
+        }
+    }
+}
+
+void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
+                     int8_t *scratch)
+{
+    if (scratch == NULL) {
+        rows_1px(d, row0, out0);
+        if (row1 != NULL) {
+            rows_1px(d, row1, out1);
+        }
+        return;
+    }
+    mtk_word *x = (mtk_word *)(void *)scratch;
+    expand_rows(row0, row1 != NULL ? row1 : row0, d->k, x);
+    if (row1 == NULL) {
+        out1 = out0;
+    }
+    switch (mtk_output_mode(d->folded, d->q)) {
+    case MTK_OUT_GENERAL:
+        rows_2px_general(d, x, out0, out1);
+        break;
+    case MTK_OUT_FOLDED:
+        rows_2px_folded(d, x, out0, out1);
+        break;
+    case MTK_OUT_FOLDED_MIN:
+        rows_2px_folded_min(d, x, out0, out1);
+        break;
+    default:
+        rows_2px_folded_clamped(d, x, out0, out1);
+        break;
     }
 }
 
 #else /* portable C */
 
-void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1)
+static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
 {
+    int32_t acc = 0;
+    for (int i = 0; i < k; i += 4, w += block_step) {
+        const int n = k - i < 4 ? k - i : 4;
+        for (int j = 0; j < n; ++j) {
+            acc += (int32_t)w[j] * (int32_t)x[i + j];
+        }
+    }
+    return acc;
+}
+
+void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
+                     int8_t *scratch)
+{
+    (void)scratch;
     const int k = d->k;
     for (int oc = 0; oc < d->out_c; ++oc) {
-        const int8_t *w = d->weights + oc * k;
-        out0[oc] = mtk_output(d, d->bias[oc] + dot_scalar(w, row0, k), oc);
+        int step;
+        const int8_t *w = packed_row(d, oc, &step);
+        const int32_t bias = mtk_quant_entry(d->quant, MTK_DOT_QUANT_GROUP, oc)[0];
+        out0[oc] = output_any(d, bias + dot_packed(w, step, row0, k), oc);
         if (row1 != NULL) {
-            out1[oc] = mtk_output(d, d->bias[oc] + dot_scalar(w, row1, k), oc);
+            out1[oc] = output_any(d, bias + dot_packed(w, step, row1, k), oc);
         }
     }
 }

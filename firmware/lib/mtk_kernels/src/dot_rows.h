@@ -1,34 +1,45 @@
 /*
  * The inner product engine of CONV_2D and FULLY_CONNECTED: one or two input rows (a pixel's channels, or
  * an im2col window) against every filter row, then requantization. The accumulation is exact integer
- * arithmetic, so the DSP path (two rows x two filters per pass, SXTB16 + SMLAD) and the portable path
- * produce the same accumulators and therefore the same bytes.
+ * arithmetic, so the DSP path and the portable path produce the same accumulators and the same bytes.
+ *
+ * Filters arrive packed by the compiler (see mtk_kernels.h): rows padded with zeros to a multiple of 4,
+ * two rows interleaved in blocks of 4. One 8-byte load then feeds two filters, and the DSP path runs two
+ * filters x two pixels per pass against pixels sign-extended once into scratch (SXTB16 order), so its
+ * inner loop is 3 loads + 4 SXTB16 + 8 SMLAD for 16 multiply-accumulates.
  */
 #ifndef MTK_DOT_ROWS_H_
 #define MTK_DOT_ROWS_H_
 
 #include "mtk_kernels.h"
-#include "mtk_fixedpoint.h"
+#include "output_stage.h"
+
+/* Channel quantization tables come in blocks of this many channels: one filter pair. */
+#define MTK_DOT_QUANT_GROUP 2
 
 typedef struct {
-    int k;                    /* row length */
+    int k;                    /* row length (before padding) */
     int out_c;                /* filter rows = outputs per input row */
-    const int8_t *weights;    /* out_c x k */
-    const int32_t *bias;      /* folded: includes input_offset * sum(filter row) */
-    const int32_t *multiplier;
-    const int8_t *shift;
+    const int8_t *weights;    /* packed, 4-byte aligned */
+    const int32_t *quant;     /* channel table, blocks of MTK_DOT_QUANT_GROUP; bias folded with the input offset */
+    int folded;               /* the table holds the folded output stage */
     const mtk_output_quant *q;
-    const int32_t *rounding;  /* optional folded output stage (DSP path) */
-    const int8_t *rshift;
 } mtk_dot_rows;
 
-MTK_INLINE int8_t mtk_output(const mtk_dot_rows *d, int32_t acc, int oc)
+MTK_INLINE int mtk_padded4(int k)
 {
-    return mtk_output_s8(acc, d->multiplier[oc], d->shift[oc], d->q->output_zero_point, d->q->act_min,
-                             d->q->act_max);
+    return (k + 3) & ~3;
 }
 
-/* out0[oc] (and out1[oc] when row1 is not NULL) for every filter row oc. */
-void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1);
+/* Scratch bytes mtk_dot_rows_s8 needs for rows of k values (two rows, sign-extended to 16 bits). */
+MTK_INLINE uint32_t mtk_dot_rows_scratch_bytes(int k)
+{
+    return 4u * (uint32_t)mtk_padded4(k);
+}
+
+/* out0[oc] (and out1[oc] when row1 is not NULL) for every filter row oc. `scratch` (word-aligned,
+ * mtk_dot_rows_scratch_bytes) may be NULL when row1 is NULL. */
+void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
+                     int8_t *scratch);
 
 #endif /* MTK_DOT_ROWS_H_ */

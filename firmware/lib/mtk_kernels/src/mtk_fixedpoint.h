@@ -92,23 +92,24 @@ MTK_INLINE int32_t mtk_sxtb16_ror8(int32_t x)
 #endif
 
 #if MTK_DSP
-/* The same output stage folded into SMMULR + three ALU instructions, for r = -shift in [1, 23] and
+/* The same output stage folded into SMMLAR + two ALU instructions, for r = -shift in [1, 23] and
  * |acc| < 2^30 (the compiler checks both per layer from the weights and biases):
  *   x = floor((acc*m + 2^30) / 2^31) = floor((2*acc*m + 2^31) / 2^32) = SMMULR(2*acc, m)
  *       (TFLM's SaturatingRoundingDoublingHighMul for m >= 0)
  *   y = floor((x + 2^(r-1) + sign(x)) / 2^r) + zp          (its RoundingDivideByPOT, plus the zero point)
  *     = (x + rounding + sign(acc)) >> r,   rounding = 2^(r-1) + zp * 2^r
- * sign(x) may be replaced by sign(acc): they differ only when x == 0, where both give y == zp. */
-MTK_INLINE int32_t mtk_smmulr(int32_t a, int32_t b)
+ * sign(x) may be replaced by sign(acc): they differ only when x == 0, where both give y == zp.
+ * SMMLAR computes a + SMMULR(b, c), so the rounding constant rides along with the multiply. */
+MTK_INLINE int32_t mtk_smmlar(int32_t b, int32_t c, int32_t a)
 {
     int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(b), "r"(c), "r"(a));
     return r;
 }
 
 MTK_INLINE int32_t mtk_output_folded(int32_t acc, int32_t multiplier, int32_t rounding, int32_t rshift)
 {
-    return (mtk_smmulr(acc * 2, multiplier) + rounding + (acc >> 31)) >> rshift;
+    return (mtk_smmlar(acc * 2, multiplier, rounding) + (acc >> 31)) >> rshift;
 }
 
 MTK_INLINE int8_t mtk_output_folded_s8(int32_t acc, int32_t multiplier, int32_t rounding, int32_t rshift,
@@ -116,6 +117,14 @@ MTK_INLINE int8_t mtk_output_folded_s8(int32_t acc, int32_t multiplier, int32_t 
 {
     return (int8_t)mtk_clamp(mtk_output_folded(acc, multiplier, rounding, rshift), act_min, act_max);
 }
+#endif
+
+#if defined(__GNUC__)
+/* A word of an int8 array the compiler aligned (packed filters, the arena): may_alias keeps the accesses
+ * legal under strict aliasing, aligned(4) lets GCC merge neighbours into LDRD/LDM. */
+typedef int32_t __attribute__((may_alias, aligned(4))) mtk_word;
+#else
+typedef int32_t mtk_word;
 #endif
 
 /* Four int8 values as one word (unaligned loads are fine on Cortex-M3 and later). */

@@ -1,22 +1,118 @@
 /*
- * The output stage applied to a run of int32 accumulators (one pixel's channels): a tight loop with
- * every parameter in a register. Kernels compute accumulators first and call this second, which keeps
- * both loops free of register spills on Cortex-M.
+ * The output stage of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: reading a channel's entry of the
+ * quantization table (layout in mtk_kernels.h) and requantizing an accumulator to int8.
+ *
+ * The DSP path picks one form per layer (mtk_output_mode) and passes it as a constant into an inlined loop,
+ * so every form gets its own loop with no per-output branching: the folded stage (SMMLAR + 2 ALU
+ * operations) saturated to int8 by SSAT, plus a lower clamp for ReLU layers whose zero point is not -128.
  */
 #ifndef MTK_OUTPUT_STAGE_H_
 #define MTK_OUTPUT_STAGE_H_
 
+#include "mtk_kernels.h"
 #include "mtk_fixedpoint.h"
 
-typedef struct {
-    const int32_t *multiplier;
-    const int8_t *shift;
-    const int32_t *rounding; /* folded stage (DSP path) or NULL */
-    const int8_t *rshift;
-    int32_t zero_point, act_min, act_max;
-} mtk_output_stage;
+/* Channel oc's entry in a quantization table of blocks of `group` channels: [0] bias, [group] multiplier,
+ * [2 * group] rounding, [3 * group] r (folded) or shift. */
+MTK_INLINE const int32_t *mtk_quant_entry(const int32_t *quant, int group, int oc)
+{
+    return quant + (oc / group) * 4 * group + oc % group;
+}
 
-/* out[i] for channels first .. first + n - 1. */
-void mtk_output_run_s8(const mtk_output_stage *s, const int32_t *acc, int first, int n, int8_t *out);
+/* TFLM's output stage for channel oc, whichever form the table holds (portable arithmetic). */
+MTK_INLINE int8_t mtk_output_channel(const int32_t *quant, int group, int folded, const mtk_output_quant *q,
+                                     int oc, int32_t acc)
+{
+    const int32_t *c = mtk_quant_entry(quant, group, oc);
+    const int32_t shift = folded ? -c[3 * group] : c[3 * group];
+    return mtk_output_s8(acc, c[group], shift, q->output_zero_point, q->act_min, q->act_max);
+}
+
+#if MTK_DSP
+
+enum { MTK_OUT_GENERAL, MTK_OUT_FOLDED, MTK_OUT_FOLDED_MIN, MTK_OUT_FOLDED_CLAMPED };
+
+MTK_INLINE int mtk_output_mode(int folded, const mtk_output_quant *q)
+{
+    if (!folded) {
+        return MTK_OUT_GENERAL;
+    }
+    if (q->act_max != 127) {
+        return MTK_OUT_FOLDED_CLAMPED;
+    }
+    return q->act_min == -128 ? MTK_OUT_FOLDED : MTK_OUT_FOLDED_MIN;
+}
+
+/* One output in form `mode` (a compile-time constant after inlining); m, rounding, r from the table
+ * (rounding unused and r = TFLM's shift in the general form). The value is in int8 range; it stays an
+ * int32 so that the byte store needs no sign extension first. */
+MTK_INLINE int32_t mtk_output_as(int mode, const mtk_output_quant *q, int32_t acc, int32_t m, int32_t rounding,
+                                 int32_t r)
+{
+    if (mode == MTK_OUT_GENERAL) {
+        return mtk_output_s8(acc, m, r, q->output_zero_point, q->act_min, q->act_max);
+    }
+    const int32_t v = mtk_output_folded(acc, m, rounding, r);
+    if (mode == MTK_OUT_FOLDED) {
+        return __ssat(v, 8);
+    }
+    if (mode == MTK_OUT_FOLDED_MIN) {
+        const int32_t s = __ssat(v, 8);
+        return s < q->act_min ? q->act_min : s;
+    }
+    return mtk_clamp(v, q->act_min, q->act_max);
+}
+
+#if defined(__GNUC__) && defined(__thumb2__)
+#define MTK_HAVE_FOLDED_PAIR 1
+/* Folded output stage, saturated to int8, of channels j and j + 1 of table block t (blocks of `group`):
+ * the parameters as three LDRD, then SMMLAR + 2 ALU + SSAT per value. Written out because GCC reloads the
+ * table per value when the accumulators hold most registers. */
+MTK_INLINE void mtk_folded_pair(const int32_t *t, const int group, const int j, int32_t *a0, int32_t *a1)
+{
+    int32_t m0, m1, n0, n1, r0, r1, tmp;
+    __asm__("ldrd %[m0], %[m1], [%[t], %[om]]\n\t"
+            "ldrd %[n0], %[n1], [%[t], %[on]]\n\t"
+            "ldrd %[r0], %[r1], [%[t], %[or]]\n\t"
+            "lsl %[tmp], %[a0], #1\n\t"
+            "smmlar %[tmp], %[tmp], %[m0], %[n0]\n\t"
+            "add %[a0], %[tmp], %[a0], asr #31\n\t"
+            "asr %[a0], %[a0], %[r0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "lsl %[tmp], %[a1], #1\n\t"
+            "smmlar %[tmp], %[tmp], %[m1], %[n1]\n\t"
+            "add %[a1], %[tmp], %[a1], asr #31\n\t"
+            "asr %[a1], %[a1], %[r1]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            : [a0] "+r"(*a0), [a1] "+r"(*a1), [m0] "=&r"(m0), [m1] "=&r"(m1), [n0] "=&r"(n0), [n1] "=&r"(n1),
+              [r0] "=&r"(r0), [r1] "=&r"(r1), [tmp] "=&r"(tmp)
+            : [t] "r"(t), [om] "I"(4 * (group + j)), [on] "I"(4 * (2 * group + j)), [or] "I"(4 * (3 * group + j))
+            : "memory");
+}
+
+/* Four int8 values (already saturated) as one little-endian word. */
+MTK_INLINE uint32_t mtk_pack_s8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
+{
+    return ((uint32_t)b0 & 0xFFu) | (((uint32_t)b1 & 0xFFu) << 8) | (((uint32_t)b2 & 0xFFu) << 16)
+           | ((uint32_t)b3 << 24);
+}
+
+/* Bytewise signed max(v, lo4): SSUB8 sets a GE flag per byte where v >= lo, SEL keeps those bytes. Two
+ * instructions clamp four outputs (ReLU's lower bound). */
+MTK_INLINE uint32_t mtk_max_s8x4(uint32_t v, uint32_t lo4)
+{
+    uint32_t r;
+    __asm__("ssub8 %[r], %[v], %[lo]\n\t"
+            "sel %[r], %[v], %[lo]\n\t"
+            : [r] "=&r"(r)
+            : [v] "r"(v), [lo] "r"(lo4)
+            : "cc");
+    return r;
+}
+#else
+#define MTK_HAVE_FOLDED_PAIR 0
+#endif
+
+#endif
 
 #endif /* MTK_OUTPUT_STAGE_H_ */

@@ -1,0 +1,67 @@
+"""Seeded single-operator models (name, build function, parameters) shared by the host per-op tests and
+the Cortex-M4 (QEMU) ones, so both judge the same cached models."""
+import numpy as np
+
+
+def activation(keras, kind, x):
+    if kind == "relu6":
+        return keras.layers.ReLU(6.0)(x)
+    if kind == "relu":
+        return keras.layers.ReLU()(x)
+    return x
+
+
+def conv2d(zoo, seed: int):
+    """CONV_2D: kernel 1-5, stride 1-3, SAME/VALID, 1-13 input and 1-16 output channels."""
+    from mobilenet_tiny.tf_env import keras
+
+    rng = np.random.default_rng(100 + seed)
+    k = int(rng.choice([1, 2, 3, 5]))
+    p = dict(k=k, stride=int(rng.choice([1, 2, 3])), padding=str(rng.choice(["same", "valid"])),
+             h=int(rng.integers(k, 14)), w=int(rng.integers(k, 14)), cin=int(rng.choice([1, 2, 3, 8, 13])),
+             cout=int(rng.choice([1, 3, 8, 16])), act=str(rng.choice(["none", "relu", "relu6"])),
+             bias=bool(rng.integers(2)), lo=float(rng.choice([0.0, -1.0, -3.0])))
+
+    def layer(x):
+        y = keras.layers.Conv2D(p["cout"], p["k"], strides=p["stride"], padding=p["padding"], use_bias=p["bias"],
+                                bias_initializer="random_normal")(x)
+        return activation(keras, p["act"], y)
+
+    return f"conv-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["cin"]), seed, (p["lo"], 1.0)), p
+
+
+def depthwise_conv2d(zoo, seed: int):
+    """DEPTHWISE_CONV_2D: kernel 1/3/5, stride 1-3, depth multiplier 1-3."""
+    from mobilenet_tiny.tf_env import keras
+
+    rng = np.random.default_rng(200 + seed)
+    k = int(rng.choice([1, 3, 5]))
+    p = dict(k=k, stride=int(rng.choice([1, 2, 3])), padding=str(rng.choice(["same", "valid"])),
+             h=int(rng.integers(k, 14)), w=int(rng.integers(k, 14)), c=int(rng.choice([1, 3, 8, 16])),
+             mult=int(rng.choice([1, 1, 2, 3])), act=str(rng.choice(["none", "relu", "relu6"])),
+             lo=float(rng.choice([0.0, -2.0])))
+
+    def layer(x):
+        y = keras.layers.DepthwiseConv2D(p["k"], strides=p["stride"], padding=p["padding"],
+                                         depth_multiplier=p["mult"], bias_initializer="random_normal")(x)
+        return activation(keras, p["act"], y)
+
+    return f"dw-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), p
+
+
+def fully_connected(zoo, seed: int):
+    """FULLY_CONNECTED: 1-69 inputs, 1-23 outputs, with or without Flatten."""
+    from mobilenet_tiny.tf_env import keras
+
+    rng = np.random.default_rng(300 + seed)
+    p = dict(n_in=int(rng.integers(1, 70)), n_out=int(rng.integers(1, 24)), bias=bool(rng.integers(2)),
+             act=str(rng.choice(["none", "relu"])), flatten=bool(seed % 2), lo=float(rng.choice([0.0, -4.0])))
+
+    def layer(x):
+        if p["flatten"]:
+            x = keras.layers.Flatten()(x)
+        return keras.layers.Dense(p["n_out"], use_bias=p["bias"], bias_initializer="random_normal",
+                                  activation=None if p["act"] == "none" else p["act"])(x)
+
+    shape = (1, p["n_in"], 2) if p["flatten"] else (p["n_in"],)
+    return f"fc-{seed}", lambda: zoo.single_layer(layer, shape, seed, (p["lo"], 1.0)), p
