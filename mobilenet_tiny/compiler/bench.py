@@ -154,8 +154,9 @@ def run_qemu(elf: Path, timeout: float = 600) -> list[tuple[bytes, int]]:
 
 
 def benchmark(tflite_bytes: bytes, inputs: np.ndarray | None = None, n_inputs: int = 3, workdir=None,
-              paths=("portable", "dsp"), with_tflm_arena: bool = True) -> BenchResult:
-    """Compile, build for Cortex-M4 (each path), run under QEMU; outputs of every path are returned."""
+              paths=("portable", "dsp"), with_tflm_arena: bool = True, opt: str = "-O2") -> BenchResult:
+    """Compile, build for Cortex-M4 (each path, at optimisation `opt`), run under QEMU; outputs of every path
+    are returned."""
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mtk-bench-")
     work = Path(workdir or tmp.name)
     try:
@@ -168,7 +169,7 @@ def benchmark(tflite_bytes: bytes, inputs: np.ndarray | None = None, n_inputs: i
         _write_inputs(work / "bench_inputs.c", inputs, input_bytes)
         runs = {}
         for path in paths:
-            elf = build_elf(work, work / f"bench_{path}.elf", portable=(path == "portable"))
+            elf = build_elf(work, work / f"bench_{path}.elf", portable=(path == "portable"), opt=opt)
             sizes = section_sizes(elf)
             flash = sum(v for k, v in sizes.items() if k in (".text", ".ARM.exidx", ".data"))
             ram = sizes.get(".data", 0) + sizes.get(".bss", 0)

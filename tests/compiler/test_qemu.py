@@ -12,11 +12,11 @@ pytestmark = [pytest.mark.qemu, pytest.mark.slow, pytest.mark.skipif(
     reason="needs arm-none-eabi-gcc and qemu-system-arm")]
 
 
-def _run_both_paths(model_bytes, inputs, tmp_path):
+def _run_both_paths(model_bytes, inputs, tmp_path, opt="-O2"):
     from mobilenet_tiny.compiler.bench import benchmark
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    result = benchmark(model_bytes, inputs=inputs, workdir=tmp_path, with_tflm_arena=False)
+    result = benchmark(model_bytes, inputs=inputs, workdir=tmp_path, with_tflm_arena=False, opt=opt)
     ref = TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)
     dsp, portable = result.runs["dsp"], result.runs["portable"]
     assert np.array_equal(dsp.outputs, portable.outputs), "DSP and portable paths differ"
@@ -33,9 +33,11 @@ def test_mobilenet_dsp_equals_portable_equals_tflm(zoo, arch, tmp_path):
     assert result.runs["dsp"].instructions_per_inference < 0.6 * result.runs["portable"].instructions_per_inference
 
 
-def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path):
+@pytest.mark.parametrize("opt", ["-O2", "-Os", "-O0"])
+def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
     """Odd pixel and channel counts, im2col with padding, depth multiplier 2, per-tensor FC — the tails and
-    fallbacks of the DSP kernels — in one small model."""
+    fallbacks of the DSP kernels — in one small model; at -Os (PlatformIO's release builds) and at -O0, where
+    the DSP path runs its C versions of the hand-scheduled blocks."""
     from mobilenet_tiny.tf_env import keras
 
     def layers(x):
@@ -53,7 +55,7 @@ def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path):
 
     model = cached_model("qemu-edges", lambda: zoo.single_layer(layers, (13, 11, 3), 3, (-1.0, 1.0)), kind="edges")
     inputs = make_inputs(model, n_random=6, n_images=2)
-    _run_both_paths(model, inputs, tmp_path)
+    _run_both_paths(model, inputs, tmp_path, opt)
 
 
 CASES = [("conv2d", s) for s in range(12)] + [("depthwise_conv2d", s) for s in range(10)] + \

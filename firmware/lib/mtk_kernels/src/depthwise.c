@@ -79,7 +79,7 @@ static const int8_t *padded_window(const mtk_conv_params *p, const int8_t *input
         a3 = __smlatt(xo_, wo_, a3);                                                                          \
     } while (0)
 
-#if defined(__GNUC__) && defined(__thumb2__)
+#if MTK_THUMB2_ASM
 /* The nine taps of a 3x3 window for four channels, written out: 8 instructions a tap (GCC's own schedule
  * of DW_TAP spills accumulators and spends about twice that). */
 #define DW_TAP_ASM(address)                                                                                   \
@@ -136,7 +136,7 @@ MTK_INLINE void depthwise_groups(const mtk_conv_params *p, const int mode, const
     const mtk_word *w = (const mtk_word *)(const void *)p->dw_filter;
     const int32_t *t = p->quant;
     const mtk_output_quant q = p->q;
-#if MTK_HAVE_FOLDED_PAIR
+#if MTK_THUMB2_ASM
     const uint32_t lo4 = 0x01010101u * (uint8_t)q.act_min;
 #endif
     for (int g = 0; g < groups; ++g, x += DW_GROUP, t += 4 * DW_GROUP, out += DW_GROUP) {
@@ -151,7 +151,7 @@ MTK_INLINE void depthwise_groups(const mtk_conv_params *p, const int mode, const
                 }
             }
         }
-#if MTK_HAVE_FOLDED_PAIR
+#if MTK_THUMB2_ASM
         if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
             mtk_folded_pair(t, DW_GROUP, 0, &a0, &a1);
             mtk_folded_pair(t, DW_GROUP, 2, &a2, &a3);

@@ -41,7 +41,7 @@ static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word 
     }
 }
 
-#if defined(__GNUC__) && defined(__thumb2__)
+#if MTK_THUMB2_ASM
 /* One block of 4 values: 3 LDRD (post-indexed), 4 SXTB16, 8 SMLAD. GCC's own schedule of the same C
  * spends 20 instructions a block on separate address updates; written out, the loop body is 15. */
 #define MTK_MAC_2X2_BLOCK                                                                                     \
@@ -114,7 +114,7 @@ MTK_INLINE void rows_2px(const mtk_dot_rows *d, const int mode, const mtk_word *
     const mtk_word *w = (const mtk_word *)(const void *)d->weights;
     const int32_t *t = d->quant;
     const mtk_output_quant q = *d->q;
-#if MTK_HAVE_FOLDED_PAIR
+#if MTK_THUMB2_ASM
     const uint32_t lo4 = 0x01010101u * (uint8_t)q.act_min;
 #endif
     int8_t *const end0 = out0 + (out_c & ~1);
@@ -122,11 +122,9 @@ MTK_INLINE void rows_2px(const mtk_dot_rows *d, const int mode, const mtk_word *
         int32_t a00 = t[0], a01 = t[1];
         int32_t a10 = a00, a11 = a01;
         mac_2x2(&w, x, blocks, &a00, &a01, &a10, &a11);
-#if MTK_HAVE_FOLDED_PAIR
+#if MTK_THUMB2_ASM
         if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
-            mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a00, &a01);
-            mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a10, &a11);
-            uint32_t packed = mtk_pack_s8x4(a00, a01, a10, a11);
+            uint32_t packed = mtk_folded_2x2(t, a00, a01, a10, a11);
             if (mode == MTK_OUT_FOLDED_MIN) {
                 packed = mtk_max_s8x4(packed, lo4);
             }

@@ -18,6 +18,15 @@
 #define MTK_DSP 0
 #endif
 
+/* Hand-scheduled Thumb-2 blocks (inner loops and output stages of the DSP path) need GCC-style inline
+ * assembly and optimisation: at -O0 the frame pointer takes a register they need and constants are not
+ * folded into immediates, so such builds use the C versions (same bytes, more instructions). */
+#if MTK_DSP && defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+#define MTK_THUMB2_ASM 1
+#else
+#define MTK_THUMB2_ASM 0
+#endif
+
 #if defined(__GNUC__)
 #define MTK_INLINE static inline __attribute__((always_inline))
 #else

@@ -63,8 +63,7 @@ MTK_INLINE int32_t mtk_output_as(int mode, const mtk_output_quant *q, int32_t ac
     return mtk_clamp(v, q->act_min, q->act_max);
 }
 
-#if defined(__GNUC__) && defined(__thumb2__)
-#define MTK_HAVE_FOLDED_PAIR 1
+#if MTK_THUMB2_ASM
 /* Folded output stage, saturated to int8, of channels j and j + 1 of table block t (blocks of `group`):
  * the parameters as three LDRD, then SMMLAR + 2 ALU + SSAT per value. Written out because GCC reloads the
  * table per value when the accumulators hold most registers. */
@@ -90,11 +89,44 @@ MTK_INLINE void mtk_folded_pair(const int32_t *t, const int group, const int j, 
             : "memory");
 }
 
-/* Four int8 values (already saturated) as one little-endian word. */
+/* Four int8 values (already saturated) as one little-endian word: three BFI. */
 MTK_INLINE uint32_t mtk_pack_s8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
 {
-    return ((uint32_t)b0 & 0xFFu) | (((uint32_t)b1 & 0xFFu) << 8) | (((uint32_t)b2 & 0xFFu) << 16)
-           | ((uint32_t)b3 << 24);
+    __asm__("bfi %[r], %[b1], #8, #8\n\t"
+            "bfi %[r], %[b2], #16, #8\n\t"
+            "bfi %[r], %[b3], #24, #8\n\t"
+            : [r] "+r"(b0)
+            : [b1] "r"(b1), [b2] "r"(b2), [b3] "r"(b3));
+    return (uint32_t)b0;
+}
+
+/* The folded output stage of a 2 channels x 2 pixels block (table blocks of 2, one block t): the table read
+ * once, four values saturated to int8 and packed as [pixel 0: c0 c1, pixel 1: c0 c1]. */
+MTK_INLINE uint32_t mtk_folded_2x2(const int32_t *t, int32_t a00, int32_t a01, int32_t a10, int32_t a11)
+{
+    int32_t m0, m1, n0, n1, r0, r1, tmp;
+#define MTK_FOLDED_ONE(a, m, n, r)                                                                            \
+    "lsl %[tmp], %[" a "], #1\n\t"                                                                          \
+    "smmlar %[tmp], %[tmp], %[" m "], %[" n "]\n\t"                                                         \
+    "add %[" a "], %[tmp], %[" a "], asr #31\n\t"                                                           \
+    "asr %[" a "], %[" a "], %[" r "]\n\t"                                                                  \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+    __asm__("ldrd %[m0], %[m1], [%[t], #8]\n\t"
+            "ldrd %[n0], %[n1], [%[t], #16]\n\t"
+            "ldrd %[r0], %[r1], [%[t], #24]\n\t"
+            MTK_FOLDED_ONE("a00", "m0", "n0", "r0")
+            MTK_FOLDED_ONE("a10", "m0", "n0", "r0")
+            MTK_FOLDED_ONE("a01", "m1", "n1", "r1")
+            MTK_FOLDED_ONE("a11", "m1", "n1", "r1")
+            "bfi %[a00], %[a01], #8, #8\n\t"
+            "bfi %[a00], %[a10], #16, #8\n\t"
+            "bfi %[a00], %[a11], #24, #8\n\t"
+            : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [m0] "=&r"(m0), [m1] "=&r"(m1),
+              [n0] "=&r"(n0), [n1] "=&r"(n1), [r0] "=&r"(r0), [r1] "=&r"(r1), [tmp] "=&r"(tmp)
+            : [t] "r"(t)
+            : "memory");
+#undef MTK_FOLDED_ONE
+    return (uint32_t)a00;
 }
 
 /* Bytewise signed max(v, lo4): SSUB8 sets a GE flag per byte where v >= lo, SEL keeps those bytes. Two
@@ -109,8 +141,6 @@ MTK_INLINE uint32_t mtk_max_s8x4(uint32_t v, uint32_t lo4)
             : "cc");
     return r;
 }
-#else
-#define MTK_HAVE_FOLDED_PAIR 0
 #endif
 
 #endif
