@@ -3,7 +3,8 @@
 Builds the generated C + mtk_kernels + a bare-metal driver (compiler/baremetal/) with arm-none-eabi-gcc,
 once with the Arm DSP path and once with -DMTK_PORTABLE, runs both under QEMU and reports instructions per
 inference and per MAC, the outputs of both builds (they must be identical, and equal to TFLM's), arena,
-static RAM and flash (arm-none-eabi-size, benchmark inputs excluded).
+static RAM and flash (arm-none-eabi-size, benchmark inputs excluded) and the stack's high-water mark (the
+driver paints free RAM before the first inference).
 
     python -m mobilenet_tiny.compiler.bench MODEL.tflite [--inputs N]
 """
@@ -34,6 +35,7 @@ class BuildRun:
     instructions: list[int]  # per inference
     flash_bytes: int
     static_ram_bytes: int
+    stack_bytes: int  # high-water mark of one inference, the benchmark driver's main() included
     sections: dict = field(default_factory=dict)
 
     @property
@@ -59,7 +61,8 @@ class BenchResult:
         for name, run in self.runs.items():
             lines.append(f"{name:>8}: {run.instructions_per_inference:,} instructions/inference, "
                          f"{self.per_mac(name):.2f} instructions/MAC, flash {run.flash_bytes:,} B "
-                         f"(constants {self.weight_bytes:,} B), static RAM {run.static_ram_bytes:,} B")
+                         f"(constants {self.weight_bytes:,} B), RAM {run.static_ram_bytes + run.stack_bytes:,} B "
+                         f"(static {run.static_ram_bytes:,} + stack {run.stack_bytes:,})")
         return "\n".join(lines)
 
 
@@ -144,13 +147,17 @@ def _run_qemu_text(elf: Path, timeout: float = 600) -> str:
     return proc.stdout + proc.stderr  # semihosting writes to stderr
 
 
-def run_qemu(elf: Path, timeout: float = 600) -> list[tuple[bytes, int]]:
-    results = []
+def run_qemu(elf: Path, timeout: float = 600) -> tuple[list[tuple[bytes, int]], int]:
+    """((output bytes, instructions) per input, stack high-water mark of the first inference in bytes)."""
+    results, stack = [], 0
     for line in _run_qemu_text(elf, timeout).splitlines():
         m = re.match(r"^o ([0-9a-f]*) t ([0-9a-f]{8})$", line.strip())
         if m:
             results.append((bytes.fromhex(m.group(1)), int(m.group(2), 16) * INSTRUCTIONS_PER_TICK))
-    return results
+        m = re.match(r"^k ([0-9a-f]{8})$", line.strip())
+        if m:
+            stack = int(m.group(1), 16)
+    return results, stack
 
 
 def benchmark(tflite_bytes: bytes, inputs: np.ndarray | None = None, n_inputs: int = 3, workdir=None,
@@ -173,11 +180,11 @@ def benchmark(tflite_bytes: bytes, inputs: np.ndarray | None = None, n_inputs: i
             sizes = section_sizes(elf)
             flash = sum(v for k, v in sizes.items() if k in (".text", ".ARM.exidx", ".data"))
             ram = sizes.get(".data", 0) + sizes.get(".bss", 0)
-            measured = run_qemu(elf)
+            measured, stack = run_qemu(elf)
             if len(measured) != len(inputs):
                 raise RuntimeError(f"{path} build printed {len(measured)} results for {len(inputs)} inputs")
             outputs = np.array([np.frombuffer(o, np.int8) for o, _ in measured])
-            runs[path] = BuildRun(path, outputs, [n for _, n in measured], flash, ram, sizes)
+            runs[path] = BuildRun(path, outputs, [n for _, n in measured], flash, ram, stack, sizes)
         tflm_arena = None
         if with_tflm_arena:
             from ..interpreters import TflmInterpreter

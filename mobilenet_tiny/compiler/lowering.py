@@ -227,11 +227,12 @@ def lower_conv(graph: Graph, op: Operator, layer: str) -> Step:
     macs = out_h * out_w * out_c * fh * fw * (1 if depthwise else in_c)
     kernel = "mtk_depthwise_conv2d_s8" if depthwise else "mtk_conv2d_s8"
     # Must equal mtk_conv2d_scratch_bytes() / mtk_depthwise_conv2d_scratch_bytes(): the dot engine's
-    # expanded rows plus two im2col rows unless the conv reads pixels in place; one zero-point-padded window
-    # for a depthwise border pixel.
+    # expanded rows plus two im2col rows unless the conv reads pixels in place; for depthwise, filter_h
+    # input rows of one group of 4 channels, sign-extended and padded with the zero point.
     pointwise = fh == 1 and fw == 1 and pad_top == 0 and pad_left == 0
     if depthwise:
-        scratch = fh * fw * in_c if mult == 1 else 0
+        width = pad_left + in_w + max((out_w - 1) * sw + fw - pad_left - in_w, 0)
+        scratch = 8 * fh * width if mult == 1 and in_c >= 4 and fh <= 16 else 0
     else:
         k = fh * fw * in_c
         scratch = dot_rows_scratch_bytes(k) + (0 if pointwise else 2 * k)

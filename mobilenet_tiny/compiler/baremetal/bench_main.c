@@ -8,6 +8,7 @@
 #include "model.h"
 
 extern const int8_t bench_inputs[][MODEL_INPUT_BYTES];
+extern uint32_t __bss_end__, __stack_top__; /* stack grows down from the top of RAM towards the end of static data */
 extern const int bench_input_count;
 void host_write(const char *text);
 
@@ -40,10 +41,33 @@ static char *put_hex(char *p, uint32_t v, int digits)
     return p;
 }
 
+#define STACK_PAINT 0xA5A5A5A5u
+
+/* Fill the free RAM below this frame with a pattern; the deepest overwritten word after an inference is
+ * its stack high-water mark. */
+__attribute__((noinline)) static void paint_stack(void)
+{
+    uint32_t here;
+    const uintptr_t limit = (uintptr_t)&here - 64; /* keep clear of this frame */
+    for (volatile uint32_t *w = &__bss_end__; (uintptr_t)w < limit; ++w) {
+        *w = STACK_PAINT;
+    }
+}
+
+static uint32_t stack_bytes_used(void)
+{
+    const uint32_t *w = &__bss_end__;
+    while (*w == STACK_PAINT) {
+        ++w;
+    }
+    return (uint32_t)((uintptr_t)&__stack_top__ - (uintptr_t)w);
+}
+
 int main(void)
 {
     static int8_t output[MODEL_OUTPUT_BYTES];
     static char line[2 * MODEL_OUTPUT_BYTES + 32];
+    paint_stack();
     TIMER0_RELOAD = 0xFFFFFFFFu;
     TIMER0_VALUE = 0xFFFFFFFFu;
     TIMER0_CTRL = 1u;
@@ -57,6 +81,15 @@ int main(void)
             return 1;
         }
         char *p = line;
+        if (n == 0) { /* before any printing, whose stack use is not the model's */
+            *p++ = 'k';
+            *p++ = ' ';
+            p = put_hex(p, stack_bytes_used(), 8);
+            *p++ = '\n';
+            *p = 0;
+            host_write(line);
+            p = line;
+        }
         *p++ = 'o';
         *p++ = ' ';
         for (int i = 0; i < MODEL_OUTPUT_BYTES; ++i) {

@@ -2,16 +2,31 @@
  * DEPTHWISE_CONV_2D, int8, per-channel requantization; bit-exact with TFLM's reference
  * DepthwiseConvPerChannel. Taps outside the image read the input zero point (cancelled by the folded bias).
  *
- * Weights are int16 in groups of four channels (layout in mtk_kernels.h), so the DSP path (depth
- * multiplier 1) spends per tap and four channels one word load of input, two SXTB16, one two-word load of
- * weights and four SMLAxy, with the group's accumulators in registers from bias to output byte. Border
- * pixels first copy their window into scratch with the zero point around it, then run the same code.
- * Channels beyond the last multiple of 4, and depth multipliers above 1, take the reference loop.
+ * DSP path (depth multiplier 1), per group of four channels: the input rows a window needs are
+ * sign-extended once into scratch (zero point around the image, so border windows read like any other),
+ * with the weights' int16 halfword order (layout in mtk_kernels.h). A tap for four channels is then two
+ * two-word loads and four SMLAxy, and the accumulators stay in registers from bias to output byte.
+ * Channels beyond the last multiple of 4, depth multipliers above 1 and the portable build take the
+ * reference loop.
  */
 #include "mtk_kernels.h"
 #include "output_stage.h"
 
-#define DW_GROUP 4 /* channels per weight group and per quantization table block */
+#define DW_GROUP 4     /* channels per weight group and per quantization table block */
+#define DW_MAX_ROWS 16 /* filter heights the grouped path serves */
+
+/* Whether the grouped path (DSP) serves this layer; the scratch is planned for it either way. */
+static int groups_apply(const mtk_conv_params *p)
+{
+    return p->depth_multiplier == 1 && p->in_c >= DW_GROUP && p->filter_h <= DW_MAX_ROWS;
+}
+
+static int padded_width(const mtk_conv_params *p)
+{
+    /* input columns the windows reach, left and right padding included */
+    const int right = (p->out_w - 1) * p->stride_w + p->filter_w - p->pad_left - p->in_w;
+    return p->pad_left + p->in_w + (right > 0 ? right : 0);
+}
 
 MTK_INLINE int32_t dw_weight(const mtk_conv_params *p, int tap, int oc)
 {
@@ -46,108 +61,96 @@ static void depthwise_pixel_scalar(const mtk_conv_params *p, const int8_t *input
 
 #if MTK_DSP
 
-/* The filter window of one output pixel with the image border filled by the input zero point, so border
- * pixels run the same code as interior ones. */
-static const int8_t *padded_window(const mtk_conv_params *p, const int8_t *input, int y0, int x0, int8_t *window)
+/* Input row iy of channels 4g..4g+3, sign-extended: per padded column two words (c0, c2) and (c1, c3), the
+ * halfword order of the weights. Columns and rows outside the image hold the input zero point, so every
+ * window reads the same way. */
+static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, int g, mtk_word *row)
 {
-    const int c_count = p->in_c, fw = p->filter_w, fh = p->filter_h, in_h = p->in_h, in_w = p->in_w;
-    const int8_t zp = (int8_t)p->input_zero_point;
-    int8_t *dst = window;
-    for (int ky = 0; ky < fh; ++ky) {
-        const int iy = y0 + ky;
-        for (int kx = 0; kx < fw; ++kx, dst += c_count) {
-            const int ix = x0 + kx;
-            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
-                memcpy(dst, input + (iy * in_w + ix) * c_count, (size_t)c_count);
-            } else {
-                memset(dst, zp, (size_t)c_count);
-            }
+    const int c_count = p->in_c, in_w = p->in_w, width = padded_width(p), left = p->pad_left;
+    const int32_t zp = __sxtb16((int32_t)(0x01010101u * (uint8_t)p->input_zero_point));
+    if (iy < 0 || iy >= p->in_h) {
+        for (int i = 0; i < 2 * width; ++i) {
+            row[i] = zp;
         }
+        return;
     }
-    return window;
+    int col = 0;
+    for (; col < left; ++col, row += 2) {
+        row[0] = row[1] = zp;
+    }
+    const int8_t *src = input + iy * in_w * c_count + DW_GROUP * g;
+    for (int ix = 0; ix < in_w; ++ix, ++col, row += 2, src += c_count) {
+        const int32_t v = mtk_read_s8x4(src);
+        row[0] = __sxtb16(v);
+        row[1] = mtk_sxtb16_ror8(v);
+    }
+    for (; col < width; ++col, row += 2) {
+        row[0] = row[1] = zp;
+    }
 }
 
-/* One tap for four channels: input word at x, weight words w[0] (c0, c2) and w[1] (c1, c3). */
-#define DW_TAP(x, w)                                                                                          \
-    do {                                                                                                      \
-        const int32_t xv_ = mtk_read_s8x4(x);                                                                 \
-        const int32_t xe_ = __sxtb16(xv_), xo_ = mtk_sxtb16_ror8(xv_);                                       \
-        const int32_t we_ = (w)[0], wo_ = (w)[1];                                                             \
-        a0 = __smlabb(xe_, we_, a0);                                                                          \
-        a2 = __smlatt(xe_, we_, a2);                                                                          \
-        a1 = __smlabb(xo_, wo_, a1);                                                                          \
-        a3 = __smlatt(xo_, wo_, a3);                                                                          \
-    } while (0)
-
 #if MTK_THUMB2_ASM
-/* The nine taps of a 3x3 window for four channels, written out: 8 instructions a tap (GCC's own schedule
- * of DW_TAP spills accumulators and spends about twice that). */
-#define DW_TAP_ASM(address)                                                                                   \
-    "ldr %[xv], " address "\n\t"                                                                            \
-    "sxtb16 %[xo], %[xv], ror #8\n\t"                                                                      \
-    "sxtb16 %[xv], %[xv]\n\t"                                                                              \
-    "ldrd %[we], %[wo], [%[w]], #8\n\t"                                                                    \
-    "smlabb %[a0], %[xv], %[we], %[a0]\n\t"                                                                \
-    "smlatt %[a2], %[xv], %[we], %[a2]\n\t"                                                                \
-    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                                \
+/* One tap for four channels: input words at [row + xoff] and weight words at [w + woff], two LDRD and four
+ * SMLAxy; nine of them make a 3x3 window (GCC's own schedule spills accumulators). */
+#define DW_TAP_ASM(row, xoff, woff)                                                                           \
+    "ldrd %[xe], %[xo], [%[" row "], #" #xoff "]\n\t"                                                        \
+    "ldrd %[we], %[wo], [%[w], #" #woff "]\n\t"                                                              \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                                  \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                                  \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                                  \
     "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
-#define DW_ROW_ASM(row) DW_TAP_ASM("[" row "]") DW_TAP_ASM("[" row ", %[c]]") DW_TAP_ASM("[" row ", %[c], lsl #1]")
 
-MTK_INLINE void taps_3x3(const int8_t *x, int c_count, int row_stride, const mtk_word **w, int32_t *a0,
-                         int32_t *a1, int32_t *a2, int32_t *a3)
+MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
+                         int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
 {
-    const int8_t *row;
-    int32_t xv, xo, we, wo;
-    __asm__(DW_ROW_ASM("%[x]")
-            "add %[row], %[x], %[rs]\n\t"
-            DW_ROW_ASM("%[row]")
-            "add %[row], %[row], %[rs]\n\t"
-            DW_ROW_ASM("%[row]")
-            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [w] "+r"(*w), [row] "=&r"(row),
-              [xv] "=&r"(xv), [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo)
-            : [x] "r"(x), [c] "r"(c_count), [rs] "r"(row_stride)
+    int32_t xe, xo, we, wo;
+    __asm__(DW_TAP_ASM("r0", 0, 0) DW_TAP_ASM("r0", 8, 8) DW_TAP_ASM("r0", 16, 16)
+            DW_TAP_ASM("r1", 0, 24) DW_TAP_ASM("r1", 8, 32) DW_TAP_ASM("r1", 16, 40)
+            DW_TAP_ASM("r2", 0, 48) DW_TAP_ASM("r2", 8, 56) DW_TAP_ASM("r2", 16, 64)
+            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [xe] "=&r"(xe), [xo] "=&r"(xo),
+              [we] "=&r"(we), [wo] "=&r"(wo)
+            : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(w)
             : "memory");
 }
 #else
-MTK_INLINE void taps_3x3(const int8_t *x, int c_count, int row_stride, const mtk_word **w, int32_t *a0,
-                         int32_t *a1, int32_t *a2, int32_t *a3)
+MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
+                         int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
 {
-    const mtk_word *wp = *w;
-    for (int ky = 0; ky < 3; ++ky, x += row_stride) {
-        for (int kx = 0; kx < 3; ++kx, wp += 2) {
-            const int32_t xv = mtk_read_s8x4(x + kx * c_count);
-            const int32_t xe = __sxtb16(xv), xo = mtk_sxtb16_ror8(xv);
-            *a0 = __smlabb(xe, wp[0], *a0);
-            *a2 = __smlatt(xe, wp[0], *a2);
-            *a1 = __smlabb(xo, wp[1], *a1);
-            *a3 = __smlatt(xo, wp[1], *a3);
-        }
+    const mtk_word *rows[3] = {r0, r1, r2};
+    for (int tap = 0; tap < 9; ++tap) {
+        const mtk_word *x = rows[tap / 3] + 2 * (tap % 3);
+        *a0 = __smlabb(x[0], w[2 * tap], *a0);
+        *a2 = __smlatt(x[0], w[2 * tap], *a2);
+        *a1 = __smlabb(x[1], w[2 * tap + 1], *a1);
+        *a3 = __smlatt(x[1], w[2 * tap + 1], *a3);
     }
-    *w = wp;
 }
 #endif
 
-/* All four-channel groups of one output pixel: `x` is the window's top-left pixel, `row_stride` the
- * distance between its rows; `mode` and `is3x3` are constants after inlining. */
-MTK_INLINE void depthwise_groups(const mtk_conv_params *p, const int mode, const int is3x3, const int8_t *x,
-                                 int row_stride, int groups, int8_t *out)
+/* One output row of one channel group: rows[ky] are the expanded input rows of the windows, w the group's
+ * weights, t its table block; `mode` and `is3x3` are constants after inlining. */
+MTK_INLINE void output_row(const mtk_conv_params *p, const int mode, const int is3x3, const mtk_word *const *rows,
+                           const mtk_word *w, const int32_t *t, int8_t *out)
 {
-    const int c_count = p->in_c, fh = p->filter_h, fw = p->filter_w;
-    const mtk_word *w = (const mtk_word *)(const void *)p->dw_filter;
-    const int32_t *t = p->quant;
+    const int out_w = p->out_w, out_c = p->out_c, fh = p->filter_h, fw = p->filter_w;
+    const int step = 2 * p->stride_w; /* words between windows */
     const mtk_output_quant q = p->q;
 #if MTK_THUMB2_ASM
     const uint32_t lo4 = 0x01010101u * (uint8_t)q.act_min;
 #endif
-    for (int g = 0; g < groups; ++g, x += DW_GROUP, t += 4 * DW_GROUP, out += DW_GROUP) {
+    const mtk_word *r0 = rows[0], *r1 = rows[fh > 1 ? 1 : 0], *r2 = rows[fh > 2 ? 2 : 0];
+    for (int ox = 0; ox < out_w; ++ox, out += out_c, r0 += step, r1 += step, r2 += step) {
         int32_t a0 = t[0], a1 = t[1], a2 = t[2], a3 = t[3];
         if (is3x3) {
-            taps_3x3(x, c_count, row_stride, &w, &a0, &a1, &a2, &a3);
+            taps_3x3(r0, r1, r2, w, &a0, &a1, &a2, &a3);
         } else {
             for (int ky = 0; ky < fh; ++ky) {
-                const int8_t *xt = x + ky * row_stride;
-                for (int kx = 0; kx < fw; ++kx, xt += c_count, w += 2) {
-                    DW_TAP(xt, w);
+                const mtk_word *x = rows[ky] + ox * step, *wt = w + 2 * ky * fw;
+                for (int kx = 0; kx < fw; ++kx, x += 2, wt += 2) {
+                    a0 = __smlabb(x[0], wt[0], a0);
+                    a2 = __smlatt(x[0], wt[0], a2);
+                    a1 = __smlabb(x[1], wt[1], a1);
+                    a3 = __smlatt(x[1], wt[1], a3);
                 }
             }
         }
@@ -166,11 +169,11 @@ MTK_INLINE void depthwise_groups(const mtk_conv_params *p, const int mode, const
         /* Read the table before the first byte store: afterwards the compiler must assume it changed. */
         const int32_t m0 = t[4], m1 = t[5], m2 = t[6], m3 = t[7];
         const int32_t rounding0 = t[8], rounding1 = t[9], rounding2 = t[10], rounding3 = t[11];
-        const int32_t r0 = t[12], r1 = t[13], r2 = t[14], r3 = t[15];
-        const int32_t y0 = mtk_output_as(mode, &q, a0, m0, rounding0, r0);
-        const int32_t y1 = mtk_output_as(mode, &q, a1, m1, rounding1, r1);
-        const int32_t y2 = mtk_output_as(mode, &q, a2, m2, rounding2, r2);
-        const int32_t y3 = mtk_output_as(mode, &q, a3, m3, rounding3, r3);
+        const int32_t s0 = t[12], s1 = t[13], s2 = t[14], s3 = t[15];
+        const int32_t y0 = mtk_output_as(mode, &q, a0, m0, rounding0, s0);
+        const int32_t y1 = mtk_output_as(mode, &q, a1, m1, rounding1, s1);
+        const int32_t y2 = mtk_output_as(mode, &q, a2, m2, rounding2, s2);
+        const int32_t y3 = mtk_output_as(mode, &q, a3, m3, rounding3, s3);
         out[0] = (int8_t)y0;
         out[1] = (int8_t)y1;
         out[2] = (int8_t)y2;
@@ -178,35 +181,64 @@ MTK_INLINE void depthwise_groups(const mtk_conv_params *p, const int mode, const
     }
 }
 
-typedef void (*groups_fn)(const mtk_conv_params *, const int8_t *, int, int, int8_t *);
+typedef void (*row_fn)(const mtk_conv_params *, const mtk_word *const *, const mtk_word *, const int32_t *,
+                       int8_t *);
 
 #define DW_VARIANT(name, mode, is3x3)                                                                         \
-    static void name(const mtk_conv_params *p, const int8_t *x, int row_stride, int groups, int8_t *out)     \
+    static void name(const mtk_conv_params *p, const mtk_word *const *rows, const mtk_word *w, const int32_t *t, \
+                     int8_t *out)                                                                             \
     {                                                                                                         \
-        depthwise_groups(p, mode, is3x3, x, row_stride, groups, out);                                         \
+        output_row(p, mode, is3x3, rows, w, t, out);                                                          \
     }
-DW_VARIANT(groups_3x3_folded, MTK_OUT_FOLDED, 1)
-DW_VARIANT(groups_3x3_folded_min, MTK_OUT_FOLDED_MIN, 1)
-DW_VARIANT(groups_3x3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 1)
-DW_VARIANT(groups_3x3_general, MTK_OUT_GENERAL, 1)
-DW_VARIANT(groups_any_folded, MTK_OUT_FOLDED_CLAMPED, 0)
-DW_VARIANT(groups_any_general, MTK_OUT_GENERAL, 0)
+DW_VARIANT(row_3x3_folded, MTK_OUT_FOLDED, 1)
+DW_VARIANT(row_3x3_folded_min, MTK_OUT_FOLDED_MIN, 1)
+DW_VARIANT(row_3x3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 1)
+DW_VARIANT(row_3x3_general, MTK_OUT_GENERAL, 1)
+DW_VARIANT(row_any_folded, MTK_OUT_FOLDED_CLAMPED, 0)
+DW_VARIANT(row_any_general, MTK_OUT_GENERAL, 0)
 
-static groups_fn pick_groups_fn(const mtk_conv_params *p)
+static row_fn pick_row_fn(const mtk_conv_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
     if (p->filter_h != 3 || p->filter_w != 3) {
-        return mode == MTK_OUT_GENERAL ? groups_any_general : groups_any_folded;
+        return mode == MTK_OUT_GENERAL ? row_any_general : row_any_folded;
     }
     switch (mode) {
     case MTK_OUT_FOLDED:
-        return groups_3x3_folded;
+        return row_3x3_folded;
     case MTK_OUT_FOLDED_MIN:
-        return groups_3x3_folded_min;
+        return row_3x3_folded_min;
     case MTK_OUT_FOLDED_CLAMPED:
-        return groups_3x3_folded_clamped;
+        return row_3x3_folded_clamped;
     default:
-        return groups_3x3_general;
+        return row_3x3_general;
+    }
+}
+
+/* Groups of four channels, depth multiplier 1: per group, the output rows in order over a rolling window
+ * of filter_h expanded input rows in scratch (each input row expanded once per group). */
+static void depthwise_groups(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int fh = p->filter_h, groups = p->in_c / DW_GROUP, taps = p->filter_h * p->filter_w;
+    const int row_words = 2 * padded_width(p);
+    const row_fn run_row = pick_row_fn(p);
+    mtk_word *const slots = (mtk_word *)(void *)scratch;
+    const mtk_word *rows[DW_MAX_ROWS];
+    for (int g = 0; g < groups; ++g) {
+        const mtk_word *w = (const mtk_word *)(const void *)(p->dw_filter + g * taps * DW_GROUP);
+        const int32_t *t = p->quant + g * 4 * DW_GROUP;
+        int next = -p->pad_top; /* first input row not yet expanded for this group */
+        for (int oy = 0; oy < p->out_h; ++oy) {
+            const int y0 = oy * p->stride_h - p->pad_top;
+            for (int iy = next > y0 ? next : y0; iy < y0 + fh; ++iy) {
+                expand_row(p, input, iy, g, slots + ((iy + p->pad_top) % fh) * row_words);
+            }
+            next = y0 + fh;
+            for (int ky = 0; ky < fh; ++ky) {
+                rows[ky] = slots + ((y0 + ky + p->pad_top) % fh) * row_words;
+            }
+            run_row(p, rows, w, t, output + oy * p->out_w * p->out_c + DW_GROUP * g);
+        }
     }
 }
 
@@ -214,39 +246,29 @@ static groups_fn pick_groups_fn(const mtk_conv_params *p)
 
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p)
 {
-    /* one zero-point-padded window for border pixels */
-    return p->depth_multiplier == 1 ? (uint32_t)p->filter_h * p->filter_w * p->in_c : 0u;
+    /* filter_h input rows of one channel group, sign-extended (both paths get the same arena) */
+    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (uint32_t)padded_width(p) : 0u;
 }
 
 void mtk_depthwise_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
-    const int c_count = p->in_c, out_c = p->out_c, in_h = p->in_h, in_w = p->in_w;
-    const int fh = p->filter_h, fw = p->filter_w;
-    const int out_h = p->out_h, out_w = p->out_w, sh = p->stride_h, sw = p->stride_w;
-    const int pad_top = p->pad_top, pad_left = p->pad_left;
+    int first_scalar = 0; /* channels below this are done by depthwise_groups */
 #if MTK_DSP
-    const int groups = p->depth_multiplier == 1 ? c_count / DW_GROUP : 0;
-    const groups_fn run_groups = pick_groups_fn(p);
+    if (groups_apply(p)) {
+        depthwise_groups(p, input, output, scratch);
+        first_scalar = p->in_c / DW_GROUP * DW_GROUP;
+    }
 #else
-    const int groups = 0;
-    (void)scratch, (void)in_h, (void)in_w, (void)fh, (void)fw;
+    (void)scratch;
 #endif
-    for (int oy = 0; oy < out_h; ++oy) {
-        const int y0 = oy * sh - pad_top;
-        for (int ox = 0; ox < out_w; ++ox, output += out_c) {
-            const int x0 = ox * sw - pad_left;
-#if MTK_DSP
-            if (groups) {
-                if (y0 >= 0 && x0 >= 0 && y0 + fh <= in_h && x0 + fw <= in_w) {
-                    run_groups(p, input + (y0 * in_w + x0) * c_count, in_w * c_count, groups, output);
-                } else {
-                    run_groups(p, padded_window(p, input, y0, x0, scratch), fw * c_count, groups, output);
-                }
-            }
-#endif
-            if (groups * DW_GROUP < c_count) {
-                depthwise_pixel_scalar(p, input, y0, x0, groups * DW_GROUP, c_count, output);
-            }
+    if (first_scalar == p->in_c) {
+        return;
+    }
+    for (int oy = 0; oy < p->out_h; ++oy) {
+        const int y0 = oy * p->stride_h - p->pad_top;
+        for (int ox = 0; ox < p->out_w; ++ox) {
+            depthwise_pixel_scalar(p, input, y0, ox * p->stride_w - p->pad_left, first_scalar, p->in_c,
+                                   output + (oy * p->out_w + ox) * p->out_c);
         }
     }
 }
