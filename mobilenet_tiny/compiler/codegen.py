@@ -9,6 +9,7 @@ from .planner import Plan, scratch_id
 
 _VALUES_PER_LINE = {"int8_t": 20, "int16_t": 16, "int32_t": 8}
 C_TYPE_BYTES = {"int8_t": 1, "int16_t": 2, "int32_t": 4}
+KERNELS_WITH_SCRATCH = ("mtk_conv2d_s8", "mtk_depthwise_conv2d_s8", "mtk_add_s8")  # last argument
 
 
 def c_float(x: float) -> str:
@@ -169,7 +170,7 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, facts: dict, 
             continue
         args = ", ".join(f"arena + {plan.offset(t)}" for t in step.inputs)
         args += f", arena + {plan.offset(step.output)}"
-        if step.kernel in ("mtk_conv2d_s8", "mtk_depthwise_conv2d_s8"):
+        if step.kernel in KERNELS_WITH_SCRATCH:
             args += f", arena + {plan.offset(scratch_id(i))}" if step.scratch_bytes else ", NULL"
         out.append(f"    {step.kernel}(&{step.layer}, {args});")
         out.append(f"    MTK_TRACE_STEP({i}, arena + {plan.offset(step.output)}, "

@@ -323,7 +323,11 @@ def lower_add(graph: Graph, op: Operator, layer: str) -> Step:
               ("output_shift", p["output_shift"]), ("q", _output_quant_fields(out, act))]
     shape = "x".join(str(d) for d in out.shape[1:])
     comment = f"ADD {act}: {shape} ({_quant_text(a)}) + ({_quant_text(b)}) -> ({_quant_text(out)})"
-    return Step(op, layer, "mtk_add_s8", "mtk_add_params", fields, [], [a.index, b.index], out.index, comment)
+    size = int(np.prod(out.shape))
+    # Must equal mtk_add_scratch_bytes(): two 256-entry int32 rescaling tables once they pay for themselves.
+    scratch = 2 * 256 * 4 if size >= 512 else 0
+    return Step(op, layer, "mtk_add_s8", "mtk_add_params", fields, [], [a.index, b.index], out.index, comment,
+                scratch_bytes=scratch)
 
 
 def lower_pool(graph: Graph, op: Operator, layer: str) -> Step:

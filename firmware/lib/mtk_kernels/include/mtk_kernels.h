@@ -9,7 +9,8 @@
  * reads its constant data (weights, folded biases, multipliers, shifts) through a const descriptor that
  * lives in flash.
  *
- * Scratch: CONV_2D and DEPTHWISE_CONV_2D take a scratch pointer into the arena, sized by the
+ * Scratch: CONV_2D, DEPTHWISE_CONV_2D and ADD take a scratch pointer into the arena (NULL when their
+ * *_scratch_bytes() function says 0), sized by the
  * *_scratch_bytes() functions (the compiler plans it; both paths get the same arena).
  *
  * Build options: Arm cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55) use SIMD
@@ -141,7 +142,9 @@ uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p);
 void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
 void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
 void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);
-void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
+                int8_t *scratch);
+uint32_t mtk_add_scratch_bytes(const mtk_add_params *p); /* two 256-entry rescaling tables, or 0 */
 void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);
