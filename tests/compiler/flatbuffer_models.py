@@ -147,3 +147,37 @@ def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, pad
         return tflite.Conv2DOptionsEnd(b)
 
     return build_model(tensors, BuiltinOperator.CONV_2D, [0, 1, 2], [3], (BuiltinOptions.Conv2DOptions, options))
+
+
+def depthwise_conv2d(input_shape, kernel, stride=1, activation=0, padding=0, seed=0, in_q=(0.02, -3),
+                     out_q=(0.05, 4)) -> bytes:
+    """DEPTHWISE_CONV_2D (depth multiplier 1) with random per-channel int8 weights and a chosen output
+    quantization, which picks the kernels' output stage form: a fused RELU with a zero point above -128 (the
+    lower clamp), RELU_N1_TO_1 (both clamps), a tiny output scale (a multiplier above 1: the general form)."""
+    rng = np.random.default_rng(seed)
+    h, w, c = input_shape
+    weights = rng.integers(-127, 128, size=(1, kernel, kernel, c), dtype=np.int8)
+    bias = rng.integers(-2000, 2000, size=c).astype(np.int32)
+    w_scales = rng.uniform(0.002, 0.02, c).astype(np.float32)
+    out_h = (h + stride - 1) // stride if padding == 0 else (h - kernel + stride) // stride
+    out_w = (w + stride - 1) // stride if padding == 0 else (w - kernel + stride) // stride
+    tensors = [
+        T((1, h, w, c), TensorType.INT8, [in_q[0]], [in_q[1]]),
+        T(weights.shape, TensorType.INT8, list(w_scales), [0] * c, weights, qdim=3),
+        T(bias.shape, TensorType.INT32, list(w_scales * in_q[0]), [0] * c, bias),
+        T((1, out_h, out_w, c), TensorType.INT8, [out_q[0]], [out_q[1]]),
+    ]
+
+    def options(b):
+        tflite.DepthwiseConv2DOptionsStart(b)
+        tflite.DepthwiseConv2DOptionsAddPadding(b, padding)
+        tflite.DepthwiseConv2DOptionsAddStrideW(b, stride)
+        tflite.DepthwiseConv2DOptionsAddStrideH(b, stride)
+        tflite.DepthwiseConv2DOptionsAddDepthMultiplier(b, 1)
+        tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(b, activation)
+        tflite.DepthwiseConv2DOptionsAddDilationWFactor(b, 1)
+        tflite.DepthwiseConv2DOptionsAddDilationHFactor(b, 1)
+        return tflite.DepthwiseConv2DOptionsEnd(b)
+
+    return build_model(tensors, BuiltinOperator.DEPTHWISE_CONV_2D, [0, 1, 2], [3],
+                       (BuiltinOptions.DepthwiseConv2DOptions, options))

@@ -65,3 +65,24 @@ def fully_connected(zoo, seed: int):
 
     shape = (1, p["n_in"], 2) if p["flatten"] else (p["n_in"],)
     return f"fc-{seed}", lambda: zoo.single_layer(layer, shape, seed, (p["lo"], 1.0)), p
+
+
+def output_stage_forms() -> list[tuple[str, object]]:
+    """(label, build) for models written directly whose output quantization picks each output stage form of
+    the DSP kernels: folded with a lower clamp (RELU, RELU6 with zero point -20), folded with both clamps
+    (RELU_N1_TO_1), general (a multiplier above 1), in pointwise, im2col and depthwise convolutions, the
+    latter with and without a tail channel and with a 5x5 stride-2 window."""
+    import flatbuffer_models as fm
+
+    relu_q, general_q = (0.01, -20), (0.00001, 3)
+    return [
+        ("pointwise relu", lambda: fm.conv2d((7, 9, 8), 6, 1, activation=1, seed=1, out_q=relu_q)),
+        ("pointwise general", lambda: fm.conv2d((7, 9, 8), 5, 1, seed=2, out_q=general_q)),
+        ("conv3x3 relu_n1_to_1", lambda: fm.conv2d((7, 8, 3), 5, 3, activation=2, seed=3, out_q=relu_q)),
+        ("conv3x3 relu6", lambda: fm.conv2d((7, 8, 3), 4, 3, stride=2, activation=3, seed=4, out_q=relu_q)),
+        ("depthwise relu", lambda: fm.depthwise_conv2d((9, 7, 12), 3, activation=1, seed=5, out_q=relu_q)),
+        ("depthwise relu_n1_to_1", lambda: fm.depthwise_conv2d((9, 7, 13), 3, activation=2, seed=6, out_q=relu_q)),
+        ("depthwise general", lambda: fm.depthwise_conv2d((6, 5, 8), 3, stride=2, seed=7, out_q=general_q)),
+        ("depthwise 5x5 relu", lambda: fm.depthwise_conv2d((11, 9, 8), 5, stride=2, activation=1, padding=1,
+                                                           seed=8, out_q=relu_q)),
+    ]

@@ -128,3 +128,10 @@ def test_fused_activations_written_directly(activation, padding, stride):
     model_bytes = flatbuffer_models.conv2d((7, 8, 3), 4, 3, stride=stride, activation=activation,
                                            padding=padding, seed=activation, out_q=(0.01, -20))
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=f"act {activation}")
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_output_stage_forms(index):
+    label, build = op_cases.output_stage_forms()[index]
+    model_bytes = build()
+    assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=label)

@@ -78,3 +78,19 @@ def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     result = benchmark(model, inputs=inputs, workdir=tmp_path, paths=("dsp",), with_tflm_arena=False)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
     assert np.array_equal(result.runs["dsp"].outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_output_stage_forms_on_cortex_m4(index, tmp_path):
+    """Each output stage form of the DSP kernels (lower clamp, both clamps, general) against TFLM."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.compiler.bench import benchmark
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    label, build = op_cases.output_stage_forms()[index]
+    model = build()
+    inputs = op_inputs(model, n=6)
+    result = benchmark(model, inputs=inputs, workdir=tmp_path, paths=("dsp",), with_tflm_arena=False)
+    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+    assert np.array_equal(result.runs["dsp"].outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"

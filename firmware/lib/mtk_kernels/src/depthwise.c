@@ -166,18 +166,12 @@ MTK_INLINE void output_row(const mtk_conv_params *p, const int mode, const int i
             continue;
         }
 #endif
-        /* Read the table before the first byte store: afterwards the compiler must assume it changed. */
-        const int32_t m0 = t[4], m1 = t[5], m2 = t[6], m3 = t[7];
-        const int32_t rounding0 = t[8], rounding1 = t[9], rounding2 = t[10], rounding3 = t[11];
-        const int32_t s0 = t[12], s1 = t[13], s2 = t[14], s3 = t[15];
-        const int32_t y0 = mtk_output_as(mode, &q, a0, m0, rounding0, s0);
-        const int32_t y1 = mtk_output_as(mode, &q, a1, m1, rounding1, s1);
-        const int32_t y2 = mtk_output_as(mode, &q, a2, m2, rounding2, s2);
-        const int32_t y3 = mtk_output_as(mode, &q, a3, m3, rounding3, s3);
-        out[0] = (int8_t)y0;
-        out[1] = (int8_t)y1;
-        out[2] = (int8_t)y2;
-        out[3] = (int8_t)y3;
+        /* All four from the table before the first byte store, after which it must be assumed changed. */
+        const int8_t y[DW_GROUP] = {(int8_t)mtk_output_entry(mode, &q, t, DW_GROUP, 0, a0),
+                                    (int8_t)mtk_output_entry(mode, &q, t, DW_GROUP, 1, a1),
+                                    (int8_t)mtk_output_entry(mode, &q, t, DW_GROUP, 2, a2),
+                                    (int8_t)mtk_output_entry(mode, &q, t, DW_GROUP, 3, a3)};
+        memcpy(out, y, DW_GROUP);
     }
 }
 

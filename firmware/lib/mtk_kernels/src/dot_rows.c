@@ -134,16 +134,13 @@ MTK_INLINE void rows_2px(const mtk_dot_rows *d, const int mode, const mtk_word *
             continue;
         }
 #endif
-        /* Read the table before the first byte store: afterwards the compiler must assume it changed. */
-        const int32_t m0 = t[2], m1 = t[3], rounding0 = t[4], rounding1 = t[5], r0 = t[6], r1 = t[7];
-        const int32_t y00 = mtk_output_as(mode, &q, a00, m0, rounding0, r0);
-        const int32_t y01 = mtk_output_as(mode, &q, a01, m1, rounding1, r1);
-        const int32_t y10 = mtk_output_as(mode, &q, a10, m0, rounding0, r0);
-        const int32_t y11 = mtk_output_as(mode, &q, a11, m1, rounding1, r1);
-        out0[0] = (int8_t)y00;
-        out0[1] = (int8_t)y01;
-        out1[0] = (int8_t)y10;
-        out1[1] = (int8_t)y11;
+        /* Both pixels from the table before the first byte store, after which it must be assumed changed. */
+        const int8_t pixel0[2] = {(int8_t)mtk_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 0, a00),
+                                  (int8_t)mtk_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 1, a01)};
+        const int8_t pixel1[2] = {(int8_t)mtk_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 0, a10),
+                                  (int8_t)mtk_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 1, a11)};
+        memcpy(out0, pixel0, 2);
+        memcpy(out1, pixel1, 2);
     }
     if (out_c & 1) { /* odd last filter: its blocks are consecutive words */
         int32_t a0 = t[0], a1 = a0;

@@ -63,6 +63,13 @@ MTK_INLINE int32_t mtk_output_as(int mode, const mtk_output_quant *q, int32_t ac
     return mtk_clamp(v, q->act_min, q->act_max);
 }
 
+/* mtk_output_as for channel j of table block t (blocks of `group`). */
+MTK_INLINE int32_t mtk_output_entry(int mode, const mtk_output_quant *q, const int32_t *t, int group, int j,
+                                    int32_t acc)
+{
+    return mtk_output_as(mode, q, acc, t[group + j], t[2 * group + j], t[3 * group + j]);
+}
+
 #if MTK_THUMB2_ASM
 /* Folded output stage, saturated to int8, of channels j and j + 1 of table block t (blocks of `group`):
  * the parameters as three LDRD, then SMMLAR + 2 ALU + SSAT per value. Written out because GCC reloads the
