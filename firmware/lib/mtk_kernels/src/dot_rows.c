@@ -243,11 +243,12 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
 static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
 {
     int32_t acc = 0;
-    for (int i = 0; i < k; i += 4, w += block_step) {
-        const int n = k - i < 4 ? k - i : 4;
-        for (int j = 0; j < n; ++j) {
-            acc += (int32_t)w[j] * (int32_t)x[i + j];
-        }
+    int i = 0;
+    for (; i + 4 <= k; i += 4, w += block_step) {
+        acc += w[0] * x[i] + w[1] * x[i + 1] + w[2] * x[i + 2] + w[3] * x[i + 3];
+    }
+    for (int j = 0; i < k; ++i, ++j) {
+        acc += w[j] * x[i];
     }
     return acc;
 }
