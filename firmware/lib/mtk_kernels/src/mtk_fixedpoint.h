@@ -121,11 +121,6 @@ MTK_INLINE int32_t mtk_output_folded(int32_t acc, int32_t multiplier, int32_t ro
     return (mtk_smmlar(acc * 2, multiplier, rounding) + (acc >> 31)) >> rshift;
 }
 
-MTK_INLINE int8_t mtk_output_folded_s8(int32_t acc, int32_t multiplier, int32_t rounding, int32_t rshift,
-                                       int32_t act_min, int32_t act_max)
-{
-    return (int8_t)mtk_clamp(mtk_output_folded(acc, multiplier, rounding, rshift), act_min, act_max);
-}
 #endif
 
 #if defined(__GNUC__)
