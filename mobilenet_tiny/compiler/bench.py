@@ -80,7 +80,7 @@ def _write_inputs(path: Path, inputs: np.ndarray, input_bytes: int) -> None:
     path.write_text(
         '#include "model.h"\n'
         "/* Benchmark inputs: kept in their own section so the flash figure can leave them out. */\n"
-        f'__attribute__((section(".bench_inputs"))) const int8_t bench_inputs[][MODEL_INPUT_BYTES] = {{\n'
+        '__attribute__((section(".bench_inputs"))) const int8_t bench_inputs[][MODEL_INPUT_BYTES] = {\n'
         + ",\n".join(rows) + "\n};\n"
         f"const int bench_input_count = {len(inputs)};\n")
 

@@ -61,31 +61,26 @@ static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word 
     "smlad %[a11], %[w1], %[xe], %[a11]\n\t"                                                               \
     "smlad %[a11], %[w1o], %[xo], %[a11]\n\t"
 
-/* Two filters (a packed pair at *w) x two expanded pixels over `blocks` blocks; *w advances past them. */
+/* Two filters (a packed pair at *w) x two expanded pixels over `blocks` (>= 1) blocks; *w advances past
+ * them. The loop runs two blocks a pass; an odd count enters the first pass at its second half. */
 MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
                         int32_t *a10, int32_t *a11)
 {
     const mtk_word *wp = *w;
     int32_t w0, w1, w0o, w1o, xe, xo;
-    if (blocks & 1) {
-        __asm__(MTK_MAC_2X2_BLOCK
-                : [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10), [a11] "+r"(*a11), [w] "+r"(wp),
-                  [x] "+r"(x), [w0] "=&r"(w0), [w1] "=&r"(w1), [w0o] "=&r"(w0o), [w1o] "=&r"(w1o),
-                  [xe] "=&r"(xe), [xo] "=&r"(xo)
-                :
-                : "memory");
-    }
-    int pairs = blocks >> 1;
-    if (pairs > 0) {
-        __asm__("1:\n\t" MTK_MAC_2X2_BLOCK MTK_MAC_2X2_BLOCK
-                "subs %[n], %[n], #1\n\t"
-                "bne 1b\n\t"
-                : [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10), [a11] "+r"(*a11), [w] "+r"(wp),
-                  [x] "+r"(x), [n] "+r"(pairs), [w0] "=&r"(w0), [w1] "=&r"(w1), [w0o] "=&r"(w0o),
-                  [w1o] "=&r"(w1o), [xe] "=&r"(xe), [xo] "=&r"(xo)
-                :
-                : "cc", "memory");
-    }
+    __asm__("lsrs %[n], %[n], #1\n\t" /* passes; the carry says odd */
+            "bcc 1f\n\t"
+            "adds %[n], %[n], #1\n\t"
+            "b 2f\n\t"
+            "1:\n\t" MTK_MAC_2X2_BLOCK
+            "2:\n\t" MTK_MAC_2X2_BLOCK
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [a00] "+r"(*a00), [a01] "+r"(*a01), [a10] "+r"(*a10), [a11] "+r"(*a11), [w] "+r"(wp),
+              [x] "+r"(x), [n] "+r"(blocks), [w0] "=&r"(w0), [w1] "=&r"(w1), [w0o] "=&r"(w0o),
+              [w1o] "=&r"(w1o), [xe] "=&r"(xe), [xo] "=&r"(xo)
+            :
+            : "cc", "memory");
     *w = wp;
 }
 #else
