@@ -118,23 +118,31 @@ def requantize(shape, in_scale, in_zp, out_scale, out_zp) -> bytes:
     return build_model(tensors, BuiltinOperator.QUANTIZE, [0], [1])
 
 
+def _conv_tensors(seed, input_shape, weight_shape, qdim, extent, stride, padding, in_q, out_q) -> list[T]:
+    """Input, random per-channel int8 weights (channels along axis qdim), int32 bias and output tensors of a
+    convolution whose window spans `extent` pixels; padding is the schema's enum (0 SAME, 1 VALID)."""
+    rng = np.random.default_rng(seed)
+    h, w, c = input_shape
+    channels = weight_shape[qdim]
+    weights = rng.integers(-127, 128, size=weight_shape, dtype=np.int8)
+    bias = rng.integers(-2000, 2000, size=channels).astype(np.int32)
+    w_scales = rng.uniform(0.002, 0.02, channels).astype(np.float32)
+    out_h = (h + stride - 1) // stride if padding == 0 else (h - extent + stride) // stride
+    out_w = (w + stride - 1) // stride if padding == 0 else (w - extent + stride) // stride
+    return [
+        T((1, h, w, c), TensorType.INT8, [in_q[0]], [in_q[1]]),
+        T(weights.shape, TensorType.INT8, list(w_scales), [0] * channels, weights, qdim=qdim),
+        T(bias.shape, TensorType.INT32, list(w_scales * in_q[0]), [0] * channels, bias),
+        T((1, out_h, out_w, channels), TensorType.INT8, [out_q[0]], [out_q[1]]),
+    ]
+
+
 def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, padding=0, seed=0,
            in_q=(0.02, -3), out_q=(0.05, 4)) -> bytes:
     """CONV_2D with random per-channel int8 weights; activation and padding are the schema's enum values."""
-    rng = np.random.default_rng(seed)
-    h, w, c = input_shape
-    weights = rng.integers(-127, 128, size=(filters, kernel, kernel, c), dtype=np.int8)
-    bias = rng.integers(-2000, 2000, size=filters).astype(np.int32)
-    w_scales = rng.uniform(0.002, 0.02, filters).astype(np.float32)
     eff = (kernel - 1) * dilation + 1
-    out_h = (h + stride - 1) // stride if padding == 0 else (h - eff + stride) // stride
-    out_w = (w + stride - 1) // stride if padding == 0 else (w - eff + stride) // stride
-    tensors = [
-        T((1, h, w, c), TensorType.INT8, [in_q[0]], [in_q[1]]),
-        T(weights.shape, TensorType.INT8, list(w_scales), [0] * filters, weights),
-        T(bias.shape, TensorType.INT32, list(w_scales * in_q[0]), [0] * filters, bias),
-        T((1, out_h, out_w, filters), TensorType.INT8, [out_q[0]], [out_q[1]]),
-    ]
+    tensors = _conv_tensors(seed, input_shape, (filters, kernel, kernel, input_shape[2]), 0, eff, stride, padding,
+                            in_q, out_q)
 
     def options(b):
         tflite.Conv2DOptionsStart(b)
@@ -154,19 +162,8 @@ def depthwise_conv2d(input_shape, kernel, stride=1, activation=0, padding=0, see
     """DEPTHWISE_CONV_2D (depth multiplier 1) with random per-channel int8 weights and a chosen output
     quantization, which picks the kernels' output stage form: a fused RELU with a zero point above -128 (the
     lower clamp), RELU_N1_TO_1 (both clamps), a tiny output scale (a multiplier above 1: the general form)."""
-    rng = np.random.default_rng(seed)
-    h, w, c = input_shape
-    weights = rng.integers(-127, 128, size=(1, kernel, kernel, c), dtype=np.int8)
-    bias = rng.integers(-2000, 2000, size=c).astype(np.int32)
-    w_scales = rng.uniform(0.002, 0.02, c).astype(np.float32)
-    out_h = (h + stride - 1) // stride if padding == 0 else (h - kernel + stride) // stride
-    out_w = (w + stride - 1) // stride if padding == 0 else (w - kernel + stride) // stride
-    tensors = [
-        T((1, h, w, c), TensorType.INT8, [in_q[0]], [in_q[1]]),
-        T(weights.shape, TensorType.INT8, list(w_scales), [0] * c, weights, qdim=3),
-        T(bias.shape, TensorType.INT32, list(w_scales * in_q[0]), [0] * c, bias),
-        T((1, out_h, out_w, c), TensorType.INT8, [out_q[0]], [out_q[1]]),
-    ]
+    tensors = _conv_tensors(seed, input_shape, (1, kernel, kernel, input_shape[2]), 3, kernel, stride, padding,
+                            in_q, out_q)
 
     def options(b):
         tflite.DepthwiseConv2DOptionsStart(b)
