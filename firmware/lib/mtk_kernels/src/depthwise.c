@@ -67,7 +67,7 @@ static void depthwise_pixel_scalar(const mtk_conv_params *p, const int8_t *input
 static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, int g, mtk_word *row)
 {
     const int c_count = p->in_c, in_w = p->in_w, width = padded_width(p), left = p->pad_left;
-    const int32_t zp = __sxtb16((int32_t)(0x01010101u * (uint8_t)p->input_zero_point));
+    const int32_t zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
     if (iy < 0 || iy >= p->in_h) {
         for (int i = 0; i < 2 * width; ++i) {
             row[i] = zp;
@@ -106,6 +106,22 @@ static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, in
     }
 }
 
+/* The taps of one window for four channels: rows[ky] + column (words) is the window's row ky, w the group's
+ * weights in tap order. */
+MTK_INLINE void taps_any(const mtk_word *const *rows, int column, int fh, int fw, const mtk_word *w, int32_t *a0,
+                         int32_t *a1, int32_t *a2, int32_t *a3)
+{
+    for (int ky = 0; ky < fh; ++ky) {
+        const mtk_word *x = rows[ky] + column;
+        for (int kx = 0; kx < fw; ++kx, x += 2, w += 2) {
+            *a0 = __smlabb(x[0], w[0], *a0);
+            *a2 = __smlatt(x[0], w[0], *a2);
+            *a1 = __smlabb(x[1], w[1], *a1);
+            *a3 = __smlatt(x[1], w[1], *a3);
+        }
+    }
+}
+
 #if MTK_THUMB2_ASM
 /* One tap for four channels: input words at [row + xoff] and weight words at [w + woff], two LDRD and four
  * SMLAxy; nine of them make a 3x3 window (GCC's own schedule spills accumulators). */
@@ -133,14 +149,8 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
 MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
                          int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
 {
-    const mtk_word *rows[3] = {r0, r1, r2};
-    for (int tap = 0; tap < 9; ++tap) {
-        const mtk_word *x = rows[tap / 3] + 2 * (tap % 3);
-        *a0 = __smlabb(x[0], w[2 * tap], *a0);
-        *a2 = __smlatt(x[0], w[2 * tap], *a2);
-        *a1 = __smlabb(x[1], w[2 * tap + 1], *a1);
-        *a3 = __smlatt(x[1], w[2 * tap + 1], *a3);
-    }
+    const mtk_word *const rows[3] = {r0, r1, r2};
+    taps_any(rows, 0, 3, 3, w, a0, a1, a2, a3);
 }
 #endif
 
@@ -153,7 +163,7 @@ MTK_INLINE void output_row(const mtk_conv_params *p, const int mode, const int i
     const int step = 2 * p->stride_w; /* words between windows */
     const mtk_output_quant q = p->q;
 #if MTK_THUMB2_ASM
-    const uint32_t lo4 = 0x01010101u * (uint8_t)q.act_min;
+    const uint32_t lo4 = mtk_bytes4(q.act_min);
 #endif
     const mtk_word *r0 = rows[0], *r1 = rows[fh > 1 ? 1 : 0], *r2 = rows[fh > 2 ? 2 : 0];
     for (int ox = 0; ox < out_w; ++ox, out += out_c, r0 += step, r1 += step, r2 += step) {
@@ -161,15 +171,7 @@ MTK_INLINE void output_row(const mtk_conv_params *p, const int mode, const int i
         if (is3x3) {
             taps_3x3(r0, r1, r2, w, &a0, &a1, &a2, &a3);
         } else {
-            for (int ky = 0; ky < fh; ++ky) {
-                const mtk_word *x = rows[ky] + ox * step, *wt = w + 2 * ky * fw;
-                for (int kx = 0; kx < fw; ++kx, x += 2, wt += 2) {
-                    a0 = __smlabb(x[0], wt[0], a0);
-                    a2 = __smlatt(x[0], wt[0], a2);
-                    a1 = __smlabb(x[1], wt[1], a1);
-                    a3 = __smlatt(x[1], wt[1], a3);
-                }
-            }
+            taps_any(rows, ox * step, fh, fw, w, &a0, &a1, &a2, &a3);
         }
 #if MTK_THUMB2_ASM
         if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {

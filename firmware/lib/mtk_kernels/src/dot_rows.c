@@ -17,27 +17,28 @@ MTK_INLINE int8_t output_any(const mtk_dot_rows *d, int32_t acc, int oc)
 
 #if MTK_DSP
 
-/* Rows 0 and 1 sign-extended into x, per block of 4 values: [row0 even, row0 odd, row1 even, row1 odd]
- * (the halfword order SXTB16 gives, matching the filter words' own SXTB16). Padding values are 0. */
+/* One block of rows 0 and 1 (four values each) sign-extended: [row0 even, row0 odd, row1 even, row1 odd],
+ * the halfword order SXTB16 gives, matching the filter words' own SXTB16. */
+MTK_INLINE void expand_block(int32_t r0, int32_t r1, mtk_word *x)
+{
+    x[0] = __sxtb16(r0);
+    x[1] = mtk_sxtb16_ror8(r0);
+    x[2] = __sxtb16(r1);
+    x[3] = mtk_sxtb16_ror8(r1);
+}
+
+/* Rows 0 and 1 sign-extended into x block by block; padding values are 0. */
 static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word *x)
 {
     const int full = k >> 2, tail = k & 3;
     for (int b = 0; b < full; ++b, row0 += 4, row1 += 4, x += 4) {
-        const int32_t r0 = mtk_read_s8x4(row0), r1 = mtk_read_s8x4(row1);
-        x[0] = __sxtb16(r0);
-        x[1] = mtk_sxtb16_ror8(r0);
-        x[2] = __sxtb16(r1);
-        x[3] = mtk_sxtb16_ror8(r1);
+        expand_block(mtk_read_s8x4(row0), mtk_read_s8x4(row1), x);
     }
     if (tail) {
         int8_t t0[4] = {0, 0, 0, 0}, t1[4] = {0, 0, 0, 0};
         memcpy(t0, row0, (size_t)tail);
         memcpy(t1, row1, (size_t)tail);
-        const int32_t r0 = mtk_read_s8x4(t0), r1 = mtk_read_s8x4(t1);
-        x[0] = __sxtb16(r0);
-        x[1] = mtk_sxtb16_ror8(r0);
-        x[2] = __sxtb16(r1);
-        x[3] = mtk_sxtb16_ror8(r1);
+        expand_block(mtk_read_s8x4(t0), mtk_read_s8x4(t1), x);
     }
 }
 
@@ -110,7 +111,7 @@ MTK_INLINE void rows_2px(const mtk_dot_rows *d, const int mode, const mtk_word *
     const int32_t *t = d->quant;
     const mtk_output_quant q = *d->q;
 #if MTK_THUMB2_ASM
-    const uint32_t lo4 = 0x01010101u * (uint8_t)q.act_min;
+    const uint32_t lo4 = mtk_bytes4(q.act_min);
 #endif
     int8_t *const end0 = out0 + (out_c & ~1);
     for (; out0 < end0; out0 += 2, out1 += 2, t += 4 * MTK_DOT_QUANT_GROUP) {
@@ -180,9 +181,9 @@ static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
     int8_t last[4] = {0, 0, 0, 0};
     memcpy(last, row + 4 * full, (size_t)tail);
     for (int oc = 0; oc < out_c; oc += 2) {
-        const int paired = oc + 1 < out_c;
-        const int step = paired ? 2 : 1;
-        const mtk_word *w = (const mtk_word *)(const void *)(d->weights + oc * mtk_padded4(k));
+        int block_step;
+        const mtk_word *w = (const mtk_word *)(const void *)packed_row(d, oc, &block_step);
+        const int paired = block_step == 8, step = block_step / 4; /* words */
         int32_t a0 = mtk_quant_entry(d->quant, MTK_DOT_QUANT_GROUP, oc)[0];
         int32_t a1 = paired ? mtk_quant_entry(d->quant, MTK_DOT_QUANT_GROUP, oc + 1)[0] : 0;
         for (int b = 0; b < full + (tail != 0); ++b, w += step) {

@@ -28,6 +28,12 @@ MTK_INLINE int8_t mtk_output_channel(const int32_t *quant, int group, int folded
     return mtk_output_s8(acc, c[group], shift, q->output_zero_point, q->act_min, q->act_max);
 }
 
+/* The byte v in all four bytes of a word (the operand of bytewise SIMD). */
+MTK_INLINE uint32_t mtk_bytes4(int32_t v)
+{
+    return 0x01010101u * (uint8_t)v;
+}
+
 #if MTK_DSP
 
 enum { MTK_OUT_GENERAL, MTK_OUT_FOLDED, MTK_OUT_FOLDED_MIN, MTK_OUT_FOLDED_CLAMPED };
@@ -71,6 +77,15 @@ MTK_INLINE int32_t mtk_output_entry(int mode, const mtk_output_quant *q, const i
 }
 
 #if MTK_THUMB2_ASM
+/* mtk_output_folded saturated to int8, for accumulator operand a with multiplier m, rounding n and shift r
+ * (operand names), using operand tmp: SMMLAR + 2 ALU + SSAT. */
+#define MTK_FOLDED_ONE(a, m, n, r)                                                                            \
+    "lsl %[tmp], %[" a "], #1\n\t"                                                                          \
+    "smmlar %[tmp], %[tmp], %[" m "], %[" n "]\n\t"                                                         \
+    "add %[" a "], %[tmp], %[" a "], asr #31\n\t"                                                           \
+    "asr %[" a "], %[" a "], %[" r "]\n\t"                                                                  \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+
 /* Folded output stage, saturated to int8, of channels j and j + 1 of table block t (blocks of `group`):
  * the parameters as three LDRD, then SMMLAR + 2 ALU + SSAT per value. Written out because GCC reloads the
  * table per value when the accumulators hold most registers. */
@@ -80,16 +95,8 @@ MTK_INLINE void mtk_folded_pair(const int32_t *t, const int group, const int j, 
     __asm__("ldrd %[m0], %[m1], [%[t], %[om]]\n\t"
             "ldrd %[n0], %[n1], [%[t], %[on]]\n\t"
             "ldrd %[r0], %[r1], [%[t], %[or]]\n\t"
-            "lsl %[tmp], %[a0], #1\n\t"
-            "smmlar %[tmp], %[tmp], %[m0], %[n0]\n\t"
-            "add %[a0], %[tmp], %[a0], asr #31\n\t"
-            "asr %[a0], %[a0], %[r0]\n\t"
-            "ssat %[a0], #8, %[a0]\n\t"
-            "lsl %[tmp], %[a1], #1\n\t"
-            "smmlar %[tmp], %[tmp], %[m1], %[n1]\n\t"
-            "add %[a1], %[tmp], %[a1], asr #31\n\t"
-            "asr %[a1], %[a1], %[r1]\n\t"
-            "ssat %[a1], #8, %[a1]\n\t"
+            MTK_FOLDED_ONE("a0", "m0", "n0", "r0")
+            MTK_FOLDED_ONE("a1", "m1", "n1", "r1")
             : [a0] "+r"(*a0), [a1] "+r"(*a1), [m0] "=&r"(m0), [m1] "=&r"(m1), [n0] "=&r"(n0), [n1] "=&r"(n1),
               [r0] "=&r"(r0), [r1] "=&r"(r1), [tmp] "=&r"(tmp)
             : [t] "r"(t), [om] "I"(4 * (group + j)), [on] "I"(4 * (2 * group + j)), [or] "I"(4 * (3 * group + j))
@@ -112,12 +119,6 @@ MTK_INLINE uint32_t mtk_pack_s8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3
 MTK_INLINE uint32_t mtk_folded_2x2(const int32_t *t, int32_t a00, int32_t a01, int32_t a10, int32_t a11)
 {
     int32_t m0, m1, n0, n1, r0, r1, tmp;
-#define MTK_FOLDED_ONE(a, m, n, r)                                                                            \
-    "lsl %[tmp], %[" a "], #1\n\t"                                                                          \
-    "smmlar %[tmp], %[tmp], %[" m "], %[" n "]\n\t"                                                         \
-    "add %[" a "], %[tmp], %[" a "], asr #31\n\t"                                                           \
-    "asr %[" a "], %[" a "], %[" r "]\n\t"                                                                  \
-    "ssat %[" a "], #8, %[" a "]\n\t"
     __asm__("ldrd %[m0], %[m1], [%[t], #8]\n\t"
             "ldrd %[n0], %[n1], [%[t], #16]\n\t"
             "ldrd %[r0], %[r1], [%[t], #24]\n\t"
@@ -132,7 +133,6 @@ MTK_INLINE uint32_t mtk_folded_2x2(const int32_t *t, int32_t a00, int32_t a01, i
               [n0] "=&r"(n0), [n1] "=&r"(n1), [r0] "=&r"(r0), [r1] "=&r"(r1), [tmp] "=&r"(tmp)
             : [t] "r"(t)
             : "memory");
-#undef MTK_FOLDED_ONE
     return (uint32_t)a00;
 }
 
