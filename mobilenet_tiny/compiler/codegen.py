@@ -9,7 +9,10 @@ from .planner import Plan, scratch_id
 
 _VALUES_PER_LINE = {"int8_t": 20, "int16_t": 16, "int32_t": 8}
 C_TYPE_BYTES = {"int8_t": 1, "int16_t": 2, "int32_t": 4}
-KERNELS_WITH_SCRATCH = ("mtk_conv2d_s8", "mtk_depthwise_conv2d_s8", "mtk_add_s8")  # last argument
+# Kernels whose last argument is scratch, with the function that says how much they need.
+KERNELS_WITH_SCRATCH = {"mtk_conv2d_s8": "mtk_conv2d_scratch_bytes",
+                        "mtk_depthwise_conv2d_s8": "mtk_depthwise_conv2d_scratch_bytes",
+                        "mtk_add_s8": "mtk_add_scratch_bytes"}
 
 
 def c_float(x: float) -> str:
@@ -77,7 +80,8 @@ def render_header(name: str, facts: dict) -> str:
         f"extern const char *const {name}_labels[{up}_NUM_CLASSES];",
         "",
         f"/* Runs the model on one int8 input ({up}_INPUT_BYTES bytes, HWC) and writes {up}_OUTPUT_BYTES int8",
-        "   outputs. Returns 0 on success, -1 for a NULL pointer. Not reentrant: one static arena. */",
+        "   outputs. Returns 0 on success, -1 for a NULL pointer (-2 in -DMTK_POISON_FREED builds when the",
+        "   plan's scratch differs from a kernel's). Not reentrant: one static arena. */",
         f"int {name}_invoke(const int8_t *input, int8_t *output);",
         "",
         f"/* The input's place inside the arena: write the input there and pass this pointer to {name}_invoke",
@@ -122,7 +126,8 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, facts: dict, 
         "#define MTK_TRACE_STEP(step, data, bytes) ((void)0)",
         "#endif",
         "/* Planner check (-DMTK_POISON_FREED): the arena starts as garbage and every buffer is overwritten as",
-        "   soon as its last reader is done, so any live overlap would change the outputs. */",
+        "   soon as its last reader is done, so any live overlap would change the outputs; and every kernel's",
+        "   own scratch size must be what the plan reserved (the compiler computes it separately). */",
         "#ifdef MTK_POISON_FREED",
         "#define MTK_POISON(offset, bytes) memset(arena + (offset), 0x5A, (bytes))",
         "#else",
@@ -160,6 +165,13 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, facts: dict, 
         f"    MTK_POISON(0, {plan.offset(in_t)}u); /* everything but the input's place */",
         f"    MTK_POISON({plan.offset(in_t)} + {up}_INPUT_BYTES, "
         f"{up}_ARENA_BYTES - {plan.offset(in_t)} - {up}_INPUT_BYTES);",
+    ]
+    checks = [f"{KERNELS_WITH_SCRATCH[s.kernel]}(&{s.layer}) != {s.scratch_bytes}u"
+              for s in steps if s.kernel in KERNELS_WITH_SCRATCH]
+    if checks:
+        out += ["#ifdef MTK_POISON_FREED", "    if (" + " ||\n        ".join(checks) + ") {",
+                "        return -2;", "    }", "#endif"]
+    out += [
         f"    if (input != arena + {plan.offset(in_t)}) {{",
         f"        memcpy(arena + {plan.offset(in_t)}, input, {up}_INPUT_BYTES);",
         "    }",
