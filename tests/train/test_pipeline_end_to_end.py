@@ -2,7 +2,6 @@
 import json
 import subprocess
 
-import numpy as np
 import pytest
 
 from mobilenet_tiny.convert.c_array import parse_c_array
