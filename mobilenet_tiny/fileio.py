@@ -139,40 +139,59 @@ def _owner_alive(name: str, tag: str) -> bool:
 
 # --------------------------------------------------------------------------------- file sets: output_set
 
+MANIFEST = ".mobilenet-tiny-outputs.json"
+
+
 class OutputSet:
     """Where a command writes its files: `dir` (the staging directory); `out_dir` is where they will be."""
 
-    def __init__(self, out_dir: Path, staging: Path, owned):
-        self.out_dir, self.dir, self.owned = out_dir, staging, list(owned)
+    def __init__(self, out_dir: Path, staging: Path):
+        self.out_dir, self.dir = out_dir, staging
 
     def final(self, name: str) -> Path:
         return self.out_dir / name
 
 
 @contextlib.contextmanager
-def output_set(out_dir, owned=()):
+def output_set(out_dir, set_name: str | None = None):
     """Yield an OutputSet; write every output file into its `dir`. When the block succeeds they are moved
-    into `out_dir` together, and the names in `owned` this run did not write are removed (they belong to
-    the old set: a report of an earlier model must not sit beside the new one). When it fails or is
-    interrupted, `out_dir` keeps its old files untouched, and a directory this call created is removed.
+    into `out_dir` together. When it fails or is interrupted, `out_dir` keeps its old files untouched, and
+    a directory this call created is removed again.
+
+    With a `set_name` (e.g. "convert:model") the files are listed in out_dir's manifest, and the files the
+    same set wrote last time but not this time are removed with the move (a report of an earlier model
+    must not stay beside a new model). Files the manifest does not list are never removed.
 
     Entering checks that `out_dir` can be written (creating it), so call it before expensive work."""
     out_dir = Path(out_dir)
     created = make_output_dir(out_dir)
     recover(out_dir)
     staging = _staging_dir(out_dir, STAGING_TAG)
-    outputs = OutputSet(out_dir, staging, owned)
     try:
-        yield outputs
+        yield OutputSet(out_dir, staging)
+        names = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST)
+        remove = []
+        if set_name is not None:
+            manifest = _read_manifest(out_dir)
+            remove = sorted(n for n in manifest.get(set_name, []) if n not in names and "/" not in n)
+            manifest[set_name] = names
+            atomic_write(staging / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+            names.append(MANIFEST)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         remove_empty_dirs(created)
         raise
-    names = sorted(p.name for p in staging.iterdir())
-    remove = sorted(n for n in outputs.owned if n not in names and os.path.lexists(out_dir / n))
     with signals_deferred():
         atomic_write(staging / _JOURNAL, json.dumps({"move": names, "remove": remove}))  # the commit point
         _finish_commit(staging, out_dir)
+
+
+def _read_manifest(out_dir: Path) -> dict:
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _finish_commit(staging: Path, out_dir: Path):
@@ -181,7 +200,7 @@ def _finish_commit(staging: Path, out_dir: Path):
         if os.path.lexists(staging / name):
             os.replace(staging / name, out_dir / name)
     for name in journal["remove"]:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             os.unlink(out_dir / name)
     shutil.rmtree(staging, ignore_errors=True)
 
