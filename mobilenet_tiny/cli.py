@@ -147,6 +147,9 @@ def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat
     from .models import parse_input_shape
     from .train import TrainConfig, train as run_training
 
+    from .fileio import check_output_dir
+
+    check_output_dir(out_dir)
     interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
     config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_shape(input_text),
                          data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, epochs=epochs,
@@ -270,7 +273,10 @@ def firmware_build(board, model_path, runtime, out_dir):
 def flash(board, port, project_dir, background, stop_it, time_limit):
     """Upload to a real board, or boot a QEMU board and print the socket:// URL of its serial port."""
     from .device import flash as flashing
+    from .device.link import check_port
 
+    if port is not None:
+        check_port(port)
     if stop_it:
         flashing.stop(board, out=click.echo)
     else:
@@ -301,12 +307,13 @@ def serial_test(port, model_path, data, limit, timeout):
     """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
     interpreter. Exit status 1 on any mismatch."""
     from .device.firmware_build import load_model
-    from .device.link import DeviceLink
+    from .device.link import DeviceLink, check_port
     from .device.model_meta import model_facts
     from .device.serial_test import load_test_images, run_serial_test
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
+    check_port(port)
     tflite_bytes, _, _ = load_model(model_path)
     images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
     from rich.console import Console

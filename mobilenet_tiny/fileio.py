@@ -82,20 +82,31 @@ def signals_deferred():
 
 # ------------------------------------------------------------------------------------ output directories
 
-def make_output_dir(path) -> list[Path]:
-    """Create directory `path` (and its parents) or fail with one line saying why; returns the directories
-    created, outermost first, so a failed command can remove them again."""
+def check_output_dir(path) -> Path:
+    """Fail with one line unless directory `path` exists or could be created where it is (no parent of it
+    is a file or a broken link). Returns its nearest existing ancestor (itself when it exists)."""
     path = Path(path)
-    missing = []
     existing = path
     while not existing.exists():
         if existing.is_symlink():  # a dangling link: mkdir would fail with a confusing "exists"
             raise UserError(f"cannot create {path}: {existing} is a broken symbolic link")
-        missing.append(existing)
         existing = existing.parent
     if not existing.is_dir():
         where = "" if existing == path else f": {existing} is a file"
         raise UserError(f"output directory {path} is not a directory{where}")
+    return existing
+
+
+def make_output_dir(path) -> list[Path]:
+    """Create directory `path` (and its parents) or fail with one line saying why; returns the directories
+    created, outermost first, so a failed command can remove them again."""
+    path = Path(path)
+    existing = check_output_dir(path)
+    missing = []
+    d = path
+    while d != existing:
+        missing.append(d)
+        d = d.parent
     for d in reversed(missing):
         try:
             d.mkdir()
@@ -113,11 +124,11 @@ def remove_empty_dirs(created: list[Path]):
             d.rmdir()
 
 
-def _staging_dir(parent: Path, prefix: str) -> Path:
+def _staging_dir(parent: Path, prefix: str, target: Path) -> Path:
     try:
         return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
     except OSError as e:
-        raise UserError(f"cannot write to {parent}: {e.strerror}") from None
+        raise UserError(f"cannot write {target}: {e.strerror}") from None
 
 
 def _owner_alive(name: str, tag: str) -> bool:
@@ -166,7 +177,7 @@ def output_set(out_dir, set_name: str | None = None):
     out_dir = Path(out_dir)
     created = make_output_dir(out_dir)
     recover(out_dir)
-    staging = _staging_dir(out_dir, STAGING_TAG)
+    staging = _staging_dir(out_dir, STAGING_TAG, out_dir)
     try:
         yield OutputSet(out_dir, staging)
         names = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST)
@@ -246,9 +257,10 @@ def replaced_dir(final):
     old content is deleted; when it fails or is interrupted the sibling is deleted and `final` stays as it
     was."""
     final = Path(final)
+    check_output_dir(final)
     created = make_output_dir(final.parent)
     _recover_siblings(final)
-    staging = _staging_dir(final.parent, f".{final.name}{STAGING_TAG}")
+    staging = _staging_dir(final.parent, f".{final.name}{STAGING_TAG}", final)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; the result should look like any other folder

@@ -130,10 +130,12 @@ def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_lim
     from .c_array import write_c_array
     from .inspect import check_for_microcontroller, summarize_tflite
     from .report import build_report, write_report
-    from .tflite import keras_to_int8_tflite
+    from .tflite import check_layers, keras_to_int8_tflite
 
     src = _resolve(source)
     stage, out_dir = outputs.dir, outputs.out_dir
+    if src.model is not None:
+        check_layers(src.model, str(source))
     data_spec = data or src.data
     if src.kind == "keras" and data_spec is None:
         raise UserError(f"{source}: --data is needed to calibrate the quantization of a Keras model")
