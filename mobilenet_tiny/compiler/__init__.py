@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..c_source import check_c_name
 from ..errors import UserError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, output_set
 from ..model_facts import ModelFacts, read_model_facts
 from .codegen import constant_bytes, render_header, render_source
 from .lowering import lower_graph
@@ -42,7 +42,7 @@ class CompileResult:
 def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None
                   ) -> CompileResult:
     """Compile an int8 model (the model_facts record, or .tflite bytes) to <out_dir>/<name>.h and <name>.c
-    (written atomically). Labels: `labels`, else the record's, else class_0, class_1, ..."""
+    (both or neither: fileio.output_set). Labels: `labels`, else the record's, else class_0, class_1, ..."""
     check_c_name(name)
     if not isinstance(model, ModelFacts):
         model = read_model_facts(model)
@@ -54,9 +54,11 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
     plan = plan_arena(steps, graph)
     macs, weight_bytes = sum(s.macs for s in steps), constant_bytes(steps)
     out_dir = Path(out_dir)
-    header = atomic_write(out_dir / f"{name}.h", render_header(name, model, labels, plan.arena_bytes, macs,
-                                                               weight_bytes))
-    source = atomic_write(out_dir / f"{name}.c", render_source(name, steps, plan, graph, labels))
+    with output_set(out_dir, f"compile:{name}") as outputs:
+        atomic_write(outputs.dir / f"{name}.h", render_header(name, model, labels, plan.arena_bytes, macs,
+                                                              weight_bytes))
+        atomic_write(outputs.dir / f"{name}.c", render_source(name, steps, plan, graph, labels))
+    header, source = out_dir / f"{name}.h", out_dir / f"{name}.c"
     return CompileResult(
         header_path=header, source_path=source, arena_bytes=plan.arena_bytes,
         lower_bound_bytes=plan.lower_bound_bytes, macs=macs, weight_bytes=weight_bytes,
