@@ -27,6 +27,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     """TFLite QuantizeMultiplier: real ≈ multiplier · 2^(shift − 31), multiplier in [2^30, 2^31)."""
     if real == 0.0:
         return 0, 0
+    if not math.isfinite(real):
+        raise UserError(f"the model's scales give a multiplier of {real}")
     q, shift = math.frexp(real)
     q_fixed = _round_half_away(q * (1 << 31))
     if q_fixed == (1 << 31):
