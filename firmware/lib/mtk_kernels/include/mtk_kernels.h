@@ -67,8 +67,8 @@ typedef struct {
     uint8_t pad_top, pad_left;
     int32_t input_zero_point;
     mtk_output_quant q;
-    const int8_t *filter;  /* packed (above) */
-    const int32_t *quant;  /* channel table, blocks of 2 */
+    const int8_t *filter; /* packed (above) */
+    const int32_t *quant; /* channel table, blocks of 2 */
     uint8_t folded;
 } mtk_conv_params;
 
@@ -85,7 +85,7 @@ typedef struct {
     /* int16, groups of 4 output channels (zero-padded), per group every tap (HW order) as w[c0], w[c2], w[c1],
      * w[c3]: the halfword order SXTB16 gives the input's 4 channels. */
     const int16_t *filter;
-    const int32_t *quant;  /* channel table, blocks of 4 */
+    const int32_t *quant; /* channel table, blocks of 4 */
     uint8_t folded;
 } mtk_depthwise_params;
 
@@ -161,8 +161,7 @@ uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p);
 void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
 void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
 void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);
-void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
-                int8_t *scratch);
+void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output, int8_t *scratch);
 uint32_t mtk_add_scratch_bytes(const mtk_add_params *p); /* two 256-entry rescaling tables, or 0 */
 void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
