@@ -150,6 +150,22 @@ typedef struct {
     int32_t multiplier, shift;
 } mtk_requantize_params;
 
+/* HARD_SWISH, TFLM's 16-bit fixed-point reference: int16 multipliers and their exponents from HardSwishPrepare. */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int16_t output_multiplier, reluish_multiplier;
+    int8_t output_multiplier_exponent, reluish_multiplier_exponent;
+} mtk_hard_swish_params;
+
+/* RELU as an operator (TFLM's ReluQuantized: requantized to the output scale, clamped at its zero). */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min;
+} mtk_relu_params;
+
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 /* two pixels sign-extended to 16 bits for the dot engine, plus two im2col rows unless the conv is 1x1
  * without padding (it then reads pixels in place) */
@@ -167,6 +183,8 @@ void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *outp
 void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);
 void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output);
+void mtk_hard_swish_s8(const mtk_hard_swish_params *p, const int8_t *input, int8_t *output);
+void mtk_relu_s8(const mtk_relu_params *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }
