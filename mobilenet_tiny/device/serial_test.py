@@ -56,16 +56,21 @@ class SerialTestReport:
             lines.append(f"accuracy: device {self.device_correct / self.count:.4f}, "
                          f"host TFLM {self.host_correct / self.count:.4f} ({self.count} images)")
         if self.latency_ticks:
-            ticks = np.array(self.latency_ticks)
-            if h.instructions_per_tick:
-                ins = ticks * h.instructions_per_tick
-                lines.append(f"latency: {int(np.median(ins)):,} instructions per inference (median; min "
-                             f"{int(ins.min()):,}, max {int(ins.max()):,}; {h.timer})")
-            else:
-                per_s = h.ticks_per_second or 0
-                ms = f", {np.median(ticks) / per_s * 1e3:.2f} ms" if per_s else ""
-                lines.append(f"latency: {int(np.median(ticks)):,} ticks median{ms} ({h.timer})")
+            lines.append("latency: " + latency_text(h, self.latency_ticks))
         return lines
+
+
+def latency_text(hello: Hello, latency_ticks) -> str:
+    """Median latency in ticks, instructions (QEMU boards) and ms at the board's clock, with min and max."""
+    ticks = np.array(latency_ticks)
+    median = int(np.median(ticks))
+    ms = hello.latency_ms(median)
+    ms_text = f", {ms:.2f} ms {hello.clock_text()}" if ms is not None else ""
+    if hello.instructions_per_tick:
+        ins = ticks * hello.instructions_per_tick
+        return (f"{hello.latency_instructions(median):,} instructions per inference (median; min {int(ins.min()):,}, "
+                f"max {int(ins.max()):,}; {median:,} ticks of {hello.timer}){ms_text}")
+    return f"{median:,} ticks median (min {int(ticks.min()):,}, max {int(ticks.max()):,}; {hello.timer}){ms_text}"
 
 
 def check_device_matches(hello: Hello, tflite_bytes: bytes):
