@@ -83,7 +83,7 @@ def info(arch, alpha, input_text, classes, as_json):
 # ----------------------------------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", "out_dir", default="runs/demo", show_default=True, help="Run directory (re-running continues it).")
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55.")
+@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--epochs", type=int, default=8, show_default=True, help="Float training epochs.")
 @click.option("--qat-epochs", type=int, default=2, show_default=True)
 @click.option("--data", default=None, help="Data [builtin:shapes].")
@@ -218,7 +218,8 @@ def firmware():
 
 
 @firmware.command("build")
-@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, esp32dev, esp32s3, nano33ble.")
+@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, qemu_rv32, esp32dev, "
+              "esp32s3, esp32c3, esp32c6, nano33ble.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory with model.tflite.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None,
               help="Inference engine (default: compiled on qemu_*, tflm on real boards).")
@@ -249,16 +250,24 @@ def flash(board, port, project_dir, background, stop_it, time_limit):
                        out=click.echo)
 
 
+_BAUD_HELP = "Serial rate of a real board's port [--board's rate from the board table, else 115200]."
+_BOARD_HELP = "The board on --port (PlatformIO env): sets the default --baud."
+
+
 @main.command()
 @click.option("--port", required=True, help="Serial port or socket://HOST:PORT.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds [run until Ctrl-C].")
 @click.option("--no-hello", is_flag=True, help="Only listen; do not ask the device for its hello first.")
-def monitor(port, duration, no_hello):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def monitor(port, duration, no_hello, board_env, baud):
     """Print the device's protocol messages decoded, and its text output (e.g. the boot banner)."""
+    from .device.board import serial_baud
     from .device.monitor import monitor as run_monitor
 
+    baudrate = serial_baud(baud, board_env)
     try:
-        run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
+        run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo, baudrate=baudrate)
     except KeyboardInterrupt:
         pass
 
@@ -269,9 +278,12 @@ def monitor(port, duration, no_hello):
 @click.option("--data", required=True, help="Image folder or builtin:NAME; its validation split is sent.")
 @click.option("--limit", type=int, default=None, help="Send at most N images.")
 @click.option("--timeout", type=float, default=30, show_default=True, help="Seconds to wait for each reply.")
-def serial_test(port, model_path, data, limit, timeout):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def serial_test(port, model_path, data, limit, timeout, board_env, baud):
     """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
     interpreter. Exit status 1 on any mismatch."""
+    from .device.board import serial_baud
     from .device.firmware_build import load_model
     from .device.link import DeviceLink
     from .device.model_meta import model_facts
@@ -279,13 +291,14 @@ def serial_test(port, model_path, data, limit, timeout):
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
+    baudrate = serial_baud(baud, board_env)
     tflite_bytes, _, _ = load_model(model_path)
     images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
     from rich.console import Console
     from rich.progress import Progress
 
     console = Console(stderr=True)
-    with DeviceLink(port, timeout=timeout) as link, \
+    with DeviceLink(port, timeout=timeout, baudrate=baudrate) as link, \
             Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         link.sync()
         task = bar.add_task("images", total=len(images))
@@ -298,7 +311,8 @@ def serial_test(port, model_path, data, limit, timeout):
 
 
 @main.command()
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board to count instructions on.")
+@click.option("--board", default="qemu_m4", show_default=True,
+              help="Emulated board to count instructions on: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None)
 @click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (random images).")

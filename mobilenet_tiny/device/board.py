@@ -75,6 +75,16 @@ def get_board(env: str) -> Board:
         raise UserError(f"unknown board {env!r}: choose one of {', '.join(BOARDS)}") from None
 
 
+def serial_baud(baud: int | None, board_env: str | None) -> int:
+    """The rate to open a real board's port at: `baud` if given, else the board's from the table, else
+    115200 (PROTOCOL.md's default). A socket:// port ignores it."""
+    if baud is not None:
+        if baud <= 0:
+            raise UserError(f"--baud must be a positive rate, got {baud}")
+        return baud
+    return get_board(board_env).baud if board_env else 115200
+
+
 def check_runtime(board: Board, runtime: str | None) -> str:
     """The runtime to build for `board`: its default, or `runtime` if the board supports it."""
     runtime = runtime or board.runtime

@@ -5,7 +5,9 @@
 
 #include <stdint.h>
 
+#ifndef RX_RING_BYTES
 #define RX_RING_BYTES 512u /* a power of two; the ISR stops taking bytes when it is full */
+#endif
 
 typedef struct {
   uint8_t data[RX_RING_BYTES];
