@@ -213,6 +213,29 @@ def compile_cmd(model_path, out_dir, name, as_json):
 
 
 @main.group()
+def export():
+    """Export a model for another build system (an Arduino library)."""
+
+
+@export.command("arduino")
+@click.argument("model_path", metavar="RUN|MODEL")
+@click.option("-o", "--out", "out_dir", required=True, help="Library folder to write (e.g. ~/Arduino/libraries/NAME).")
+@click.option("--name", default="mobilenet_tiny_model", show_default=True,
+              help="Library, header and C prefix: a lower-case C identifier.")
+@click.option("--runtime", type=click.Choice(["compiled", "tflm"]), default="compiled", show_default=True,
+              help="compiled: generated C + this project's kernels; tflm: the .tflite for TensorFlow Lite Micro.")
+@click.option("--image", "image_path", default=None, help="The example's sample frame [a generated image].")
+def export_arduino(model_path, out_dir, name, runtime, image_path):
+    """An Arduino library (Arduino IDE or PlatformIO lib/): library.properties, the model and its runtime in
+    src/, a header with labels and shapes, and an example sketch that classifies a camera-shaped frame."""
+    from .export.arduino import export_arduino as run_export
+
+    lib = run_export(model_path, out_dir, name=name, runtime=runtime, image=image_path)
+    click.echo(f"wrote the Arduino library {lib.name} ({lib.runtime} runtime) to {lib.path}")
+    click.echo(f"header {lib.header.relative_to(lib.path)}, example {lib.example.relative_to(lib.path)}")
+
+
+@main.group()
 def firmware():
     """Build the PlatformIO firmware with a model (qemu_* boards build offline)."""
 
