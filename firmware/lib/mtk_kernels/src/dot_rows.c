@@ -1,15 +1,6 @@
 /* Inner products for CONV_2D / FULLY_CONNECTED over packed filters: portable C, or Arm DSP (ACLE). */
 #include "dot_rows.h"
 
-/* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
-MTK_INLINE const int8_t *packed_row(const mtk_dot_rows *d, int oc, int *block_step)
-{
-    const int k4 = mtk_padded4(d->k);
-    const int paired = oc < (d->out_c & ~1);
-    *block_step = paired ? 8 : 4;
-    return d->weights + (oc & ~1) * k4 + (paired ? (oc & 1) * 4 : 0);
-}
-
 MTK_INLINE int8_t output_any(const mtk_dot_rows *d, int32_t acc, int oc)
 {
     return mtk_output_channel(d->quant, MTK_DOT_QUANT_GROUP, d->folded, d->q, oc, acc);
@@ -234,7 +225,7 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
     }
 }
 
-#else /* portable C */
+#elif !MTK_RISCV /* portable C (RV32: dot_rows_rv32.c) */
 
 static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
 {
