@@ -42,22 +42,49 @@ static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, in
     }
 }
 
-/* The 3x3 window at a, b, c (rows 0..2) and, `stride` columns on, its right neighbour: straight-line code
- * after inlining (stride a constant), each byte loaded once. */
+/* The taps of one column x of a window row for the left output (weight wl) and, when `right`, the right
+ * one (weight wr): the byte loaded once. */
+#define DW_COLUMN_BOTH(row, x, wl, wr)                                                                        \
+    "lb %[x], " #x "(%[" row "])\n\t"                                                                      \
+    "mul %[t], %[x], %[" wl "]\n\t"                                                                        \
+    "add %[s0], %[s0], %[t]\n\t"                                                                           \
+    "mul %[t], %[x], %[" wr "]\n\t"                                                                        \
+    "add %[s1], %[s1], %[t]\n\t"
+#define DW_COLUMN_LEFT(row, x, wl)                                                                            \
+    "lb %[x], " #x "(%[" row "])\n\t"                                                                      \
+    "mul %[t], %[x], %[" wl "]\n\t"                                                                        \
+    "add %[s0], %[s0], %[t]\n\t"
+#define DW_COLUMN_RIGHT(row, x, wr)                                                                           \
+    "lb %[x], " #x "(%[" row "])\n\t"                                                                      \
+    "mul %[t], %[x], %[" wr "]\n\t"                                                                        \
+    "add %[s1], %[s1], %[t]\n\t"
+/* Stride 1: columns 0..3 of a row, weights w?0..w?2 (? = the row); 4 loads, 6 MUL + ADD pairs. */
+#define DW_ROW_S1(row, k)                                                                                     \
+    DW_COLUMN_LEFT(row, 0, "w" k "0") DW_COLUMN_BOTH(row, 1, "w" k "1", "w" k "0")                          \
+    DW_COLUMN_BOTH(row, 2, "w" k "2", "w" k "1") DW_COLUMN_RIGHT(row, 3, "w" k "2")
+/* Stride 2: columns 0..4; column 2 is shared. */
+#define DW_ROW_S2(row, k)                                                                                     \
+    DW_COLUMN_LEFT(row, 0, "w" k "0") DW_COLUMN_LEFT(row, 1, "w" k "1")                                     \
+    DW_COLUMN_BOTH(row, 2, "w" k "2", "w" k "0") DW_COLUMN_RIGHT(row, 3, "w" k "1")                         \
+    DW_COLUMN_RIGHT(row, 4, "w" k "2")
+
+/* The 3x3 window at rows a, b, c and, `stride` columns on, its right neighbour, weights w (tap order) in
+ * registers: stride 1: 12 loads for 18 multiply-accumulates. Written out because GCC spills the weights. */
 MTK_INLINE void taps_3x3_pair(const int stride, const int8_t *a, const int8_t *b, const int8_t *c, const int32_t *w,
                               int32_t *acc0, int32_t *acc1)
 {
-    const int8_t *rows[3] = {a, b, c};
-    int32_t s0 = *acc0, s1 = *acc1;
-#pragma GCC unroll 3
-    for (int ky = 0; ky < 3; ++ky) {
-#pragma GCC unroll 5
-        for (int kx = 0; kx < 3 + stride; ++kx) {
-            const int32_t x = rows[ky][kx];
-            if (kx < 3) s0 += w[3 * ky + kx] * x;
-            if (kx >= stride && kx - stride < 3) s1 += w[3 * ky + kx - stride] * x;
-        }
+    int32_t s0 = *acc0, s1 = *acc1, x, t;
+#define DW_OPERANDS                                                                                           \
+    : [s0] "+r"(s0), [s1] "+r"(s1), [x] "=&r"(x), [t] "=&r"(t)                                               \
+    : [a] "r"(a), [b] "r"(b), [c] "r"(c), [w00] "r"(w[0]), [w01] "r"(w[1]), [w02] "r"(w[2]), [w10] "r"(w[3]),  \
+      [w11] "r"(w[4]), [w12] "r"(w[5]), [w20] "r"(w[6]), [w21] "r"(w[7]), [w22] "r"(w[8])                      \
+    : "memory"
+    if (stride == 1) {
+        __asm__(DW_ROW_S1("a", "0") DW_ROW_S1("b", "1") DW_ROW_S1("c", "2") DW_OPERANDS);
+    } else {
+        __asm__(DW_ROW_S2("a", "0") DW_ROW_S2("b", "1") DW_ROW_S2("c", "2") DW_OPERANDS);
     }
+#undef DW_OPERANDS
     *acc0 = s0;
     *acc1 = s1;
 }
@@ -69,18 +96,36 @@ MTK_INLINE void channel_row(const mtk_conv_params *p, const int mode, const int 
 {
     const int out_w = p->out_w, out_c = p->out_c, fh = p->filter_h, fw = p->filter_w, sw = p->stride_w;
     const mtk_output_quant q = p->q;
-    const int32_t bias = t0[0];
+    /* In registers: stores through `out` might otherwise be taken to change the table. */
+    const int32_t bias = t0[0], m = t0[DW_GROUP], rounding = t0[2 * DW_GROUP], r = t0[3 * DW_GROUP];
     int ox = 0;
+#if defined(__OPTIMIZE__)
     if (is3x3) {
+        const int32_t wr[9] = {w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]};
         const int8_t *a = rows[0], *b = rows[1], *c = rows[2];
         for (; ox + 2 <= out_w; ox += 2, a += 2 * stride, b += 2 * stride, c += 2 * stride, out += 2 * out_c) {
             int32_t acc0 = bias, acc1 = bias;
-            taps_3x3_pair(stride, a, b, c, w, &acc0, &acc1);
-            out[0] = rv_output_entry(mode, &q, t0, DW_GROUP, 0, acc0);
-            out[out_c] = rv_output_entry(mode, &q, t0, DW_GROUP, 0, acc1);
+            taps_3x3_pair(stride, a, b, c, wr, &acc0, &acc1);
+            const int32_t y0 = rv_output_as(mode, &q, m, rounding, r, acc0);
+            const int32_t y1 = rv_output_as(mode, &q, m, rounding, r, acc1);
+            out[0] = (int8_t)y0;
+            out[out_c] = (int8_t)y1;
         }
     }
-    for (; ox < out_w; ++ox, out += out_c) { /* any window, and a 3x3 row's odd last output */
+#endif
+    if (is3x3) { /* an odd last output */
+        for (; ox < out_w; ++ox, out += out_c) {
+            int32_t acc = bias;
+#pragma GCC unroll 3
+            for (int ky = 0; ky < 3; ++ky) {
+                const int8_t *x = rows[ky] + ox * stride;
+                acc += w[3 * ky] * x[0] + w[3 * ky + 1] * x[1] + w[3 * ky + 2] * x[2];
+            }
+            out[0] = (int8_t)rv_output_as(mode, &q, m, rounding, r, acc);
+        }
+        return;
+    }
+    for (; ox < out_w; ++ox, out += out_c) { /* any other window */
         int32_t acc = bias;
         for (int ky = 0; ky < fh; ++ky) {
             const int8_t *x = rows[ky] + ox * sw;
@@ -88,7 +133,7 @@ MTK_INLINE void channel_row(const mtk_conv_params *p, const int mode, const int 
                 acc += w[ky * fw + kx] * x[kx];
             }
         }
-        out[0] = rv_output_entry(mode, &q, t0, DW_GROUP, 0, acc);
+        out[0] = (int8_t)rv_output_as(mode, &q, m, rounding, r, acc);
     }
 }
 
@@ -100,6 +145,12 @@ MTK_INLINE void group_rows(const mtk_conv_params *p, const int mode, const int i
     const int fh = p->filter_h, taps = p->filter_h * p->filter_w, slot_bytes = DW_GROUP * width;
     const int16_t *wg = p->dw_filter + g * taps * DW_GROUP;
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
+    int32_t w[DW_GROUP][DW_MAX_ROWS * DW_MAX_ROWS]; /* per channel, in tap order */
+    for (int c = 0; c < DW_GROUP; ++c) {
+        for (int tap = 0; tap < taps; ++tap) {
+            w[c][tap] = wg[tap * DW_GROUP + lane[c]];
+        }
+    }
     int next = -p->pad_top; /* first input row not yet expanded for this group */
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_top;
@@ -107,17 +158,17 @@ MTK_INLINE void group_rows(const mtk_conv_params *p, const int mode, const int i
             expand_row(p, input, iy, g, width, slots + ((iy + p->pad_top) % fh) * slot_bytes);
         }
         next = y0 + fh;
+        const int8_t *rows[DW_MAX_ROWS];
+        for (int ky = 0; ky < fh; ++ky) {
+            rows[ky] = slots + ((y0 + ky + p->pad_top) % fh) * slot_bytes;
+        }
         int8_t *out = output + oy * p->out_w * p->out_c + DW_GROUP * g;
         for (int c = 0; c < DW_GROUP; ++c) {
-            const int8_t *rows[DW_MAX_ROWS];
+            const int8_t *channel_rows[DW_MAX_ROWS];
             for (int ky = 0; ky < fh; ++ky) {
-                rows[ky] = slots + ((y0 + ky + p->pad_top) % fh) * slot_bytes + c * width;
+                channel_rows[ky] = rows[ky] + c * width;
             }
-            int32_t w[DW_MAX_ROWS * DW_MAX_ROWS];
-            for (int tap = 0; tap < taps; ++tap) {
-                w[tap] = wg[tap * DW_GROUP + lane[c]];
-            }
-            channel_row(p, mode, is3x3, stride, rows, w, t + c, out + c);
+            channel_row(p, mode, is3x3, stride, channel_rows, w[c], t + c, out + c);
         }
     }
 }

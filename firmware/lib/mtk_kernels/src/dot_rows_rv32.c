@@ -70,19 +70,11 @@ MTK_INLINE void rv_mac_2x4(const int8_t *wa, const int8_t *wb, const int8_t *x0,
 }
 
 /* `pixels` (1 or 2) rows x the filters whose packed blocks start at w[0..filters) (1, 2 or 4; `step` bytes
- * between one filter's blocks) over `blocks` blocks of 4 values; constants after inlining. The 2 x 4 case
- * goes to the written-out loop; the rest (one row, a last pair or filter) is C. */
+ * between one filter's blocks) over `blocks` blocks of 4 values; constants after inlining (one row, a last
+ * pair or filter, and -O0 builds: the written-out loop needs the optimiser's register allocation). */
 MTK_INLINE void rv_mac(const int pixels, const int filters, const int8_t *const *w, const int step,
                        const int8_t *x0, const int8_t *x1, int blocks, rv_acc *acc)
 {
-#if defined(__OPTIMIZE__)
-    if (pixels == 2 && filters == 4) {
-        if (blocks > 0) {
-            rv_mac_2x4(w[0], w[2], x0, x1, blocks, acc);
-        }
-        return;
-    }
-#endif
     int32_t a00 = acc->a[0][0], a01 = acc->a[0][1], a02 = acc->a[0][2], a03 = acc->a[0][3];
     int32_t a10 = acc->a[1][0], a11 = acc->a[1][1], a12 = acc->a[1][2], a13 = acc->a[1][3];
     const int8_t *w0 = w[0], *w1 = filters > 1 ? w[1] : w[0], *w2 = filters > 2 ? w[2] : w[0];
@@ -125,6 +117,17 @@ MTK_INLINE void rv_mac_tail(const int pixels, const int filters, const int8_t *c
     }
 }
 
+/* Channel j of table block t for both pixels of a pass: its parameters loaded, two outputs stored (the
+ * stores may alias the table, so each channel reads its own parameters afresh anyway). */
+MTK_INLINE void rv_store_pair(const int mode, const mtk_output_quant *q, const int32_t *t, int j, int32_t acc0,
+                              int32_t acc1, int8_t *out0, int8_t *out1)
+{
+    const int32_t m = t[MTK_DOT_QUANT_GROUP + j], n = t[2 * MTK_DOT_QUANT_GROUP + j], r = t[3 * MTK_DOT_QUANT_GROUP + j];
+    const int32_t y0 = rv_output_as(mode, q, m, n, r, acc0), y1 = rv_output_as(mode, q, m, n, r, acc1);
+    *out0 = (int8_t)y0;
+    *out1 = (int8_t)y1;
+}
+
 /* Every filter against `pixels` rows; `mode` a constant after inlining. */
 MTK_INLINE void rv_rows(const mtk_dot_rows *d, const int mode, const int pixels, const int8_t *x0, const int8_t *x1,
                         int8_t *out0, int8_t *out1)
@@ -134,25 +137,21 @@ MTK_INLINE void rv_rows(const mtk_dot_rows *d, const int mode, const int pixels,
     const int8_t *pair = d->weights;
     const int32_t *t = d->quant;
     int oc = 0;
-    /* Four filters (two pairs, two table blocks) a pass. */
-    for (; oc + 4 <= out_c; oc += 4, pair += 4 * k4, t += 8 * MTK_DOT_QUANT_GROUP) {
-        const int8_t *w[4] = {pair, pair + 4, pair + 2 * k4, pair + 2 * k4 + 4};
-        const int32_t *t2 = t + 4 * MTK_DOT_QUANT_GROUP;
-        rv_acc acc = {{{t[0], t[1], t2[0], t2[1]}, {t[0], t[1], t2[0], t2[1]}}};
-        rv_mac(pixels, 4, w, 8, x0, x1, blocks, &acc);
-        if (tail) {
-            const int8_t *wt[4] = {w[0] + 8 * blocks, w[1] + 8 * blocks, w[2] + 8 * blocks, w[3] + 8 * blocks};
-            rv_mac_tail(pixels, 4, wt, x0 + 4 * blocks, x1 + 4 * blocks, tail, &acc);
-        }
-        for (int p = 0; p < pixels; ++p) {
-            int8_t *out = p ? out1 : out0;
-            out[oc] = rv_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 0, acc.a[p][0]);
-            out[oc + 1] = rv_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 1, acc.a[p][1]);
-            out[oc + 2] = rv_output_entry(mode, &q, t2, MTK_DOT_QUANT_GROUP, 0, acc.a[p][2]);
-            out[oc + 3] = rv_output_entry(mode, &q, t2, MTK_DOT_QUANT_GROUP, 1, acc.a[p][3]);
+#if defined(__OPTIMIZE__)
+    /* Four filters (two pairs, two table blocks) a pass, both pixels in registers throughout. */
+    if (pixels == 2 && tail == 0 && blocks > 0) {
+        for (; oc + 4 <= out_c; oc += 4, pair += 4 * k4, t += 8 * MTK_DOT_QUANT_GROUP) {
+            const int32_t *t2 = t + 4 * MTK_DOT_QUANT_GROUP;
+            rv_acc acc = {{{t[0], t[1], t2[0], t2[1]}, {t[0], t[1], t2[0], t2[1]}}};
+            rv_mac_2x4(pair, pair + 2 * k4, x0, x1, blocks, &acc);
+            rv_store_pair(mode, &q, t, 0, acc.a[0][0], acc.a[1][0], out0 + oc, out1 + oc);
+            rv_store_pair(mode, &q, t, 1, acc.a[0][1], acc.a[1][1], out0 + oc + 1, out1 + oc + 1);
+            rv_store_pair(mode, &q, t2, 0, acc.a[0][2], acc.a[1][2], out0 + oc + 2, out1 + oc + 2);
+            rv_store_pair(mode, &q, t2, 1, acc.a[0][3], acc.a[1][3], out0 + oc + 3, out1 + oc + 3);
         }
     }
-    /* A last pair, then an odd last filter (its blocks consecutive). */
+#endif
+    /* The rest two filters (a pair, or an odd last filter whose blocks are consecutive) at a time, in C. */
     for (; oc < out_c; oc += 2, pair += 2 * k4, t += 4 * MTK_DOT_QUANT_GROUP) {
         const int paired = oc + 1 < out_c, step = paired ? 8 : 4;
         const int8_t *w[2] = {pair, pair + 4};
@@ -162,8 +161,10 @@ MTK_INLINE void rv_rows(const mtk_dot_rows *d, const int mode, const int pixels,
         } else {
             rv_mac(pixels, 1, w, 4, x0, x1, blocks, &acc);
         }
-        const int8_t *wt[2] = {w[0] + step * blocks, w[1] + step * blocks};
-        rv_mac_tail(pixels, paired ? 2 : 1, wt, x0 + 4 * blocks, x1 + 4 * blocks, tail, &acc);
+        if (tail) {
+            const int8_t *wt[2] = {w[0] + step * blocks, w[1] + step * blocks};
+            rv_mac_tail(pixels, paired ? 2 : 1, wt, x0 + 4 * blocks, x1 + 4 * blocks, tail, &acc);
+        }
         for (int p = 0; p < pixels; ++p) {
             int8_t *out = p ? out1 : out0;
             out[oc] = rv_output_entry(mode, &q, t, MTK_DOT_QUANT_GROUP, 0, acc.a[p][0]);
