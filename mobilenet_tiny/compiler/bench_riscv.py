@@ -10,6 +10,7 @@ riscv64-unknown-elf-gcc and picolibc, with the start-up and linker script of the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import subprocess
@@ -54,19 +55,48 @@ def write_inputs(path: Path, inputs: np.ndarray) -> None:
                     + f"\n}};\nconst int bench_input_count = {len(inputs)};\n")
 
 
+def _compile_flags(opt: str, portable: bool) -> list[str]:
+    return [*RV32_FLAGS, opt, "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections",
+            "-DMTK_UART_RX_IRQ=10", "-I", str(KERNELS_DIR / "include"), *(["-DMTK_PORTABLE"] if portable else [])]
+
+
+_archives: dict[tuple, Path] = {}
+
+
+def kernels_archive(opt: str = "-O2", portable: bool = False) -> Path:
+    """mtk_kernels compiled once per process for these flags (and these sources), as a static library:
+    every model of a sweep links the same objects."""
+    sources = sorted((KERNELS_DIR / "src").glob("*.[ch]")) + sorted((KERNELS_DIR / "include").glob("*.h"))
+    key = (opt, portable, hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest())
+    if key in _archives and _archives[key].is_file():
+        return _archives[key]
+    work = Path(tempfile.mkdtemp(prefix="mtk-rv32-kernels-"))
+    objects = []
+    for source in sorted((KERNELS_DIR / "src").glob("*.c")):
+        obj = work / f"{source.stem}.o"
+        _run([_tool("riscv64-unknown-elf-gcc"), *_compile_flags(opt, portable), "-c", str(source), "-o", str(obj)])
+        objects.append(str(obj))
+    archive = work / "libmtk_kernels.a"
+    _run([_tool("riscv64-unknown-elf-ar"), "rcs", str(archive), *objects])
+    _archives[key] = archive
+    return archive
+
+
+def _run(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{Path(cmd[0]).name} failed:\n{proc.stderr[-3000:]}")
+
+
 def build_elf(model_dir: Path, out: Path, *, portable: bool = False, opt: str = "-O2", trace: bool = False) -> Path:
     board_dir = FIRMWARE_DIR / "src" / "boards" / "qemu_riscv"
     sources = [model_dir / "model.c", model_dir / "bench_inputs.c", BAREMETAL_DIR / "riscv_main.c",
-               board_dir / "startup.c", *sorted((KERNELS_DIR / "src").glob("*.c"))]
+               board_dir / "startup.c"]
     ldscripts = FIRMWARE_DIR / "platforms" / "qemu" / "ldscripts"
-    cmd = [_tool("riscv64-unknown-elf-gcc"), *RV32_FLAGS, opt, "-std=c99", "-Wall", "-Wextra", "-Werror",
-           "-ffunction-sections", "-fdata-sections", "-nostartfiles", "-Wl,--gc-sections", f"-L{ldscripts}",
-           "-T", str(ldscripts / "qemu_rv32.ld"), "-DMTK_UART_RX_IRQ=10", "-I", str(KERNELS_DIR / "include"),
-           "-I", str(model_dir), *(["-DMTK_PORTABLE"] if portable else []), *(["-DMTK_TRACE"] if trace else []),
-           *map(str, sources), "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"riscv64-unknown-elf-gcc failed:\n{proc.stderr[-3000:]}")
+    _run([_tool("riscv64-unknown-elf-gcc"), *_compile_flags(opt, portable), "-I", str(model_dir),
+          *(["-DMTK_TRACE"] if trace else []), "-nostartfiles", "-Wl,--gc-sections", f"-L{ldscripts}",
+          "-T", str(ldscripts / "qemu_rv32.ld"), *map(str, sources), str(kernels_archive(opt, portable)),
+          "-o", str(out)])
     return out
 
 
