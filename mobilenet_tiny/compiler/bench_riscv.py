@@ -66,13 +66,13 @@ _archives: dict[tuple, Path] = {}
 def kernels_archive(opt: str = "-O2", portable: bool = False) -> Path:
     """mtk_kernels compiled once per process for these flags (and these sources), as a static library:
     every model of a sweep links the same objects."""
-    sources = sorted((KERNELS_DIR / "src").glob("*.[ch]")) + sorted((KERNELS_DIR / "include").glob("*.h"))
+    sources = sorted((KERNELS_DIR / "src").glob("*.[chS]")) + sorted((KERNELS_DIR / "include").glob("*.h"))
     key = (opt, portable, hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest())
     if key in _archives and _archives[key].is_file():
         return _archives[key]
     work = Path(tempfile.mkdtemp(prefix="mtk-rv32-kernels-"))
     objects = []
-    for source in sorted((KERNELS_DIR / "src").glob("*.c")):
+    for source in sorted((KERNELS_DIR / "src").glob("*.[cS]")):
         obj = work / f"{source.stem}.o"
         _run([_tool("riscv64-unknown-elf-gcc"), *_compile_flags(opt, portable), "-c", str(source), "-o", str(obj)])
         objects.append(str(obj))

@@ -341,7 +341,7 @@ def _copy_kernels(dest: Path) -> list[str]:
     from ..compiler import KERNELS_DIR
 
     copied = {}
-    for path in sorted(p for p in KERNELS_DIR.rglob("*") if p.is_file() and p.suffix in (".c", ".h")):
+    for path in sorted(p for p in KERNELS_DIR.rglob("*") if p.is_file() and p.suffix in (".c", ".h", ".S")):
         if path.name in copied:
             raise UserError(f"internal error: two kernel files named {path.name} ({copied[path.name]}, {path})")
         copied[path.name] = path

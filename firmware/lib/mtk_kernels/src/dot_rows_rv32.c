@@ -69,6 +69,15 @@ MTK_INLINE void rv_mac_2x4(const int8_t *wa, const int8_t *wb, const int8_t *x0,
     acc->a[1][0] = a10, acc->a[1][1] = a11, acc->a[1][2] = a12, acc->a[1][3] = a13;
 }
 
+/* 2 pixels x 8 filters (four packed pairs, pair_stride bytes apart from w) over `blocks` (>= 1) blocks:
+ * acc[0..7] pixel 0, acc[8..15] pixel 1, read and written back. In dot_rows_rv32_mac.S: 16 accumulators
+ * and 11 more registers are more than inline assembly may name; 175 instructions per 64 MACs. */
+void mtk_rv32_mac_2x8(int32_t *acc, const int8_t *w, int32_t pair_stride, const int8_t *x0, const int8_t *x1,
+                      int32_t blocks);
+
+/* Passes of 8 filters pay for the call and the saved registers only over rows this long. */
+#define RV_2X8_MIN_BLOCKS 8
+
 /* `pixels` (1 or 2) rows x the filters whose packed blocks start at w[0..filters) (1, 2 or 4; `step` bytes
  * between one filter's blocks) over `blocks` blocks of 4 values; constants after inlining (one row, a last
  * pair or filter, and -O0 builds: the written-out loop needs the optimiser's register allocation). */
@@ -138,8 +147,23 @@ MTK_INLINE void rv_rows(const mtk_dot_rows *d, const int mode, const int pixels,
     const int32_t *t = d->quant;
     int oc = 0;
 #if defined(__OPTIMIZE__)
-    /* Four filters (two pairs, two table blocks) a pass, both pixels in registers throughout. */
+    /* Eight filters (four pairs, four table blocks) a pass, then four, both pixels in registers throughout. */
     if (pixels == 2 && tail == 0 && blocks > 0) {
+        for (; blocks >= RV_2X8_MIN_BLOCKS && oc + 8 <= out_c; oc += 8, pair += 8 * k4, t += 16 * MTK_DOT_QUANT_GROUP) {
+            const int32_t *tb = t + 4 * MTK_DOT_QUANT_GROUP, *tc = tb + 4 * MTK_DOT_QUANT_GROUP;
+            const int32_t *td = tc + 4 * MTK_DOT_QUANT_GROUP;
+            int32_t acc[16] = {t[0], t[1], tb[0], tb[1], tc[0], tc[1], td[0], td[1],
+                               t[0], t[1], tb[0], tb[1], tc[0], tc[1], td[0], td[1]};
+            mtk_rv32_mac_2x8(acc, pair, 2 * k4, x0, x1, blocks);
+            rv_store_pair(mode, &q, t, 0, acc[0], acc[8], out0 + oc, out1 + oc);
+            rv_store_pair(mode, &q, t, 1, acc[1], acc[9], out0 + oc + 1, out1 + oc + 1);
+            rv_store_pair(mode, &q, tb, 0, acc[2], acc[10], out0 + oc + 2, out1 + oc + 2);
+            rv_store_pair(mode, &q, tb, 1, acc[3], acc[11], out0 + oc + 3, out1 + oc + 3);
+            rv_store_pair(mode, &q, tc, 0, acc[4], acc[12], out0 + oc + 4, out1 + oc + 4);
+            rv_store_pair(mode, &q, tc, 1, acc[5], acc[13], out0 + oc + 5, out1 + oc + 5);
+            rv_store_pair(mode, &q, td, 0, acc[6], acc[14], out0 + oc + 6, out1 + oc + 6);
+            rv_store_pair(mode, &q, td, 1, acc[7], acc[15], out0 + oc + 7, out1 + oc + 7);
+        }
         for (; oc + 4 <= out_c; oc += 4, pair += 4 * k4, t += 8 * MTK_DOT_QUANT_GROUP) {
             const int32_t *t2 = t + 4 * MTK_DOT_QUANT_GROUP;
             rv_acc acc = {{{t[0], t[1], t2[0], t2[1]}, {t[0], t[1], t2[0], t2[1]}}};
