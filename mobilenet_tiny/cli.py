@@ -38,6 +38,8 @@ class _Group(click.Group):
             code, message = interrupts.outcome()
             click.echo(message, err=True)
         interrupts.finishing(message_printed=bool(message))
+        if code >= 128:  # interrupted: end now, without TensorFlow's slow atexit handlers and thread joins
+            os._exit(code)
         sys.exit(code)
 
     def _run(self, args, prog_name, extra) -> tuple[int, str | None]:

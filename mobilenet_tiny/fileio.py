@@ -23,6 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import interrupts
 from .errors import UserError
 
 STAGING_TAG = ".mobilenet-tiny-staging-"
@@ -180,6 +181,7 @@ def output_set(out_dir, set_name: str | None = None):
     staging = _staging_dir(out_dir, STAGING_TAG, out_dir)
     try:
         yield OutputSet(out_dir, staging)
+        interrupts.check()
         names = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST)
         remove = []
         if set_name is not None:
@@ -266,6 +268,7 @@ def replaced_dir(final):
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; the result should look like any other folder
     try:
         yield staging
+        interrupts.check()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         remove_empty_dirs(created)

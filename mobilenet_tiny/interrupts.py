@@ -44,6 +44,14 @@ def received() -> int | None:
     return _received
 
 
+def check():
+    """Raise KeyboardInterrupt if a signal came and something swallowed the exception (TFLite's calibration
+    calls Python from C++ and drops it, then converts to the end): called after such library calls and
+    before outputs are committed, so an interrupted command never writes them."""
+    if _received is not None:
+        raise KeyboardInterrupt
+
+
 def note_kept(text: str):
     """What an interrupt from now on leaves behind, said after "interrupted; " (e.g. a training run's
     completed epochs). Default: nothing was written."""
