@@ -197,6 +197,12 @@ def output_set(out_dir, set_name: str | None = None):
     with signals_deferred():
         atomic_write(staging / _JOURNAL, json.dumps({"move": names, "remove": remove}))  # the commit point
         _finish_commit(staging, out_dir)
+        _note_written(out_dir)
+
+
+def _note_written(path: Path):
+    if STAGING_TAG not in str(path):  # a set inside another one's staging directory is not written yet
+        interrupts.note_written(path)
 
 
 def _read_manifest(out_dir: Path) -> dict:
@@ -283,6 +289,7 @@ def replaced_dir(final):
             os.rename(final, old / "dir")
             os.rename(staging, final)
             shutil.rmtree(old, ignore_errors=True)
+        _note_written(final)
 
 
 def _recover_siblings(final: Path):

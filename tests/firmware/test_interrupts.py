@@ -133,3 +133,34 @@ def test_ctrl_c_stops_a_foreground_emulator(tmp_path, build_for):
     while _listening(port) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _listening(port)
+
+
+@pytest.mark.parametrize("moment", ["copying", "model written", "compiling", "linked"])
+def test_ctrl_c_during_firmware_build_keeps_the_old_project(tmp_path, small_model_path, moment):
+    """The project (sources, model files, firmware.elf) is entirely the old one after Ctrl-C at any moment of
+    a `firmware build`: the new one is made in a hidden sibling that replaces it only at the end."""
+    new_model = tmp_path / "new" / "model.tflite"
+    new_model.parent.mkdir()
+    new_model.write_bytes(small_model_path.read_bytes())
+    (new_model.parent / "labels.json").write_text('["a", "b", "c", "d"]')  # other labels: another project
+    r = run_interrupted(["firmware", "build", "--board", "qemu_m4", "--model", small_model_path, "--out", "fw"],
+                        lambda *_: False, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    before = tree_hashes(tmp_path / "fw")
+    staging = ".fw.mobilenet-tiny-staging-*/"
+    when = {"copying": when_exists(tmp_path, staging),
+            "model written": when_exists(tmp_path, staging + "src/model/model_meta.c"),
+            "compiling": when_exists(tmp_path, staging + ".pio/build/qemu_m4/src"),
+            "linked": when_exists(tmp_path, staging + ".pio/build/qemu_m4/firmware.elf")}[moment]
+    r = run_interrupted(["firmware", "build", "--board", "qemu_m4", "--model", new_model, "--out", "fw"], when,
+                        cwd=tmp_path)
+    finished = not r.fired or "while exiting" in r.stderr or "written in full first" in r.last_line
+    if not finished:
+        assert_interrupted(r)
+        assert tree_hashes(tmp_path / "fw") == before
+    else:  # the project was replaced before the signal took effect (linking is the last step): all new
+        assert moment == "linked" and r.returncode in (0, 130, -signal.SIGINT), r.stderr
+        after = tree_hashes(tmp_path / "fw")
+        assert after["src/model/model_meta.c"] != before["src/model/model_meta.c"]
+        assert after[".pio/build/qemu_m4/firmware.elf"] != before[".pio/build/qemu_m4/firmware.elf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fw", "new"]
