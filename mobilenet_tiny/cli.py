@@ -38,6 +38,8 @@ class _Group(click.Group):
             code, message = interrupts.outcome()
             click.echo(message, err=True)
         interrupts.finishing(message_printed=bool(message))
+        if code >= 128:  # interrupted: end now, without TensorFlow's slow atexit handlers and thread joins
+            os._exit(code)
         sys.exit(code)
 
     def _run(self, args, prog_name, extra) -> tuple[int, str | None]:
@@ -229,10 +231,9 @@ def compile_cmd(model_path, out_dir, name, as_json):
     its lower bound, MACs and the constant bytes that go to flash.
     """
     from .compiler import compile_model
-    from .device.firmware_build import load_model
+    from .model_facts import load_model_facts
 
-    data, labels, _ = load_model(model_path)
-    r = compile_model(data, out_dir, name=name, labels=labels)
+    r = compile_model(load_model_facts(model_path), out_dir, name=name)
     facts = {"header": str(r.header_path), "source": str(r.source_path), "arena_bytes": r.arena_bytes,
              "lower_bound_bytes": r.lower_bound_bytes, "macs": r.macs, "weight_bytes": r.weight_bytes,
              "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size}
@@ -341,17 +342,18 @@ def serial_test(port, model_path, data, limit, timeout, board_env, baud):
     """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
     interpreter. Exit status 1 on any mismatch."""
     from .device.board import serial_baud
-    from .device.firmware_build import load_model
     from .device.link import DeviceLink, check_port
-    from .device.model_meta import model_facts
+    from .device.model_meta import check_firmware_model
     from .device.serial_test import load_test_images, run_serial_test
+    from .model_facts import load_model_facts
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
     check_port(port)
     baudrate = serial_baud(baud, board_env)
-    tflite_bytes, _, _ = load_model(model_path)
-    images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
+    model = load_model_facts(model_path)
+    check_firmware_model(model)
+    images, labels = load_test_images(data, model.input_shape, limit)
     from rich.console import Console
     from rich.progress import Progress
 
@@ -360,7 +362,7 @@ def serial_test(port, model_path, data, limit, timeout, board_env, baud):
             Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         link.sync()
         task = bar.add_task("images", total=len(images))
-        report = run_serial_test(link, tflite_bytes, images, labels,
+        report = run_serial_test(link, model, images, labels,
                                  progress=lambda done, _total: bar.update(task, completed=done))
     for line in report.summary_lines():
         click.echo(line)

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..interpreters import TflmInterpreter, quantize_pixels
+from ..model_facts import ModelFacts, read_model_facts
 from .link import DeviceLink
-from .model_meta import model_facts
 from .protocol import Hello
 
 
@@ -73,8 +73,7 @@ def latency_text(hello: Hello, latency_ticks) -> str:
     return f"{median:,} ticks median (min {int(ticks.min()):,}, max {int(ticks.max()):,}; {hello.timer}){ms_text}"
 
 
-def check_device_matches(hello: Hello, tflite_bytes: bytes):
-    facts = model_facts(tflite_bytes)
+def check_device_matches(hello: Hello, facts: ModelFacts):
     if hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     if hello.model_sha256 != facts.sha256:
@@ -82,15 +81,18 @@ def check_device_matches(hello: Hello, tflite_bytes: bytes):
                         f"({facts.sha256[:16]}): build and flash it with this model first")
 
 
-def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, labels=None,
+def run_serial_test(link: DeviceLink, model: ModelFacts | bytes, images: np.ndarray, labels=None,
                     progress=None, require_same_model: bool = True) -> SerialTestReport:
-    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter.
+    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter (`model`:
+    the model_facts record, or .tflite bytes).
 
     `require_same_model=False` skips the check that the device runs exactly these .tflite bytes (for
     comparing a device against a deliberately different host model)."""
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
     hello = link.hello()
     if require_same_model:
-        check_device_matches(hello, tflite_bytes)
+        check_device_matches(hello, model)
     elif hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     images = np.asarray(images)
@@ -98,7 +100,7 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
         raise UserError(f"images must be uint8 pixels, got {images.dtype}")
     if tuple(images.shape[1:]) != hello.input_shape:
         raise UserError(f"images are {images.shape[1:]} but the model input is {hello.input_shape}")
-    host = TflmInterpreter(tflite_bytes)
+    host = TflmInterpreter(model.data)
     report = SerialTestReport(hello=hello, labelled=labels is not None)
     for i, image in enumerate(images):
         result = link.infer(image)

@@ -352,18 +352,17 @@ def _copy_kernels(dest: Path) -> list[str]:
 def export_arduino(model, out_dir, *, name: str = "mobilenet_tiny_model", runtime: str = "compiled",
                    image=None, labels=None) -> ArduinoLibrary:
     """Write the library to out_dir (whole or not at all; an existing export there is replaced)."""
-    from ..device.firmware_build import load_model
-    from ..device.model_meta import model_facts
+    from ..device.model_meta import check_firmware_model
+    from ..model_facts import load_model_facts
 
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name or ""):
         raise UserError(f"--name {name!r}: use a lower-case C identifier (letters, digits, _)")
     if runtime not in ("compiled", "tflm"):
         raise UserError(f"--runtime {runtime!r}: choose compiled or tflm")
-    tflite_bytes, file_labels, _ = load_model(model)
-    facts = model_facts(tflite_bytes)
-    labels = list(labels or file_labels or [f"class_{i}" for i in range(facts.output_size)])
-    if len(labels) != facts.output_size:
-        raise UserError(f"{len(labels)} labels for a model with {facts.output_size} outputs")
+    facts = load_model_facts(model)
+    check_firmware_model(facts)  # a full-int8 image classifier, as the firmware needs
+    labels = facts.class_names(labels)
+    tflite_bytes = facts.data
     frame, frame_source = sample_frame(facts.input_shape, image)
     out = Path(out_dir).resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
@@ -377,7 +376,7 @@ def export_arduino(model, out_dir, *, name: str = "mobilenet_tiny_model", runtim
         if runtime == "compiled":
             from ..compiler import compile_model
 
-            compile_model(tflite_bytes, src, name=f"{name}_net", labels=labels)
+            compile_model(facts, src, name=f"{name}_net", labels=labels)
             (src / f"{name}.c").write_text(render_compiled_source(name, facts, labels))
             _copy_kernels(src)
         else:
@@ -385,7 +384,7 @@ def export_arduino(model, out_dir, *, name: str = "mobilenet_tiny_model", runtim
             from ..convert.pipeline import tflm_arena_bytes
 
             _, arena = tflm_arena_bytes(tflite_bytes)
-            write_c_array(tflite_bytes, src, name=f"{name}_tflite", labels=labels, arena_bytes=arena)
+            write_c_array(facts, src, name=f"{name}_tflite", labels=labels, arena_bytes=arena)
             (src / f"{name}.cpp").write_text(render_tflm_source(name, facts, labels))
         example = staging / "examples" / EXAMPLE
         example.mkdir(parents=True)

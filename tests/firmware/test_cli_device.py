@@ -56,14 +56,15 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
 @pytest.mark.parametrize("args,message", [
     (["firmware", "build", "--board", "uno", "--model", "m.tflite"], "unknown board 'uno'"),
     (["firmware", "build", "--board", "qemu_m4", "--model", "missing.tflite"], "model not found"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "m.tflite"], "is not a TFLite model"),
+    (["firmware", "build", "--board", "qemu_m4", "--model", "m.tflite"], "not a TFLite model"),
     (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "tflm"], "needs TFLM's source: set MTK_TFLM_DIR"),
     (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--out", "occupied"], "was not made by `firmware build`"),
     (["flash", "--board", "qemu_m7", "--project", "nowhere"], "no firmware for qemu_m7"),
     (["bench", "--board", "esp32dev", "--model", "m.tflite"], "choose an emulated board"),
     (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "m.tflite", "--data", "d"], "not a TFLite model"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "cut.tflite"], "TFLM cannot load the model"),
-    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "cut.tflite", "--data", "d"], "TFLM cannot load the model"),
+    (["firmware", "build", "--board", "qemu_m4", "--model", "cut.tflite"], "cut.tflite: corrupt TFLite model"),
+    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "cut.tflite", "--data", "d"],
+     "cut.tflite: corrupt TFLite model"),
 ])
 def test_bad_input_is_one_line(tmp_path, args, message, small_model_path, monkeypatch):
     (tmp_path / "m.tflite").write_bytes(b"not a model at all")

@@ -16,7 +16,7 @@
 #define DW_MAX_ROWS 16
 
 /* Input row iy, channels 4g..4g+3, as four int8 rows of `width` values (zero point outside the image). */
-static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, int g, int width, int8_t *row)
+static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int width, int8_t *row)
 {
     const int in_w = p->in_w, in_c = p->in_c, left = p->pad_left;
     const int8_t zp = (int8_t)p->input_zero_point;
@@ -91,7 +91,7 @@ MTK_INLINE void taps_3x3_pair(const int stride, const int8_t *a, const int8_t *b
 
 /* One output row of one channel: rows[ky] its expanded input rows, w its weights (tap order), t0 its
  * table entry (bias; multiplier, rounding, shift at +4, +8, +12), out its first output (stride out_c). */
-MTK_INLINE void channel_row(const mtk_conv_params *p, const int mode, const int is3x3, const int stride,
+MTK_INLINE void channel_row(const mtk_depthwise_params *p, const int mode, const int is3x3, const int stride,
                             const int8_t *const *rows, const int32_t *w, const int32_t *t0, int8_t *out)
 {
     const int out_w = p->out_w, out_c = p->out_c, fh = p->filter_h, fw = p->filter_w, sw = p->stride_w;
@@ -138,12 +138,12 @@ MTK_INLINE void channel_row(const mtk_conv_params *p, const int mode, const int 
 }
 
 /* Every output row of channel group g over a rolling window of filter_h expanded input rows. */
-MTK_INLINE void group_rows(const mtk_conv_params *p, const int mode, const int is3x3, const int stride, int width,
+MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const int is3x3, const int stride, int width,
                            const int8_t *input, int g, int8_t *slots, int8_t *output)
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
     const int fh = p->filter_h, taps = p->filter_h * p->filter_w, slot_bytes = DW_GROUP * width;
-    const int16_t *wg = p->dw_filter + g * taps * DW_GROUP;
+    const int16_t *wg = p->filter + g * taps * DW_GROUP;
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     int32_t w[DW_GROUP][DW_MAX_ROWS * DW_MAX_ROWS]; /* per channel, in tap order */
     for (int c = 0; c < DW_GROUP; ++c) {
@@ -173,10 +173,10 @@ MTK_INLINE void group_rows(const mtk_conv_params *p, const int mode, const int i
     }
 }
 
-typedef void (*group_fn)(const mtk_conv_params *, int, const int8_t *, int, int8_t *, int8_t *);
+typedef void (*group_fn)(const mtk_depthwise_params *, int, const int8_t *, int, int8_t *, int8_t *);
 
 #define DW_VARIANT(name, mode, is3x3, stride)                                                                 \
-    static void name(const mtk_conv_params *p, int width, const int8_t *input, int g, int8_t *slots,         \
+    static void name(const mtk_depthwise_params *p, int width, const int8_t *input, int g, int8_t *slots,         \
                      int8_t *output)                                                                          \
     {                                                                                                         \
         group_rows(p, mode, is3x3, stride, width, input, g, slots, output);                                   \
@@ -190,7 +190,7 @@ DW_VARIANT(group_3x3s2_general, RV_OUT_GENERAL, 1, 2)
 DW_VARIANT(group_any_folded, RV_OUT_FOLDED_CLAMPED, 0, 1)
 DW_VARIANT(group_any_general, RV_OUT_GENERAL, 0, 1)
 
-static group_fn pick_group_fn(const mtk_conv_params *p)
+static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     static const group_fn by_mode_s1[] = {group_3x3s1_general, group_3x3s1_folded, group_3x3s1_clamped};
     static const group_fn by_mode_s2[] = {group_3x3s2_general, group_3x3s2_folded, group_3x3s2_clamped};
@@ -201,7 +201,7 @@ static group_fn pick_group_fn(const mtk_conv_params *p)
     return mode == RV_OUT_GENERAL ? group_any_general : group_any_folded;
 }
 
-void mtk_depthwise_groups_rv32(const mtk_conv_params *p, int padded_width, const int8_t *input, int8_t *output,
+void mtk_depthwise_groups_rv32(const mtk_depthwise_params *p, int padded_width, const int8_t *input, int8_t *output,
                                int8_t *scratch)
 {
     const group_fn run_group = pick_group_fn(p);

@@ -31,15 +31,6 @@ MTK_INLINE int mtk_padded4(int k)
     return (k + 3) & ~3;
 }
 
-/* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
-MTK_INLINE const int8_t *packed_row(const mtk_dot_rows *d, int oc, int *block_step)
-{
-    const int k4 = mtk_padded4(d->k);
-    const int paired = oc < (d->out_c & ~1);
-    *block_step = paired ? 8 : 4;
-    return d->weights + (oc & ~1) * k4 + (paired ? (oc & 1) * 4 : 0);
-}
-
 /* Scratch bytes mtk_dot_rows_s8 needs for rows of k values (two rows, sign-extended to 16 bits). */
 MTK_INLINE uint32_t mtk_dot_rows_scratch_bytes(int k)
 {

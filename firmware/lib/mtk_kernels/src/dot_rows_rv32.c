@@ -1,12 +1,12 @@
 /*
- * mtk_dot_rows_s8 on RV32IM (MTK_RISCV). No SIMD, so the instructions per multiply-accumulate are set by
+ * mtk_dot_rows_s8's RV32IM block (MTK_RISCV). No SIMD, so the instructions per multiply-accumulate are set by
  * how often a loaded byte is reused: every pass runs two pixels against four filters (two packed pairs,
  * read through two pointers with the packed layout's own offsets), so per block of 4 values 8 input and 16
  * weight loads feed 32 MUL + ADD pairs. The loops have no branch but their own; the bytes come straight
  * from the rows (pointwise: the input in place) and the packed filters, no expansion. Exact integer
  * arithmetic: the same accumulators as TFLM's reference loop.
  */
-#include "dot_rows.h"
+#include "dot_rows_rv32.h"
 #include "output_stage_rv32.h"
 
 #if MTK_RISCV
@@ -211,10 +211,8 @@ RV_ROWS_VARIANT(rows1_folded, RV_OUT_FOLDED, 1)
 RV_ROWS_VARIANT(rows1_clamped, RV_OUT_FOLDED_CLAMPED, 1)
 RV_ROWS_VARIANT(rows1_general, RV_OUT_GENERAL, 1)
 
-void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
-                     int8_t *scratch)
+void mtk_dot_rows_rv32(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1)
 {
-    (void)scratch; /* rows are read in place */
     const int mode = rv_output_mode(d->folded, d->q);
     if (row1 != NULL) {
         (mode == RV_OUT_FOLDED ? rows2_folded : mode == RV_OUT_GENERAL ? rows2_general : rows2_clamped)(
