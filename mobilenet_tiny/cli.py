@@ -109,7 +109,7 @@ def info(arch, alpha, input_text, classes, as_json):
 # ----------------------------------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", "out_dir", default="runs/demo", show_default=True, help="Run directory (re-running continues it).")
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55.")
+@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--epochs", type=int, default=8, show_default=True, help="Float training epochs.")
 @click.option("--qat-epochs", type=int, default=2, show_default=True)
 @click.option("--data", default=None, help="Data [builtin:shapes].")
@@ -231,10 +231,9 @@ def compile_cmd(model_path, out_dir, name, as_json):
     its lower bound, MACs and the constant bytes that go to flash.
     """
     from .compiler import compile_model
-    from .device.firmware_build import load_model
+    from .model_facts import load_model_facts
 
-    data, labels, _ = load_model(model_path)
-    r = compile_model(data, out_dir, name=name, labels=labels)
+    r = compile_model(load_model_facts(model_path), out_dir, name=name)
     facts = {"header": str(r.header_path), "source": str(r.source_path), "arena_bytes": r.arena_bytes,
              "lower_bound_bytes": r.lower_bound_bytes, "macs": r.macs, "weight_bytes": r.weight_bytes,
              "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size}
@@ -247,12 +246,36 @@ def compile_cmd(model_path, out_dir, name, as_json):
 
 
 @main.group()
+def export():
+    """Export a model for another build system (an Arduino library)."""
+
+
+@export.command("arduino")
+@click.argument("model_path", metavar="RUN|MODEL")
+@click.option("-o", "--out", "out_dir", required=True, help="Library folder to write (e.g. ~/Arduino/libraries/NAME).")
+@click.option("--name", default="mobilenet_tiny_model", show_default=True,
+              help="Library, header and C prefix: a lower-case C identifier.")
+@click.option("--runtime", type=click.Choice(["compiled", "tflm"]), default="compiled", show_default=True,
+              help="compiled: generated C + this project's kernels; tflm: the .tflite for TensorFlow Lite Micro.")
+@click.option("--image", "image_path", default=None, help="The example's sample frame [a generated image].")
+def export_arduino(model_path, out_dir, name, runtime, image_path):
+    """An Arduino library (Arduino IDE or PlatformIO lib/): library.properties, the model and its runtime in
+    src/, a header with labels and shapes, and an example sketch that classifies a camera-shaped frame."""
+    from .export.arduino import export_arduino as run_export
+
+    lib = run_export(model_path, out_dir, name=name, runtime=runtime, image=image_path)
+    click.echo(f"wrote the Arduino library {lib.name} ({lib.runtime} runtime) to {lib.path}")
+    click.echo(f"header {lib.header.relative_to(lib.path)}, example {lib.example.relative_to(lib.path)}")
+
+
+@main.group()
 def firmware():
     """Build the PlatformIO firmware with a model (qemu_* boards build offline)."""
 
 
 @firmware.command("build")
-@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, esp32dev, esp32s3, nano33ble.")
+@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, qemu_rv32, esp32dev, "
+              "esp32s3, esp32c3, esp32c6, nano33ble.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory with model.tflite.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None,
               help="Inference engine (default: compiled on qemu_*, tflm on real boards).")
@@ -288,15 +311,23 @@ def flash(board, port, project_dir, background, stop_it, time_limit):
                        out=click.echo)
 
 
+_BAUD_HELP = "Serial rate of a real board's port [--board's rate from the board table, else 115200]."
+_BOARD_HELP = "The board on --port (PlatformIO env): sets the default --baud."
+
+
 @main.command()
 @click.option("--port", required=True, help="Serial port or socket://HOST:PORT.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds [run until Ctrl-C].")
 @click.option("--no-hello", is_flag=True, help="Only listen; do not ask the device for its hello first.")
-def monitor(port, duration, no_hello):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def monitor(port, duration, no_hello, board_env, baud):
     """Print the device's protocol messages decoded, and its text output (e.g. the boot banner)."""
+    from .device.board import serial_baud
     from .device.monitor import monitor as run_monitor
 
-    run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
+    baudrate = serial_baud(baud, board_env)
+    run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo, baudrate=baudrate)
 
 
 @main.command("serial-test")
@@ -305,28 +336,33 @@ def monitor(port, duration, no_hello):
 @click.option("--data", required=True, help="Image folder or builtin:NAME; its validation split is sent.")
 @click.option("--limit", type=int, default=None, help="Send at most N images.")
 @click.option("--timeout", type=float, default=30, show_default=True, help="Seconds to wait for each reply.")
-def serial_test(port, model_path, data, limit, timeout):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def serial_test(port, model_path, data, limit, timeout, board_env, baud):
     """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
     interpreter. Exit status 1 on any mismatch."""
-    from .device.firmware_build import load_model
+    from .device.board import serial_baud
     from .device.link import DeviceLink, check_port
-    from .device.model_meta import model_facts
+    from .device.model_meta import check_firmware_model
     from .device.serial_test import load_test_images, run_serial_test
+    from .model_facts import load_model_facts
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
     check_port(port)
-    tflite_bytes, _, _ = load_model(model_path)
-    images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
+    baudrate = serial_baud(baud, board_env)
+    model = load_model_facts(model_path)
+    check_firmware_model(model)
+    images, labels = load_test_images(data, model.input_shape, limit)
     from rich.console import Console
     from rich.progress import Progress
 
     console = Console(stderr=True)
-    with DeviceLink(port, timeout=timeout) as link, \
+    with DeviceLink(port, timeout=timeout, baudrate=baudrate) as link, \
             Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         link.sync()
         task = bar.add_task("images", total=len(images))
-        report = run_serial_test(link, tflite_bytes, images, labels,
+        report = run_serial_test(link, model, images, labels,
                                  progress=lambda done, _total: bar.update(task, completed=done))
     for line in report.summary_lines():
         click.echo(line)
@@ -335,7 +371,8 @@ def serial_test(port, model_path, data, limit, timeout):
 
 
 @main.command()
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board to count instructions on.")
+@click.option("--board", default="qemu_m4", show_default=True,
+              help="Emulated board to count instructions on: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None)
 @click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (random images).")

@@ -30,19 +30,21 @@ def evaluation_images(spec: str, input_shape, *, val_split: float = 0.2, seed: i
 
 def evaluate_tflite(model_path, data: str, *, runtime: str = "tflm", limit: int | None = None,
                     val_split: float = 0.2, seed: int = 0) -> EvaluateResult:
-    from .convert.inspect import check_for_microcontroller, summarize_tflite
     from .convert.report import evaluate_int8
-    from .interpreters import make_interpreter
+    from .interpreters import check_tflm_accepts, make_interpreter
+    from .model_facts import check_for_microcontroller, read_model_facts
 
     path = Path(model_path)
     if not path.is_file():
         raise UserError(f"{model_path}: no such file")
-    model_bytes = path.read_bytes()
-    summary = summarize_tflite(model_bytes, str(model_path))
-    check_for_microcontroller(summary, str(model_path))
+    model = read_model_facts(path.read_bytes(), str(model_path))
+    check_for_microcontroller(model)
+    model_bytes = model.data
+    if runtime == "tflm":
+        check_tflm_accepts(model_bytes)  # in a child: a model TFLM aborts on becomes an error message
     interp = make_interpreter(runtime, model_bytes)
-    labels, x, y = evaluation_images(data, summary.input.shape[1:4], val_split=val_split, seed=seed)
-    n_out = int(np.prod(summary.output.shape))
+    labels, x, y = evaluation_images(data, model.input_shape, val_split=val_split, seed=seed)
+    n_out = model.output_size
     if len(labels) != n_out:
         raise UserError(f"{model_path}: the model has {n_out} outputs but {data} has {len(labels)} classes")
     if limit is not None:

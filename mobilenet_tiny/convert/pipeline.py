@@ -111,9 +111,9 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
                   val_dir: str | None = None, seed: int | None = None, name: str = "model",
                   arena_limit: int | None = None, compile_c: bool = False, report: bool = True,
                   log=print) -> ConvertResult:
-    from .c_array import check_name
+    from ..c_source import check_c_name
 
-    check_name(name)
+    check_c_name(name)
     kind = _source_kind(source)
     out_dir = Path(out_dir) if out_dir else (Path(source) if kind == "run" else Path(source).parent)
     # Entering the output set checks that out_dir can be written, before seconds of loading and converting.
@@ -127,8 +127,8 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
 def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_limit, compile_c, report,
              log) -> ConvertResult:
     from ..data import load_data
+    from ..model_facts import check_for_microcontroller, read_model_facts
     from .c_array import write_c_array
-    from .inspect import check_for_microcontroller, summarize_tflite
     from .report import build_report, write_report
     from .tflite import check_layers, keras_to_int8_tflite
 
@@ -141,11 +141,12 @@ def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_lim
         raise UserError(f"{source}: --data is needed to calibrate the quantization of a Keras model")
 
     # The input shape comes from the model: images are resized/converted to it.
+    model = None
     if src.kind == "tflite":
-        summary = summarize_tflite(src.tflite, str(source))
-        check_for_microcontroller(summary, str(source))
-        input_shape = tuple(summary.input.shape[1:4])
-        n_out = int(np.prod(summary.output.shape))
+        model = read_model_facts(src.tflite, str(source))
+        check_for_microcontroller(model)
+        input_shape = model.input_shape
+        n_out = model.output_size
     else:
         shape = src.model.input_shape
         if isinstance(shape, list) or len(shape) != 4:
@@ -162,21 +163,19 @@ def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_lim
         if labels is not None and list(labels) != list(images.labels):
             raise UserError(f"the data's classes {images.labels} differ from the model's {labels}")
         labels = list(images.labels)
-    if labels is None:
-        labels = [f"class_{i}" for i in range(n_out)]
-    if len(labels) != n_out:
+    if labels is not None and len(labels) != n_out:
         raise UserError(f"{source}: the model has {n_out} outputs but the data has {len(labels)} classes")
 
-    if src.kind == "tflite":
-        model_bytes = src.tflite
-    else:
+    if model is None:
         pool = images.train_x if len(images.train_x) else images.val_x
         pick = np.random.default_rng(0).permutation(len(pool))[:REPRESENTATIVE_IMAGES]
         kind = "quantization-aware trained" if _is_qat(src.model) else "float (post-training quantization)"
         log(f"converting the {kind} model to full int8 …")
-        model_bytes = keras_to_int8_tflite(src.model, pool[np.sort(pick)].astype(np.float32) / 255.0)
-    summary = summarize_tflite(model_bytes, str(source))
-    check_for_microcontroller(summary, str(source))
+        model = read_model_facts(keras_to_int8_tflite(src.model, pool[np.sort(pick)].astype(np.float32) / 255.0),
+                                 str(source))
+        check_for_microcontroller(model)
+    model = model.with_labels(labels)
+    labels, model_bytes = list(model.labels), model.data
     arena_used, arena_bytes = tflm_arena_bytes(model_bytes, arena_limit)
 
     # Everything is written into the staging directory; output_set moves the set into out_dir at the end.
@@ -184,12 +183,11 @@ def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_lim
     # The set always holds the model its C files were made from (a .tflite source too: a copy, or the same
     # bytes over itself), so no model.tflite of an earlier run can end up beside them.
     result.files.append(atomic_write(stage / result.tflite_path.name, model_bytes))
-    c_files = write_c_array(model_bytes, stage, name=name, labels=labels, arena_bytes=arena_bytes,
-                            source=str(source))
+    c_files = write_c_array(model, stage, name=name, arena_bytes=arena_bytes)
     result.files += [c_files.header, c_files.source]
     if report and images is not None and len(images.val_x):
         result.report, tflm_eval = build_report(
-            model_bytes=model_bytes, summary=summary, labels=labels, val_x=images.val_x, val_y=images.val_y,
+            model_bytes=model_bytes, summary=model, labels=labels, val_x=images.val_x, val_y=images.val_y,
             arena_bytes=arena_used, keras_models=src.reference_models, source=str(source),
             data_source=images.source)
         write_report(result.report, tflm_eval, stage, labels)
@@ -197,6 +195,6 @@ def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_lim
     if compile_c:
         from ..compiler import compile_model
 
-        result.compiled = compile_model(model_bytes, stage, name=name, labels=labels)
+        result.compiled = compile_model(model, stage, name=name)
         result.files += [stage / f"{name}.h", stage / f"{name}.c"]
     return result

@@ -68,9 +68,9 @@ def first_divergences(model_bytes: bytes, inputs: np.ndarray) -> list[dict]:
     micro = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=max(len(model_bytes) * 10, 8 << 20),
                                            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     model_input = ref.get_input_details()[0]
-    from .inspect import execution_order_outputs
+    from ..model_facts import read_model_facts
 
-    order = execution_order_outputs(model_bytes)
+    order = [t for op in read_model_facts(model_bytes).operators for t in op.outputs]  # execution order
     names = {d["index"]: d["name"] for d in ref.get_tensor_details()}
     found = []
     for x in inputs:

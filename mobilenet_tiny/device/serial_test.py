@@ -9,8 +9,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..interpreters import TflmInterpreter, quantize_pixels
+from ..model_facts import ModelFacts, read_model_facts
 from .link import DeviceLink
-from .model_meta import model_facts
 from .protocol import Hello
 
 
@@ -56,20 +56,24 @@ class SerialTestReport:
             lines.append(f"accuracy: device {self.device_correct / self.count:.4f}, "
                          f"host TFLM {self.host_correct / self.count:.4f} ({self.count} images)")
         if self.latency_ticks:
-            ticks = np.array(self.latency_ticks)
-            if h.instructions_per_tick:
-                ins = ticks * h.instructions_per_tick
-                lines.append(f"latency: {int(np.median(ins)):,} instructions per inference (median; min "
-                             f"{int(ins.min()):,}, max {int(ins.max()):,}; {h.timer})")
-            else:
-                per_s = h.ticks_per_second or 0
-                ms = f", {np.median(ticks) / per_s * 1e3:.2f} ms" if per_s else ""
-                lines.append(f"latency: {int(np.median(ticks)):,} ticks median{ms} ({h.timer})")
+            lines.append("latency: " + latency_text(h, self.latency_ticks))
         return lines
 
 
-def check_device_matches(hello: Hello, tflite_bytes: bytes):
-    facts = model_facts(tflite_bytes)
+def latency_text(hello: Hello, latency_ticks) -> str:
+    """Median latency in ticks, instructions (QEMU boards) and ms at the board's clock, with min and max."""
+    ticks = np.array(latency_ticks)
+    median = int(np.median(ticks))
+    ms = hello.latency_ms(median)
+    ms_text = f", {ms:.2f} ms {hello.clock_text()}" if ms is not None else ""
+    if hello.instructions_per_tick:
+        ins = ticks * hello.instructions_per_tick
+        return (f"{hello.latency_instructions(median):,} instructions per inference (median; min {int(ins.min()):,}, "
+                f"max {int(ins.max()):,}; {median:,} ticks of {hello.timer}){ms_text}")
+    return f"{median:,} ticks median (min {int(ticks.min()):,}, max {int(ticks.max()):,}; {hello.timer}){ms_text}"
+
+
+def check_device_matches(hello: Hello, facts: ModelFacts):
     if hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     if hello.model_sha256 != facts.sha256:
@@ -77,15 +81,18 @@ def check_device_matches(hello: Hello, tflite_bytes: bytes):
                         f"({facts.sha256[:16]}): build and flash it with this model first")
 
 
-def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, labels=None,
+def run_serial_test(link: DeviceLink, model: ModelFacts | bytes, images: np.ndarray, labels=None,
                     progress=None, require_same_model: bool = True) -> SerialTestReport:
-    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter.
+    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter (`model`:
+    the model_facts record, or .tflite bytes).
 
     `require_same_model=False` skips the check that the device runs exactly these .tflite bytes (for
     comparing a device against a deliberately different host model)."""
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
     hello = link.hello()
     if require_same_model:
-        check_device_matches(hello, tflite_bytes)
+        check_device_matches(hello, model)
     elif hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     images = np.asarray(images)
@@ -93,7 +100,7 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
         raise UserError(f"images must be uint8 pixels, got {images.dtype}")
     if tuple(images.shape[1:]) != hello.input_shape:
         raise UserError(f"images are {images.shape[1:]} but the model input is {hello.input_shape}")
-    host = TflmInterpreter(tflite_bytes)
+    host = TflmInterpreter(model.data)
     report = SerialTestReport(hello=hello, labelled=labels is not None)
     for i, image in enumerate(images):
         result = link.infer(image)

@@ -49,7 +49,7 @@ CASES = [
     ("firmware", "build", "--board", "uno", "--model", M, "unknown board 'uno'"),
     ("firmware", "build", "--board", "qemu_m4", "--model", "missing.tflite", "model not found"),
     ("firmware", "build", "--board", "qemu_m4", "--model", J, "not a TFLite model"),
-    ("firmware", "build", "--board", "qemu_m4", "--model", C, "TFLM cannot load the model"),
+    ("firmware", "build", "--board", "qemu_m4", "--model", C, "corrupt TFLite model"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--out", F, "is not a directory"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--out", O, "was not made by `firmware build`"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--runtime", "tflm", "needs TFLM's source"),
@@ -66,7 +66,7 @@ CASES = [
     ("serial-test", "--port", "socket://127.0.0.1:99999", "--model", M, "--data", D, "TCP port 1-65535"),
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", M, "--data", D, "--limit", "0", "--limit must be"),
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", J, "--data", D, "not a TFLite model"),
-    ("serial-test", "--port", "/dev/ttyNOPE0", "--model", C, "--data", D, "TFLM cannot load the model"),
+    ("serial-test", "--port", "/dev/ttyNOPE0", "--model", C, "--data", D, "corrupt TFLite model"),
     # bench
     ("bench", "--board", "esp32dev", "--model", M, "choose an emulated board"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),

@@ -60,13 +60,15 @@ def test_serial_test_on_a_port_that_does_not_exist(tmp_path, small_model_path, i
     assert result.stderr.startswith("error: cannot open serial port /dev/ttyNOPE0") and result.stderr.count("\n") == 1
 
 
-def test_bench_counts_instructions(tmp_path, small_model_path):
+@pytest.mark.parametrize("board,tick,ram_kib,clock", [("qemu_m4", 40, 256, 168e6), ("qemu_rv32", 1, 400, 160e6)])
+def test_bench_counts_instructions(tmp_path, small_model_path, board, tick, ram_kib, clock):
     import json
 
-    result = cli("bench", "--board", "qemu_m4", "--model", small_model_path, "--runs", 3, "--json", cwd=tmp_path)
+    result = cli("bench", "--board", board, "--model", small_model_path, "--runs", 3, "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     numbers = json.loads(result.stdout)
-    assert numbers["board"] == "qemu_m4" and numbers["runs"] == 3 and numbers["macs"] > 100_000
+    assert numbers["board"] == board and numbers["runs"] == 3 and numbers["macs"] > 100_000
     assert numbers["instructions_per_inference"] > numbers["macs"] * 0.5  # at least ~one instruction per 2 MACs
-    assert numbers["instructions_per_inference"] % 40 == 0  # whole SysTick ticks of 40 instructions
-    assert 0 < numbers["arena_bytes"] <= numbers["ram_bytes"] < 256 * 1024
+    assert numbers["instructions_per_inference"] % tick == 0  # whole ticks: SysTick's 40 instructions, minstret's 1
+    assert 0 < numbers["arena_bytes"] <= numbers["ram_bytes"] < ram_kib * 1024
+    assert numbers["ms_per_inference"] == pytest.approx(numbers["instructions_per_inference"] / clock * 1e3)

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.qemu
 N_MALFORMED = 1200
 
 
-def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images):
+@pytest.mark.parametrize("env", ["qemu_m4", "qemu_rv32"])
+def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images, env):
     """Every kind of malformed frame (fuzz.KINDS), each followed by a ping that must come back, with the
     error codes PROTOCOL.md allows; valid infers in between stay byte-exact with host TFLM."""
-    build = build_for("qemu_m4")
+    build = build_for(env)
     host = TflmInterpreter(small_model_bytes)
     images = iter(test_images[0])
 
@@ -31,7 +32,7 @@ def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_im
         expected = host.run(quantize_pixels(image, host.input_details)).reshape(-1)
         return bool(np.array_equal(link.infer(image).output, expected))
 
-    with Emulator(get_board("qemu_m4"), build.firmware, time_limit=600) as qemu, \
+    with Emulator(get_board(env), build.firmware, time_limit=600) as qemu, \
             DeviceLink(qemu.url, timeout=30) as link:
         link.sync()
         result = fuzz(link, N_MALFORMED, seed=0, infer_every=100, infer_check=exact_infer)
