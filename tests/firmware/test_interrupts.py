@@ -92,8 +92,8 @@ def test_ctrl_c_twice(tmp_path, small_model_path, image_folder):
 
 
 @pytest.mark.parametrize("slow_exit", [
-    "import atexit, time; atexit.register(time.sleep, 8)",  # an atexit handler that takes its time
-    "import threading, time; threading.Thread(target=time.sleep, args=(8,)).start()",  # a thread to join
+    "import atexit, time; atexit.register(time.sleep, 60)",  # an atexit handler that takes its time
+    "import threading, time; threading.Thread(target=time.sleep, args=(60,)).start()",  # a thread to join
 ])
 def test_ctrl_c_during_shutdown(slow_exit):
     """Python prints "Exception ignored in atexit callback" / a traceback from threading._shutdown and
@@ -116,7 +116,9 @@ def test_ctrl_c_during_shutdown(slow_exit):
     os.killpg(proc.pid, signal.SIGINT)
     rest, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, (proc.returncode, err)
-    assert err.strip().splitlines() == ["interrupted while exiting; the command had finished"], err
+    # (On a machine so loaded that the command had not quite returned yet, the line says it completed.)
+    assert err.strip().splitlines() in (["interrupted while exiting; the command had finished"],
+                                        ["interrupted; the command had completed all the same"]), err
 
 
 def test_ctrl_c_stops_a_foreground_emulator(tmp_path, build_for):
