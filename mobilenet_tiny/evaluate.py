@@ -30,15 +30,13 @@ class EvaluateResult:
 def load_model_for_data(model_path):
     """(tflite bytes, model labels or None, input shape H×W×C, outputs, the run it belongs to or None) of a
     .tflite or a run directory holding model.tflite; one-line errors for anything unusable."""
-    from .convert.inspect import check_for_microcontroller, summarize_tflite
     from .data.selection import find_run
     from .device.firmware_build import load_model
+    from .device.model_meta import model_facts
 
     model_bytes, labels, tflite_path = load_model(model_path)
-    summary = summarize_tflite(model_bytes, str(tflite_path))
-    check_for_microcontroller(summary, str(tflite_path))
-    return (model_bytes, labels, tuple(summary.input.shape[1:4]), int(np.prod(summary.output.shape)),
-            find_run(tflite_path))
+    facts = model_facts(model_bytes)  # loaded by TFLM, the authority: a model it cannot run stops here
+    return model_bytes, labels, tuple(facts.input_shape), int(facts.output_size), find_run(tflite_path)
 
 
 def evaluate_tflite(model_path, data: str | None = None, *, split: str | None = None, runtime: str = "tflm",
