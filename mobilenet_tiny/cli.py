@@ -1,14 +1,19 @@
 """The `mobilenet-tiny` command line: each command is a thin call into the library.
 
 Errors the user can fix (UserError, bad options) print one line and exit non-zero, never a traceback.
+Ctrl-C (or SIGTERM) prints one line saying what was kept and exits 130 (143), whatever was running.
 """
 import json
 import os
 import sys
 
-import click
+from . import interrupts
 
-from .errors import UserError, one_line
+interrupts.install()  # before the heavier imports: a Ctrl-C from here on is reported, not a traceback
+
+import click  # noqa: E402
+
+from .errors import UserError, one_line  # noqa: E402
 
 
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getattr(
@@ -16,38 +21,56 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getat
 
 
 class _Group(click.Group):
-    """A click group that turns every user-facing failure into one line on stderr."""
+    """A click group that turns every user-facing failure into one line on stderr.
+
+    click's own main() is not used: on Ctrl-C it prints a blank line and raises Abort (exit 1)."""
 
     def main(self, args=None, prog_name=None, **kwargs):
+        interrupts.install()
         try:
-            rv = super().main(args=args, prog_name=prog_name or "mobilenet-tiny", standalone_mode=False, **kwargs)
-        except _NO_ARGS_IS_HELP as e:  # bare group: show help, like click does
-            click.echo(e.ctx.get_help() if e.ctx else str(e))
-            sys.exit(0)
-        except click.UsageError as e:
-            _fail(e.format_message(), 2)
-        except click.exceptions.Abort as e:
-            if isinstance(e.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-                cause = str(e.__cause__)
-                _fail("interrupted" + (f"; {cause}" if cause else ""), 130)
-            _fail("aborted", 1)
-        except click.exceptions.Exit as e:
-            sys.exit(e.exit_code)
-        except UserError as e:
-            _fail(str(e), 1)
-        except KeyboardInterrupt as e:
-            _fail("interrupted" + (f"; {e}" if str(e) else ""), 130)
-        except Exception as e:
-            if os.environ.get("MOBILENET_TINY_DEBUG"):
+            try:
+                code, message = self._run(sys.argv[1:] if args is None else list(args), prog_name, kwargs)
+            except KeyboardInterrupt:  # arrived while the outcome of the command was being worked out
+                code, message = interrupts.outcome()
+            if message:
+                click.echo(message if code >= 128 else f"error: {one_line(message)}", err=True)
+        except KeyboardInterrupt:
+            code, message = interrupts.outcome()
+            click.echo(message, err=True)
+        interrupts.finishing(message_printed=bool(message))
+        if code >= 128:  # interrupted: end now, without TensorFlow's slow atexit handlers and thread joins
+            os._exit(code)
+        sys.exit(code)
+
+    def _run(self, args, prog_name, extra) -> tuple[int, str | None]:
+        """(exit status, the one line to print or None)."""
+        try:
+            with self.make_context(prog_name or "mobilenet-tiny", args, **extra) as ctx:
+                rv = self.invoke(ctx)
+        except BaseException as e:
+            if interrupts.received() or interrupts.caused_by_interrupt(e):
+                return interrupts.outcome()
+            if isinstance(e, _NO_ARGS_IS_HELP):  # bare group: show help, like click does
+                click.echo(e.ctx.get_help() if e.ctx else str(e))
+                return 0, None
+            if isinstance(e, click.exceptions.Exit):
+                return e.exit_code, None
+            if isinstance(e, click.UsageError):
+                return 2, e.format_message()
+            if isinstance(e, click.exceptions.Abort):
+                return 1, "aborted"
+            if isinstance(e, UserError):
+                return 1, str(e)
+            if isinstance(e, SystemExit):
+                return (e.code if isinstance(e.code, int) else 0 if e.code is None else 1), None
+            if not isinstance(e, Exception) or os.environ.get("MOBILENET_TINY_DEBUG"):
                 raise
-            _fail(f"internal error: {type(e).__name__}: {one_line(e)[:300]} "
-                  "(set MOBILENET_TINY_DEBUG=1 for the traceback)", 1)
-        sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def _fail(message: str, code: int):
-    click.echo(f"error: {one_line(message)}", err=True)
-    sys.exit(code)
+            return 1, (f"internal error: {type(e).__name__}: {one_line(e)[:300]} "
+                       "(set MOBILENET_TINY_DEBUG=1 for the traceback)")
+        if interrupts.received():  # the interrupt was swallowed somewhere, yet the command completed
+            code, _ = interrupts.outcome()
+            return code, "interrupted; the command had completed all the same"
+        return (rv if isinstance(rv, int) else 0), None
 
 
 @click.group(cls=_Group)
@@ -86,7 +109,7 @@ def info(arch, alpha, input_text, classes, as_json):
 # ----------------------------------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", "out_dir", default="runs/demo", show_default=True, help="Run directory (re-running continues it).")
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55.")
+@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--epochs", type=int, default=8, show_default=True, help="Float training epochs.")
 @click.option("--qat-epochs", type=int, default=2, show_default=True)
 @click.option("--data", default=None, help="Data [builtin:shapes].")
@@ -95,6 +118,7 @@ def demo(out_dir, board, epochs, qat_epochs, data, limit):
     """The whole pipeline on the built-in default: train → QAT → int8 → C → firmware → QEMU → serial test."""
     from .demo import run_demo
 
+    interrupts.note_kept(f"{out_dir} keeps the steps that finished (run the demo again to continue)")
     summary = run_demo(out_dir, board_env=board, epochs=epochs, qat_epochs=qat_epochs, data=data, limit=limit,
                        log=lambda line: click.echo(line, err=True))
     click.echo("\n".join(["", "summary", *summary.lines]))
@@ -148,6 +172,10 @@ def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat
     from .data import BUILTIN_DEFAULT
     from .train import TrainConfig, parse_input_size, train as run_training
 
+    from .fileio import check_output_dir
+
+    check_output_dir(out_dir)
+    interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
     config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_size(input_text) if input_text else None,
                          data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, test_split=test_split,
                          epochs=_train_default("epochs") if epochs is None else epochs,
@@ -203,8 +231,11 @@ def convert(source, out_dir, data, split, val_split, val_dir, seed, name, arena_
             t = r.report["test"]
             click.echo(f"test split ({t['count']} images, reported apart): "
                        + ", ".join(f"{k} {v:.4f}" for k, v in t["accuracy"].items()))
-        click.echo(f"TFLM vs LiteRT reference: {cmp['inputs_differing']}/{cmp['inputs']} inputs differ, "
-                   f"max {cmp['max_abs_difference']} units, class agreement {cmp['class_agreement'] * 100:.2f} %")
+        if "unavailable" in cmp:
+            click.echo(f"TFLM vs LiteRT reference: LiteRT unavailable for this model ({cmp['unavailable']})")
+        else:
+            click.echo(f"TFLM vs LiteRT reference: {cmp['inputs_differing']}/{cmp['inputs']} inputs differ, "
+                       f"max {cmp['max_abs_difference']} units, class agreement {cmp['class_agreement'] * 100:.2f} %")
     click.echo(f"model {len(r.model_bytes):,} bytes, TFLM arena {r.arena_bytes:,} bytes (with margin)")
 
 
@@ -286,10 +317,9 @@ def compile_cmd(model_path, out_dir, name, as_json):
     its lower bound, MACs and the constant bytes that go to flash.
     """
     from .compiler import compile_model
-    from .device.firmware_build import load_model
+    from .model_facts import load_model_facts
 
-    data, labels, _ = load_model(model_path)
-    r = compile_model(data, out_dir, name=name, labels=labels)
+    r = compile_model(load_model_facts(model_path), out_dir, name=name)
     facts = {"header": str(r.header_path), "source": str(r.source_path), "arena_bytes": r.arena_bytes,
              "lower_bound_bytes": r.lower_bound_bytes, "macs": r.macs, "weight_bytes": r.weight_bytes,
              "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size}
@@ -302,12 +332,36 @@ def compile_cmd(model_path, out_dir, name, as_json):
 
 
 @main.group()
+def export():
+    """Export a model for another build system (an Arduino library)."""
+
+
+@export.command("arduino")
+@click.argument("model_path", metavar="RUN|MODEL")
+@click.option("-o", "--out", "out_dir", required=True, help="Library folder to write (e.g. ~/Arduino/libraries/NAME).")
+@click.option("--name", default="mobilenet_tiny_model", show_default=True,
+              help="Library, header and C prefix: a lower-case C identifier.")
+@click.option("--runtime", type=click.Choice(["compiled", "tflm"]), default="compiled", show_default=True,
+              help="compiled: generated C + this project's kernels; tflm: the .tflite for TensorFlow Lite Micro.")
+@click.option("--image", "image_path", default=None, help="The example's sample frame [a generated image].")
+def export_arduino(model_path, out_dir, name, runtime, image_path):
+    """An Arduino library (Arduino IDE or PlatformIO lib/): library.properties, the model and its runtime in
+    src/, a header with labels and shapes, and an example sketch that classifies a camera-shaped frame."""
+    from .export.arduino import export_arduino as run_export
+
+    lib = run_export(model_path, out_dir, name=name, runtime=runtime, image=image_path)
+    click.echo(f"wrote the Arduino library {lib.name} ({lib.runtime} runtime) to {lib.path}")
+    click.echo(f"header {lib.header.relative_to(lib.path)}, example {lib.example.relative_to(lib.path)}")
+
+
+@main.group()
 def firmware():
     """Build the PlatformIO firmware with a model (qemu_* boards build offline)."""
 
 
 @firmware.command("build")
-@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, esp32dev, esp32s3, nano33ble.")
+@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, qemu_rv32, esp32dev, "
+              "esp32s3, esp32c3, esp32c6, nano33ble.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory with model.tflite.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None,
               help="Inference engine (default: compiled on qemu_*, tflm on real boards).")
@@ -330,26 +384,36 @@ def firmware_build(board, model_path, runtime, out_dir):
 def flash(board, port, project_dir, background, stop_it, time_limit):
     """Upload to a real board, or boot a QEMU board and print the socket:// URL of its serial port."""
     from .device import flash as flashing
+    from .device.link import check_port
 
+    if port is not None:
+        check_port(port)
     if stop_it:
         flashing.stop(board, out=click.echo)
     else:
+        if not background:
+            interrupts.note_kept("the emulator was stopped")
         flashing.flash(board, port=port, project_dir=project_dir, background=background, time_limit=time_limit,
                        out=click.echo)
+
+
+_BAUD_HELP = "Serial rate of a real board's port [--board's rate from the board table, else 115200]."
+_BOARD_HELP = "The board on --port (PlatformIO env): sets the default --baud."
 
 
 @main.command()
 @click.option("--port", required=True, help="Serial port or socket://HOST:PORT.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds [run until Ctrl-C].")
 @click.option("--no-hello", is_flag=True, help="Only listen; do not ask the device for its hello first.")
-def monitor(port, duration, no_hello):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def monitor(port, duration, no_hello, board_env, baud):
     """Print the device's protocol messages decoded, and its text output (e.g. the boot banner)."""
+    from .device.board import serial_baud
     from .device.monitor import monitor as run_monitor
 
-    try:
-        run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
-    except KeyboardInterrupt:
-        pass
+    baudrate = serial_baud(baud, board_env)
+    run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo, baudrate=baudrate)
 
 
 @main.command("serial-test")
@@ -360,13 +424,16 @@ def monitor(port, duration, no_hello):
 @click.option("--limit", type=int, default=None, help="Send a stratified, seeded sample of at most N images.")
 @click.option("--seed", type=int, default=None, help="Seed of the --limit sample [the run's].")
 @click.option("--timeout", type=float, default=30, show_default=True, help="Seconds to wait for each reply.")
-def serial_test(port, model_path, data, split, limit, seed, timeout):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, baud):
     """Infer the images on the device (a run's validation split by default) and compare each int8 output
     byte for byte with the host TFLM interpreter. Exit status 1 on any mismatch."""
+    from .device.board import serial_baud
     from .device.serial_test import serial_test as run_serial_test
 
     report = run_serial_test(port, model_path, data=data, split=split, limit=limit, seed=seed, timeout=timeout,
-                             log=lambda line: click.echo(line, err=True))
+                             baudrate=serial_baud(baud, board_env), log=lambda line: click.echo(line, err=True))
     for line in report.summary_lines():
         click.echo(line)
     if not report.ok:
@@ -374,7 +441,8 @@ def serial_test(port, model_path, data, split, limit, seed, timeout):
 
 
 @main.command()
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board to count instructions on.")
+@click.option("--board", default="qemu_m4", show_default=True,
+              help="Emulated board to count instructions on: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None)
 @click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (random images).")

@@ -1,6 +1,7 @@
 """`evaluate`: accuracy, per-class metrics and confusion matrix of a converted int8 model on a host runtime,
 on the images data/selection.py picks (a run's validation split by default)."""
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -27,16 +28,24 @@ class EvaluateResult:
                 "misclassified": self.misclassified}
 
 
-def load_model_for_data(model_path):
-    """(tflite bytes, model labels or None, input shape H×W×C, outputs, the run it belongs to or None) of a
-    .tflite or a run directory holding model.tflite; one-line errors for anything unusable."""
+def load_model_for_data(model_path, runtime: str = "tflm", for_device: bool = False):
+    """(model_facts record, the run it belongs to or None) of a .tflite or a run directory holding
+    model.tflite; one-line errors for anything unusable (the file, not full-int8, TFLM refusing it, and for
+    a device, anything the firmware cannot carry)."""
     from .data.selection import find_run
-    from .device.firmware_build import load_model
-    from .device.model_meta import model_facts
+    from .interpreters import check_tflm_accepts
+    from .model_facts import check_for_microcontroller, load_model_facts
 
-    model_bytes, labels, tflite_path = load_model(model_path)
-    facts = model_facts(model_bytes)  # loaded by TFLM, the authority: a model it cannot run stops here
-    return model_bytes, labels, tuple(facts.input_shape), int(facts.output_size), find_run(tflite_path)
+    model = load_model_facts(model_path)
+    if for_device:
+        from .device.model_meta import check_firmware_model
+
+        check_firmware_model(model)
+    else:
+        check_for_microcontroller(model)
+        if runtime == "tflm":
+            check_tflm_accepts(model.data)  # in a child: a model TFLM aborts on becomes an error message
+    return model, find_run(Path(model.source))
 
 
 def evaluate_tflite(model_path, data: str | None = None, *, split: str | None = None, runtime: str = "tflm",
@@ -45,13 +54,14 @@ def evaluate_tflite(model_path, data: str | None = None, *, split: str | None = 
     from .data.selection import align_to_model, select_images
     from .interpreters import make_interpreter
 
-    model_bytes, model_labels, input_shape, outputs, run = load_model_for_data(model_path)
-    interp = make_interpreter(runtime, model_bytes)
-    chosen = select_images(input_shape, run=run, data=data, split=split, limit=limit, seed=seed, val_split=val_split)
-    chosen = align_to_model(chosen, outputs, model_labels, model=str(model_path))
+    model, run = load_model_for_data(model_path, runtime)
+    interp = make_interpreter(runtime, model.data)
+    chosen = select_images(model.input_shape, run=run, data=data, split=split, limit=limit, seed=seed,
+                           val_split=val_split)
+    chosen = align_to_model(chosen, model.output_size, model.labels, model=str(model_path))
     if len(chosen.y) == 0:
         raise UserError(f"{chosen.source}: no images to evaluate on")
-    ev = evaluate_int8(runtime, model_bytes, chosen.x, chosen.y, len(chosen.labels), interpreter=interp)
+    ev = evaluate_int8(runtime, model.data, chosen.x, chosen.y, len(chosen.labels), interpreter=interp)
     wrong = np.flatnonzero(ev.predictions != chosen.y)
     return EvaluateResult(runtime, ev.accuracy, len(chosen.y), list(chosen.labels), ev.confusion, chosen.description,
                           chosen.split, chosen.files, per_class_metrics(ev.confusion, chosen.labels),

@@ -48,11 +48,8 @@ def predict_images(images, model, *, runtime: str = "tflm", port: str | None = N
         raise UserError(f"unknown runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     if top < 1:
         raise UserError("--top must be at least 1")
-    model_bytes, labels, input_shape, outputs, _ = load_model_for_data(model)
-    if labels is None:
-        labels = [f"class_{i}" for i in range(outputs)]
-    if len(labels) != outputs:
-        raise UserError(f"{model}: {len(labels)} labels for a model with {outputs} outputs")
+    facts, _ = load_model_for_data(model, runtime, for_device=port is not None)
+    labels, model_bytes, input_shape, outputs = facts.class_names(), facts.data, facts.input_shape, facts.output_size
     for p in images:  # every file is checked before any inference
         if not Path(p).is_file():
             raise UserError(f"no such image: {p}")
@@ -65,7 +62,7 @@ def predict_images(images, model, *, runtime: str = "tflm", port: str | None = N
 
         with DeviceLink(port, timeout=timeout) as link:
             link.sync()
-            check_device_matches(link.hello(), model_bytes)
+            check_device_matches(link.hello(), facts)
             raw = [np.asarray(link.infer(p).output, dtype=np.int8) for p in pixels]
     else:
         runner = reference if runtime == "tflm" else _host_runner(runtime, model_bytes)

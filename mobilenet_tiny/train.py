@@ -295,9 +295,12 @@ class _Interrupts:
         self._previous = None
 
     def _handler(self, signum, frame):
+        from . import interrupts
+
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        interrupts.record(signum)  # the CLI then reports the interrupt, with what interrupts.note_kept says
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -485,6 +488,9 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
     model = build_model(config.arch, config.input_shape, config.alpha, len(config.labels), dropout=config.dropout,
                         bn_momentum=BN_MOMENTUM)
     result = TrainResult(run_dir, config.labels, history, None, None, 0.0)
+    from . import interrupts as interrupts_module
+
+    interrupts_module.note_kept(_kept(run_dir))
     try:
         with _Interrupts(log) as interrupts:
             for phase in PHASES:
@@ -557,6 +563,7 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                     status = phase_status(config, history, phase, epoch + 1)
                     _save_checkpoint(ckpt, run_dir, phase, epoch + 1, status["best_epoch"])
                     _write_history(run_dir, history)
+                    interrupts_module.note_kept(_kept(run_dir))
                     interrupts.check()
                 completed = completed_epochs(run_dir)[phase]
                 status = phase_status(config, history, phase, completed)

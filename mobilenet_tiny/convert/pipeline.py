@@ -1,7 +1,9 @@
 """`convert`: a training run, a Keras file or a SavedModel → model.tflite (full int8) → C array → report.
 
 QAT models keep the ranges they learned; float models are quantized post-training with a representative
-set drawn from the data. Outputs are written only once everything they depend on has succeeded."""
+set drawn from the data. The outputs form one set (fileio.output_set): they are written into a staging
+directory and moved into the output directory together once all of them exist, so a failure or Ctrl-C at
+any point leaves the previous set whole."""
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError, one_line
-from ..fileio import atomic_write
+from ..fileio import atomic_write, output_set
 
 ARENA_MARGIN_BYTES = 1024
 REPRESENTATIVE_IMAGES = 256
@@ -62,6 +64,23 @@ def _load_keras_file(path: Path):
                         f"{one_line(e)[:200]})") from None
 
 
+def _source_kind(source) -> str:
+    """"run", "saved_model", "tflite" or "keras", from the path alone (nothing is loaded yet)."""
+    path = Path(source)
+    if not path.exists():
+        raise UserError(f"{source}: no such file or directory")
+    if path.is_dir() and (path / "config.json").is_file():
+        return "run"
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return "saved_model"
+    if path.is_file() and path.suffix.lower() == ".tflite":
+        return "tflite"
+    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".keras"):
+        return "keras"
+    raise UserError(f"{source}: expected a training run directory, a Keras .h5/.keras file, a SavedModel "
+                    "directory or a .tflite")
+
+
 def check_run_finished(run_dir, allow_float: bool = False) -> dict:
     """The run's phases must be finished before it is converted: a QAT phase cut short would otherwise be
     replaced, silently, by post-training quantization of the float model. Returns train.run_status."""
@@ -81,9 +100,8 @@ def check_run_finished(run_dir, allow_float: bool = False) -> dict:
 
 def _resolve(source, allow_float: bool = False) -> _Source:
     path = Path(source)
-    if not path.exists():
-        raise UserError(f"{source}: no such file or directory")
-    if path.is_dir() and (path / "config.json").is_file():
+    kind = _source_kind(source)
+    if kind == "run":
         from ..train import load_config
 
         config = load_config(path)
@@ -99,16 +117,10 @@ def _resolve(source, allow_float: bool = False) -> _Source:
         model = refs.get("qat") or refs["float"]
         return _Source("run", model, refs, labels=config.labels, data=config.data, val_split=config.val_split,
                        val_dir=config.val_dir, seed=config.seed, run_dir=path, config=config.to_json())
-    if path.is_dir() and (path / "saved_model.pb").is_file():
-        model = _load_keras_file(path)
-        return _Source("keras", model, {"float": model})
-    if path.is_file() and path.suffix.lower() == ".tflite":
+    if kind == "tflite":
         return _Source("tflite", tflite=path.read_bytes())
-    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".keras"):
-        model = _load_keras_file(path)
-        return _Source("keras", model, {"float": model})
-    raise UserError(f"{source}: expected a training run directory, a Keras .h5/.keras file, a SavedModel "
-                    "directory or a .tflite")
+    model = _load_keras_file(path)
+    return _Source("keras", model, {"float": model})
 
 
 def _is_qat(model) -> bool:
@@ -124,23 +136,41 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
     A run is judged on its own recorded validation split (`split` chooses another), its test split is
     reported apart, and its training split calibrates a float model; `data` overrides the run's data
     (data/selection.py says how). Other sources need `data` (split by `val_split` / `val_dir` / `seed`)."""
-    from .c_array import check_name, write_c_array
-    from .inspect import check_for_microcontroller, summarize_tflite
-    from .report import build_report, write_report
-    from .tflite import keras_to_int8_tflite
+    from ..c_source import check_c_name
 
-    check_name(name)
+    check_c_name(name)
+    kind = _source_kind(source)
+    out_dir = Path(out_dir) if out_dir else (Path(source) if kind == "run" else Path(source).parent)
+    # Entering the output set checks that out_dir can be written, before seconds of loading and converting.
+    with output_set(out_dir, f"convert:{name}") as outputs:
+        result = _convert(source, outputs, data=data, val_split=val_split, val_dir=val_dir, seed=seed, name=name,
+                          arena_limit=arena_limit, compile_c=compile_c, report=report, split=split,
+                          allow_float=allow_float, log=log)
+    result.files = [out_dir / f.name for f in result.files]
+    return result
+
+
+def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_limit, compile_c, report, split,
+             allow_float, log) -> ConvertResult:
+    from ..model_facts import check_for_microcontroller, read_model_facts
+    from .c_array import write_c_array
+    from .report import build_report, write_report
+    from .tflite import check_layers, keras_to_int8_tflite
+
     src = _resolve(source, allow_float)
-    out_dir = Path(out_dir) if out_dir else (Path(source) if src.kind == "run" else Path(source).parent)
+    stage, out_dir = outputs.dir, outputs.out_dir
+    if src.model is not None:
+        check_layers(src.model, str(source))
     if src.kind == "keras" and data is None:
         raise UserError(f"{source}: --data is needed to calibrate the quantization of a Keras model")
 
     # The input shape comes from the model: images are resized/converted to it.
+    model = None
     if src.kind == "tflite":
-        summary = summarize_tflite(src.tflite, str(source))
-        check_for_microcontroller(summary, str(source))
-        input_shape = tuple(summary.input.shape[1:4])
-        n_out = int(np.prod(summary.output.shape))
+        model = read_model_facts(src.tflite, str(source))
+        check_for_microcontroller(model)
+        input_shape = model.input_shape
+        n_out = model.output_size
     else:
         shape = src.model.input_shape
         if isinstance(shape, list) or len(shape) != 4:
@@ -151,40 +181,36 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
     judged, test, calibration, labels = _report_images(src, input_shape, n_out, data=data, split=split,
                                                        val_split=val_split, val_dir=val_dir, seed=seed,
                                                        want_report=report)
-    if src.kind == "tflite":
-        model_bytes = src.tflite
-    else:
+    if model is None:
         kind = "quantization-aware trained" if _is_qat(src.model) else "float (post-training quantization)"
         log(f"converting the {kind} model to full int8 …")
-        model_bytes = keras_to_int8_tflite(src.model, calibration().astype(np.float32) / 255.0)
-    summary = summarize_tflite(model_bytes, str(source))
-    check_for_microcontroller(summary, str(source))
+        model = read_model_facts(keras_to_int8_tflite(src.model, calibration().astype(np.float32) / 255.0),
+                                 str(source))
+        check_for_microcontroller(model)
+    model = model.with_labels(labels)
+    labels, model_bytes = list(model.labels), model.data
     arena_used, arena_bytes = tflm_arena_bytes(model_bytes, arena_limit)
 
-    # Everything that can fail on bad input has run; now write.
+    # Everything is written into the staging directory; output_set moves the set into out_dir at the end.
     result = ConvertResult(out_dir, out_dir / f"{name}.tflite", model_bytes, labels, arena_bytes)
-    if src.kind != "tflite":
-        atomic_write(result.tflite_path, model_bytes)
-        result.files.append(result.tflite_path)
-    c_files = write_c_array(model_bytes, out_dir, name=name, labels=labels, arena_bytes=arena_bytes,
-                            source=str(source))
+    # The set always holds the model its C files were made from (a .tflite source too: a copy, or the same
+    # bytes over itself), so no model.tflite of an earlier run can end up beside them.
+    result.files.append(atomic_write(stage / result.tflite_path.name, model_bytes))
+    c_files = write_c_array(model, stage, name=name, arena_bytes=arena_bytes)
     result.files += [c_files.header, c_files.source]
     if report and judged is not None and len(judged.y):
         result.report, tflm_eval = build_report(
-            model_bytes=model_bytes, summary=summary, labels=labels, judged=judged, test=test,
-            arena_bytes=arena_used, keras_models=src.reference_models, source=str(source),
-            config=src.config)
-        result.files += write_report(result.report, tflm_eval, out_dir, labels, judged)
+            model_bytes=model_bytes, summary=model, labels=labels, judged=judged, test=test,
+            arena_bytes=arena_used, keras_models=src.reference_models, source=str(source), config=src.config)
+        result.files += write_report(result.report, tflm_eval, stage, labels, judged)
     elif report:
         log("no images to report on (the run has no validation split): pass --data DIR or --split train|test")
     if compile_c:
         from ..compiler import compile_model
 
-        result.compiled = compile_model(model_bytes, out_dir, name=name, labels=labels)
-        result.files += [out_dir / f"{name}.h", out_dir / f"{name}.c"]
+        result.compiled = compile_model(model, stage, name=name)
+        result.files += [stage / f"{name}.h", stage / f"{name}.c"]
     return result
-
-
 def _report_images(src: _Source, input_shape, n_out: int, *, data, split, val_split, val_dir, seed,
                    want_report: bool):
     """(images the report judges, the test split or None, a function giving calibration images, labels)."""

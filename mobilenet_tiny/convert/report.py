@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import UserError, one_line
 from ..fileio import atomic_path, atomic_write
 from ..interpreters import LiteRtInterpreter, TflmInterpreter, quantize_pixels
 
@@ -67,9 +68,9 @@ def first_divergences(model_bytes: bytes, inputs: np.ndarray) -> list[dict]:
     micro = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=max(len(model_bytes) * 10, 8 << 20),
                                            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     model_input = ref.get_input_details()[0]
-    from .inspect import execution_order_outputs
+    from ..model_facts import read_model_facts
 
-    order = execution_order_outputs(model_bytes)
+    order = [t for op in read_model_facts(model_bytes).operators for t in op.outputs]  # execution order
     names = {d["index"]: d["name"] for d in ref.get_tensor_details()}
     found = []
     for x in inputs:
@@ -130,7 +131,18 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], judged, aren
     n = len(labels)
     val_x, val_y = judged.x, judged.y
     tflm = evaluate_int8("tflm", model_bytes, val_x, val_y, n)
-    litert = evaluate_int8("litert", model_bytes, val_x, val_y, n)
+    try:
+        litert = evaluate_int8("litert", model_bytes, val_x, val_y, n)
+    except (UserError, RuntimeError, ValueError) as e:
+        # A model TFLM runs may still be one LiteRT rejects (e.g. an op version it does not know): the
+        # second opinion is then missing, which the report says, and the conversion goes on.
+        litert, unavailable = None, one_line(e)[:300]
+    if litert is not None:
+        comparison = {**compare_runtimes(tflm, litert), "first_divergences": first_divergences(
+            model_bytes, quantize_pixels(val_x[np.flatnonzero((tflm.outputs != litert.outputs).any(axis=1))[:20]],
+                                         summary.input))}
+    else:
+        comparison = {"unavailable": unavailable}
     wrong = np.flatnonzero(tflm.predictions != val_y)
     report = {
         "source": source,
@@ -145,16 +157,12 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], judged, aren
         "accuracy": {
             **{f"keras_{name}": keras_accuracy(m, val_x, val_y) for name, m in (keras_models or {}).items()},
             "int8_tflm": tflm.accuracy,
-            "int8_litert_reference": litert.accuracy,
+            **({"int8_litert_reference": litert.accuracy} if litert is not None else {}),
         },
         "per_class_tflm": per_class_metrics(tflm.confusion, labels),
         "misclassified_tflm": [{"file": judged.keys[i] if judged.keys else str(i), "true": labels[int(val_y[i])],
                                 "predicted": labels[int(tflm.predictions[i])]} for i in wrong],
-        "tflm_vs_litert_reference": {
-            **compare_runtimes(tflm, litert),
-            "first_divergences": first_divergences(model_bytes, quantize_pixels(
-                val_x[np.flatnonzero((tflm.outputs != litert.outputs).any(axis=1))[:20]], summary.input)),
-        },
+        "tflm_vs_litert_reference": comparison,
         "model_bytes": len(model_bytes),
         "tflm_arena_bytes": arena_bytes,
         "compiled_runtime": compiled_facts(model_bytes, labels),
@@ -201,11 +209,7 @@ def render_markdown(report: dict) -> str:
         lines += [f"Test split, scored apart ({t['images']}): "
                   + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in t["accuracy"].items()) + ".", ""]
     lines += [
-        f"TFLM vs LiteRT reference kernels on {cmp['inputs']} inputs: {cmp['inputs_differing']} differ "
-        f"(largest difference {cmp['max_abs_difference']} int8 units), top class agrees on "
-        f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match."
-        + "".join(f" Where they differ, the first layer to disagree is {d['tensor']} by {d['max_abs_difference']} "
-                  "unit(s)." for d in cmp.get("first_divergences", [])[:3]),
+        litert_comparison_text(cmp),
         "",
         f"- model: {report['model_bytes']:,} bytes, {report['operators']} operators; ops: {', '.join(report['ops'])}",
         f"- TFLM tensor arena (host measurement): {report['tflm_arena_bytes']:,} bytes",
@@ -244,6 +248,17 @@ def render_markdown(report: dict) -> str:
         lines.append(f"- … {len(wrong) - 200} more in report.json")
     lines.append("")
     return "\n".join(lines)
+
+
+def litert_comparison_text(cmp: dict) -> str:
+    if "unavailable" in cmp:
+        return (f"LiteRT's reference kernels are unavailable for this model ({cmp['unavailable']}): no second "
+                "opinion. TFLM is what the firmware must match.")
+    return (f"TFLM vs LiteRT reference kernels on {cmp['inputs']} inputs: {cmp['inputs_differing']} differ "
+            f"(largest difference {cmp['max_abs_difference']} int8 units), top class agrees on "
+            f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match."
+            + "".join(f" Where they differ, the first layer to disagree is {d['tensor']} by {d['max_abs_difference']} "
+                      "unit(s)." for d in cmp.get("first_divergences", [])[:3]))
 
 
 def plot_confusion(matrix, labels: list[str], path, title: str = "int8 (TFLM) confusion matrix"):

@@ -5,18 +5,21 @@ The copy (default build/firmware/<board>) keeps the repository clean and lets se
 built side by side; it references the repository's QEMU dev-platform by absolute path so every copy shares
 one installed platform.
 """
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, check_output_dir, replaced_dir
+from ..model_facts import ModelFacts, load_model_facts
 from .board import Board, check_runtime, get_board
-from .model_meta import ModelFacts, model_facts, write_model_meta
+from .model_meta import check_firmware_model, write_model_meta
 from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
 
 MODEL_SUBDIR = Path("src") / "model"
@@ -42,49 +45,6 @@ class FirmwareBuild:
         return (f"{b.env} ({self.runtime}): flash {self.flash_bytes:,} B of {b.flash_bytes:,} "
                 f"({100 * self.flash_bytes / b.flash_bytes:.1f} %), RAM {self.ram_bytes:,} B of {b.ram_bytes:,} "
                 f"({100 * self.ram_bytes / b.ram_bytes:.1f} %), arena {self.arena_bytes:,} B -> {self.firmware}")
-
-
-def load_model(model) -> tuple[bytes, list[str] | None, Path]:
-    """MODEL.tflite, or a run directory holding model.tflite (and labels.json / labels.txt)."""
-    path = Path(model)
-    if path.is_dir():
-        candidates = [path / "model.tflite", *sorted(path.glob("*.tflite"))]
-        tflite = next((p for p in candidates if p.is_file()), None)
-        if tflite is None:
-            raise UserError(f"no .tflite model in {path} (run `mobilenet-tiny convert` first)")
-        labels_dir = path
-    elif path.is_file():
-        tflite, labels_dir = path, path.parent
-    else:
-        raise UserError(f"model not found: {path}")
-    data = tflite.read_bytes()
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise UserError(f"{tflite} is not a TFLite model (no TFL3 identifier)")
-    return data, read_labels(labels_dir), tflite
-
-
-def read_labels(directory: Path) -> list[str] | None:
-    """Class names next to the model: labels.json / labels.txt, else the "labels" of the training run's
-    config.json or the converter's report.json."""
-    for name in ("labels.json", "labels.txt", "config.json", "report.json"):
-        p = directory / name
-        if not p.is_file():
-            continue
-        try:
-            if name.endswith(".json"):
-                labels = json.loads(p.read_text())
-                if isinstance(labels, dict):
-                    if not isinstance(labels.get("labels"), list):
-                        continue
-                    labels = labels["labels"]
-            else:
-                labels = [line.strip() for line in p.read_text().splitlines() if line.strip()]
-        except (OSError, ValueError) as e:
-            raise UserError(f"cannot read labels from {p}: {e}") from None
-        if not isinstance(labels, list):
-            raise UserError(f"{p} must hold a list of class names")
-        return [str(label) for label in labels]
-    return None
 
 
 def local_tflm_dir() -> Path | None:
@@ -116,29 +76,33 @@ def tflm_library(tflm_dir: Path, project: Path) -> tuple[str, str]:
     if not (tflm_dir / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
         raise UserError(f"{TFLM_DIR_ENV}={tflm_dir} is neither a PlatformIO/Arduino library nor a TFLM source "
                         "tree (no tensorflow/lite/micro/micro_interpreter.h)")
-    wrapper = project / "tflm_local"
+    wrapper = project / "tflm_local"  # referred to relative to the project, which is built elsewhere first
     atomic_write(wrapper / "library.json", json.dumps({
         "name": "tflm-local", "version": "0.0.0", "description": f"TFLM from {tflm_dir}",
         "build": {"srcDir": str(tflm_dir), "includeDir": str(tflm_dir), "srcFilter": _TFLM_TREE_SRC_FILTER,
                   "libArchive": False}}, indent=2))
     # Global flags (PLATFORMIO_BUILD_FLAGS): TFLM's headers include flatbuffers & co. from our sources too.
     includes = [f"-I{tflm_dir / d}" for d in _TFLM_TREE_INCLUDES if (tflm_dir / d).is_dir()]
-    return f"symlink://{wrapper}", " ".join(includes + ["-DTF_LITE_STATIC_MEMORY"])
+    return f"symlink://{wrapper.name}", " ".join(includes + ["-DTF_LITE_STATIC_MEMORY"])
 
 
 PROJECT_MARKER = ".mobilenet-tiny-firmware"
 
 
-def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path, str]:
-    """Copy firmware/ (sources, libraries, platformio.ini) into out_dir, keeping out_dir/.pio for
-    incremental builds. Returns the project and extra global build flags (for a local TFLM tree)."""
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / PROJECT_MARKER).exists():
-        # Its src/ and lib/ are about to be replaced: only ever do that to a folder this command made.
-        raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
+def check_project_dir(out_dir: Path):
+    """`firmware build` replaces the whole project folder: only ever one this command made."""
     if out_dir.resolve() == FIRMWARE_DIR.resolve():
         raise UserError("--out must not be the firmware/ folder itself")
+    check_output_dir(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / PROJECT_MARKER).exists():
+        raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
+
+
+def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path, str]:
+    """Copy firmware/ (sources, libraries, platformio.ini) into the empty folder out_dir. Returns the
+    project and extra global build flags (for a local TFLM tree)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / PROJECT_MARKER).write_text("built by `mobilenet-tiny firmware build`; src/ and lib/ are replaced on each build\n")
+    (out_dir / PROJECT_MARKER).write_text("built by `mobilenet-tiny firmware build`; the folder is replaced on each build\n")
     for sub in ("src", "lib"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
         shutil.copytree(FIRMWARE_DIR / sub, out_dir / sub, ignore=shutil.ignore_patterns("model", ".*"))
@@ -156,7 +120,7 @@ def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path
     return out_dir, flags
 
 
-def write_model_files(model_dir: Path, tflite_bytes: bytes, runtime: str, labels: list[str]) -> tuple[int, int]:
+def write_model_files(model_dir: Path, model: ModelFacts, runtime: str, labels: list[str]) -> tuple[int, int]:
     """The runtime's model files (model_meta.h/.c come separately); returns (arena bytes the runtime will
     use, multiply-accumulates per inference or 0 when unknown)."""
     shutil.rmtree(model_dir, ignore_errors=True)
@@ -164,14 +128,14 @@ def write_model_files(model_dir: Path, tflite_bytes: bytes, runtime: str, labels
     if runtime == "compiled":
         from ..compiler import compile_model
 
-        compiled = compile_model(tflite_bytes, model_dir, name="model", labels=labels)
+        compiled = compile_model(model, model_dir, name="model", labels=labels)
         return compiled.arena_bytes, compiled.macs
 
     from ..convert.c_array import write_c_array
     from ..convert.pipeline import tflm_arena_bytes
 
-    _, arena = tflm_arena_bytes(tflite_bytes)
-    write_c_array(tflite_bytes, model_dir, name="model", labels=labels, arena_bytes=arena)
+    _, arena = tflm_arena_bytes(model.data)
+    write_c_array(model, model_dir, name="model", labels=labels, arena_bytes=arena)
     return arena, 0
 
 
@@ -187,20 +151,34 @@ def check_budget(board: Board, arena_bytes: int, model_bytes: int):
 
 
 def run_pio(project_dir: Path, env: str, *targets: str, timeout: float = BUILD_TIMEOUT_S,
-            extra_env: dict | None = None) -> str:
+            extra_env: dict | None = None, failure_log: Path | None = None) -> str:
+    """`pio run` in its own process group, so an interrupt or a timeout stops the compilers too (they would
+    go on writing into a project that is being removed). The output goes to build-ENV.log in the project,
+    and when the build fails to `failure_log` too (the project may be discarded)."""
     cmd = [*pio_executable(), "run", "-d", str(project_dir), "-e", env]
     for t in targets:
         cmd += ["-t", t]
     environ = pio_environ()
     environ.update(extra_env or {})
+    process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=environ, start_new_session=True)
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=environ)
+        output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         raise UserError(f"PlatformIO build of {env} took longer than {timeout:g} s") from None
-    output = result.stdout + result.stderr
-    atomic_write(project_dir / f"build-{env}.log", output)
-    if result.returncode != 0:
-        raise UserError(explain_build_failure(env, output, project_dir / f"build-{env}.log"))
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log = project_dir / f"build-{env}.log"
+    atomic_write(log, output)
+    if process.returncode != 0:
+        if failure_log is not None:
+            log = atomic_write(failure_log, output)
+        raise UserError(explain_build_failure(env, output, log))
+    if failure_log is not None:
+        failure_log.unlink(missing_ok=True)
     return output
 
 
@@ -231,9 +209,9 @@ def explain_build_failure(env: str, output: str, log: Path) -> str:
     return f"PlatformIO build of {env} failed: {(errors or ['no error line'])[0][:240]} (full log: {log})"
 
 
-def elf_sizes(elf: Path) -> tuple[int, int]:
+def elf_sizes(elf: Path, board: Board) -> tuple[int, int]:
     """(flash, RAM) bytes from the ELF's sections, as the linker placed them."""
-    out = subprocess.run(["arm-none-eabi-size", "-A", "-d", str(elf)], capture_output=True, text=True,
+    out = subprocess.run([board.toolchain_prefix + "size", "-A", "-d", str(elf)], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     sizes = {}
     for line in out.splitlines():
@@ -252,35 +230,38 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
                    log=print) -> FirmwareBuild:
     board = get_board(board_env)
     runtime = check_runtime(board, runtime)
-    tflite_bytes, file_labels, _ = load_model(model)
-    facts = model_facts(tflite_bytes)
-    labels = list(labels or file_labels or [f"class_{i}" for i in range(facts.output_size)])
-    if len(labels) != facts.output_size:
-        raise UserError(f"{len(labels)} labels for a model with {facts.output_size} outputs")
+    facts = load_model_facts(model)
+    check_firmware_model(facts)
+    labels = facts.class_names(labels)
     emulated_tflm = board.emulated and runtime == "tflm"
     if emulated_tflm and local_tflm_dir() is None:
         raise UserError(f"the tflm runtime on {board.env} needs TFLM's source: set {TFLM_DIR_ENV} to a TFLM "
                         "tree or library (PlatformIO's registry has TFLM only for Arduino boards)")
     if board.emulated:
-        setup(log=log)
-    project, tflm_flags = prepare_project(Path(out_dir or Path("build") / "firmware" / board.env).resolve(),
-                                          emulated_tflm=emulated_tflm)
-    model_dir = project / MODEL_SUBDIR
-    arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels)
-    check_budget(board, arena, len(tflite_bytes))
-    write_model_meta(model_dir, facts, labels)
-    extra_env = {"PLATFORMIO_BUILD_FLAGS": tflm_flags} if tflm_flags and runtime == "tflm" else {}
-    if runtime != board.runtime:  # e.g. the compiled runtime on a real board
-        extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
-            "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
-            f"+<runtime_{runtime}.*> +<boards/{'qemu' if board.emulated else 'arduino'}/>")
-    output = run_pio(project, board.env, extra_env=extra_env)
-    build_dir = project / ".pio" / "build" / board.env
-    elf = build_dir / "firmware.elf"
-    if board.emulated:
-        flash, ram = elf_sizes(elf)
-    else:
-        usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
-        flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)
-        elf = build_dir / "firmware.bin" if (build_dir / "firmware.bin").exists() else elf
-    return FirmwareBuild(board, runtime, project, elf, flash, ram, arena, facts, labels, macs)
+        setup(board, log=log)
+    final = Path(out_dir or Path("build") / "firmware" / board.env).resolve()
+    check_project_dir(final)
+    # Built in a hidden sibling that replaces the old project only once everything succeeded: a model that
+    # does not fit, a failed build or Ctrl-C leave the previous project (and its firmware) as they were.
+    with replaced_dir(final) as staging:
+        project, tflm_flags = prepare_project(staging, emulated_tflm=emulated_tflm)
+        model_dir = project / MODEL_SUBDIR
+        arena, macs = write_model_files(model_dir, facts, runtime, labels)
+        check_budget(board, arena, facts.size_bytes)
+        write_model_meta(model_dir, facts, labels)
+        extra_env = {"PLATFORMIO_BUILD_FLAGS": tflm_flags} if tflm_flags and runtime == "tflm" else {}
+        if runtime != board.runtime:  # e.g. the compiled runtime on a real board
+            extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
+                "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
+                f"+<runtime_{runtime}.*> +<boards/{board.source_dir}/>")
+        output = run_pio(project, board.env, extra_env=extra_env,
+                         failure_log=final.with_name(f"{final.name}.failed-build.log"))
+        build_dir = Path(".pio") / "build" / board.env
+        elf = build_dir / "firmware.elf"
+        if board.emulated:
+            flash, ram = elf_sizes(project / elf, board)
+        else:
+            usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
+            flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)
+            elf = build_dir / "firmware.bin" if (project / build_dir / "firmware.bin").exists() else elf
+    return FirmwareBuild(board, runtime, final, final / elf, flash, ram, arena, facts, labels, macs)

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..interpreters import TflmInterpreter, quantize_pixels
+from ..model_facts import ModelFacts, read_model_facts
 from .link import DeviceLink
-from .model_meta import model_facts
 from .protocol import Hello
 
 
@@ -70,17 +70,8 @@ class SerialTestReport:
                          + (f"; {self.description}" if self.description else "") + ")")
             lines += self.confusion_lines()
         if self.latency_ticks:
-            ticks = np.array(self.latency_ticks)
-            if h.instructions_per_tick:
-                ins = ticks * h.instructions_per_tick
-                lines.append(f"latency: {int(np.median(ins)):,} instructions per inference (median; min "
-                             f"{int(ins.min()):,}, max {int(ins.max()):,}; {h.timer})")
-            else:
-                per_s = h.ticks_per_second or 0
-                ms = f", {np.median(ticks) / per_s * 1e3:.2f} ms" if per_s else ""
-                lines.append(f"latency: {int(np.median(ticks)):,} ticks median{ms} ({h.timer})")
+            lines.append("latency: " + latency_text(h, self.latency_ticks))
         return lines
-
 
     def confusion_lines(self) -> list[str]:
         names = self.label_names or [str(i) for i in range(len(self.confusion()))]
@@ -93,8 +84,20 @@ class SerialTestReport:
         return lines
 
 
-def check_device_matches(hello: Hello, tflite_bytes: bytes):
-    facts = model_facts(tflite_bytes)
+def latency_text(hello: Hello, latency_ticks) -> str:
+    """Median latency in ticks, instructions (QEMU boards) and ms at the board's clock, with min and max."""
+    ticks = np.array(latency_ticks)
+    median = int(np.median(ticks))
+    ms = hello.latency_ms(median)
+    ms_text = f", {ms:.2f} ms {hello.clock_text()}" if ms is not None else ""
+    if hello.instructions_per_tick:
+        ins = ticks * hello.instructions_per_tick
+        return (f"{hello.latency_instructions(median):,} instructions per inference (median; min {int(ins.min()):,}, "
+                f"max {int(ins.max()):,}; {median:,} ticks of {hello.timer}){ms_text}")
+    return f"{median:,} ticks median (min {int(ticks.min()):,}, max {int(ticks.max()):,}; {hello.timer}){ms_text}"
+
+
+def check_device_matches(hello: Hello, facts: ModelFacts):
     if hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     if hello.model_sha256 != facts.sha256:
@@ -102,15 +105,18 @@ def check_device_matches(hello: Hello, tflite_bytes: bytes):
                         f"({facts.sha256[:16]}): build and flash it with this model first")
 
 
-def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, labels=None,
+def run_serial_test(link: DeviceLink, model: ModelFacts | bytes, images: np.ndarray, labels=None,
                     progress=None, require_same_model: bool = True) -> SerialTestReport:
-    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter.
+    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter (`model`:
+    the model_facts record, or .tflite bytes).
 
     `require_same_model=False` skips the check that the device runs exactly these .tflite bytes (for
     comparing a device against a deliberately different host model)."""
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
     hello = link.hello()
     if require_same_model:
-        check_device_matches(hello, tflite_bytes)
+        check_device_matches(hello, model)
     elif hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     images = np.asarray(images)
@@ -118,7 +124,7 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
         raise UserError(f"images must be uint8 pixels, got {images.dtype}")
     if tuple(images.shape[1:]) != hello.input_shape:
         raise UserError(f"images are {images.shape[1:]} but the model input is {hello.input_shape}")
-    host = TflmInterpreter(tflite_bytes)
+    host = TflmInterpreter(model.data)
     report = SerialTestReport(hello=hello, labelled=labels is not None)
     for i, image in enumerate(images):
         result = link.infer(image)
@@ -141,21 +147,23 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
 
 
 def serial_test(port: str, model, *, data: str | None = None, split: str | None = None, limit: int | None = None,
-                seed: int | None = None, timeout: float = 30, log=None) -> SerialTestReport:
+                seed: int | None = None, timeout: float = 30, baudrate: int = 115200, log=None) -> SerialTestReport:
     """`mobilenet-tiny serial-test`: the model (a .tflite or a run) and the images evaluate would judge it
     on (a run's validation split by default), sent to the device at `port`. Progress goes to `log`: a bar on
     a terminal, else a line at least every 10 s."""
     from ..data.selection import align_to_model, select_images
     from ..evaluate import load_model_for_data
     from ..progress import task_progress
+    from .link import check_port
 
-    model_bytes, model_labels, input_shape, outputs, run = load_model_for_data(model)
-    chosen = select_images(input_shape, run=run, data=data, split=split, limit=limit, seed=seed)
-    chosen = align_to_model(chosen, outputs, model_labels, model=str(model))
-    with DeviceLink(port, timeout=timeout) as link, task_progress("images", len(chosen.y), log) as bar:
+    check_port(port)
+    facts, run = load_model_for_data(model, for_device=True)
+    chosen = select_images(facts.input_shape, run=run, data=data, split=split, limit=limit, seed=seed)
+    chosen = align_to_model(chosen, facts.output_size, facts.labels, model=str(model))
+    with DeviceLink(port, timeout=timeout, baudrate=baudrate) as link, \
+            task_progress("images", len(chosen.y), log) as bar:
         link.sync()
-        report = run_serial_test(link, model_bytes, chosen.x, chosen.y,
-                                 progress=lambda done, _total: bar.update(done))
+        report = run_serial_test(link, facts, chosen.x, chosen.y, progress=lambda done, _total: bar.update(done))
     report.label_names = list(chosen.labels)
     report.description = chosen.description
     report.files = chosen.files

@@ -38,6 +38,40 @@ def test_compile_rejects_non_model(tmp_path):
     assert "Traceback" not in proc.stderr and not (tmp_path / "c").exists()
 
 
+def test_compile_dir_needs_an_unambiguous_model(zoo, tmp_path):
+    """A directory: its model.tflite, else its only .tflite; two others and no model.tflite is refused."""
+    import flatbuffer_models
+
+    (tmp_path / "b.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 3), 0.02, 0, 0.01, 3))
+    proc = _cli("compile", str(tmp_path), "-o", str(tmp_path / "c"), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["output_size"] == 3, proc.stderr
+    (tmp_path / "a.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 5), 0.02, 0, 0.01, 3))
+    proc = _cli("compile", str(tmp_path), "-o", str(tmp_path / "d"))
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and not (tmp_path / "d").exists()
+    assert "2 .tflite models and no model.tflite (a.tflite, b.tflite)" in proc.stderr, proc.stderr
+    (tmp_path / "model.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 7), 0.02, 0, 0.01, 3))
+    proc = _cli("compile", str(tmp_path), "-o", str(tmp_path / "e"), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["output_size"] == 7, proc.stderr
+
+
+def test_name_rule_is_the_same_in_convert_and_compile(tmp_path):
+    """--name: a C identifier, upper case allowed, the same rule (and message) in both commands."""
+    import flatbuffer_models
+
+    (tmp_path / "m.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 3), 0.02, 0, 0.01, 3))
+    for name, ok in (("Model", True), ("my-model", False), ("2fast", False)):
+        results = [_cli("compile", str(tmp_path / "m.tflite"), "-o", str(tmp_path / f"c-{name}"), "--name", name),
+                   _cli("convert", str(tmp_path / "m.tflite"), "--out", str(tmp_path / f"v-{name}"), "--name", name,
+                        "--no-report")]
+        if ok:
+            assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+            assert (tmp_path / f"c-{name}" / f"{name}.h").is_file()
+            assert "#define MODEL_INPUT_SCALE" in (tmp_path / f"v-{name}" / f"{name}_data.h").read_text()
+        else:
+            assert [r.returncode for r in results] == [1, 1]
+            assert results[0].stderr == results[1].stderr and "C identifier" in results[0].stderr
+
+
 def test_labels_with_quotes_and_non_ascii_compile(tmp_path):
     """Labels become C string literals: quotes, backslashes, '?' and UTF-8 are escaped, and gcc -Werror
     accepts the file; the bytes printed back by a C program equal the labels' UTF-8."""

@@ -74,11 +74,9 @@ def test_poisoning_catches_a_bad_plan(v2, tmp_path):
     other = next(b for b in plan.buffers.values() if b is not victim and b.overlaps_in_time(victim)
                  and b.first > victim.first)
     victim.offset = other.offset
-    facts = dict(input_shape=(96, 96, 1), input_bytes=96 * 96, input_scale=1.0, input_zero_point=0,
-                 output_bytes=4, output_scale=1.0, output_zero_point=0, num_classes=4,
-                 arena_bytes=plan.arena_bytes, macs=0, weight_bytes=0)
-    (tmp_path / "bad.h").write_text(codegen.render_header("bad", facts))
-    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, facts, ["a", "b", "c", "d"]))
+    labels = ["a", "b", "c", "d"]
+    (tmp_path / "bad.h").write_text(codegen.render_header("bad", graph.model, labels, plan.arena_bytes, 0, 0))
+    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, labels))
     exe = build_host_executable(tmp_path, "bad", tmp_path / "bad", ["-DMTK_POISON_FREED"])
     import subprocess
 

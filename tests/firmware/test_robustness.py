@@ -50,11 +50,12 @@ def malformed_frame(rng: random.Random, seq: int, input_bytes: int, max_payload:
     return b"\x00\x20abc\x00", {BAD_FRAMING}  # a COBS block promising 31 bytes in a 3-byte frame
 
 
-def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images):
-    build = build_for("qemu_m4")
+@pytest.mark.parametrize("env", ["qemu_m4", "qemu_rv32"])
+def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images, env):
+    build = build_for(env)
     rng = random.Random(0)
     host = TflmInterpreter(small_model_bytes)
-    with Emulator(get_board("qemu_m4"), build.firmware, time_limit=600) as qemu, \
+    with Emulator(get_board(env), build.firmware, time_limit=600) as qemu, \
             DeviceLink(qemu.url, timeout=30) as link:
         link.sync()
         hello = link.hello()

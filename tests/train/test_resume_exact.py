@@ -78,8 +78,8 @@ def test_killed_and_interrupted_run_equals_the_unbroken_one(unbroken, tmp_path):
     # Ctrl-C right after the first epoch line: that epoch's checkpoint is kept, exit status 130, one line.
     rc, lines = run_until([*train, *_options(**ARGS)], "float epoch 1/3", signal.SIGINT)
     assert rc == 130, lines
-    assert lines[-1].startswith("error: interrupted; the run in") and "keeps 1 float epoch" in lines[-1], lines
-    assert "--resume" in lines[-1] and sum(line.startswith("error") for line in lines) == 1
+    assert lines[-1].startswith("interrupted; the run in") and "keeps 1 float epoch" in lines[-1], lines
+    assert "--resume" in lines[-1] and not any(line.startswith(("error", "Traceback")) for line in lines)
     assert completed_epochs(run) == {"float": 1, "qat": 0}
 
     # SIGKILL during QAT, right after an epoch line (its checkpoint may or may not be written yet).

@@ -1,5 +1,7 @@
-/* Inner products for CONV_2D / FULLY_CONNECTED over packed filters: portable C, or Arm DSP (ACLE). */
+/* Inner products for CONV_2D / FULLY_CONNECTED over packed filters (dot_rows.h): one entry point, its Arm DSP
+ * block first (the RV32 block in dot_rows_rv32.c), the portable C fallback after it. */
 #include "dot_rows.h"
+#include "dot_rows_rv32.h"
 
 /* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
 MTK_INLINE const int8_t *packed_row(const mtk_dot_rows *d, int oc, int *block_step)
@@ -203,9 +205,26 @@ static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
     }
 }
 
+#endif /* MTK_DSP */
+
+/* Portable C: one filter row at a time against each input row, in exact int32 arithmetic. */
+static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
+{
+    int32_t acc = 0;
+    int i = 0;
+    for (; i + 4 <= k; i += 4, w += block_step) {
+        acc += w[0] * x[i] + w[1] * x[i + 1] + w[2] * x[i + 2] + w[3] * x[i + 3];
+    }
+    for (int j = 0; i < k; ++i, ++j) {
+        acc += w[j] * x[i];
+    }
+    return acc;
+}
+
 void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
                      int8_t *scratch)
 {
+#if MTK_DSP
     if (scratch == NULL) {
         rows_1px(d, row0, out0);
         if (row1 != NULL) {
@@ -232,26 +251,12 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
         rows_2px_folded_clamped(d, x, out0, out1);
         break;
     }
-}
-
-#else /* portable C */
-
-static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
-{
-    int32_t acc = 0;
-    int i = 0;
-    for (; i + 4 <= k; i += 4, w += block_step) {
-        acc += w[0] * x[i] + w[1] * x[i + 1] + w[2] * x[i + 2] + w[3] * x[i + 3];
-    }
-    for (int j = 0; i < k; ++i, ++j) {
-        acc += w[j] * x[i];
-    }
-    return acc;
-}
-
-void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
-                     int8_t *scratch)
-{
+    return;
+#elif MTK_RISCV
+    (void)scratch; /* rows are read in place */
+    mtk_dot_rows_rv32(d, row0, row1, out0, out1);
+    return;
+#endif
     (void)scratch;
     const int k = d->k;
     for (int oc = 0; oc < d->out_c; ++oc) {
@@ -264,5 +269,3 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
         }
     }
 }
-
-#endif
