@@ -209,9 +209,9 @@ def explain_build_failure(env: str, output: str, log: Path) -> str:
     return f"PlatformIO build of {env} failed: {(errors or ['no error line'])[0][:240]} (full log: {log})"
 
 
-def elf_sizes(elf: Path) -> tuple[int, int]:
+def elf_sizes(elf: Path, board: Board) -> tuple[int, int]:
     """(flash, RAM) bytes from the ELF's sections, as the linker placed them."""
-    out = subprocess.run(["arm-none-eabi-size", "-A", "-d", str(elf)], capture_output=True, text=True,
+    out = subprocess.run([board.toolchain_prefix + "size", "-A", "-d", str(elf)], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     sizes = {}
     for line in out.splitlines():
@@ -238,7 +238,7 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
         raise UserError(f"the tflm runtime on {board.env} needs TFLM's source: set {TFLM_DIR_ENV} to a TFLM "
                         "tree or library (PlatformIO's registry has TFLM only for Arduino boards)")
     if board.emulated:
-        setup(log=log)
+        setup(board, log=log)
     final = Path(out_dir or Path("build") / "firmware" / board.env).resolve()
     check_project_dir(final)
     # Built in a hidden sibling that replaces the old project only once everything succeeded: a model that
@@ -253,13 +253,13 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
         if runtime != board.runtime:  # e.g. the compiled runtime on a real board
             extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
                 "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
-                f"+<runtime_{runtime}.*> +<boards/{'qemu' if board.emulated else 'arduino'}/>")
+                f"+<runtime_{runtime}.*> +<boards/{board.source_dir}/>")
         output = run_pio(project, board.env, extra_env=extra_env,
                          failure_log=final.with_name(f"{final.name}.failed-build.log"))
         build_dir = Path(".pio") / "build" / board.env
         elf = build_dir / "firmware.elf"
         if board.emulated:
-            flash, ram = elf_sizes(project / elf)
+            flash, ram = elf_sizes(project / elf, board)
         else:
             usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
             flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)

@@ -9,6 +9,7 @@
  * Channels beyond the last multiple of 4, depth multipliers above 1 and the portable build take the
  * reference loop.
  */
+#include "depthwise_rv32.h"
 #include "mtk_kernels.h"
 #include "output_stage.h"
 
@@ -276,6 +277,11 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
 #if MTK_DSP
     if (groups_apply(p)) {
         depthwise_groups(p, input, output, scratch);
+        first_scalar = p->in_c / DW_GROUP * DW_GROUP;
+    }
+#elif MTK_RISCV
+    if (groups_apply(p)) {
+        mtk_depthwise_groups_rv32(p, padded_width(p), input, output, scratch);
         first_scalar = p->in_c / DW_GROUP * DW_GROUP;
     }
 #else

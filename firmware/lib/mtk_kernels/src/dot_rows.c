@@ -1,6 +1,7 @@
 /* Inner products for CONV_2D / FULLY_CONNECTED over packed filters (dot_rows.h): one entry point, its Arm DSP
- * block first, the portable C fallback after it. */
+ * block first (the RV32 block in dot_rows_rv32.c), the portable C fallback after it. */
 #include "dot_rows.h"
+#include "dot_rows_rv32.h"
 
 /* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
 MTK_INLINE const int8_t *packed_row(const mtk_dot_rows *d, int oc, int *block_step)
@@ -252,6 +253,10 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
         rows_2px_folded_clamped(d, x, out0, out1);
         break;
     }
+    return;
+#elif MTK_RISCV
+    (void)scratch; /* rows are read in place */
+    mtk_dot_rows_rv32(d, row0, row1, out0, out1);
     return;
 #endif
     (void)scratch;

@@ -18,6 +18,14 @@
 #define MTK_DSP 0
 #endif
 
+/* RV32 with the M extension (ESP32-C3/C6 class): register-blocked C loops, dot_rows_rv32.c and
+ * depthwise_rv32.c (no SIMD: each loaded byte serves several filters or outputs instead). */
+#if defined(__riscv) && __riscv_xlen == 32 && defined(__riscv_mul) && !defined(MTK_PORTABLE)
+#define MTK_RISCV 1
+#else
+#define MTK_RISCV 0
+#endif
+
 /* Hand-scheduled Thumb-2 blocks (inner loops and output stages of the DSP path) need GCC-style inline
  * assembly and optimisation: at -O0 the frame pointer takes a register they need and constants are not
  * folded into immediates, so such builds use the C versions (same bytes, more instructions). */
