@@ -31,7 +31,7 @@ CASES = [
     ("convert", H, "--data", D, "--out", F, "is not a directory"),
     ("convert", H, "--data", D, "--out", F + "/sub", "is a file"),
     ("convert", H, "--data", D, "--out", "/sys/mobilenet-tiny-test", "cannot create output directory"),
-    ("convert", M, "--out", "c", "--name", "Bad-Name", "lower-case C identifier"),
+    ("convert", M, "--out", "c", "--name", "Bad-Name", "use a C identifier"),
     ("convert", L, "--data", D, "--out", "c", "layer 'lstm' (LSTM) is not supported"),
     ("convert", M, "--out", "c", "--arena-limit", "2000", "arena"),
     # evaluate
@@ -43,7 +43,7 @@ CASES = [
     ("compile", J, "-o", "c", "not a TFLite model"),
     ("compile", M, "Missing option '-o'"),
     ("compile", M, "-o", F, "is not a directory"),
-    ("compile", M, "-o", "c", "--name", "9bad", "must be a C identifier"),
+    ("compile", M, "-o", "c", "--name", "9bad", "use a C identifier"),
     ("compile", E, "-o", "c", "no .tflite model"),
     # firmware build
     ("firmware", "build", "--board", "uno", "--model", M, "unknown board 'uno'"),
@@ -67,6 +67,11 @@ CASES = [
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", M, "--data", D, "--limit", "0", "--limit must be"),
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", J, "--data", D, "not a TFLite model"),
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", C, "--data", D, "corrupt TFLite model"),
+    # export
+    ("export", "arduino", J, "-o", "lib", "not a TFLite model"),
+    ("export", "arduino", M, "-o", F, "is not a library made by `export arduino`"),
+    ("export", "arduino", M, "-o", "lib", "--name", "9lib", "C identifier"),
+    ("export", "arduino", M, "-o", "lib", "--image", "missing.png", "missing.png"),
     # bench
     ("bench", "--board", "esp32dev", "--model", M, "choose an emulated board"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),
