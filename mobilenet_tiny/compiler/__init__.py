@@ -68,6 +68,18 @@ def memory_report(memory: MemoryPlan, layers: list[str]) -> dict:
     return report
 
 
+def plan_model(model: ModelFacts | bytes, memory: str = "balanced"):
+    """(graph, steps, memory plan) of a model: everything compile_model decides, without writing C (fit
+    sizes many candidates this way)."""
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
+    graph = read_model(model)
+    if not 2 <= len(model.input.shape) <= 4:
+        raise UserError(f"model input {model.input.describe()} must be NHWC (or a flat vector)")
+    steps = lower_graph(graph)
+    return graph, steps, plan_memory(steps, graph, memory)
+
+
 def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None,
                   memory: str = "balanced", chart: bool = False) -> CompileResult:
     """Compile an int8 model (the model_facts record, or .tflite bytes) to <out_dir>/<name>.h and <name>.c
@@ -77,12 +89,8 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
     check_c_name(name)
     if not isinstance(model, ModelFacts):
         model = read_model_facts(model)
-    graph = read_model(model)
-    if not 2 <= len(model.input.shape) <= 4:
-        raise UserError(f"model input {model.input.describe()} must be NHWC (or a flat vector)")
     labels = model.class_names(labels)
-    steps = lower_graph(graph)
-    memory_plan = plan_memory(steps, graph, memory)
+    graph, steps, memory_plan = plan_model(model, memory)
     plan = memory_plan.plan
     macs, weight_bytes = sum(s.macs for s in steps), constant_bytes(steps)
     out_dir = Path(out_dir)
@@ -108,4 +116,4 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
     )
 
 
-__all__ = ["compile_model", "CompileResult", "KERNELS_DIR", "MEMORY_MODES"]
+__all__ = ["compile_model", "plan_model", "CompileResult", "KERNELS_DIR", "MEMORY_MODES"]
