@@ -39,8 +39,8 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
     if limit < 1:
         raise UserError(f"--limit must be at least 1 (images sent to the device), got {limit}")
     # The demo keeps its short, measured course (README): gray 96×96, 8 + 2 epochs at a constant learning
-    # rate. A cosine decay over only 8 epochs halves the average rate, and shapes needs ~800 steps at 3e-3
-    # before it takes off: measured, 84.6 % float / 89.5 % QAT instead of 97.5 % / 99.6 %.
+    # rate (the default; said here too because a cosine decay over only 8 epochs halves the average rate,
+    # and shapes needs ~800 steps at 3e-3 before it takes off: 84.6 % float / 89.5 % QAT, not 97.5 / 99.6).
     config = TrainConfig(data=data or BUILTIN_DEFAULT, epochs=epochs, qat_epochs=qat_epochs, lr_schedule="constant",
                          warmup_epochs=0).check()
     check_output_dir(run_dir)
