@@ -165,3 +165,19 @@ def test_the_walk_covers_every_command():
 
     commands = {c[0] for c in CASES}
     assert set(main.commands) - {"firmware"} <= commands, set(main.commands) - commands
+
+
+def test_convert_goes_on_when_litert_refuses_the_model(tmp_path, inputs):
+    """TFLM runs the model, LiteRT refuses it (an op version it does not know): convert writes the whole
+    set and says the second opinion is unavailable, instead of failing after writing half of it."""
+    r = subprocess.run([CLI, "convert", inputs[V], "--data", inputs[D], "--out", "out"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "LiteRT unavailable for this model (LiteRT cannot load the model" in r.stdout
+    import json
+
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert "LiteRT cannot load the model" in report["tflm_vs_litert_reference"]["unavailable"]
+    assert "int8_litert_reference" not in report["accuracy"] and "int8_tflm" in report["accuracy"]
+    assert {p.name for p in (tmp_path / "out").iterdir()} >= {"model.tflite", "model_data.h", "model_data.cc",
+                                                              "report.json", "report.md", "confusion.png"}
