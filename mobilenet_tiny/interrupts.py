@@ -53,6 +53,14 @@ def _on_signal(signum, _frame):
     # Already unwinding from the first one (or not armed yet): let the clean-up finish.
 
 
+def record(signum: int):
+    """Note a signal without raising: for code that stops by itself at its next safe point (training
+    finishes its step and its checkpoint) and then raises KeyboardInterrupt."""
+    global _received
+    if _received is None:
+        _received = signum
+
+
 def received() -> int | None:
     """The signal that interrupted this command, if one did."""
     return _received

@@ -35,12 +35,12 @@ class OpEntry:
     data_inputs: int | None = None  # inputs that carry data (None: all); RESHAPE's shape operand does not
 
 
-from . import (add, conv, depthwise, fully_connected, mean, pad, pool, quantize, reshape,  # noqa: E402
-               softmax)
+from . import (add, conv, depthwise, fully_connected, hard_swish, mean, pad, pool, quantize,  # noqa: E402
+               relu, reshape, softmax)
 
 OP_TABLE: dict[str, OpEntry] = {e.name: e for e in (
     conv.ENTRY, depthwise.ENTRY, fully_connected.ENTRY, mean.ENTRY, softmax.ENTRY, reshape.ENTRY, add.ENTRY,
-    pool.AVERAGE_ENTRY, pool.MAX_ENTRY, pad.ENTRY, quantize.ENTRY,
+    pool.AVERAGE_ENTRY, pool.MAX_ENTRY, pad.ENTRY, quantize.ENTRY, hard_swish.ENTRY, relu.ENTRY,
 )}
 
 __all__ = ["OP_TABLE", "OpEntry", "Call"]

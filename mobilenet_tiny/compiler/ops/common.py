@@ -67,6 +67,8 @@ def check_window_op(graph, op: Operator) -> None:
 
 def padding_before(padding: str, in_size: int, filter_size: int, stride: int, out_size: int) -> int:
     """TFLM ComputePaddingWithOffset: the leading pad (the extra odd pixel goes to the end)."""
+    if stride < 1 or filter_size < 1:
+        raise UserError(f"stride {stride} and window {filter_size} must be at least 1")
     if padding == "SAME":
         expected = (in_size + stride - 1) // stride
     elif padding == "VALID":
@@ -93,6 +95,9 @@ def folded_bias(graph, op: Operator, filter_sums: np.ndarray, input_zp: int) -> 
             raise UserError(f"operator {op.index} {op.name}: bias {bias_t.describe()} must be a constant int32 "
                             "tensor")
         bias = bias_t.data.reshape(-1).astype(np.int64)
+        if bias.size != n:
+            raise UserError(f"operator {op.index} {op.name}: bias {bias_t.describe()} has {bias.size} values for "
+                            f"{n} output channels")
     else:
         bias = np.zeros(n, np.int64)
     return _wrap_int32(bias - input_zp * filter_sums.astype(np.int64))

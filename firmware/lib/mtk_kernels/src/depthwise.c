@@ -83,6 +83,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
 #if MTK_THUMB2_ASM
     /* 6 instructions a pixel instead of GCC's 9 (it indexes the stores instead of post-incrementing). */
     int32_t v, e, n = in_w;
+    /* clang-format off */
     __asm__("1:\n\t"
             "ldr %[v], [%[src]]\n\t"
             "add %[src], %[src], %[c]\n\t"
@@ -94,6 +95,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
             : [src] "+r"(src), [row] "+r"(row), [n] "+r"(n), [v] "=&r"(v), [e] "=&r"(e)
             : [c] "r"(c_count)
             : "cc", "memory");
+    /* clang-format on */
     col += in_w;
 #else
     for (int ix = 0; ix < in_w; ++ix, ++col, row += 2, src += c_count) {
@@ -126,18 +128,19 @@ MTK_INLINE void taps_any(const mtk_word *const *rows, int column, int fh, int fw
 #if MTK_THUMB2_ASM
 /* One tap for four channels: input words at [row + xoff] and weight words at [w + woff], two LDRD and four
  * SMLAxy; nine of them make a 3x3 window (GCC's own schedule spills accumulators). */
-#define DW_TAP_ASM(row, xoff, woff)                                                                           \
-    "ldrd %[xe], %[xo], [%[" row "], #" #xoff "]\n\t"                                                        \
-    "ldrd %[we], %[wo], [%[w], #" #woff "]\n\t"                                                              \
-    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                                  \
-    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                                  \
-    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                                  \
+#define DW_TAP_ASM(row, xoff, woff)                                                                                    \
+    "ldrd %[xe], %[xo], [%[" row "], #" #xoff "]\n\t"                                                                  \
+    "ldrd %[we], %[wo], [%[w], #" #woff "]\n\t"                                                                        \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                                            \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                                            \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                                            \
     "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
 
-MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
-                         int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w, int32_t *a0,
+                         int32_t *a1, int32_t *a2, int32_t *a3)
 {
     int32_t xe, xo, we, wo;
+    /* clang-format off */
     __asm__(DW_TAP_ASM("r0", 0, 0) DW_TAP_ASM("r0", 8, 8) DW_TAP_ASM("r0", 16, 16)
             DW_TAP_ASM("r1", 0, 24) DW_TAP_ASM("r1", 8, 32) DW_TAP_ASM("r1", 16, 40)
             DW_TAP_ASM("r2", 0, 48) DW_TAP_ASM("r2", 8, 56) DW_TAP_ASM("r2", 16, 64)
@@ -145,10 +148,11 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
               [we] "=&r"(we), [wo] "=&r"(wo)
             : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(w)
             : "memory");
+    /* clang-format on */
 }
 #else
-MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
-                         int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w, int32_t *a0,
+                         int32_t *a1, int32_t *a2, int32_t *a3)
 {
     const mtk_word *const rows[3] = {r0, r1, r2};
     taps_any(rows, 0, 3, 3, w, a0, a1, a2, a3);
@@ -220,10 +224,10 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
 
 typedef void (*group_fn)(const mtk_depthwise_params *, const int8_t *, int, mtk_word *, int8_t *);
 
-#define DW_VARIANT(name, mode, is3x3)                                                                         \
-    static void name(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)  \
-    {                                                                                                         \
-        group_rows(p, mode, is3x3, input, g, slots, output);                                                  \
+#define DW_VARIANT(name, mode, is3x3)                                                                                  \
+    static void name(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)       \
+    {                                                                                                                  \
+        group_rows(p, mode, is3x3, input, g, slots, output);                                                           \
     }
 DW_VARIANT(group_3x3_folded, MTK_OUT_FOLDED, 1)
 DW_VARIANT(group_3x3_folded_min, MTK_OUT_FOLDED_MIN, 1)
