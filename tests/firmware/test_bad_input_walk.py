@@ -31,7 +31,7 @@ CASES = [
     ("convert", H, "--data", D, "--out", F, "is not a directory"),
     ("convert", H, "--data", D, "--out", F + "/sub", "is a file"),
     ("convert", H, "--data", D, "--out", "/sys/mobilenet-tiny-test", "cannot create output directory"),
-    ("convert", M, "--out", "c", "--name", "Bad-Name", "lower-case C identifier"),
+    ("convert", M, "--out", "c", "--name", "Bad-Name", "use a C identifier"),
     ("convert", L, "--data", D, "--out", "c", "layer 'lstm' (LSTM) is not supported"),
     ("convert", M, "--out", "c", "--arena-limit", "2000", "arena"),
     # evaluate
@@ -43,7 +43,7 @@ CASES = [
     ("compile", J, "-o", "c", "not a TFLite model"),
     ("compile", M, "Missing option '-o'"),
     ("compile", M, "-o", F, "is not a directory"),
-    ("compile", M, "-o", "c", "--name", "9bad", "must be a C identifier"),
+    ("compile", M, "-o", "c", "--name", "9bad", "use a C identifier"),
     ("compile", E, "-o", "c", "no .tflite model"),
     # firmware build
     ("firmware", "build", "--board", "uno", "--model", M, "unknown board 'uno'"),
