@@ -19,10 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mobilenet_tiny.device.board import get_board  # noqa: E402
 from mobilenet_tiny.device.emulator import Emulator  # noqa: E402
-from mobilenet_tiny.device.firmware_build import build_firmware, load_model  # noqa: E402
+from mobilenet_tiny.device.firmware_build import build_firmware  # noqa: E402
 from mobilenet_tiny.device.fuzz import fuzz  # noqa: E402
 from mobilenet_tiny.device.link import DeviceLink  # noqa: E402
 from mobilenet_tiny.interpreters import TflmInterpreter, quantize_pixels  # noqa: E402
+from mobilenet_tiny.model_facts import load_model_facts  # noqa: E402
 
 
 def main() -> int:
@@ -36,8 +37,7 @@ def main() -> int:
     args = parser.parse_args()
 
     board = get_board(args.board)
-    model_bytes, _, _ = load_model(args.model)
-    host = TflmInterpreter(model_bytes)
+    host = TflmInterpreter(load_model_facts(args.model).data)
     rng = np.random.default_rng(args.seed)
 
     def exact_infer(link) -> bool:

@@ -67,6 +67,11 @@ CASES = [
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", M, "--data", D, "--limit", "0", "--limit must be"),
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", J, "--data", D, "not a TFLite model"),
     ("serial-test", "--port", "/dev/ttyNOPE0", "--model", C, "--data", D, "corrupt TFLite model"),
+    # export
+    ("export", "arduino", J, "-o", "lib", "not a TFLite model"),
+    ("export", "arduino", M, "-o", F, "is not a library made by `export arduino`"),
+    ("export", "arduino", M, "-o", "lib", "--name", "9lib", "C identifier"),
+    ("export", "arduino", M, "-o", "lib", "--image", "missing.png", "missing.png"),
     # bench
     ("bench", "--board", "esp32dev", "--model", M, "choose an emulated board"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),
