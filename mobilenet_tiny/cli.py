@@ -26,9 +26,9 @@ class _Group(click.Group):
     click's own main() is not used: on Ctrl-C it prints a blank line and raises Abort (exit 1)."""
 
     def main(self, args=None, prog_name=None, **kwargs):
-        interrupts.install()
         try:
             try:
+                interrupts.arm()
                 code, message = self._run(sys.argv[1:] if args is None else list(args), prog_name, kwargs)
             except KeyboardInterrupt:  # arrived while the outcome of the command was being worked out
                 code, message = interrupts.outcome()

@@ -30,6 +30,7 @@ NUMPY_TYPES = {"int8": np.int8, "int32": np.int32, "uint8": np.uint8, "int16": n
 _PADDING = {tflite.Padding.SAME: "SAME", tflite.Padding.VALID: "VALID"}
 _ACTIVATIONS = {v: k for k, v in vars(tflite.ActivationFunctionType).items() if not k.startswith("_")}
 LABEL_FILES = ("labels.json", "labels.txt", "config.json", "report.json")
+MAX_DEFAULT_LABELS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,9 @@ class ModelFacts:
     def class_names(self, labels=None) -> list[str]:
         """`labels` if given, else the names stored beside the model, else class_0, class_1, ...; there
         must be one per output."""
+        if labels is None and self.labels is None and self.output_size > MAX_DEFAULT_LABELS:
+            raise UserError(f"{self.source}: {self.output_size:,} outputs, too many to name class_0, class_1, ... "
+                            "(a corrupt model?)")
         names = [str(x) for x in (labels if labels is not None else self.labels or
                                   [f"class_{i}" for i in range(self.output_size)])]
         if len(names) != self.output_size:

@@ -111,13 +111,14 @@ def section_sizes(elf: Path) -> dict[str, int]:
     return sizes
 
 
-def profile_layers(tflite_bytes: bytes, workdir, portable: bool = False) -> list[tuple[str, int, int]]:
+def profile_layers(tflite_bytes: bytes, workdir, portable: bool = False, memory: str = "balanced"
+                   ) -> list[tuple[str, int, int]]:
     """(layer, instructions, MACs) per step of one inference on the emulated Cortex-M4."""
     from .lowering import lower_graph
     from .reader import read_model
 
     work = Path(workdir)
-    result = compile_model(tflite_bytes, work, "model")
+    result = compile_model(tflite_bytes, work, "model", memory=memory)
     input_bytes = int(np.prod(result.input_shape))
     _write_inputs(work / "bench_inputs.c", np.zeros((1, input_bytes), np.int8), input_bytes)
     elf = build_elf(work, work / "profile.elf", portable, extra_flags=["-DMTK_TRACE"])
@@ -161,13 +162,14 @@ def run_qemu(elf: Path, timeout: float = 600) -> tuple[list[tuple[bytes, int]], 
 
 
 def benchmark(tflite_bytes: bytes, inputs: np.ndarray | None = None, n_inputs: int = 3, workdir=None,
-              paths=("portable", "dsp"), with_tflm_arena: bool = True, opt: str = "-O2") -> BenchResult:
+              paths=("portable", "dsp"), with_tflm_arena: bool = True, opt: str = "-O2",
+              memory: str = "balanced") -> BenchResult:
     """Compile, build for Cortex-M4 (each path, at optimisation `opt`), run under QEMU; outputs of every path
     are returned."""
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mtk-bench-")
     work = Path(workdir or tmp.name)
     try:
-        result = compile_model(tflite_bytes, work, "model")
+        result = compile_model(tflite_bytes, work, "model", memory=memory)
         input_bytes = int(np.prod(result.input_shape))
         if inputs is None:
             rng = np.random.default_rng(0)
@@ -204,14 +206,16 @@ def main(argv=None) -> int:
     parser.add_argument("model", help="int8 .tflite")
     parser.add_argument("--inputs", type=int, default=3, help="random inputs to run (default 3)")
     parser.add_argument("--profile", action="store_true", help="per-layer instruction counts (DSP path)")
+    parser.add_argument("--memory", default="balanced", choices=("min", "balanced", "fast"),
+                        help="the compiler's memory mode (default balanced)")
     args = parser.parse_args(argv)
     tflite_bytes = Path(args.model).read_bytes()
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="mtk-profile-") as work:
-            for name, instructions, macs in profile_layers(tflite_bytes, work):
+            for name, instructions, macs in profile_layers(tflite_bytes, work, memory=args.memory):
                 per = f"{instructions / macs:6.2f}/MAC" if macs else ""
                 print(f"{name:<48} {instructions:>11,} {per}")
-    result = benchmark(tflite_bytes, n_inputs=args.inputs)
+    result = benchmark(tflite_bytes, n_inputs=args.inputs, memory=args.memory)
     print(result.summary())
     same = all(np.array_equal(r.outputs, next(iter(result.runs.values())).outputs) for r in result.runs.values())
     print("DSP and portable outputs identical" if same else "OUTPUTS DIFFER between paths")

@@ -96,6 +96,9 @@ def _check(graph: Graph, op: Operator) -> None:
             if t.scales is None:
                 raise UserError(f"operator {op.index} {op.name}: {role} tensor {t.describe()} has no "
                                 "quantization parameters")
+            if t.scale <= 0 or 0 in t.shape:
+                raise UserError(f"operator {op.index} {op.name}: {role} tensor {t.describe()} has scale "
+                                f"{t.scale:g}; an activation needs a positive scale and no empty dimension")
             if t.shape and t.shape[0] != 1:
                 raise UserError(f"operator {op.index} {op.name}: {role} tensor {t.describe()} has batch "
                                 f"{t.shape[0]}; the compiled runtime runs batch 1")

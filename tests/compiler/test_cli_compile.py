@@ -92,3 +92,36 @@ def test_labels_with_quotes_and_non_ascii_compile(tmp_path):
             str(tmp_path / "main.c"), *map(str, kernel_sources()), "-o", str(exe), "-lm"], check=True)
     printed = sp.run([str(exe)], capture_output=True, check=True).stdout
     assert printed == "".join(label + "\n" for label in labels).encode("utf-8")
+
+
+def test_the_three_headers_state_the_facts_the_same_way(tmp_path):
+    """The compiled model's header, the TFLM C array's header and the firmware's model_meta.h come from one
+    emitter: the same macros with the same values (a float32 scale as the shortest decimal that reads back
+    exactly), and the labels as the same C literals."""
+    import re
+
+    import numpy as np
+
+    import flatbuffer_models
+    from mobilenet_tiny.compiler import compile_model
+    from mobilenet_tiny.convert.c_array import write_c_array
+    from mobilenet_tiny.device.model_meta import write_model_meta
+    from mobilenet_tiny.model_facts import read_model_facts
+
+    labels = ['say "hi"', "café", "what??="]
+    model = read_model_facts(flatbuffer_models.requantize((1, 1, 1, 3), 1 / 255, -128, 0.0123, 3), labels=labels)
+    compile_model(model, tmp_path, "net")
+    write_c_array(model, tmp_path, name="net", arena_bytes=1024)
+    write_model_meta(tmp_path, model)
+
+    def macros(text, prefix):
+        return {m[0]: m[1] for m in re.findall(rf"#define {prefix}_(INPUT_\w+|OUTPUT_\w+) (.+?)\s*(?:/\*.*)?$", text, re.M)}
+
+    compiled = macros((tmp_path / "net.h").read_text(), "NET")
+    assert len(compiled) == 9, compiled  # INPUT_HEIGHT ... OUTPUT_ZERO_POINT
+    assert compiled == macros((tmp_path / "net_data.h").read_text(), "NET")
+    assert compiled == macros((tmp_path / "model_meta.h").read_text(), "META")
+    assert np.float32(compiled["INPUT_SCALE"].rstrip("f")) == np.float32(1 / 255)
+    literals = [re.search(r"labels\[\w+\] = \{(.*)\};", (tmp_path / f).read_text()).group(1)
+                for f in ("net.c", "net_data.cc", "model_meta.c")]
+    assert literals[0] == literals[1] == literals[2] and r"caf\303\251" in literals[0]

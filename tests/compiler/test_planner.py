@@ -85,3 +85,23 @@ def test_poisoning_catches_a_bad_plan(v2, tmp_path):
                         np.int8).reshape(len(inputs), -1)
     ref = TflmInterpreter(v2).run_batch(inputs).reshape(len(inputs), -1)
     assert np.any(out != ref)
+
+
+def test_scratch_sizes_are_the_kernels_own(tmp_path, monkeypatch):
+    """Scratch sizes are what the kernels' *_scratch_bytes() return, evaluated by a host build of the kernels
+    once and then cached: a second compile needs no C compiler, a fresh cache without one is one line."""
+    import flatbuffer_models
+    from mobilenet_tiny.compiler import lowering, reader
+    from mobilenet_tiny.errors import UserError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    model = flatbuffer_models.conv2d((7, 9, 5), 6, 3, stride=2)  # im2col: 2 * k + the dot engine's 4 * k4
+    steps = lowering.lower_graph(reader.read_model(model))
+    k = 3 * 3 * 5
+    assert [s.scratch_bytes for s in steps] == [2 * k + 4 * ((k + 3) // 4 * 4)]
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gcc or cc either
+    assert [s.scratch_bytes for s in lowering.lower_graph(reader.read_model(model))] == [steps[0].scratch_bytes]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    with pytest.raises(UserError, match="host C compiler"):
+        lowering.lower_graph(reader.read_model(model))

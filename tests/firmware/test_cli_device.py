@@ -1,5 +1,5 @@
 """The device commands as a user runs them: firmware build, flash --background, monitor, serial-test,
-flash --stop; and their one-line errors."""
+flash --stop. Their bad inputs are in test_bad_input_walk.py, with every other command's."""
 import os
 import subprocess
 import sys
@@ -51,34 +51,6 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
     assert stopped.returncode == 0 and "stopped the qemu_m4 emulator" in stopped.stdout
     again = cli("flash", "--board", "qemu_m4", "--stop", cwd=tmp_path, env=user)
     assert "no background emulator" in again.stdout
-
-
-@pytest.mark.parametrize("args,message", [
-    (["firmware", "build", "--board", "uno", "--model", "m.tflite"], "unknown board 'uno'"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "missing.tflite"], "model not found"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "m.tflite"], "not a TFLite model"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "tflm"], "needs TFLM's source: set MTK_TFLM_DIR"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--out", "occupied"], "was not made by `firmware build`"),
-    (["flash", "--board", "qemu_m7", "--project", "nowhere"], "no firmware for qemu_m7"),
-    (["bench", "--board", "esp32dev", "--model", "m.tflite"], "choose an emulated board"),
-    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "m.tflite", "--data", "d"], "not a TFLite model"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "cut.tflite"], "cut.tflite: corrupt TFLite model"),
-    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "cut.tflite", "--data", "d"],
-     "cut.tflite: corrupt TFLite model"),
-])
-def test_bad_input_is_one_line(tmp_path, args, message, small_model_path, monkeypatch):
-    (tmp_path / "m.tflite").write_bytes(b"not a model at all")
-    (tmp_path / "cut.tflite").write_bytes(small_model_path.read_bytes()[:3000])  # header intact, body cut
-    (tmp_path / "occupied").mkdir()
-    (tmp_path / "occupied" / "keep.txt").write_text("a user's file")
-    monkeypatch.delenv("MTK_TFLM_DIR", raising=False)
-    args = [str(small_model_path) if a == "MODEL" else a for a in args]
-    result = cli(*args, cwd=tmp_path, timeout=120)
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
-    assert not (tmp_path / "build").exists() or not any((tmp_path / "build").rglob("*.elf"))
-    assert sorted(p.name for p in (tmp_path / "occupied").iterdir()) == ["keep.txt"]
 
 
 def test_serial_test_on_a_port_that_does_not_exist(tmp_path, small_model_path, image_folder):

@@ -92,8 +92,8 @@ def test_ctrl_c_twice(tmp_path, small_model_path, image_folder):
 
 
 @pytest.mark.parametrize("slow_exit", [
-    "import atexit, time; atexit.register(time.sleep, 8)",  # an atexit handler that takes its time
-    "import threading, time; threading.Thread(target=time.sleep, args=(8,)).start()",  # a thread to join
+    "import atexit, time; atexit.register(time.sleep, 60)",  # an atexit handler that takes its time
+    "import threading, time; threading.Thread(target=time.sleep, args=(60,)).start()",  # a thread to join
 ])
 def test_ctrl_c_during_shutdown(slow_exit):
     """Python prints "Exception ignored in atexit callback" / a traceback from threading._shutdown and
@@ -116,7 +116,9 @@ def test_ctrl_c_during_shutdown(slow_exit):
     os.killpg(proc.pid, signal.SIGINT)
     rest, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, (proc.returncode, err)
-    assert err.strip().splitlines() == ["interrupted while exiting; the command had finished"], err
+    # (On a machine so loaded that the command had not quite returned yet, the line says it completed.)
+    assert err.strip().splitlines() in (["interrupted while exiting; the command had finished"],
+                                        ["interrupted; the command had completed all the same"]), err
 
 
 def test_ctrl_c_stops_a_foreground_emulator(tmp_path, build_for):
@@ -164,3 +166,14 @@ def test_ctrl_c_during_firmware_build_keeps_the_old_project(tmp_path, small_mode
         assert after["src/model/model_meta.c"] != before["src/model/model_meta.c"]
         assert after[".pio/build/qemu_m4/firmware.elf"] != before[".pio/build/qemu_m4/firmware.elf"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fw", "new"]
+
+
+def test_ctrl_c_while_the_cli_is_imported():
+    """A signal between the CLI's first line and its command (click being imported, say): recorded, then
+    reported by main() like any other, not a KeyboardInterrupt traceback out of an import."""
+    code = ("import os, signal\nimport mobilenet_tiny.interrupts as interrupts\ninterrupts.install()\n"
+            "os.kill(os.getpid(), signal.SIGINT)  # lands while the rest of the CLI is still to be imported\n"
+            "from mobilenet_tiny.cli import main\nmain(['info'])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr.splitlines() == ["interrupted; nothing was written"], r.stderr

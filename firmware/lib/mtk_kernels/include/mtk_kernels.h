@@ -12,13 +12,18 @@
  * Layout: one entry point per file (src/<op>.c), the way CMSIS-NN lays out its kernels. Inside it the Arm
  * DSP block comes first (#if MTK_DSP: ACLE SIMD intrinsics, and hand-scheduled Thumb-2 blocks in optimised
  * builds), the portable C99 fallback after it; another architecture's block goes between the two. The
- * DSP path is chosen by __ARM_FEATURE_DSP (Cortex-M4/M7/M33/M55); -DMTK_PORTABLE forces portable C. Every
- * path gives identical bytes.
+ * DSP path is chosen by __ARM_FEATURE_DSP (Cortex-M4/M7/M33/M55); the RV32IM block (#elif MTK_RISCV: RV32
+ * with the M extension, the ESP32-C3/C6 class) is register-blocked C and assembly in <op>_rv32.c/.S beside
+ * its entry point; -DMTK_PORTABLE forces portable C. Every path gives identical bytes.
  *
  * Scratch: CONV_2D, DEPTHWISE_CONV_2D and ADD take a scratch pointer into the arena, of the size their
  * *_scratch_bytes() function beside them returns (NULL when it returns 0). That function is the only
  * formula: the compiler evaluates it on the host to plan the arena, so it must give the same number on
- * every target and path.
+ * every target and path. Likewise *_in_place_ok() says whether a kernel's output may overwrite its input.
+ *
+ * Bands: CONV_2D, DEPTHWISE_CONV_2D, the pools (rows), ADD and QUANTIZE (elements) also run on a band of
+ * rows: the generated code calls the same entry point with a copy of the descriptor whose in_h, out_h and
+ * pad_top (or size) describe the band, and pointers to the band's rows (the patch-based stage).
  */
 #ifndef MTK_KERNELS_H_
 #define MTK_KERNELS_H_
@@ -67,8 +72,8 @@ typedef struct {
     uint8_t pad_top, pad_left;
     int32_t input_zero_point;
     mtk_output_quant q;
-    const int8_t *filter;  /* packed (above) */
-    const int32_t *quant;  /* channel table, blocks of 2 */
+    const int8_t *filter; /* packed (above) */
+    const int32_t *quant; /* channel table, blocks of 2 */
     uint8_t folded;
 } mtk_conv_params;
 
@@ -85,7 +90,7 @@ typedef struct {
     /* int16, groups of 4 output channels (zero-padded), per group every tap (HW order) as w[c0], w[c2], w[c1],
      * w[c3]: the halfword order SXTB16 gives the input's 4 channels. */
     const int16_t *filter;
-    const int32_t *quant;  /* channel table, blocks of 4 */
+    const int32_t *quant; /* channel table, blocks of 4 */
     uint8_t folded;
 } mtk_depthwise_params;
 
@@ -150,6 +155,22 @@ typedef struct {
     int32_t multiplier, shift;
 } mtk_requantize_params;
 
+/* HARD_SWISH, TFLM's 16-bit fixed-point reference: int16 multipliers and their exponents from HardSwishPrepare. */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int16_t output_multiplier, reluish_multiplier;
+    int8_t output_multiplier_exponent, reluish_multiplier_exponent;
+} mtk_hard_swish_params;
+
+/* RELU as an operator (TFLM's ReluQuantized: requantized to the output scale, clamped at its zero). */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min;
+} mtk_relu_params;
+
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 /* two pixels sign-extended to 16 bits for the dot engine, plus two im2col rows unless the conv is 1x1
  * without padding (it then reads pixels in place) */
@@ -158,16 +179,26 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
 /* depth multiplier 1 and at least 4 channels: filter_h input rows of one group of 4 channels, sign-extended
  * to 16 bits and padded with the input zero point; otherwise 0 */
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p);
+/* 1 when the output may overwrite the input (the compiler then gives both one buffer): the groups of 4
+ * channels cover all channels and every output row lands on input rows already copied into scratch */
+uint32_t mtk_depthwise_conv2d_in_place_ok(const mtk_depthwise_params *p);
 void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
 void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
 void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);
-void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
-                int8_t *scratch);
+void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output, int8_t *scratch);
 uint32_t mtk_add_scratch_bytes(const mtk_add_params *p); /* two 256-entry rescaling tables, or 0 */
+/* The same in two parts for bands of rows: the tables into scratch once, then any number of bands with them
+ * (a band's descriptor differs in size only). */
+void mtk_add_prepare_s8(const mtk_add_params *p, int8_t *scratch);
+void mtk_add_prepared_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
+                         const int8_t *scratch);
+uint32_t mtk_add_in_place_ok(const mtk_add_params *p); /* 1: the output may overwrite either input */
 void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);
 void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output);
+void mtk_hard_swish_s8(const mtk_hard_swish_params *p, const int8_t *input, int8_t *output);
+void mtk_relu_s8(const mtk_relu_params *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

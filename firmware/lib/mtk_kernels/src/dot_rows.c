@@ -47,30 +47,31 @@ static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word 
 #if MTK_THUMB2_ASM
 /* One block of 4 values: 3 LDRD (post-indexed), 4 SXTB16, 8 SMLAD. GCC's own schedule of the same C
  * spends 20 instructions a block on separate address updates; written out, the loop body is 15. */
-#define MTK_MAC_2X2_BLOCK                                                                                     \
-    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                    \
-    "sxtb16 %[w0o], %[w0], ror #8\n\t"                                                                     \
-    "sxtb16 %[w0], %[w0]\n\t"                                                                              \
-    "sxtb16 %[w1o], %[w1], ror #8\n\t"                                                                     \
-    "sxtb16 %[w1], %[w1]\n\t"                                                                              \
-    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                    \
-    "smlad %[a00], %[w0], %[xe], %[a00]\n\t"                                                               \
-    "smlad %[a00], %[w0o], %[xo], %[a00]\n\t"                                                              \
-    "smlad %[a01], %[w1], %[xe], %[a01]\n\t"                                                               \
-    "smlad %[a01], %[w1o], %[xo], %[a01]\n\t"                                                              \
-    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                    \
-    "smlad %[a10], %[w0], %[xe], %[a10]\n\t"                                                               \
-    "smlad %[a10], %[w0o], %[xo], %[a10]\n\t"                                                              \
-    "smlad %[a11], %[w1], %[xe], %[a11]\n\t"                                                               \
+#define MTK_MAC_2X2_BLOCK                                                                                              \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                                \
+    "sxtb16 %[w0o], %[w0], ror #8\n\t"                                                                                 \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                                          \
+    "sxtb16 %[w1o], %[w1], ror #8\n\t"                                                                                 \
+    "sxtb16 %[w1], %[w1]\n\t"                                                                                          \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                                \
+    "smlad %[a00], %[w0], %[xe], %[a00]\n\t"                                                                           \
+    "smlad %[a00], %[w0o], %[xo], %[a00]\n\t"                                                                          \
+    "smlad %[a01], %[w1], %[xe], %[a01]\n\t"                                                                           \
+    "smlad %[a01], %[w1o], %[xo], %[a01]\n\t"                                                                          \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                                \
+    "smlad %[a10], %[w0], %[xe], %[a10]\n\t"                                                                           \
+    "smlad %[a10], %[w0o], %[xo], %[a10]\n\t"                                                                          \
+    "smlad %[a11], %[w1], %[xe], %[a11]\n\t"                                                                           \
     "smlad %[a11], %[w1o], %[xo], %[a11]\n\t"
 
 /* Two filters (a packed pair at *w) x two expanded pixels over `blocks` (>= 1) blocks; *w advances past
  * them. The loop runs two blocks a pass; an odd count enters the first pass at its second half. */
-MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
-                        int32_t *a10, int32_t *a11)
+MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01, int32_t *a10,
+                        int32_t *a11)
 {
     const mtk_word *wp = *w;
     int32_t w0, w1, w0o, w1o, xe, xo;
+    /* clang-format off */
     __asm__("lsrs %[n], %[n], #1\n\t" /* passes; the carry says odd */
             "bcc 1f\n\t"
             "adds %[n], %[n], #1\n\t"
@@ -84,11 +85,12 @@ MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32
               [w1o] "=&r"(w1o), [xe] "=&r"(xe), [xo] "=&r"(xo)
             :
             : "cc", "memory");
+    /* clang-format on */
     *w = wp;
 }
 #else
-MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
-                        int32_t *a10, int32_t *a11)
+MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01, int32_t *a10,
+                        int32_t *a11)
 {
     const mtk_word *wp = *w;
     for (int b = blocks; b > 0; --b, wp += 2, x += 4) {

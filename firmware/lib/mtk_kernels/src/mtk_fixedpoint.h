@@ -89,8 +89,8 @@ MTK_INLINE int32_t mtk_clamp(int32_t x, int32_t lo, int32_t hi)
 
 /* Requantize one accumulator to an int8 output: the whole TFLM output stage with every parameter in a
  * register (callers hoist zero point and activation bounds out of their loops). */
-MTK_INLINE int8_t mtk_output_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zero_point,
-                                    int32_t act_min, int32_t act_max)
+MTK_INLINE int8_t mtk_output_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zero_point, int32_t act_min,
+                                int32_t act_max)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t x = mtk_srdhm_nonneg(mtk_shift_left(acc, left), multiplier);
