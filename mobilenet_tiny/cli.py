@@ -144,9 +144,9 @@ def _train_default(name):
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True, help="Float peak learning rate (QAT: lr/10).")
 @click.option("--qat-lr", type=float, default=None, help="QAT learning rate [lr/10].")
-@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="cosine", show_default=True,
-              help="Decay after the warm-up (cosine to 0; step: ×0.1 at 50 % and 75 %).")
-@click.option("--warmup-epochs", type=int, default=1, show_default=True, help="Linear learning-rate warm-up.")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="constant", show_default=True,
+              help="After the warm-up: constant, cosine decay to 0, or step (×0.1 at 50 % and 75 %).")
+@click.option("--warmup-epochs", type=int, default=0, show_default=True, help="Linear learning-rate warm-up.")
 @click.option("--patience", type=int, default=10, show_default=True,
               help="Stop a phase after this many epochs without a better validation accuracy (0: never); "
                    "the best epoch is restored either way.")
