@@ -5,16 +5,18 @@ The copy (default build/firmware/<board>) keeps the repository clean and lets se
 built side by side; it references the repository's QEMU dev-platform by absolute path so every copy shares
 one installed platform.
 """
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, replaced_dir
 from .board import Board, check_runtime, get_board
 from .model_meta import ModelFacts, model_facts, write_model_meta
 from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
@@ -116,29 +118,34 @@ def tflm_library(tflm_dir: Path, project: Path) -> tuple[str, str]:
     if not (tflm_dir / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
         raise UserError(f"{TFLM_DIR_ENV}={tflm_dir} is neither a PlatformIO/Arduino library nor a TFLM source "
                         "tree (no tensorflow/lite/micro/micro_interpreter.h)")
-    wrapper = project / "tflm_local"
+    wrapper = project / "tflm_local"  # referred to relative to the project, which is built elsewhere first
     atomic_write(wrapper / "library.json", json.dumps({
         "name": "tflm-local", "version": "0.0.0", "description": f"TFLM from {tflm_dir}",
         "build": {"srcDir": str(tflm_dir), "includeDir": str(tflm_dir), "srcFilter": _TFLM_TREE_SRC_FILTER,
                   "libArchive": False}}, indent=2))
     # Global flags (PLATFORMIO_BUILD_FLAGS): TFLM's headers include flatbuffers & co. from our sources too.
     includes = [f"-I{tflm_dir / d}" for d in _TFLM_TREE_INCLUDES if (tflm_dir / d).is_dir()]
-    return f"symlink://{wrapper}", " ".join(includes + ["-DTF_LITE_STATIC_MEMORY"])
+    return f"symlink://{wrapper.name}", " ".join(includes + ["-DTF_LITE_STATIC_MEMORY"])
 
 
 PROJECT_MARKER = ".mobilenet-tiny-firmware"
 
 
-def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path, str]:
-    """Copy firmware/ (sources, libraries, platformio.ini) into out_dir, keeping out_dir/.pio for
-    incremental builds. Returns the project and extra global build flags (for a local TFLM tree)."""
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / PROJECT_MARKER).exists():
-        # Its src/ and lib/ are about to be replaced: only ever do that to a folder this command made.
-        raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
+def check_project_dir(out_dir: Path):
+    """`firmware build` replaces the whole project folder: only ever one this command made."""
     if out_dir.resolve() == FIRMWARE_DIR.resolve():
         raise UserError("--out must not be the firmware/ folder itself")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file, not a directory")
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / PROJECT_MARKER).exists():
+        raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
+
+
+def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path, str]:
+    """Copy firmware/ (sources, libraries, platformio.ini) into the empty folder out_dir. Returns the
+    project and extra global build flags (for a local TFLM tree)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / PROJECT_MARKER).write_text("built by `mobilenet-tiny firmware build`; src/ and lib/ are replaced on each build\n")
+    (out_dir / PROJECT_MARKER).write_text("built by `mobilenet-tiny firmware build`; the folder is replaced on each build\n")
     for sub in ("src", "lib"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
         shutil.copytree(FIRMWARE_DIR / sub, out_dir / sub, ignore=shutil.ignore_patterns("model", ".*"))
@@ -187,20 +194,34 @@ def check_budget(board: Board, arena_bytes: int, model_bytes: int):
 
 
 def run_pio(project_dir: Path, env: str, *targets: str, timeout: float = BUILD_TIMEOUT_S,
-            extra_env: dict | None = None) -> str:
+            extra_env: dict | None = None, failure_log: Path | None = None) -> str:
+    """`pio run` in its own process group, so an interrupt or a timeout stops the compilers too (they would
+    go on writing into a project that is being removed). The output goes to build-ENV.log in the project,
+    and when the build fails to `failure_log` too (the project may be discarded)."""
     cmd = [*pio_executable(), "run", "-d", str(project_dir), "-e", env]
     for t in targets:
         cmd += ["-t", t]
     environ = pio_environ()
     environ.update(extra_env or {})
+    process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=environ, start_new_session=True)
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=environ)
+        output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         raise UserError(f"PlatformIO build of {env} took longer than {timeout:g} s") from None
-    output = result.stdout + result.stderr
-    atomic_write(project_dir / f"build-{env}.log", output)
-    if result.returncode != 0:
-        raise UserError(explain_build_failure(env, output, project_dir / f"build-{env}.log"))
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log = project_dir / f"build-{env}.log"
+    atomic_write(log, output)
+    if process.returncode != 0:
+        if failure_log is not None:
+            log = atomic_write(failure_log, output)
+        raise UserError(explain_build_failure(env, output, log))
+    if failure_log is not None:
+        failure_log.unlink(missing_ok=True)
     return output
 
 
@@ -263,24 +284,29 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
                         "tree or library (PlatformIO's registry has TFLM only for Arduino boards)")
     if board.emulated:
         setup(log=log)
-    project, tflm_flags = prepare_project(Path(out_dir or Path("build") / "firmware" / board.env).resolve(),
-                                          emulated_tflm=emulated_tflm)
-    model_dir = project / MODEL_SUBDIR
-    arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels)
-    check_budget(board, arena, len(tflite_bytes))
-    write_model_meta(model_dir, facts, labels)
-    extra_env = {"PLATFORMIO_BUILD_FLAGS": tflm_flags} if tflm_flags and runtime == "tflm" else {}
-    if runtime != board.runtime:  # e.g. the compiled runtime on a real board
-        extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
-            "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
-            f"+<runtime_{runtime}.*> +<boards/{'qemu' if board.emulated else 'arduino'}/>")
-    output = run_pio(project, board.env, extra_env=extra_env)
-    build_dir = project / ".pio" / "build" / board.env
-    elf = build_dir / "firmware.elf"
-    if board.emulated:
-        flash, ram = elf_sizes(elf)
-    else:
-        usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
-        flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)
-        elf = build_dir / "firmware.bin" if (build_dir / "firmware.bin").exists() else elf
-    return FirmwareBuild(board, runtime, project, elf, flash, ram, arena, facts, labels, macs)
+    final = Path(out_dir or Path("build") / "firmware" / board.env).resolve()
+    check_project_dir(final)
+    # Built in a hidden sibling that replaces the old project only once everything succeeded: a model that
+    # does not fit, a failed build or Ctrl-C leave the previous project (and its firmware) as they were.
+    with replaced_dir(final) as staging:
+        project, tflm_flags = prepare_project(staging, emulated_tflm=emulated_tflm)
+        model_dir = project / MODEL_SUBDIR
+        arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels)
+        check_budget(board, arena, len(tflite_bytes))
+        write_model_meta(model_dir, facts, labels)
+        extra_env = {"PLATFORMIO_BUILD_FLAGS": tflm_flags} if tflm_flags and runtime == "tflm" else {}
+        if runtime != board.runtime:  # e.g. the compiled runtime on a real board
+            extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
+                "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
+                f"+<runtime_{runtime}.*> +<boards/{'qemu' if board.emulated else 'arduino'}/>")
+        output = run_pio(project, board.env, extra_env=extra_env,
+                         failure_log=final.with_name(f"{final.name}.failed-build.log"))
+        build_dir = Path(".pio") / "build" / board.env
+        elf = build_dir / "firmware.elf"
+        if board.emulated:
+            flash, ram = elf_sizes(project / elf)
+        else:
+            usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
+            flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)
+            elf = build_dir / "firmware.bin" if (project / build_dir / "firmware.bin").exists() else elf
+    return FirmwareBuild(board, runtime, final, final / elf, flash, ram, arena, facts, labels, macs)

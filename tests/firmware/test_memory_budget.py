@@ -1,6 +1,8 @@
 """A model that does not fit the board's RAM budget fails the build with a message that says so: before
 building when its arena alone is too big, at link time (the board's linker script) when arena, buffers
-and stack together are."""
+and stack together are. Either way the project built before stays as it was, firmware and all."""
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -33,12 +35,24 @@ def _one_conv_model(size: int):
     # 16 KiB stack and 4 KiB heap floor the linker script's RAM region overflows.
     (115, "bytes more RAM"),
 ])
-def test_model_too_big_for_ram_fails_clearly(tmp_path, size, expected):
+def test_model_too_big_for_ram_fails_clearly(tmp_path, size, expected, small_model_path):
     model = tmp_path / "big.tflite"
     model.write_bytes(cached_bytes(f"firmware-one-conv-{size}", {"src": source_hash("convert/tflite.py")},
                                    _one_conv_model(size)))
+    build_firmware("qemu_m4", small_model_path, out_dir=tmp_path / "fw", log=lambda *_: None)
+    before = tree_hashes(tmp_path / "fw")
+    assert "src/model/model.c" in before and ".pio/build/qemu_m4/firmware.elf" in before
     with pytest.raises(UserError) as err:
         build_firmware("qemu_m4", model, out_dir=tmp_path / "fw", log=lambda *_: None)
     message = str(err.value)
     assert message.startswith("model does not fit qemu_m4") and "256 KiB" in message and "\n" not in message
     assert expected in message, message
+    assert tree_hashes(tmp_path / "fw") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["big.tflite", "fw"],
+                                                          ["big.tflite", "fw", "fw.failed-build.log"])
+
+
+def tree_hashes(root) -> dict:
+    """{relative path: sha256} of every file under root."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
