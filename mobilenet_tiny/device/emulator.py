@@ -30,12 +30,15 @@ def free_tcp_port() -> int:
         return s.getsockname()[1]
 
 
-def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
+def qemu_command(board: Board, elf: Path, port: int | None = None, *, serial: str | None = None) -> list[str]:
+    """QEMU for `board` with its UART on a TCP server socket at `port`, or on the QEMU chardev `serial`
+    (e.g. file:PATH for a benchmark image that writes its results and exits)."""
     if not board.emulated:
         raise UserError(f"{board.env} is a real board, not an emulated one")
+    serial = serial or f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
     return ["qemu-system-arm", "-M", board.qemu_machine, "-nographic", "-monitor", "none",
             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-kernel", str(elf)]
+            "-serial", serial, "-kernel", str(elf)]
 
 
 class Emulator:

@@ -179,10 +179,18 @@ def _compiler_version(cc: str) -> str:
     return subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
 
 
+def core_workarounds(cpu: list[str]) -> list[str]:
+    """Flags one core needs for TFLM with this toolchain. Helium cores (Cortex-M55/M85): GCC 12.2 if-converts
+    a float conversion into an IT block (`vcvtne.f32.s32`, resize_nearest_neighbor.cc) that binutils 2.40
+    reads as an MVE instruction and rejects; without the late if-conversion pass it emits a branch."""
+    return ["-fno-if-conversion2"] if any(f in ("-mcpu=cortex-m55", "-mcpu=cortex-m85") for f in cpu) else []
+
+
 def _compile_command(tree: TflmTree, source: Path, obj: Path, cpu: list[str], pch: Path | None = None) -> list[str]:
     cxx = source.suffix in (".cc", ".h")
     extra = CMSIS_NN_FLAGS if tree.kernels == "cmsis-nn" else ()
-    cmd = ["arm-none-eabi-g++" if cxx else "arm-none-eabi-gcc", *cpu, *RELEASE_FLAGS, *COMMON_FLAGS, *extra,
+    cmd = ["arm-none-eabi-g++" if cxx else "arm-none-eabi-gcc", *cpu, *core_workarounds(cpu), *RELEASE_FLAGS,
+           *COMMON_FLAGS, *extra,
            *(CXX_FLAGS if cxx else C_FLAGS), *[f"-D{d}" for d in defines(tree.kernels)],
            *[f"-I{d}" for d in tree.include_dirs()]]
     if source.suffix == ".h":  # the precompiled header itself

@@ -47,7 +47,9 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
     (["firmware", "build", "--board", "uno", "--model", "m.tflite"], "unknown board 'uno'"),
     (["firmware", "build", "--board", "qemu_m4", "--model", "missing.tflite"], "model not found"),
     (["firmware", "build", "--board", "qemu_m4", "--model", "m.tflite"], "is not a TFLite model"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "tflm"], "needs TFLM's source: set MTK_TFLM_DIR"),
+    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "tflm"], "no TFLM tree: run `mobilenet-tiny tflm-tree`"),
+    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--kernels", "cmsis-nn"], "--kernels and --arena-bytes are TFLM options"),
+    (["bench", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "compiled,tlfm"], "unknown runtime 'tlfm'"),
     (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--out", "occupied"], "was not made by `firmware build`"),
     (["flash", "--board", "qemu_m7", "--project", "nowhere"], "no firmware for qemu_m7"),
     (["bench", "--board", "esp32dev", "--model", "m.tflite"], "choose an emulated board"),
@@ -61,6 +63,7 @@ def test_bad_input_is_one_line(tmp_path, args, message, small_model_path, monkey
     (tmp_path / "occupied").mkdir()
     (tmp_path / "occupied" / "keep.txt").write_text("a user's file")
     monkeypatch.delenv("MTK_TFLM_DIR", raising=False)
+    monkeypatch.setenv("MOBILENET_TINY_CACHE", str(tmp_path / "empty-cache"))  # no TFLM tree there
     args = [str(small_model_path) if a == "MODEL" else a for a in args]
     result = cli(*args, cwd=tmp_path, timeout=120)
     assert result.returncode == 1
@@ -84,6 +87,9 @@ def test_bench_counts_instructions(tmp_path, small_model_path):
     assert result.returncode == 0, result.stderr
     numbers = json.loads(result.stdout)
     assert numbers["board"] == "qemu_m4" and numbers["runs"] == 3 and numbers["macs"] > 100_000
-    assert numbers["instructions_per_inference"] > numbers["macs"] * 0.5  # at least ~one instruction per 2 MACs
-    assert numbers["instructions_per_inference"] % 40 == 0  # whole SysTick ticks of 40 instructions
-    assert 0 < numbers["arena_bytes"] <= numbers["ram_bytes"] < 256 * 1024
+    (row,) = numbers["rows"]
+    assert row["runtime"] == "compiled" and row["ratio_instructions"] == 1.0
+    assert row["instructions_per_inference"] > numbers["macs"] * 0.5  # at least ~one instruction per 2 MACs
+    assert row["instructions_per_inference"] % 40 == 0  # whole SysTick ticks of 40 instructions
+    assert 0 < row["arena_bytes"] < row["static_ram_bytes"] < row["ram_bytes"] < 256 * 1024
+    assert row["ram_bytes"] == row["static_ram_bytes"] + row["stack_bytes"] and row["stack_bytes"] > 100
