@@ -1,14 +1,19 @@
 """The `mobilenet-tiny` command line: each command is a thin call into the library.
 
 Errors the user can fix (UserError, bad options) print one line and exit non-zero, never a traceback.
+Ctrl-C (or SIGTERM) prints one line saying what was kept and exits 130 (143), whatever was running.
 """
 import json
 import os
 import sys
 
-import click
+from . import interrupts
 
-from .errors import UserError, one_line
+interrupts.install()  # before the heavier imports: a Ctrl-C from here on is reported, not a traceback
+
+import click  # noqa: E402
+
+from .errors import UserError, one_line  # noqa: E402
 
 
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getattr(
@@ -16,35 +21,54 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getat
 
 
 class _Group(click.Group):
-    """A click group that turns every user-facing failure into one line on stderr."""
+    """A click group that turns every user-facing failure into one line on stderr.
+
+    click's own main() is not used: on Ctrl-C it prints a blank line and raises Abort (exit 1)."""
 
     def main(self, args=None, prog_name=None, **kwargs):
+        interrupts.install()
         try:
-            rv = super().main(args=args, prog_name=prog_name or "mobilenet-tiny", standalone_mode=False, **kwargs)
-        except _NO_ARGS_IS_HELP as e:  # bare group: show help, like click does
-            click.echo(e.ctx.get_help() if e.ctx else str(e))
-            sys.exit(0)
-        except click.UsageError as e:
-            _fail(e.format_message(), 2)
-        except click.exceptions.Abort:
-            _fail("aborted", 1)
-        except click.exceptions.Exit as e:
-            sys.exit(e.exit_code)
-        except UserError as e:
-            _fail(str(e), 1)
+            try:
+                code, message = self._run(sys.argv[1:] if args is None else list(args), prog_name, kwargs)
+            except KeyboardInterrupt:  # arrived while the outcome of the command was being worked out
+                code, message = interrupts.outcome()
+            if message:
+                click.echo(message if code >= 128 else f"error: {one_line(message)}", err=True)
         except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except Exception as e:
-            if os.environ.get("MOBILENET_TINY_DEBUG"):
+            code, message = interrupts.outcome()
+            click.echo(message, err=True)
+        interrupts.finishing(message_printed=bool(message))
+        sys.exit(code)
+
+    def _run(self, args, prog_name, extra) -> tuple[int, str | None]:
+        """(exit status, the one line to print or None)."""
+        try:
+            with self.make_context(prog_name or "mobilenet-tiny", args, **extra) as ctx:
+                rv = self.invoke(ctx)
+        except BaseException as e:
+            if interrupts.received() or interrupts.caused_by_interrupt(e):
+                return interrupts.outcome()
+            if isinstance(e, _NO_ARGS_IS_HELP):  # bare group: show help, like click does
+                click.echo(e.ctx.get_help() if e.ctx else str(e))
+                return 0, None
+            if isinstance(e, click.exceptions.Exit):
+                return e.exit_code, None
+            if isinstance(e, click.UsageError):
+                return 2, e.format_message()
+            if isinstance(e, click.exceptions.Abort):
+                return 1, "aborted"
+            if isinstance(e, UserError):
+                return 1, str(e)
+            if isinstance(e, SystemExit):
+                return (e.code if isinstance(e.code, int) else 0 if e.code is None else 1), None
+            if not isinstance(e, Exception) or os.environ.get("MOBILENET_TINY_DEBUG"):
                 raise
-            _fail(f"internal error: {type(e).__name__}: {one_line(e)[:300]} "
-                  "(set MOBILENET_TINY_DEBUG=1 for the traceback)", 1)
-        sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def _fail(message: str, code: int):
-    click.echo(f"error: {one_line(message)}", err=True)
-    sys.exit(code)
+            return 1, (f"internal error: {type(e).__name__}: {one_line(e)[:300]} "
+                       "(set MOBILENET_TINY_DEBUG=1 for the traceback)")
+        if interrupts.received():  # the interrupt was swallowed somewhere, yet the command completed
+            code, _ = interrupts.outcome()
+            return code, "interrupted; the command had completed all the same"
+        return (rv if isinstance(rv, int) else 0), None
 
 
 @click.group(cls=_Group)
@@ -92,6 +116,7 @@ def demo(out_dir, board, epochs, qat_epochs, data, limit):
     """The whole pipeline on the built-in default: train → QAT → int8 → C → firmware → QEMU → serial test."""
     from .demo import run_demo
 
+    interrupts.note_kept(f"{out_dir} keeps the steps that finished (run the demo again to continue)")
     summary = run_demo(out_dir, board_env=board, epochs=epochs, qat_epochs=qat_epochs, data=data, limit=limit,
                        log=lambda line: click.echo(line, err=True))
     click.echo("\n".join(["", "summary", *summary.lines]))
@@ -122,6 +147,10 @@ def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat
     from .models import parse_input_shape
     from .train import TrainConfig, train as run_training
 
+    from .fileio import check_output_dir
+
+    check_output_dir(out_dir)
+    interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
     config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_shape(input_text),
                          data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, epochs=epochs,
                          qat_epochs=qat_epochs, batch_size=batch_size, lr=lr, qat_lr=qat_lr, seed=seed)
@@ -155,8 +184,11 @@ def convert(source, out_dir, data, val_split, val_dir, seed, name, arena_limit, 
     if r.report:
         acc, cmp = r.report["accuracy"], r.report["tflm_vs_litert_reference"]
         click.echo("accuracy: " + ", ".join(f"{k} {v:.4f}" for k, v in acc.items()))
-        click.echo(f"TFLM vs LiteRT reference: {cmp['inputs_differing']}/{cmp['inputs']} inputs differ, "
-                   f"max {cmp['max_abs_difference']} units, class agreement {cmp['class_agreement'] * 100:.2f} %")
+        if "unavailable" in cmp:
+            click.echo(f"TFLM vs LiteRT reference: LiteRT unavailable for this model ({cmp['unavailable']})")
+        else:
+            click.echo(f"TFLM vs LiteRT reference: {cmp['inputs_differing']}/{cmp['inputs']} inputs differ, "
+                       f"max {cmp['max_abs_difference']} units, class agreement {cmp['class_agreement'] * 100:.2f} %")
     click.echo(f"model {len(r.model_bytes):,} bytes, TFLM arena {r.arena_bytes:,} bytes (with margin)")
 
 
@@ -263,10 +295,15 @@ def tflm_tree(sources, out_dir, force):
 def flash(board, port, project_dir, background, stop_it, time_limit):
     """Upload to a real board, or boot a QEMU board and print the socket:// URL of its serial port."""
     from .device import flash as flashing
+    from .device.link import check_port
 
+    if port is not None:
+        check_port(port)
     if stop_it:
         flashing.stop(board, out=click.echo)
     else:
+        if not background:
+            interrupts.note_kept("the emulator was stopped")
         flashing.flash(board, port=port, project_dir=project_dir, background=background, time_limit=time_limit,
                        out=click.echo)
 
@@ -279,10 +316,7 @@ def monitor(port, duration, no_hello):
     """Print the device's protocol messages decoded, and its text output (e.g. the boot banner)."""
     from .device.monitor import monitor as run_monitor
 
-    try:
-        run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
-    except KeyboardInterrupt:
-        pass
+    run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
 
 
 @main.command("serial-test")
@@ -295,12 +329,13 @@ def serial_test(port, model_path, data, limit, timeout):
     """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
     interpreter. Exit status 1 on any mismatch."""
     from .device.firmware_build import load_model
-    from .device.link import DeviceLink
+    from .device.link import DeviceLink, check_port
     from .device.model_meta import model_facts
     from .device.serial_test import load_test_images, run_serial_test
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
+    check_port(port)
     tflite_bytes, _, _ = load_model(model_path)
     images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
     from rich.console import Console

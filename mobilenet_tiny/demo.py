@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError
+from .fileio import check_output_dir
 
 
 @dataclass
@@ -33,7 +34,11 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
     if not board.emulated:
         raise UserError(f"the demo boots an emulated board; {board_env} is real hardware: use `firmware build`, "
                         "`flash` and `serial-test` for it")
-    config = TrainConfig(data=data or BUILTIN_DEFAULT, epochs=epochs, qat_epochs=qat_epochs)
+    # Every argument is checked before the first step: a bad one must not cost a training run.
+    if limit < 1:
+        raise UserError(f"--limit must be at least 1 (images sent to the device), got {limit}")
+    config = TrainConfig(data=data or BUILTIN_DEFAULT, epochs=epochs, qat_epochs=qat_epochs).check()
+    check_output_dir(run_dir)
     resume = (run_dir / "config.json").exists()
     if resume:
         done = completed_epochs(run_dir)
@@ -63,8 +68,9 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
     summary.lines += [
         f"accuracy on {report['validation_images']} validation images: float {acc['keras_float']:.4f}, "
         f"QAT {acc.get('keras_qat', float('nan')):.4f}, int8 TFLM {acc['int8_tflm']:.4f} "
-        f"(LiteRT reference {acc['int8_litert_reference']:.4f}; {cmp['inputs_differing']} outputs differ, "
-        f"max {cmp['max_abs_difference']})",
+        + ("(LiteRT reference unavailable for this model)" if "unavailable" in cmp else
+           f"(LiteRT reference {acc['int8_litert_reference']:.4f}; {cmp['inputs_differing']} outputs differ, "
+           f"max {cmp['max_abs_difference']})"),
         f"device ({board.env}, compiled runtime): accuracy {st.device_correct / max(st.count, 1):.4f} on "
         f"{st.count} images, bit-exact with host TFLM {st.bit_exact}/{st.count}",
     ]

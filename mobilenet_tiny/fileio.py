@@ -82,20 +82,31 @@ def signals_deferred():
 
 # ------------------------------------------------------------------------------------ output directories
 
-def make_output_dir(path) -> list[Path]:
-    """Create directory `path` (and its parents) or fail with one line saying why; returns the directories
-    created, outermost first, so a failed command can remove them again."""
+def check_output_dir(path) -> Path:
+    """Fail with one line unless directory `path` exists or could be created where it is (no parent of it
+    is a file or a broken link). Returns its nearest existing ancestor (itself when it exists)."""
     path = Path(path)
-    missing = []
     existing = path
     while not existing.exists():
         if existing.is_symlink():  # a dangling link: mkdir would fail with a confusing "exists"
             raise UserError(f"cannot create {path}: {existing} is a broken symbolic link")
-        missing.append(existing)
         existing = existing.parent
     if not existing.is_dir():
         where = "" if existing == path else f": {existing} is a file"
         raise UserError(f"output directory {path} is not a directory{where}")
+    return existing
+
+
+def make_output_dir(path) -> list[Path]:
+    """Create directory `path` (and its parents) or fail with one line saying why; returns the directories
+    created, outermost first, so a failed command can remove them again."""
+    path = Path(path)
+    existing = check_output_dir(path)
+    missing = []
+    d = path
+    while d != existing:
+        missing.append(d)
+        d = d.parent
     for d in reversed(missing):
         try:
             d.mkdir()
@@ -113,11 +124,11 @@ def remove_empty_dirs(created: list[Path]):
             d.rmdir()
 
 
-def _staging_dir(parent: Path, prefix: str) -> Path:
+def _staging_dir(parent: Path, prefix: str, target: Path) -> Path:
     try:
         return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
     except OSError as e:
-        raise UserError(f"cannot write to {parent}: {e.strerror}") from None
+        raise UserError(f"cannot write {target}: {e.strerror}") from None
 
 
 def _owner_alive(name: str, tag: str) -> bool:
@@ -139,40 +150,59 @@ def _owner_alive(name: str, tag: str) -> bool:
 
 # --------------------------------------------------------------------------------- file sets: output_set
 
+MANIFEST = ".mobilenet-tiny-outputs.json"
+
+
 class OutputSet:
     """Where a command writes its files: `dir` (the staging directory); `out_dir` is where they will be."""
 
-    def __init__(self, out_dir: Path, staging: Path, owned):
-        self.out_dir, self.dir, self.owned = out_dir, staging, list(owned)
+    def __init__(self, out_dir: Path, staging: Path):
+        self.out_dir, self.dir = out_dir, staging
 
     def final(self, name: str) -> Path:
         return self.out_dir / name
 
 
 @contextlib.contextmanager
-def output_set(out_dir, owned=()):
+def output_set(out_dir, set_name: str | None = None):
     """Yield an OutputSet; write every output file into its `dir`. When the block succeeds they are moved
-    into `out_dir` together, and the names in `owned` this run did not write are removed (they belong to
-    the old set: a report of an earlier model must not sit beside the new one). When it fails or is
-    interrupted, `out_dir` keeps its old files untouched, and a directory this call created is removed.
+    into `out_dir` together. When it fails or is interrupted, `out_dir` keeps its old files untouched, and
+    a directory this call created is removed again.
+
+    With a `set_name` (e.g. "convert:model") the files are listed in out_dir's manifest, and the files the
+    same set wrote last time but not this time are removed with the move (a report of an earlier model
+    must not stay beside a new model). Files the manifest does not list are never removed.
 
     Entering checks that `out_dir` can be written (creating it), so call it before expensive work."""
     out_dir = Path(out_dir)
     created = make_output_dir(out_dir)
     recover(out_dir)
-    staging = _staging_dir(out_dir, STAGING_TAG)
-    outputs = OutputSet(out_dir, staging, owned)
+    staging = _staging_dir(out_dir, STAGING_TAG, out_dir)
     try:
-        yield outputs
+        yield OutputSet(out_dir, staging)
+        names = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST)
+        remove = []
+        if set_name is not None:
+            manifest = _read_manifest(out_dir)
+            remove = sorted(n for n in manifest.get(set_name, []) if n not in names and "/" not in n)
+            manifest[set_name] = names
+            atomic_write(staging / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+            names.append(MANIFEST)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         remove_empty_dirs(created)
         raise
-    names = sorted(p.name for p in staging.iterdir())
-    remove = sorted(n for n in outputs.owned if n not in names and os.path.lexists(out_dir / n))
     with signals_deferred():
         atomic_write(staging / _JOURNAL, json.dumps({"move": names, "remove": remove}))  # the commit point
         _finish_commit(staging, out_dir)
+
+
+def _read_manifest(out_dir: Path) -> dict:
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _finish_commit(staging: Path, out_dir: Path):
@@ -181,7 +211,7 @@ def _finish_commit(staging: Path, out_dir: Path):
         if os.path.lexists(staging / name):
             os.replace(staging / name, out_dir / name)
     for name in journal["remove"]:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             os.unlink(out_dir / name)
     shutil.rmtree(staging, ignore_errors=True)
 
@@ -227,9 +257,10 @@ def replaced_dir(final):
     old content is deleted; when it fails or is interrupted the sibling is deleted and `final` stays as it
     was."""
     final = Path(final)
+    check_output_dir(final)
     created = make_output_dir(final.parent)
     _recover_siblings(final)
-    staging = _staging_dir(final.parent, f".{final.name}{STAGING_TAG}")
+    staging = _staging_dir(final.parent, f".{final.name}{STAGING_TAG}", final)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; the result should look like any other folder

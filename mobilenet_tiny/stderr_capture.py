@@ -22,8 +22,12 @@ def capture_fd2(replay_on_error: bool = True):
         failed = False
         try:
             yield captured
+        except KeyboardInterrupt:
+            raise  # Ctrl-C: the library's log is not what the user asked to see
         except BaseException:
-            failed = True
+            from .interrupts import received
+
+            failed = received() is None
             raise
         finally:
             os.dup2(saved, 2)

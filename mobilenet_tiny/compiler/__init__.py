@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, output_set
 from .codegen import C_TYPE_BYTES, render_header, render_source
 from .lowering import lower_graph
 from .planner import plan_arena
@@ -42,7 +42,7 @@ class CompileResult:
 
 
 def compile_model(tflite_bytes: bytes, out_dir, name: str = "model", labels: list[str] | None = None) -> CompileResult:
-    """Compile an int8 TFLite model to <out_dir>/<name>.h and <name>.c (written atomically)."""
+    """Compile an int8 TFLite model to <out_dir>/<name>.h and <name>.c (both or neither: fileio.output_set)."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name or ""):
         raise UserError(f"model name {name!r} must be a C identifier (letters, digits, underscores)")
     graph = read_model(tflite_bytes)
@@ -67,8 +67,10 @@ def compile_model(tflite_bytes: bytes, out_dir, name: str = "model", labels: lis
         macs=sum(s.macs for s in steps), weight_bytes=weight_bytes,
     )
     out_dir = Path(out_dir)
-    header = atomic_write(out_dir / f"{name}.h", render_header(name, facts))
-    source = atomic_write(out_dir / f"{name}.c", render_source(name, steps, plan, graph, facts, labels))
+    with output_set(out_dir, f"compile:{name}") as outputs:
+        atomic_write(outputs.dir / f"{name}.h", render_header(name, facts))
+        atomic_write(outputs.dir / f"{name}.c", render_source(name, steps, plan, graph, facts, labels))
+    header, source = out_dir / f"{name}.h", out_dir / f"{name}.c"
     return CompileResult(
         header_path=header, source_path=source, arena_bytes=plan.arena_bytes,
         lower_bound_bytes=plan.lower_bound_bytes, macs=facts["macs"], weight_bytes=weight_bytes,

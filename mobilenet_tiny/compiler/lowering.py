@@ -252,11 +252,7 @@ def lower_fully_connected(graph: Graph, op: Operator, layer: str) -> Step:
         raise UserError(f"operator {op.index} {op.name}: shuffled weights format is not supported")
     in_scale, in_zp = _q(x)
     out_scale, _ = _q(out)
-    if f.scale.size > 1:
-        multipliers, shifts = qz.per_channel_multipliers(in_scale, f.scale, out_scale, out_c)
-    else:
-        m, s = qz.per_tensor_fc_multiplier(in_scale, f.scale[0], out_scale)
-        multipliers, shifts = np.full(out_c, m, np.int64), np.full(out_c, s, np.int64)
+    multipliers, shifts = qz.per_channel_multipliers(in_scale, f.scale, out_scale, out_c)
     bias = _folded_bias(graph, op, f.data.astype(np.int64).sum(axis=1), in_zp)
     act = op.options["activation"]
     quant_fields, quant_array = channel_quant_table(layer, 2, bias, multipliers, shifts, _q(out)[1],

@@ -1,9 +1,11 @@
 """Requantization parameters computed exactly as TFLM's Prepare functions compute them.
 
-Bit-exactness depends on the precision of every step: TFLite stores scales as float32, TFLM widens some
-products to double *before* multiplying (per-channel conv, FC per-channel, MEAN, ADD, SOFTMAX) and one
-*after* (per-tensor FC: float32 product, then double). Python floats are IEEE doubles and numpy float32
-arithmetic is IEEE single, so each formula below mirrors the C++ expression it replaces.
+Bit-exactness depends on the precision of every step: TFLite stores scales as float32, and the pinned TFLM
+wheel widens each to double *before* multiplying or dividing (conv, depthwise and FC, per-channel and
+per-tensor; MEAN, ADD, SOFTMAX, QUANTIZE). One older TFLM source formed per-tensor FC's input x filter
+product in float32 first; the wheel does not (tests/compiler/test_scale_products.py writes models whose
+outputs tell the two apart). Python floats are IEEE doubles and numpy float32 arithmetic is IEEE single,
+so each formula below mirrors the C++ expression it replaces.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ def f32(x) -> np.float32:
 
 
 def per_channel_multipliers(input_scale, filter_scales, output_scale, n_channels: int):
-    """PopulateConvolutionQuantizationParams: double(input) · double(filter_c) / double(output)."""
+    """double(input) · double(filter_c) / double(output) per output channel; one filter scale (per-tensor
+    weights) is repeated, as PopulateConvolutionQuantizationParams and the wheel's FULLY_CONNECTED do."""
     filter_scales = np.asarray(filter_scales, np.float32)
     if filter_scales.size == 1:
         filter_scales = np.repeat(filter_scales, n_channels)
@@ -50,12 +53,6 @@ def per_channel_multipliers(input_scale, filter_scales, output_scale, n_channels
         mults.append(m)
         shifts.append(sh)
     return np.array(mults, np.int64), np.array(shifts, np.int64)
-
-
-def per_tensor_fc_multiplier(input_scale, filter_scale, output_scale):
-    """GetQuantizedConvolutionMultipler: the float32 product input·filter, widened, then / output."""
-    product = float(f32(input_scale) * f32(filter_scale))
-    return quantize_multiplier(product / float(f32(output_scale)))
 
 
 def _quantize_value(value: float, scale, zero_point: int) -> int:

@@ -1,7 +1,9 @@
 """`convert`: a training run, a Keras file or a SavedModel → model.tflite (full int8) → C array → report.
 
 QAT models keep the ranges they learned; float models are quantized post-training with a representative
-set drawn from the data. Outputs are written only once everything they depend on has succeeded."""
+set drawn from the data. The outputs form one set (fileio.output_set): they are written into a staging
+directory and moved into the output directory together once all of them exist, so a failure or Ctrl-C at
+any point leaves the previous set whole."""
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError, one_line
-from ..fileio import atomic_write
+from ..fileio import atomic_write, output_set
 
 ARENA_MARGIN_BYTES = 1024
 REPRESENTATIVE_IMAGES = 256
@@ -60,11 +62,27 @@ def _load_keras_file(path: Path):
                         f"{one_line(e)[:200]})") from None
 
 
-def _resolve(source) -> _Source:
+def _source_kind(source) -> str:
+    """"run", "saved_model", "tflite" or "keras", from the path alone (nothing is loaded yet)."""
     path = Path(source)
     if not path.exists():
         raise UserError(f"{source}: no such file or directory")
     if path.is_dir() and (path / "config.json").is_file():
+        return "run"
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return "saved_model"
+    if path.is_file() and path.suffix.lower() == ".tflite":
+        return "tflite"
+    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".keras"):
+        return "keras"
+    raise UserError(f"{source}: expected a training run directory, a Keras .h5/.keras file, a SavedModel "
+                    "directory or a .tflite")
+
+
+def _resolve(source) -> _Source:
+    path = Path(source)
+    kind = _source_kind(source)
+    if kind == "run":
         from ..train import load_config
 
         config = load_config(path)
@@ -79,16 +97,10 @@ def _resolve(source) -> _Source:
         model = refs.get("qat") or refs["float"]
         return _Source("run", model, refs, labels=config.labels, data=config.data, val_split=config.val_split,
                        val_dir=config.val_dir, seed=config.seed)
-    if path.is_dir() and (path / "saved_model.pb").is_file():
-        model = _load_keras_file(path)
-        return _Source("keras", model, {"float": model})
-    if path.is_file() and path.suffix.lower() == ".tflite":
+    if kind == "tflite":
         return _Source("tflite", tflite=path.read_bytes())
-    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".keras"):
-        model = _load_keras_file(path)
-        return _Source("keras", model, {"float": model})
-    raise UserError(f"{source}: expected a training run directory, a Keras .h5/.keras file, a SavedModel "
-                    "directory or a .tflite")
+    model = _load_keras_file(path)
+    return _Source("keras", model, {"float": model})
 
 
 def _is_qat(model) -> bool:
@@ -99,15 +111,31 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
                   val_dir: str | None = None, seed: int | None = None, name: str = "model",
                   arena_limit: int | None = None, compile_c: bool = False, report: bool = True,
                   log=print) -> ConvertResult:
-    from ..data import load_data
-    from .c_array import check_name, write_c_array
-    from .inspect import check_for_microcontroller, summarize_tflite
-    from .report import build_report, write_report
-    from .tflite import keras_to_int8_tflite
+    from .c_array import check_name
 
     check_name(name)
+    kind = _source_kind(source)
+    out_dir = Path(out_dir) if out_dir else (Path(source) if kind == "run" else Path(source).parent)
+    # Entering the output set checks that out_dir can be written, before seconds of loading and converting.
+    with output_set(out_dir, f"convert:{name}") as outputs:
+        result = _convert(source, outputs, data=data, val_split=val_split, val_dir=val_dir, seed=seed, name=name,
+                          arena_limit=arena_limit, compile_c=compile_c, report=report, log=log)
+    result.files = [out_dir / f.name for f in result.files]
+    return result
+
+
+def _convert(source, outputs, *, data, val_split, val_dir, seed, name, arena_limit, compile_c, report,
+             log) -> ConvertResult:
+    from ..data import load_data
+    from .c_array import write_c_array
+    from .inspect import check_for_microcontroller, summarize_tflite
+    from .report import build_report, write_report
+    from .tflite import check_layers, keras_to_int8_tflite
+
     src = _resolve(source)
-    out_dir = Path(out_dir) if out_dir else (Path(source) if src.kind == "run" else Path(source).parent)
+    stage, out_dir = outputs.dir, outputs.out_dir
+    if src.model is not None:
+        check_layers(src.model, str(source))
     data_spec = data or src.data
     if src.kind == "keras" and data_spec is None:
         raise UserError(f"{source}: --data is needed to calibrate the quantization of a Keras model")
@@ -151,12 +179,12 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
     check_for_microcontroller(summary, str(source))
     arena_used, arena_bytes = tflm_arena_bytes(model_bytes, arena_limit)
 
-    # Everything that can fail on bad input has run; now write.
+    # Everything is written into the staging directory; output_set moves the set into out_dir at the end.
     result = ConvertResult(out_dir, out_dir / f"{name}.tflite", model_bytes, labels, arena_bytes)
-    if src.kind != "tflite":
-        atomic_write(result.tflite_path, model_bytes)
-        result.files.append(result.tflite_path)
-    c_files = write_c_array(model_bytes, out_dir, name=name, labels=labels, arena_bytes=arena_bytes,
+    # The set always holds the model its C files were made from (a .tflite source too: a copy, or the same
+    # bytes over itself), so no model.tflite of an earlier run can end up beside them.
+    result.files.append(atomic_write(stage / result.tflite_path.name, model_bytes))
+    c_files = write_c_array(model_bytes, stage, name=name, labels=labels, arena_bytes=arena_bytes,
                             source=str(source))
     result.files += [c_files.header, c_files.source]
     if report and images is not None and len(images.val_x):
@@ -164,11 +192,11 @@ def convert_model(source, out_dir=None, *, data: str | None = None, val_split: f
             model_bytes=model_bytes, summary=summary, labels=labels, val_x=images.val_x, val_y=images.val_y,
             arena_bytes=arena_used, keras_models=src.reference_models, source=str(source),
             data_source=images.source)
-        write_report(result.report, tflm_eval, out_dir, labels)
-        result.files += [out_dir / "report.json", out_dir / "report.md", out_dir / "confusion.png"]
+        write_report(result.report, tflm_eval, stage, labels)
+        result.files += [stage / "report.json", stage / "report.md", stage / "confusion.png"]
     if compile_c:
         from ..compiler import compile_model
 
-        result.compiled = compile_model(model_bytes, out_dir, name=name, labels=labels)
-        result.files += [out_dir / f"{name}.h", out_dir / f"{name}.c"]
+        result.compiled = compile_model(model_bytes, stage, name=name, labels=labels)
+        result.files += [stage / f"{name}.h", stage / f"{name}.c"]
     return result

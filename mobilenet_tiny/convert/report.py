@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import UserError, one_line
 from ..fileio import atomic_path, atomic_write
 from ..interpreters import LiteRtInterpreter, TflmInterpreter, quantize_pixels
 
@@ -94,7 +95,18 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y
     """The report dict (JSON-ready) and the TFLM evaluation (for the confusion-matrix picture)."""
     n = len(labels)
     tflm = evaluate_int8("tflm", model_bytes, val_x, val_y, n)
-    litert = evaluate_int8("litert", model_bytes, val_x, val_y, n)
+    try:
+        litert = evaluate_int8("litert", model_bytes, val_x, val_y, n)
+    except (UserError, RuntimeError, ValueError) as e:
+        # A model TFLM runs may still be one LiteRT rejects (e.g. an op version it does not know): the
+        # second opinion is then missing, which the report says, and the conversion goes on.
+        litert, unavailable = None, one_line(e)[:300]
+    if litert is not None:
+        comparison = {**compare_runtimes(tflm, litert), "first_divergences": first_divergences(
+            model_bytes, quantize_pixels(val_x[np.flatnonzero((tflm.outputs != litert.outputs).any(axis=1))[:20]],
+                                         summary.input))}
+    else:
+        comparison = {"unavailable": unavailable}
     report = {
         "source": source,
         "data": data_source,
@@ -103,13 +115,9 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y
         "accuracy": {
             **{f"keras_{name}": keras_accuracy(m, val_x, val_y) for name, m in (keras_models or {}).items()},
             "int8_tflm": tflm.accuracy,
-            "int8_litert_reference": litert.accuracy,
+            **({"int8_litert_reference": litert.accuracy} if litert is not None else {}),
         },
-        "tflm_vs_litert_reference": {
-            **compare_runtimes(tflm, litert),
-            "first_divergences": first_divergences(model_bytes, quantize_pixels(
-                val_x[np.flatnonzero((tflm.outputs != litert.outputs).any(axis=1))[:20]], summary.input)),
-        },
+        "tflm_vs_litert_reference": comparison,
         "model_bytes": len(model_bytes),
         "tflm_arena_bytes": arena_bytes,
         "ops": list(summary.ops),
@@ -135,11 +143,7 @@ def render_markdown(report: dict) -> str:
         "|---|---|",
         *[f"| {k.replace('_', ' ')} | {v:.4f} |" for k, v in acc.items()],
         "",
-        f"TFLM vs LiteRT reference kernels on {cmp['inputs']} inputs: {cmp['inputs_differing']} differ "
-        f"(largest difference {cmp['max_abs_difference']} int8 units), top class agrees on "
-        f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match."
-        + "".join(f" Where they differ, the first layer to disagree is {d['tensor']} by {d['max_abs_difference']} "
-                  "unit(s)." for d in cmp.get("first_divergences", [])[:3]),
+        litert_comparison_text(cmp),
         "",
         f"- model: {report['model_bytes']:,} bytes, {report['operators']} operators; ops: {', '.join(report['ops'])}",
         f"- TFLM tensor arena (host measurement): {report['tflm_arena_bytes']:,} bytes",
@@ -156,6 +160,17 @@ def render_markdown(report: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def litert_comparison_text(cmp: dict) -> str:
+    if "unavailable" in cmp:
+        return (f"LiteRT's reference kernels are unavailable for this model ({cmp['unavailable']}): no second "
+                "opinion. TFLM is what the firmware must match.")
+    return (f"TFLM vs LiteRT reference kernels on {cmp['inputs']} inputs: {cmp['inputs_differing']} differ "
+            f"(largest difference {cmp['max_abs_difference']} int8 units), top class agrees on "
+            f"{cmp['class_agreement'] * 100:.2f} %. TFLM is what the firmware must match."
+            + "".join(f" Where they differ, the first layer to disagree is {d['tensor']} by {d['max_abs_difference']} "
+                      "unit(s)." for d in cmp.get("first_divergences", [])[:3]))
 
 
 def plot_confusion(matrix, labels: list[str], path, title: str = "int8 (TFLM) confusion matrix"):

@@ -128,16 +128,32 @@ def _listening(port: int) -> bool:
 
 # ---- background emulators for `flash --background` / `flash --stop` ----
 
+def state_dir() -> Path:
+    """Per user, not per working directory, so `flash --stop` finds the emulator wherever it is run:
+    $XDG_RUNTIME_DIR/mobilenet-tiny (the per-user runtime directory, emptied at logout), else
+    $XDG_CACHE_HOME (~/.cache)/mobilenet-tiny/emulators."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "mobilenet-tiny"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "mobilenet-tiny" / "emulators"
+
+
 def state_file(board: Board) -> Path:
-    return Path("build") / "qemu" / f"{board.env}.json"
+    return state_dir() / f"{board.env}.json"
 
 
 def start_background(board: Board, elf, port: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT_S) -> Emulator:
     stop_background(board)
     state_file(board).parent.mkdir(parents=True, exist_ok=True)
-    emu = Emulator(board, elf, port=port, time_limit=time_limit,
-                   log_path=state_file(board).with_suffix(".log")).start()
-    atomic_write(state_file(board), json.dumps({"pid": emu.process.pid, "port": emu.port, "elf": str(emu.elf)}))
+    emu = Emulator(board, elf, port=port, time_limit=time_limit, log_path=state_file(board).with_suffix(".log"))
+    try:
+        emu.start()
+        atomic_write(state_file(board), json.dumps({"pid": emu.process.pid, "port": emu.port,
+                                                    "elf": str(emu.elf.resolve())}))
+    except BaseException:  # Ctrl-C while starting: no emulator nobody can find to stop
+        emu.stop()
+        raise
     return emu
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..fileio import atomic_write, replaced_dir
+from ..fileio import atomic_write, check_output_dir, replaced_dir
 from .board import Board, check_runtime, get_board
 from .model_meta import ModelFacts, model_facts, write_model_meta
 from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
@@ -163,8 +163,7 @@ def check_project_dir(out_dir: Path):
     """`firmware build` replaces the whole project folder: only ever one this command made."""
     if out_dir.resolve() == FIRMWARE_DIR.resolve():
         raise UserError("--out must not be the firmware/ folder itself")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir} is a file, not a directory")
+    check_output_dir(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / PROJECT_MARKER).exists():
         raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
 

@@ -54,9 +54,7 @@ def flash(board_env: str, *, port: str | None = None, project_dir=None, backgrou
     out(emu.url)
     try:
         emu.process.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
+    finally:  # Ctrl-C is the way to stop it; the CLI reports that
         emu.stop()
     return emu.url
 

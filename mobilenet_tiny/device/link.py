@@ -6,9 +6,11 @@ skipped; a reply is matched to its request by sequence number.
 """
 import socket
 import time
+import urllib.parse
 
 import numpy as np
 import serial
+from serial.urlhandler.protocol_socket import Serial as _PySerialSocket
 
 from ..errors import UserError, one_line
 from . import protocol
@@ -33,6 +35,52 @@ class DeviceError(UserError):
 
 _NAMES = {protocol.PING: "ping", protocol.HELLO: "hello", protocol.INFER: "infer"}
 
+# pyserial's URL handlers (serial.urlhandler.protocol_*) besides socket://, which is checked here.
+_OTHER_URL_SCHEMES = ("rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
+
+
+def check_port(url: str) -> str:
+    """One line for a --port that cannot name a serial port, before anything waits on it (a socket URL
+    is retried for seconds while an emulator starts)."""
+    if not url or not url.strip():
+        raise UserError("--port is empty: give a serial port (/dev/ttyACM0, COM3) or socket://HOST:PORT")
+    if "://" not in url:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("socket", "rfc2217"):
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None or not 0 < port < 65536:
+            raise UserError(f"--port {url}: expected {parts.scheme}://HOST:PORT with a TCP port 1-65535 "
+                            f"(e.g. {parts.scheme}://127.0.0.1:5555)")
+    elif parts.scheme not in _OTHER_URL_SCHEMES:
+        raise UserError(f"--port {url}: unknown URL scheme {parts.scheme}:// (use a serial port such as "
+                        "/dev/ttyACM0 or COM3, or socket://HOST:PORT)")
+    return url
+
+
+class _SocketPort(_PySerialSocket):
+    """pyserial's socket:// port, except that opening it keeps what the device has sent already.
+
+    pyserial empties the input on open. A QEMU board starts its CPU when this connection is made, so its
+    boot banner can arrive in the instant between connecting and that flush and be lost (on a loaded
+    machine it was, at random). The device speaks first only at boot, so nothing stale is kept."""
+
+    _opening = False
+
+    def open(self):
+        self._opening = True
+        try:
+            super().open()
+        finally:
+            self._opening = False
+
+    def reset_input_buffer(self):
+        if not self._opening:
+            super().reset_input_buffer()
+
 
 class DeviceLink:
     def __init__(self, url: str, *, timeout: float = 10.0, baudrate: int = 115200, open_timeout: float = 10.0):
@@ -45,10 +93,16 @@ class DeviceLink:
 
     @staticmethod
     def _open(url: str, baudrate: int, open_timeout: float):
+        check_port(url)
         deadline = time.monotonic() + open_timeout
         while True:
             try:
-                port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05, write_timeout=5)
+                if url.startswith("socket://"):
+                    port = _SocketPort(None, baudrate=baudrate, timeout=0.05, write_timeout=5)
+                    port.port = url
+                    port.open()
+                else:
+                    port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05, write_timeout=5)
                 sock = getattr(port, "_socket", None)
                 if sock is not None:
                     # pyserial leaves Nagle on: a request written right after another one would wait for

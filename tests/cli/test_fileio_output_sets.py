@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from mobilenet_tiny.errors import UserError
-from mobilenet_tiny.fileio import STAGING_TAG, output_set, replaced_dir
+from mobilenet_tiny.fileio import MANIFEST, STAGING_TAG, output_set, replaced_dir
 
 
 def _tree(root):
@@ -17,12 +17,21 @@ def _tree(root):
 
 def test_output_set_moves_all_and_removes_what_belongs_to_the_old_set(tmp_path):
     (tmp_path / "keep.txt").write_text("not ours")
-    (tmp_path / "report.json").write_text("old report")
-    (tmp_path / "model.tflite").write_text("old model")
-    with output_set(tmp_path, owned=["model.tflite", "report.json"]) as out:
+    (tmp_path / "report.md").write_text("the user's own, never written by the set")
+    with output_set(tmp_path, "convert:model") as out:
+        (out.dir / "model.tflite").write_text("old model")
+        (out.dir / "report.json").write_text("old report")
+    with output_set(tmp_path, "compile:model") as out:  # another set in the same folder
+        (out.dir / "model.c").write_text("compiled")
+    with output_set(tmp_path, "convert:model") as out:
         (out.dir / "model.tflite").write_text("new model")
+        (out.dir / "report.md").write_text("new report")
         assert (tmp_path / "model.tflite").read_text() == "old model"  # nothing visible before the end
-    assert _tree(tmp_path) == {"keep.txt": b"not ours", "model.tflite": b"new model"}
+    tree = _tree(tmp_path)
+    assert json.loads(tree.pop(MANIFEST)) == {"convert:model": ["model.tflite", "report.md"],
+                                              "compile:model": ["model.c"]}
+    assert tree == {"keep.txt": b"not ours", "model.tflite": b"new model", "report.md": b"new report",
+                    "model.c": b"compiled"}
 
 
 def test_output_set_failure_keeps_the_old_set_and_removes_what_it_created(tmp_path):
@@ -30,7 +39,7 @@ def test_output_set_failure_keeps_the_old_set_and_removes_what_it_created(tmp_pa
     (tmp_path / "old" / "model.tflite").write_text("old")
     for out_dir in (tmp_path / "old", tmp_path / "new" / "deeper"):
         with pytest.raises(KeyboardInterrupt):
-            with output_set(out_dir, owned=["model.tflite"]) as out:
+            with output_set(out_dir, "convert:model") as out:
                 (out.dir / "model.tflite").write_text("new")
                 raise KeyboardInterrupt
     assert _tree(tmp_path) == {"old/model.tflite": b"old"}

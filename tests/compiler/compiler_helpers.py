@@ -10,6 +10,18 @@ from artifact_cache import cached_bytes, source_hash
 HERE = Path(__file__).resolve().parent
 
 
+def multiply_by_quantized_multiplier(acc: int, multiplier: int, shift: int) -> int:
+    """TFLM's reference MultiplyByQuantizedMultiplier (double rounding) in exact integer arithmetic:
+    RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc * 2^left, multiplier), right)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    ab = acc * (1 << left) * multiplier
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    x = abs(ab + nudge) // (1 << 31) * (1 if ab + nudge >= 0 else -1)  # truncating division, as gemmlowp
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> right) + (1 if x & mask > threshold else 0)
+
+
 def zoo_key(**params) -> dict:
     """Cache key: the parameters plus every source the artifact depends on."""
     zoo = hashlib.sha256((HERE / "model_zoo.py").read_bytes()).hexdigest()[:16]

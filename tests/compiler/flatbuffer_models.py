@@ -137,13 +137,7 @@ def _conv_tensors(seed, input_shape, weight_shape, qdim, extent, stride, padding
     ]
 
 
-def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, padding=0, seed=0,
-           in_q=(0.02, -3), out_q=(0.05, 4)) -> bytes:
-    """CONV_2D with random per-channel int8 weights; activation and padding are the schema's enum values."""
-    eff = (kernel - 1) * dilation + 1
-    tensors = _conv_tensors(seed, input_shape, (filters, kernel, kernel, input_shape[2]), 0, eff, stride, padding,
-                            in_q, out_q)
-
+def conv2d_options(stride=1, dilation=1, activation=0, padding=0):
     def options(b):
         tflite.Conv2DOptionsStart(b)
         tflite.Conv2DOptionsAddPadding(b, padding)
@@ -154,7 +148,41 @@ def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, pad
         tflite.Conv2DOptionsAddDilationHFactor(b, dilation)
         return tflite.Conv2DOptionsEnd(b)
 
-    return build_model(tensors, BuiltinOperator.CONV_2D, [0, 1, 2], [3], (BuiltinOptions.Conv2DOptions, options))
+    return BuiltinOptions.Conv2DOptions, options
+
+
+def depthwise_options(stride=1, activation=0, padding=0, depth_multiplier=1):
+    def options(b):
+        tflite.DepthwiseConv2DOptionsStart(b)
+        tflite.DepthwiseConv2DOptionsAddPadding(b, padding)
+        tflite.DepthwiseConv2DOptionsAddStrideW(b, stride)
+        tflite.DepthwiseConv2DOptionsAddStrideH(b, stride)
+        tflite.DepthwiseConv2DOptionsAddDepthMultiplier(b, depth_multiplier)
+        tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(b, activation)
+        tflite.DepthwiseConv2DOptionsAddDilationWFactor(b, 1)
+        tflite.DepthwiseConv2DOptionsAddDilationHFactor(b, 1)
+        return tflite.DepthwiseConv2DOptionsEnd(b)
+
+    return BuiltinOptions.DepthwiseConv2DOptions, options
+
+
+def fully_connected_options(activation=0):
+    def options(b):
+        tflite.FullyConnectedOptionsStart(b)
+        tflite.FullyConnectedOptionsAddFusedActivationFunction(b, activation)
+        return tflite.FullyConnectedOptionsEnd(b)
+
+    return BuiltinOptions.FullyConnectedOptions, options
+
+
+def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, padding=0, seed=0,
+           in_q=(0.02, -3), out_q=(0.05, 4)) -> bytes:
+    """CONV_2D with random per-channel int8 weights; activation and padding are the schema's enum values."""
+    eff = (kernel - 1) * dilation + 1
+    tensors = _conv_tensors(seed, input_shape, (filters, kernel, kernel, input_shape[2]), 0, eff, stride, padding,
+                            in_q, out_q)
+    return build_model(tensors, BuiltinOperator.CONV_2D, [0, 1, 2], [3],
+                       conv2d_options(stride, dilation, activation, padding))
 
 
 def depthwise_conv2d(input_shape, kernel, stride=1, activation=0, padding=0, seed=0, in_q=(0.02, -3),
@@ -164,17 +192,5 @@ def depthwise_conv2d(input_shape, kernel, stride=1, activation=0, padding=0, see
     lower clamp), RELU_N1_TO_1 (both clamps), a tiny output scale (a multiplier above 1: the general form)."""
     tensors = _conv_tensors(seed, input_shape, (1, kernel, kernel, input_shape[2]), 3, kernel, stride, padding,
                             in_q, out_q)
-
-    def options(b):
-        tflite.DepthwiseConv2DOptionsStart(b)
-        tflite.DepthwiseConv2DOptionsAddPadding(b, padding)
-        tflite.DepthwiseConv2DOptionsAddStrideW(b, stride)
-        tflite.DepthwiseConv2DOptionsAddStrideH(b, stride)
-        tflite.DepthwiseConv2DOptionsAddDepthMultiplier(b, 1)
-        tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(b, activation)
-        tflite.DepthwiseConv2DOptionsAddDilationWFactor(b, 1)
-        tflite.DepthwiseConv2DOptionsAddDilationHFactor(b, 1)
-        return tflite.DepthwiseConv2DOptionsEnd(b)
-
     return build_model(tensors, BuiltinOperator.DEPTHWISE_CONV_2D, [0, 1, 2], [3],
-                       (BuiltinOptions.DepthwiseConv2DOptions, options))
+                       depthwise_options(stride, activation, padding))

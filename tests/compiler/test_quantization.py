@@ -3,25 +3,13 @@ equal to TFLM's two-rounding MultiplyByQuantizedMultiplier + zero point on a lar
 import numpy as np
 import pytest
 
+from compiler_helpers import multiply_by_quantized_multiplier
 from mobilenet_tiny.compiler import quantization as qz
 
 
 def tflm_output(acc: int, multiplier: int, shift: int, zp: int) -> int:
     """TFLM reference (double rounding): RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, m), r) + zp."""
-    left, right = max(shift, 0), max(-shift, 0)
-    a = acc * (1 << left)
-    ab = a * multiplier
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    x = int((ab + nudge) / (1 << 31)) if abs(ab + nudge) < (1 << 52) else _trunc_div(ab + nudge, 1 << 31)
-    mask = (1 << right) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> right) + (1 if remainder > threshold else 0) + zp
-
-
-def _trunc_div(a: int, b: int) -> int:
-    q = abs(a) // b
-    return q if a >= 0 else -q
+    return multiply_by_quantized_multiplier(acc, multiplier, shift) + zp
 
 
 def smmulr(a: int, b: int) -> int:

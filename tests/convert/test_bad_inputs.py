@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from artifact_cache import cached_bytes, source_hash
+from mobilenet_tiny.fileio import MANIFEST
 from pipeline_fixtures import randomize_batchnorm
 
 CLI = str(Path(sys.executable).with_name("mobilenet-tiny"))
@@ -58,7 +59,7 @@ def tiny_int8(tmp_path_factory, tiny_h5):
     r = run("convert", d / "tiny.h5", "--data", DATA, "--out", d / "out", "--name", "tiny")
     assert r.returncode == 0, r.stderr
     assert {p.name for p in (d / "out").iterdir()} == {"tiny.tflite", "tiny_data.h", "tiny_data.cc", "report.json",
-                                                        "report.md", "confusion.png"}
+                                                        "report.md", "confusion.png", MANIFEST}
     return (d / "out" / "tiny.tflite").read_bytes()
 
 

@@ -1,5 +1,6 @@
 """The device commands as a user runs them: firmware build, flash --background, monitor, serial-test,
 flash --stop; and their one-line errors."""
+import os
 import subprocess
 import sys
 
@@ -10,9 +11,9 @@ from mobilenet_tiny.device.emulator import free_tcp_port
 pytestmark = pytest.mark.qemu
 
 
-def cli(*args, cwd, timeout=600):
+def cli(*args, cwd, timeout=600, env=None):
     return subprocess.run([sys.executable, "-m", "mobilenet_tiny.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_folder):
@@ -20,15 +21,24 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
     assert built.returncode == 0, built.stderr
     assert "qemu_m4 (compiled): flash" in built.stdout and "RAM" in built.stdout
     port = free_tcp_port()
-    started = cli("flash", "--board", "qemu_m4", "--background", "--port", port, "--time-limit", 300, cwd=tmp_path)
+    # The background emulator's state is per user ($XDG_RUNTIME_DIR), so --stop finds it from any folder;
+    # a private one keeps this test apart from other runs on the machine.
+    user = {"XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    (tmp_path / "run").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    started = cli("flash", "--board", "qemu_m4", "--background", "--port", port, "--time-limit", 300, cwd=tmp_path,
+                  env=user)
     assert started.returncode == 0, started.stderr
     url = f"socket://127.0.0.1:{port}"
     assert started.stdout.strip().splitlines()[-1] == url
     try:
         watched = cli("monitor", "--port", url, "--duration", 2, cwd=tmp_path)
         assert watched.returncode == 0, watched.stderr
-        # QEMU starts the CPU when its first client connects: the monitor sees the boot banner too.
+        # QEMU starts the CPU when its first client connects, and the link keeps every byte from the
+        # connection on (pyserial's socket port would discard what came before its flush): the first
+        # client always sees the boot banner.
         assert "text: mobilenet-tiny on qemu_m4, runtime compiled, model " in watched.stdout
+        assert watched.stdout.index("text: mobilenet-tiny") < watched.stdout.index("hello: board qemu_m4")
         assert "hello: board qemu_m4, runtime compiled" in watched.stdout
         assert "labels dark, dim, bright, light" in watched.stdout
         tested = cli("serial-test", "--port", url, "--model", small_model_path, "--data", image_folder,
@@ -37,9 +47,9 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
         assert "bit-exact with host TFLM: 50/50" in tested.stdout
         assert "instructions per inference" in tested.stdout
     finally:
-        stopped = cli("flash", "--board", "qemu_m4", "--stop", cwd=tmp_path)
+        stopped = cli("flash", "--board", "qemu_m4", "--stop", cwd=tmp_path / "elsewhere", env=user)
     assert stopped.returncode == 0 and "stopped the qemu_m4 emulator" in stopped.stdout
-    again = cli("flash", "--board", "qemu_m4", "--stop", cwd=tmp_path)
+    again = cli("flash", "--board", "qemu_m4", "--stop", cwd=tmp_path, env=user)
     assert "no background emulator" in again.stdout
 
 
