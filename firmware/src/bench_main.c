@@ -7,6 +7,7 @@
  *   o HEX t TICKS    output bytes and latency of each input
  *   s STEP TICKS     with -DMTK_TRACE: ticks of each layer of the first inference
  *   e TEXT           the runtime could not start or an invoke failed
+ * Built with -DMTK_BENCH_INIT_ONLY it stops after the arena line (measuring what the runtime needs).
  * The exit status (through semihosting) is 0 when every inference succeeded. */
 #include <stdint.h>
 #include <string.h>
@@ -78,6 +79,10 @@ int main(void) {
     return 1;
   }
   put_line('a', runtime_arena_bytes());
+#ifdef MTK_BENCH_INIT_ONLY /* measuring the arena the runtime needs */
+  board_flush();
+  return 0;
+#endif
   paint_stack();
   for (int n = 0; n < bench_input_count; ++n) {
     memcpy(runtime_input(), bench_inputs[n], META_INPUT_BYTES);

@@ -41,7 +41,8 @@ SRC_DIR = FIRMWARE_DIR / "src"
 KERNELS_DIR = FIRMWARE_DIR / "lib" / "mtk_kernels"
 LDSCRIPTS_DIR = FIRMWARE_DIR / "platforms" / "qemu" / "ldscripts"
 C_WARNINGS = ("-Wall", "-Wextra", "-Werror")
-CXX_FLAGS = ("-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics", "-fno-use-cxa-atexit")
+# As the QEMU dev-platform's builder compiles the firmware (platforms/qemu/builder/main.py).
+CXX_FLAGS = ("-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics", "-fno-use-cxa-atexit")
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,11 @@ def _step_names(tflite_bytes: bytes) -> tuple[list[str], list[int]]:
 
 
 def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.ndarray, workdir,
-                opt: str = "-O2", trace: bool = False, log=print) -> BenchImage:
-    """Write the model's files for `runtime`, compile the benchmark image and return it with its sizes."""
+                opt: str = "-O2", trace: bool = False, log=print, arena_bytes: int | None = None,
+                init_only: bool = False) -> BenchImage:
+    """Write the model's files for `runtime`, compile the benchmark image and return it with its sizes.
+    TFLM's arena is `arena_bytes`, by default what the interpreter needs on this board (measure_tflm_arena)
+    plus the converter's margin; `init_only` images stop after reporting the arena."""
     work = Path(workdir)
     model_dir = work / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -182,10 +186,11 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
         macs = compile_model(tflite_bytes, model_dir, name="model", labels=labels).macs
     else:
         from ..convert.c_array import write_c_array
-        from ..convert.pipeline import tflm_arena_bytes
 
-        write_c_array(tflite_bytes, model_dir, name="model", labels=labels,
-                      arena_bytes=tflm_arena_bytes(tflite_bytes)[1])
+        if arena_bytes is None:
+            arena_bytes = tflm_arena_with_margin(measure_tflm_arena(tflite_bytes, board, runtime.kernels,
+                                                                    work / "arena", log=log))
+        write_c_array(tflite_bytes, model_dir, name="model", labels=labels, arena_bytes=arena_bytes)
         macs = model_macs(tflite_bytes)
     write_model_meta(model_dir, facts, labels)
     _write_inputs(work / "bench_inputs.c", inputs)
@@ -194,7 +199,7 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     cpu = cpu_flags(board)
     defines = ["MTK_BOARD_QEMU", f"MTK_UART_BASE={spec['uart_base']}", f'MTK_BOARD_NAME="{board.env}"',
                f"F_CPU={spec['f_cpu']}"] + (["MTK_PORTABLE"] if runtime.portable else []) + \
-              (["MTK_TRACE"] if trace else [])
+              (["MTK_TRACE"] if trace else []) + (["MTK_BENCH_INIT_ONLY"] if init_only else [])
     includes = [work, SRC_DIR, KERNELS_DIR / "include"]
     sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c",
                *sorted((SRC_DIR / "boards" / "qemu").glob("*.c"))]
@@ -229,17 +234,72 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
             "-o", str(elf)]
     done = subprocess.run(link, capture_output=True, text=True)
     if done.returncode != 0:
-        overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", done.stderr)
+        overflow = _OVERFLOW.search(done.stderr)
         if overflow:
-            raise UserError(f"model does not fit {board.env} with {runtime.name}: {overflow.group(1)} overflowed "
-                            f"by {int(overflow.group(2)):,} bytes (benchmark inputs included)")
+            raise ImageTooBig(f"model does not fit {board.env} with {runtime.name}: {overflow.group(1)} overflowed "
+                              f"by {int(overflow.group(2)):,} bytes (benchmark inputs included)", int(overflow.group(2)))
+        if "RAM budget exceeded" in done.stderr:
+            raise ImageTooBig(f"model does not fit {board.env} with {runtime.name}: no RAM left for the stack", 1024)
         raise RuntimeError(f"linking the benchmark failed: {first_error_line(done.stderr)}\n{done.stderr[-3000:]}")
     flash, ram = elf_sizes(elf)
     names, step_macs = _step_names(tflite_bytes)
     return BenchImage(board, runtime, elf, macs, len(inputs), flash - inputs.size, ram, names, step_macs)
 
 
-def run_image(image: BenchImage, timeout: float = 600) -> BenchRun:
+_OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
+
+
+class ImageTooBig(UserError):
+    def __init__(self, message: str, excess_bytes: int):
+        super().__init__(message)
+        self.excess_bytes = excess_bytes
+
+
+def tflm_arena_with_margin(used: int) -> int:
+    """The arena to reserve for `used` bytes: the converter's margin on top, 16-byte aligned."""
+    from ..convert.pipeline import ARENA_MARGIN_BYTES
+
+    return -(-(used + ARENA_MARGIN_BYTES) // 16) * 16
+
+
+def measure_tflm_arena(tflite_bytes: bytes, board: Board, kernels: str, workdir, log=print) -> int:
+    """The arena TFLM's interpreter uses on `board` with `kernels` (AllocateTensors in an image whose arena
+    is all the RAM the board has left). The host wheel's figure does not do for a device: it has 64-bit
+    pointers and reference kernels, while CMSIS-NN's kernels ask for scratch buffers of their own."""
+    import hashlib
+
+    from ..fileio import atomic_write
+    from ..tflm_tree import cache_root
+
+    runtime = RUNTIMES["tflm-reference" if kernels == "reference" else "tflm-cmsis-nn"]
+    # Measured once per model and library (the library's folder name says core, kernels, tree and flags).
+    library = build_library(board, find_tree(kernels), log=log)
+    known = cache_root() / "tflm" / "arena" / (f"{library.archive.parent.name}-"
+                                               f"{hashlib.sha256(tflite_bytes).hexdigest()[:16]}.txt")
+    if known.is_file():
+        return int(known.read_text())
+    one = np.zeros((1, _bench_facts(tflite_bytes).input_bytes), np.int8)
+    arena = board.ram_bytes - 32 * 1024  # shrunk by what the linker says is too much
+    for _ in range(3):
+        try:
+            image = build_image(tflite_bytes, board, runtime, one, workdir, arena_bytes=arena, init_only=True, log=log)
+            break
+        except ImageTooBig as e:
+            arena -= (e.excess_bytes + 15) // 16 * 16 + 256
+            if arena <= one.size:
+                raise
+    else:
+        raise UserError(f"model does not fit {board.env}: no room for TFLM's arena")
+    try:
+        used = run_image(image, expect_outputs=False).arena_bytes
+    except UserError as e:
+        raise UserError(f"model does not fit {board.env} with TFLM's {kernels} kernels: {e} "
+                        f"(with all {arena:,} bytes of RAM left as arena)") from None
+    atomic_write(known, str(used))
+    return used
+
+
+def run_image(image: BenchImage, timeout: float = 600, expect_outputs: bool = True) -> BenchRun:
     """Boot the image in QEMU, read its serial output, and parse the results."""
     serial = image.elf.with_name("serial.txt")
     serial.unlink(missing_ok=True)
@@ -268,6 +328,8 @@ def run_image(image: BenchImage, timeout: float = 600) -> BenchRun:
             stack = int(parts[1], 16)
         elif len(parts) == 3 and parts[0] == "s":
             steps.append((int(parts[1], 16), int(parts[2], 16) * tick))
+    if not expect_outputs:
+        return BenchRun(image, np.zeros((0, 0), np.int8), [0], arena, stack, [])
     if len(outputs) != image.n_inputs:
         raise RuntimeError(f"the benchmark printed {len(outputs)} results for {image.n_inputs} inputs: {text[-300:]}")
     profile = [(image.step_names[i] if i < len(image.step_names) else f"step {i}", n,

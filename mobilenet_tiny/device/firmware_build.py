@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -331,12 +332,21 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
     with replaced_dir(final) as staging:
         project = prepare_project(staging)
         model_dir = project / MODEL_SUBDIR
-        arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels, arena_bytes)
-        check_budget(board, arena, len(tflite_bytes))
-        write_model_meta(model_dir, facts, labels)
         extra_env, timeout, tflm = {}, BUILD_TIMEOUT_S, None
         if runtime == "tflm":
             tflm = choose_tflm(board, kernels, project, log=log)
+            if tflm.library is not None and arena_bytes is None:
+                # What the interpreter needs on this core with these kernels (CMSIS-NN's ask for scratch
+                # buffers the host's reference kernels do not), measured on the emulated board itself.
+                from .bench import measure_tflm_arena, tflm_arena_with_margin
+
+                with tempfile.TemporaryDirectory(prefix="mtk-arena-") as work:
+                    arena_bytes = tflm_arena_with_margin(measure_tflm_arena(tflite_bytes, board, tflm.kernels,
+                                                                            work, log=log))
+        arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels, arena_bytes)
+        check_budget(board, arena, len(tflite_bytes))
+        write_model_meta(model_dir, facts, labels)
+        if tflm is not None:
             if tflm.lib_dep:
                 use_tflm_library(project, tflm.lib_dep, board.emulated)
             if tflm.build_flags:

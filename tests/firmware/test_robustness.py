@@ -50,8 +50,9 @@ def malformed_frame(rng: random.Random, seq: int, input_bytes: int, max_payload:
     return b"\x00\x20abc\x00", {BAD_FRAMING}  # a COBS block promising 31 bytes in a 3-byte frame
 
 
-def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images):
-    build = build_for("qemu_m4")
+@pytest.mark.parametrize("runtime", ["compiled", pytest.param("tflm", marks=pytest.mark.tflm)])
+def test_malformed_frames_then_valid_infer(runtime, build_for, small_model_bytes, test_images):
+    build = build_for("qemu_m4", runtime)
     rng = random.Random(0)
     host = TflmInterpreter(small_model_bytes)
     with Emulator(get_board("qemu_m4"), build.firmware, time_limit=600) as qemu, \
