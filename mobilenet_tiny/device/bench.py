@@ -74,8 +74,29 @@ def emulated_board(env: str) -> Board:
     return board
 
 
-def _board_spec(board: Board) -> dict:
-    return json.loads((FIRMWARE_DIR / "platforms" / "qemu" / "boards" / f"{board.env}.json").read_text())["build"]
+@dataclass(frozen=True)
+class ImageToolchain:
+    """How one family of emulated boards builds an image: what the dev-platform's builder does for its
+    firmware (platforms/qemu/builder/main.py), so the benchmark runs the firmware's code as compiled there.
+    Another architecture (a RISC-V board) adds its own family here."""
+    prefix: str                  # e.g. arm-none-eabi-
+    cpu_flags: tuple[str, ...]
+    defines: tuple[str, ...]
+    board_sources: tuple[Path, ...]
+    link_flags: tuple[str, ...]  # start-up libraries, linker script
+
+    def tool(self, name: str) -> str:
+        return self.prefix + name
+
+
+def image_toolchain(board: Board) -> ImageToolchain:
+    spec = json.loads((FIRMWARE_DIR / "platforms" / "qemu" / "boards" / f"{board.env}.json").read_text())["build"]
+    return ImageToolchain(
+        "arm-none-eabi-", tuple(cpu_flags(board)),
+        ("MTK_BOARD_QEMU", f"MTK_UART_BASE={spec['uart_base']}", f'MTK_BOARD_NAME="{board.env}"', f"F_CPU={spec['f_cpu']}"),
+        tuple(sorted((SRC_DIR / "boards" / "qemu").glob("*.c"))),
+        ("-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs", f"-L{LDSCRIPTS_DIR}",
+         "-T", str(LDSCRIPTS_DIR / spec["ldscript"])))
 
 
 @dataclass
@@ -195,14 +216,12 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     write_model_meta(model_dir, facts, labels)
     _write_inputs(work / "bench_inputs.c", inputs)
 
-    spec = _board_spec(board)
-    cpu = cpu_flags(board)
-    defines = ["MTK_BOARD_QEMU", f"MTK_UART_BASE={spec['uart_base']}", f'MTK_BOARD_NAME="{board.env}"',
-               f"F_CPU={spec['f_cpu']}"] + (["MTK_PORTABLE"] if runtime.portable else []) + \
+    tc = image_toolchain(board)
+    cpu = list(tc.cpu_flags)
+    defines = [*tc.defines] + (["MTK_PORTABLE"] if runtime.portable else []) + \
               (["MTK_TRACE"] if trace else []) + (["MTK_BENCH_INIT_ONLY"] if init_only else [])
     includes = [work, SRC_DIR, KERNELS_DIR / "include"]
-    sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c",
-               *sorted((SRC_DIR / "boards" / "qemu").glob("*.c"))]
+    sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c", *tc.board_sources]
     extra_flags, link_libs = [], []
     if runtime.runtime == "compiled":
         sources += [SRC_DIR / "runtime_compiled.c", model_dir / "model.c", *sorted((KERNELS_DIR / "src").glob("*.c"))]
@@ -214,7 +233,7 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
 
     def command(source: Path, obj: Path) -> list[str]:
         cxx = source.suffix in (".cc", ".cpp")
-        return ["arm-none-eabi-g++" if cxx else "arm-none-eabi-gcc", *cpu, opt, "-ffunction-sections",
+        return [tc.tool("g++" if cxx else "gcc"), *cpu, opt, "-ffunction-sections",
                 "-fdata-sections", *(CXX_FLAGS if cxx else C_WARNINGS), *[f"-D{d}" for d in defines],
                 *extra_flags, *[f"-I{d}" for d in includes], "-c", str(source), "-o", str(obj)]
 
@@ -228,10 +247,8 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
             raise RuntimeError(f"compiling {source.name} for the benchmark failed: "
                                f"{first_error_line(done.stderr) or one_line(done.stderr)[:300]}\n{done.stderr[-3000:]}")
     elf = work / "bench.elf"
-    link = ["arm-none-eabi-g++" if runtime.runtime == "tflm" else "arm-none-eabi-gcc", *cpu, opt,
-            "-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs", f"-L{LDSCRIPTS_DIR}",
-            "-T", str(LDSCRIPTS_DIR / spec["ldscript"]), *map(str, objects), *link_libs, "-lc", "-lm", "-lgcc",
-            "-o", str(elf)]
+    link = [tc.tool("g++" if runtime.runtime == "tflm" else "gcc"), *cpu, opt, *tc.link_flags, *map(str, objects),
+            *link_libs, "-lc", "-lm", "-lgcc", "-o", str(elf)]
     done = subprocess.run(link, capture_output=True, text=True)
     if done.returncode != 0:
         overflow = _OVERFLOW.search(done.stderr)
@@ -425,7 +442,7 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
         raise UserError("--runtime names no runtime")
     if runs < 1:
         raise UserError("--runs must be at least 1")
-    tflite_bytes, _, _ = load_model(model)
+    tflite_bytes = model if isinstance(model, bytes) else load_model(model)[0]
     facts = _bench_facts(tflite_bytes)
     inputs = np.random.default_rng(0).integers(-128, 128, size=(runs, facts.input_bytes), dtype=np.int8)
     results = []
