@@ -276,31 +276,33 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
     deadline = start + LIBRARY_TIMEOUT_S
     c_sources = [s for s in sources if s.suffix == ".c"]
     cxx_sources = [s for s in sources if s.suffix == ".cc"]
+    file_seconds = 0.0
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)  # pending compiles cancelled however left
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            pch_cmd = _compile_command(tree, pch, pch.with_name(pch.name + ".gch"), cpu)
-            pch_job = pool.submit(run, pch_cmd)
-            futures = [pool.submit(compile_one, s, None) for s in c_sources]  # C files need no PCH: meanwhile
-            rc, output, seconds = pch_job.result(timeout=LIBRARY_TIMEOUT_S)
-            records.append(f"$ {' '.join(pch_cmd)}  # {seconds:.1f} s\n{output}")
-            if rc != 0:  # not fatal: each file then parses the header itself
-                log(f"  precompiled header failed ({first_error_line(output) or 'see log'}): compiling without")
-                pch = None
-            futures += [pool.submit(compile_one, s, pch) for s in cxx_sources]
-            for n, future in enumerate(concurrent.futures.as_completed(futures, timeout=LIBRARY_TIMEOUT_S), 1):
-                if future.cancelled():
-                    continue
-                rel, obj, rc, output, seconds, cmd = future.result()
-                records.append(f"$ {cmd}  # {seconds:.1f} s\n{output}")
-                if rc != 0 and error is None:
-                    error = f"{rel}: {first_error_line(output) or one_line(output)[:200]}"
-                    for f in futures:
-                        f.cancel()
-                objects.append(obj)
-                if n % 50 == 0:
-                    log(f"  {n}/{len(sources)} files ({time.monotonic() - start:.0f} s)")
-                if time.monotonic() > deadline:
-                    raise concurrent.futures.TimeoutError
+        pch_cmd = _compile_command(tree, pch, pch.with_name(pch.name + ".gch"), cpu)
+        pch_job = pool.submit(run, pch_cmd)
+        futures = [pool.submit(compile_one, s, None) for s in c_sources]  # C files need no PCH: meanwhile
+        rc, output, seconds = pch_job.result(timeout=LIBRARY_TIMEOUT_S)
+        records.append(f"$ {' '.join(pch_cmd)}  # {seconds:.1f} s\n{output}")
+        if rc != 0:  # not fatal: each file then parses the header itself
+            log(f"  precompiled header failed ({first_error_line(output) or 'see log'}): compiling without")
+            pch = None
+        futures += [pool.submit(compile_one, s, pch) for s in cxx_sources]
+        for n, future in enumerate(concurrent.futures.as_completed(futures, timeout=LIBRARY_TIMEOUT_S), 1):
+            if future.cancelled():
+                continue
+            rel, obj, rc, output, seconds, cmd = future.result()
+            file_seconds += seconds
+            records.append(f"$ {cmd}  # {seconds:.1f} s\n{output}")
+            if rc != 0 and error is None:
+                error = f"{rel}: {first_error_line(output) or one_line(output)[:200]}"
+                for f in futures:
+                    f.cancel()
+            objects.append(obj)
+            if n % 50 == 0:
+                log(f"  {n}/{len(sources)} files ({time.monotonic() - start:.0f} s)")
+            if time.monotonic() > deadline:
+                raise concurrent.futures.TimeoutError
         if error is None:
             done = subprocess.run(["arm-none-eabi-gcc-ar", "rcs", str(work / "libtflm.a"), *map(str, sorted(objects))],
                                   capture_output=True, text=True)
@@ -309,9 +311,15 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
                 error = f"ar: {one_line(done.stderr)[:200]}"
     except concurrent.futures.TimeoutError:
         error = f"took longer than {LIBRARY_TIMEOUT_S} s"
+    except BaseException:  # Ctrl-C: no half-built library (nor its 250 MB header) stays behind
+        pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         seconds = round(time.monotonic() - start, 1)
-        (work / "build.log").write_text("\n".join(records) + "\n")
+        if work.exists():
+            (work / "build.log").write_text("\n".join(records) + "\n")
     if error is not None:
         shutil.move(str(work / "build.log"), failed_log)
         shutil.rmtree(work, ignore_errors=True)
@@ -319,6 +327,7 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
     shutil.rmtree(work / "obj")
     shutil.rmtree(work / "pch")  # the precompiled header is ~250 MB
     (work / "build.json").write_text(json.dumps({"seconds": seconds, "files": len(sources), "jobs": jobs,
+                                                 "file_seconds": round(file_seconds, 1),
                                                  "key": json.loads(key_text)}, indent=2) + "\n")
     if lib_dir.exists():
         shutil.rmtree(lib_dir)
