@@ -38,6 +38,8 @@ class _Group(click.Group):
             code, message = interrupts.outcome()
             click.echo(message, err=True)
         interrupts.finishing(message_printed=bool(message))
+        if code >= 128:  # interrupted: end now, without TensorFlow's slow atexit handlers and thread joins
+            os._exit(code)
         sys.exit(code)
 
     def _run(self, args, prog_name, extra) -> tuple[int, str | None]:
@@ -107,7 +109,7 @@ def info(arch, alpha, input_text, classes, as_json):
 # ----------------------------------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", "out_dir", default="runs/demo", show_default=True, help="Run directory (re-running continues it).")
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55.")
+@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--epochs", type=int, default=8, show_default=True, help="Float training epochs.")
 @click.option("--qat-epochs", type=int, default=2, show_default=True)
 @click.option("--data", default=None, help="Data [builtin:shapes].")
@@ -125,65 +127,110 @@ def demo(out_dir, board, epochs, qat_epochs, data, limit):
 
 
 # ---------------------------------------------------------------------------------------------- train
+def _train_default(name):
+    from .train import TrainConfig
+
+    return TrainConfig.__dataclass_fields__[name].default
+
+
 @main.command()
 @click.option("--data", default=None, help="Image folder (one sub-folder per class) or builtin:NAME [builtin:shapes].")
 @click.option("--arch", default="v1", show_default=True, help="v1 or v2.")
 @click.option("--alpha", type=float, default=None, help="Width multiplier [0.1, 1.4] (default 0.25 v1, 0.35 v2).")
-@click.option("--input", "input_text", default="96x96x1", show_default=True, help="Model input HxWxC.")
-@click.option("--epochs", type=int, default=8, show_default=True, help="Float training epochs.")
-@click.option("--qat-epochs", type=int, default=2, show_default=True, help="Quantization-aware epochs (0: float only).")
+@click.option("--input", "input_text", default=None,
+              help="Model input HxW or HxWxC [96x96, RGB when the data is colour, else gray].")
+@click.option("--epochs", type=int, default=None, help="Float training epochs, at most [40]; with --resume: extend to N.")
+@click.option("--qat-epochs", type=int, default=None, help="Quantization-aware epochs (0: float only) [5]; with --resume: extend.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--lr", type=float, default=3e-3, show_default=True, help="Float learning rate (QAT uses lr/10).")
+@click.option("--lr", type=float, default=3e-3, show_default=True, help="Float peak learning rate (QAT: lr/10).")
 @click.option("--qat-lr", type=float, default=None, help="QAT learning rate [lr/10].")
-@click.option("--val-split", type=float, default=0.2, show_default=True, help="Validation fraction.")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="cosine", show_default=True,
+              help="Decay after the warm-up (cosine to 0; step: ×0.1 at 50 % and 75 %).")
+@click.option("--warmup-epochs", type=int, default=1, show_default=True, help="Linear learning-rate warm-up.")
+@click.option("--patience", type=int, default=10, show_default=True,
+              help="Stop a phase after this many epochs without a better validation accuracy (0: never); "
+                   "the best epoch is restored either way.")
+@click.option("--val-split", type=float, default=0.2, show_default=True, help="Validation fraction (0: none).")
 @click.option("--val", "val_dir", default=None, help="Validation folder instead of a split.")
+@click.option("--test-split", type=float, default=0.0, show_default=True,
+              help="Test fraction, held out and scored once, at the end.")
+@click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
+              help="balanced: weight each class by 1 / its share of the training images.")
+@click.option("--augment", type=click.Choice(["none", "light", "strong"]), default="light", show_default=True)
+@click.option("--no-flip", is_flag=True, help="No horizontal flips (digits, text, anything with a handedness).")
+@click.option("--weights", default=None, help="imagenet (keras.applications, same α) or PATH.h5 of such weights.")
+@click.option("--freeze-base-epochs", type=int, default=0, show_default=True,
+              help="With --weights: train only the classifier for the first N epochs.")
+@click.option("--skip-bad-images", is_flag=True, help="Leave unreadable image files out (they are listed).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", default="runs/latest", show_default=True, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
-def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, val_split, val_dir, seed,
-          out_dir, resume):
+def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, lr_schedule, warmup_epochs,
+          patience, val_split, val_dir, test_split, class_weight, augment, no_flip, weights, freeze_base_epochs,
+          skip_bad_images, seed, out_dir, resume):
     """Train float, then fine-tune with quantization-aware training (tfmot)."""
     from .data import BUILTIN_DEFAULT
-    from .models import parse_input_shape
-    from .train import TrainConfig, train as run_training
+    from .train import TrainConfig, parse_input_size, train as run_training
 
     from .fileio import check_output_dir
 
     check_output_dir(out_dir)
     interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
-    config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_shape(input_text),
-                         data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, epochs=epochs,
-                         qat_epochs=qat_epochs, batch_size=batch_size, lr=lr, qat_lr=qat_lr, seed=seed)
-    result = run_training(config, out_dir, resume=resume, log=lambda line: click.echo(line, err=True))
+    config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_size(input_text) if input_text else None,
+                         data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, test_split=test_split,
+                         epochs=_train_default("epochs") if epochs is None else epochs,
+                         qat_epochs=_train_default("qat_epochs") if qat_epochs is None else qat_epochs,
+                         batch_size=batch_size, lr=lr, qat_lr=qat_lr, lr_schedule=lr_schedule,
+                         warmup_epochs=warmup_epochs, patience=patience, class_weight=class_weight, augment=augment,
+                         flip=not no_flip, weights=weights, freeze_base_epochs=freeze_base_epochs,
+                         skip_bad_images=skip_bad_images, seed=seed)
+    result = run_training(config, out_dir, resume=resume, log=lambda line: click.echo(line, err=True),
+                          epochs=epochs if resume else None, qat_epochs=qat_epochs if resume else None)
     parts = [f"float val acc {result.float_val_accuracy:.4f}" if result.float_val_accuracy is not None else "",
              f"QAT val acc {result.qat_val_accuracy:.4f}" if result.qat_val_accuracy is not None else ""]
-    click.echo(f"trained {', '.join(p for p in parts if p)} in {result.seconds:.0f} s → {result.run_dir}")
+    if result.test:
+        parts.append("test " + ", ".join(f"{p} {result.test[f'{p}_accuracy']:.4f}" for p in ("float", "qat")
+                                         if f"{p}_accuracy" in result.test) + f" ({result.test['images']} images)")
+    click.echo(f"trained {', '.join(p for p in parts if p) or 'without validation'} in {result.seconds:.0f} s "
+               f"→ {result.run_dir}")
 
 
 # -------------------------------------------------------------------------------------------- convert
+_SPLIT_OPTION = dict(type=click.Choice(["train", "val", "test", "all"]), default=None,
+                     help="Which of a run's recorded splits [val].")
+
+
 @main.command()
 @click.argument("source")
 @click.option("--out", "out_dir", default=None, help="Output directory [the run dir, or the model's folder].")
-@click.option("--data", default=None, help="Data for calibration and the report [the run's own data].")
-@click.option("--val-split", type=float, default=None, help="Validation fraction [the run's, or 0.2].")
-@click.option("--val", "val_dir", default=None, help="Validation folder.")
-@click.option("--seed", type=int, default=None, help="Split seed [the run's, or 0].")
+@click.option("--data", default=None, help="Data for calibration and the report [a run's own recorded data].")
+@click.option("--split", **_SPLIT_OPTION)
+@click.option("--val-split", type=float, default=None, help="Not a run: validation fraction of --data [0.2].")
+@click.option("--val", "val_dir", default=None, help="Not a run: validation folder.")
+@click.option("--seed", type=int, default=None, help="Not a run: split seed [0].")
 @click.option("--name", default="model", show_default=True, help="C name: NAME.tflite, NAME_data.h/.cc, NAME_* macros.")
 @click.option("--arena-limit", type=int, default=None, help="Fail unless TFLM fits its arena in this many bytes.")
 @click.option("--compile", "compile_c", is_flag=True, help="Also write the compiled-C runtime (NAME.h/NAME.c).")
+@click.option("--allow-float", is_flag=True, help="A run whose QAT phase is unfinished: quantize its float model.")
 @click.option("--no-report", is_flag=True, help="Skip the accuracy report.")
-def convert(source, out_dir, data, val_split, val_dir, seed, name, arena_limit, compile_c, no_report):
+def convert(source, out_dir, data, split, val_split, val_dir, seed, name, arena_limit, compile_c, allow_float,
+            no_report):
     """SOURCE (run dir, .h5/.keras, SavedModel or .tflite) → full-int8 .tflite, C array and report."""
     from .convert.pipeline import convert_model
 
-    r = convert_model(source, out_dir, data=data, val_split=val_split, val_dir=val_dir, seed=seed, name=name,
-                      arena_limit=arena_limit, compile_c=compile_c, report=not no_report,
-                      log=lambda line: click.echo(line, err=True))
+    r = convert_model(source, out_dir, data=data, split=split, val_split=val_split, val_dir=val_dir, seed=seed,
+                      name=name, arena_limit=arena_limit, compile_c=compile_c, report=not no_report,
+                      allow_float=allow_float, log=lambda line: click.echo(line, err=True))
     for f in r.files:
         click.echo(f"wrote {f}")
     if r.report:
         acc, cmp = r.report["accuracy"], r.report["tflm_vs_litert_reference"]
+        click.echo(f"judged on {r.report['images']}")
         click.echo("accuracy: " + ", ".join(f"{k} {v:.4f}" for k, v in acc.items()))
+        if r.report.get("test"):
+            t = r.report["test"]
+            click.echo(f"test split ({t['count']} images, reported apart): "
+                       + ", ".join(f"{k} {v:.4f}" for k, v in t["accuracy"].items()))
         if "unavailable" in cmp:
             click.echo(f"TFLM vs LiteRT reference: LiteRT unavailable for this model ({cmp['unavailable']})")
         else:
@@ -194,26 +241,67 @@ def convert(source, out_dir, data, val_split, val_dir, seed, name, arena_limit, 
 
 # ------------------------------------------------------------------------------------------- evaluate
 @main.command()
-@click.argument("model_path", metavar="MODEL.tflite")
-@click.option("--data", required=True, help="Image folder (all images) or builtin:NAME (its validation split).")
+@click.argument("model_path", metavar="RUN_DIR|MODEL.tflite")
+@click.option("--data", default=None, help="Image folder or builtin:NAME [a run's own recorded data].")
+@click.option("--split", **_SPLIT_OPTION)
 @click.option("--runtime", type=click.Choice(["tflm", "litert"]), default="tflm", show_default=True)
-@click.option("--limit", type=int, default=None, help="Evaluate at most N images.")
-@click.option("--val-split", type=float, default=0.2, show_default=True, help="builtin data: the split used in training.")
-@click.option("--seed", type=int, default=0, show_default=True, help="builtin data: the seed used in training.")
+@click.option("--limit", type=int, default=None, help="A stratified, seeded sample of at most N images.")
+@click.option("--val-split", type=float, default=0.2, show_default=True, help="Not a run: builtin data's split.")
+@click.option("--seed", type=int, default=None, help="Sample seed; not a run: builtin data's seed [0].")
 @click.option("--json", "as_json", is_flag=True)
-def evaluate(model_path, data, runtime, limit, val_split, seed, as_json):
-    """Accuracy and confusion matrix of an int8 .tflite on a host runtime."""
+def evaluate(model_path, data, split, runtime, limit, val_split, seed, as_json):
+    """Accuracy, per-class precision/recall/F1 and confusion matrix of an int8 model on a host runtime."""
     from .evaluate import evaluate_tflite
 
-    r = evaluate_tflite(model_path, data, runtime=runtime, limit=limit, val_split=val_split, seed=seed)
+    r = evaluate_tflite(model_path, data, split=split, runtime=runtime, limit=limit, val_split=val_split, seed=seed)
     if as_json:
-        click.echo(json.dumps({"runtime": r.runtime, "accuracy": r.accuracy, "images": r.images,
-                               "labels": r.labels, "confusion_matrix": r.confusion.tolist()}, indent=2))
+        click.echo(json.dumps(r.to_json(), indent=2))
         return
-    from .report_text import print_confusion
+    from .report_text import print_confusion, print_per_class
 
-    click.echo(f"{r.runtime}: accuracy {r.accuracy:.4f} on {r.images} images")
+    click.echo(f"{r.runtime}: accuracy {r.accuracy:.4f} on {r.description}")
+    print_per_class(r.per_class)
     print_confusion(r.confusion, r.labels)
+
+
+# -------------------------------------------------------------------------------------------- predict
+@main.command()
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
+@click.option("--model", "model_path", required=True, help="A run directory or MODEL.tflite.")
+@click.option("--runtime", type=click.Choice(["tflm", "compiled", "litert"]), default="tflm", show_default=True,
+              help="Host runtime (ignored with --port).")
+@click.option("--port", default=None, help="Run on the device at this serial port / socket:// URL instead.")
+@click.option("--top", type=int, default=3, show_default=True, help="How many classes to list per image.")
+@click.option("--json", "as_json", is_flag=True)
+def predict(images, model_path, runtime, port, top, as_json):
+    """The top classes of each image, with probabilities, from the int8 model on the host or a device."""
+    from .predict import predict_images
+
+    results = predict_images(list(images), model_path, runtime=runtime, port=port, top=top)
+    if as_json:
+        click.echo(json.dumps([{"image": r.image, "top": [{"label": label, "probability": p} for label, p in r.top]}
+                               for r in results], indent=2))
+        return
+    for r in results:
+        click.echo(r.line())
+
+
+# ---------------------------------------------------------------------------------------------- split
+@main.group()
+def split():
+    """A training run's recorded splits (splits.json)."""
+
+
+@split.command("export")
+@click.argument("run_dir", metavar="RUN")
+@click.option("--split", "which", type=click.Choice(["train", "val", "test"]), default="val", show_default=True)
+@click.option("-o", "--out", "out_dir", required=True, help="New folder: one sub-folder per class.")
+def split_export(run_dir, which, out_dir):
+    """Write a run's split as class folders (the original files; generated sets as PNG)."""
+    from .data.run_splits import export_split
+
+    count, path = export_split(run_dir, which, out_dir)
+    click.echo(f"wrote {count} images of the {which} split to {path}")
 
 
 # -------------------------------------------------------------------------------------------- compile
@@ -229,10 +317,9 @@ def compile_cmd(model_path, out_dir, name, as_json):
     its lower bound, MACs and the constant bytes that go to flash.
     """
     from .compiler import compile_model
-    from .device.firmware_build import load_model
+    from .model_facts import load_model_facts
 
-    data, labels, _ = load_model(model_path)
-    r = compile_model(data, out_dir, name=name, labels=labels)
+    r = compile_model(load_model_facts(model_path), out_dir, name=name)
     facts = {"header": str(r.header_path), "source": str(r.source_path), "arena_bytes": r.arena_bytes,
              "lower_bound_bytes": r.lower_bound_bytes, "macs": r.macs, "weight_bytes": r.weight_bytes,
              "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size}
@@ -245,12 +332,36 @@ def compile_cmd(model_path, out_dir, name, as_json):
 
 
 @main.group()
+def export():
+    """Export a model for another build system (an Arduino library)."""
+
+
+@export.command("arduino")
+@click.argument("model_path", metavar="RUN|MODEL")
+@click.option("-o", "--out", "out_dir", required=True, help="Library folder to write (e.g. ~/Arduino/libraries/NAME).")
+@click.option("--name", default="mobilenet_tiny_model", show_default=True,
+              help="Library, header and C prefix: a lower-case C identifier.")
+@click.option("--runtime", type=click.Choice(["compiled", "tflm"]), default="compiled", show_default=True,
+              help="compiled: generated C + this project's kernels; tflm: the .tflite for TensorFlow Lite Micro.")
+@click.option("--image", "image_path", default=None, help="The example's sample frame [a generated image].")
+def export_arduino(model_path, out_dir, name, runtime, image_path):
+    """An Arduino library (Arduino IDE or PlatformIO lib/): library.properties, the model and its runtime in
+    src/, a header with labels and shapes, and an example sketch that classifies a camera-shaped frame."""
+    from .export.arduino import export_arduino as run_export
+
+    lib = run_export(model_path, out_dir, name=name, runtime=runtime, image=image_path)
+    click.echo(f"wrote the Arduino library {lib.name} ({lib.runtime} runtime) to {lib.path}")
+    click.echo(f"header {lib.header.relative_to(lib.path)}, example {lib.example.relative_to(lib.path)}")
+
+
+@main.group()
 def firmware():
     """Build the PlatformIO firmware with a model (qemu_* boards build offline)."""
 
 
 @firmware.command("build")
-@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, esp32dev, esp32s3, nano33ble.")
+@click.option("--board", required=True, help="PlatformIO env: qemu_m4, qemu_m7, qemu_m55, qemu_rv32, esp32dev, "
+              "esp32s3, esp32c3, esp32c6, nano33ble.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory with model.tflite.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None,
               help="Inference engine (default: compiled on qemu_*, tflm on real boards).")
@@ -308,46 +419,43 @@ def flash(board, port, project_dir, background, stop_it, time_limit):
                        out=click.echo)
 
 
+_BAUD_HELP = "Serial rate of a real board's port [--board's rate from the board table, else 115200]."
+_BOARD_HELP = "The board on --port (PlatformIO env): sets the default --baud."
+
+
 @main.command()
 @click.option("--port", required=True, help="Serial port or socket://HOST:PORT.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds [run until Ctrl-C].")
 @click.option("--no-hello", is_flag=True, help="Only listen; do not ask the device for its hello first.")
-def monitor(port, duration, no_hello):
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def monitor(port, duration, no_hello, board_env, baud):
     """Print the device's protocol messages decoded, and its text output (e.g. the boot banner)."""
+    from .device.board import serial_baud
     from .device.monitor import monitor as run_monitor
 
-    run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo)
+    baudrate = serial_baud(baud, board_env)
+    run_monitor(port, duration=duration, say_hello=not no_hello, out=click.echo, baudrate=baudrate)
 
 
 @main.command("serial-test")
 @click.option("--port", required=True, help="Serial port or socket://HOST:PORT of a running board.")
-@click.option("--model", "model_path", required=True, help="The .tflite the device was built with (or its run dir).")
-@click.option("--data", required=True, help="Image folder or builtin:NAME; its validation split is sent.")
-@click.option("--limit", type=int, default=None, help="Send at most N images.")
+@click.option("--model", "model_path", required=True, help="The .tflite the device was built with, or its run dir.")
+@click.option("--data", default=None, help="Image folder or builtin:NAME [a run's own recorded data].")
+@click.option("--split", **_SPLIT_OPTION)
+@click.option("--limit", type=int, default=None, help="Send a stratified, seeded sample of at most N images.")
+@click.option("--seed", type=int, default=None, help="Seed of the --limit sample [the run's].")
 @click.option("--timeout", type=float, default=30, show_default=True, help="Seconds to wait for each reply.")
-def serial_test(port, model_path, data, limit, timeout):
-    """Infer every image on the device and compare each int8 output byte for byte with the host TFLM
-    interpreter. Exit status 1 on any mismatch."""
-    from .device.firmware_build import load_model
-    from .device.link import DeviceLink, check_port
-    from .device.model_meta import model_facts
-    from .device.serial_test import load_test_images, run_serial_test
+@click.option("--board", "board_env", default=None, help=_BOARD_HELP)
+@click.option("--baud", type=int, default=None, help=_BAUD_HELP)
+def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, baud):
+    """Infer the images on the device (a run's validation split by default) and compare each int8 output
+    byte for byte with the host TFLM interpreter. Exit status 1 on any mismatch."""
+    from .device.board import serial_baud
+    from .device.serial_test import serial_test as run_serial_test
 
-    if limit is not None and limit < 1:
-        raise UserError("--limit must be at least 1")
-    check_port(port)
-    tflite_bytes, _, _ = load_model(model_path)
-    images, labels = load_test_images(data, model_facts(tflite_bytes).input_shape, limit)
-    from rich.console import Console
-    from rich.progress import Progress
-
-    console = Console(stderr=True)
-    with DeviceLink(port, timeout=timeout) as link, \
-            Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
-        link.sync()
-        task = bar.add_task("images", total=len(images))
-        report = run_serial_test(link, tflite_bytes, images, labels,
-                                 progress=lambda done, _total: bar.update(task, completed=done))
+    report = run_serial_test(port, model_path, data=data, split=split, limit=limit, seed=seed, timeout=timeout,
+                             baudrate=serial_baud(baud, board_env), log=lambda line: click.echo(line, err=True))
     for line in report.summary_lines():
         click.echo(line)
     if not report.ok:
@@ -355,7 +463,8 @@ def serial_test(port, model_path, data, limit, timeout):
 
 
 @main.command()
-@click.option("--board", default="qemu_m4", show_default=True, help="Emulated board to count instructions on.")
+@click.option("--board", default="qemu_m4", show_default=True,
+              help="Emulated board to count instructions on: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
 @click.option("--runtime", "runtimes", default="compiled", show_default=True,
               help="Comma-separated: compiled (DSP path), compiled-portable, tflm (reference kernels), tflm-cmsis-nn.")

@@ -25,7 +25,8 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
     from .device.emulator import Emulator
     from .device.firmware_build import build_firmware
     from .device.link import DeviceLink
-    from .device.serial_test import load_test_images, run_serial_test
+    from .data.selection import select_images
+    from .device.serial_test import run_serial_test
     from .train import TrainConfig, completed_epochs, train
 
     start = time.time()
@@ -37,6 +38,7 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
     # Every argument is checked before the first step: a bad one must not cost a training run.
     if limit < 1:
         raise UserError(f"--limit must be at least 1 (images sent to the device), got {limit}")
+    # The demo keeps its short, measured course (README): gray 96×96, 8 + 2 epochs, cosine schedule.
     config = TrainConfig(data=data or BUILTIN_DEFAULT, epochs=epochs, qat_epochs=qat_epochs).check()
     check_output_dir(run_dir)
     resume = (run_dir / "config.json").exists()
@@ -56,10 +58,10 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
                         out_dir=run_dir / "firmware" / board.env, log=log)
 
     log(f"[4/4] booting QEMU {board.env} and comparing the device with the host TFLM interpreter")
-    images, labels = load_test_images(config.data, fw.facts.input_shape, limit)
+    sent = select_images(fw.facts.input_shape, run=run_dir, limit=limit)
     with Emulator(board, fw.firmware, time_limit=600) as qemu, DeviceLink(qemu.url, timeout=60) as link:
         link.sync()
-        st = run_serial_test(link, conv.model_bytes, images, labels)
+        st = run_serial_test(link, conv.model_bytes, sent.x, sent.y)
 
     acc = report["accuracy"]
     cmp = report["tflm_vs_litert_reference"]
@@ -72,7 +74,7 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
            f"(LiteRT reference {acc['int8_litert_reference']:.4f}; {cmp['inputs_differing']} outputs differ, "
            f"max {cmp['max_abs_difference']})"),
         f"device ({board.env}, compiled runtime): accuracy {st.device_correct / max(st.count, 1):.4f} on "
-        f"{st.count} images, bit-exact with host TFLM {st.bit_exact}/{st.count}",
+        f"{st.count} images ({sent.description}), bit-exact with host TFLM {st.bit_exact}/{st.count}",
     ]
     if ins:
         summary.lines.append(f"speed: {sorted(ins)[len(ins) // 2]:,} instructions per inference "

@@ -23,6 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import interrupts
 from .errors import UserError
 
 STAGING_TAG = ".mobilenet-tiny-staging-"
@@ -180,6 +181,7 @@ def output_set(out_dir, set_name: str | None = None):
     staging = _staging_dir(out_dir, STAGING_TAG, out_dir)
     try:
         yield OutputSet(out_dir, staging)
+        interrupts.check()
         names = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST)
         remove = []
         if set_name is not None:
@@ -195,6 +197,12 @@ def output_set(out_dir, set_name: str | None = None):
     with signals_deferred():
         atomic_write(staging / _JOURNAL, json.dumps({"move": names, "remove": remove}))  # the commit point
         _finish_commit(staging, out_dir)
+        _note_written(out_dir)
+
+
+def _note_written(path: Path):
+    if STAGING_TAG not in str(path):  # a set inside another one's staging directory is not written yet
+        interrupts.note_written(path)
 
 
 def _read_manifest(out_dir: Path) -> dict:
@@ -266,6 +274,7 @@ def replaced_dir(final):
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; the result should look like any other folder
     try:
         yield staging
+        interrupts.check()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         remove_empty_dirs(created)
@@ -280,6 +289,7 @@ def replaced_dir(final):
             os.rename(final, old / "dir")
             os.rename(staging, final)
             shutil.rmtree(old, ignore_errors=True)
+        _note_written(final)
 
 
 def _recover_siblings(final: Path):

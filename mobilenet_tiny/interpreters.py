@@ -64,8 +64,9 @@ class TflmInterpreter(_Runner):
         arena = arena_size or max(len(model_bytes) * 10, 4 * 1024 * 1024)
         try:
             self._interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=arena)
-        except (RuntimeError, ValueError, IndexError, struct.error) as e:
-            # struct.error / IndexError: the wrapper parses a truncated flatbuffer in Python before TFLM does.
+        except (RuntimeError, ValueError, IndexError, TypeError, struct.error) as e:
+            # struct.error / IndexError / TypeError: the wrapper unpacks the flatbuffer in Python before TFLM
+            # does (model_facts' reading usually refuses such a file first).
             raise UserError(f"TFLM cannot load the model: {one_line(e) or type(e).__name__}"[:330]) from None
         self.input_details = _info(self._interp.get_input_details(0))
         self.output_details = _info(self._interp.get_output_details(0))
@@ -176,6 +177,12 @@ def measure_tflm_arena(model_bytes: bytes, arena_limit: int | None = None) -> in
             raise UserError(f"TFLM cannot allocate the tensor arena in {arena_limit} bytes: {complaint}")
         raise UserError(f"TFLM cannot run the model: {complaint}")
     return int(result["arena_used_bytes"])
+
+
+def check_tflm_accepts(model_bytes: bytes) -> None:
+    """UserError unless the host TFLM interpreter loads, prepares and runs the model. In a child process:
+    TFLM's Prepare aborts the process on some models it cannot run, which must not take the command down."""
+    measure_tflm_arena(model_bytes)
 
 
 def _tflm_complaint(stderr: str) -> str:

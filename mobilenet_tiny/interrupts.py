@@ -20,6 +20,7 @@ NOTHING_WRITTEN = "nothing was written"
 
 _received: int | None = None
 _kept = NOTHING_WRITTEN
+_written: list[str] = []  # outputs committed whole (fileio), for the message of a later interrupt
 _finished_quietly = False
 
 
@@ -27,6 +28,7 @@ def install():
     """Route SIGINT and SIGTERM through this module (call once, first thing in the CLI)."""
     global _received, _kept
     _received, _kept = None, NOTHING_WRITTEN
+    _written.clear()
     for s in SIGNALS:
         signal.signal(s, _on_signal)
 
@@ -39,9 +41,25 @@ def _on_signal(signum, _frame):
     # Already unwinding from the first one: let the clean-up finish.
 
 
+def record(signum: int):
+    """Note a signal without raising: for code that stops by itself at its next safe point (training
+    finishes its step and its checkpoint) and then raises KeyboardInterrupt."""
+    global _received
+    if _received is None:
+        _received = signum
+
+
 def received() -> int | None:
     """The signal that interrupted this command, if one did."""
     return _received
+
+
+def check():
+    """Raise KeyboardInterrupt if a signal came and something swallowed the exception (TFLite's calibration
+    calls Python from C++ and drops it, then converts to the end): called after such library calls and
+    before outputs are committed, so an interrupted command never writes them."""
+    if _received is not None:
+        raise KeyboardInterrupt
 
 
 def note_kept(text: str):
@@ -49,6 +67,11 @@ def note_kept(text: str):
     completed epochs). Default: nothing was written."""
     global _kept
     _kept = text
+
+
+def note_written(path):
+    """Outputs at `path` were written whole (an interrupt that comes later must not say "nothing")."""
+    _written.append(str(path))
 
 
 def caused_by_interrupt(error: BaseException | None) -> bool:
@@ -66,6 +89,8 @@ def outcome() -> tuple[int, str]:
     """(exit status, message) of an interrupted command."""
     signum = _received or signal.SIGINT
     word = "terminated" if signum == signal.SIGTERM else "interrupted"
+    if _kept == NOTHING_WRITTEN and _written:
+        return 128 + signum, f"{word}; {', '.join(_written)} {'was' if len(_written) == 1 else 'were'} written in full first"
     return 128 + signum, f"{word}; {_kept}"
 
 

@@ -40,3 +40,49 @@ def make_keras_progress(phase: str, total_epochs: int, steps: int, log=None):
                 f"val_acc {logs.get('val_accuracy', float('nan')):.4f}  ({time.time() - self._start:.1f} s)")
 
     return RichProgress()
+
+
+class _TaskProgress:
+    """update(done) for a task of `total` steps: a transient rich bar on a terminal, elsewhere (logs, CI,
+    pipes) a plain line at most every `interval` seconds, so a long task never looks hung."""
+
+    def __init__(self, description: str, total: int, log, interval: float, console):
+        self.description, self.total, self.log, self.interval = description, total, log, interval
+        self._bar = None
+        self._last = time.monotonic()
+        self._start = self._last
+        if console.is_terminal:
+            self._bar = Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=console, transient=True)
+            self._task = self._bar.add_task("", total=total)
+            self._bar.start()
+
+    def update(self, done: int, note: str = ""):
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done)
+            return
+        now = time.monotonic()
+        if now - self._last >= self.interval and done < self.total:
+            self._last = now
+            self.log(f"{self.description}: {done:,}/{self.total:,} ({now - self._start:.0f} s){note}")
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.stop()
+
+
+class task_progress:
+    """Context manager around _TaskProgress: `with task_progress("decoding images", n, log) as p: p.update(i)`."""
+
+    def __init__(self, description: str, total: int, log=None, interval: float = 10.0, console=None):
+        self.console = console or Console(stderr=True)
+        self.log = log or (lambda line: self.console.print(line, highlight=False))
+        self.args = (description, total, interval)
+
+    def __enter__(self) -> _TaskProgress:
+        description, total, interval = self.args
+        self.progress = _TaskProgress(description, total, self.log, interval, self.console)
+        return self.progress
+
+    def __exit__(self, *exc):
+        self.progress.close()

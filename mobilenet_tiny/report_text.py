@@ -42,3 +42,12 @@ def print_confusion(matrix, labels) -> None:
     for label, row in zip(labels, matrix):
         table.add_row(label, *(str(int(v)) for v in row))
     _console().print(table)
+
+
+def print_per_class(rows) -> None:
+    table = Table(title="per class")
+    for col in ("class", "precision", "recall", "F1", "images"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for r in rows:
+        table.add_row(r["label"], f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", str(r["support"]))
+    _console().print(table)

@@ -25,6 +25,9 @@ def main(path: str, arena: int) -> int:
     except (RuntimeError, ValueError) as e:
         print(json.dumps({"ok": False, "error": one_line(e)[:300]}))
         return 1
+    except Exception as e:  # the wrapper's own flatbuffer unpacking (TypeError, struct.error, ...)
+        print(json.dumps({"ok": False, "error": f"{type(e).__name__}: {one_line(e)}"[:300]}))
+        return 1
     text = _capture_fd2(interp.print_allocations)
     total = next((int(w) for line in text.splitlines() if "Arena allocation total" in line
                   for w in line.split() if w.isdigit()), None)

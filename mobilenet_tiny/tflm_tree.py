@@ -243,6 +243,7 @@ def build_trees(sources: list[Path] | None = None, out: Path | None = None, forc
     """Make (or find, unless `force`) the reference and CMSIS-NN trees of the pinned commit in `out`
     (default: the cache). The trees appear whole or not at all."""
     out = Path(out or default_tree_dir()).expanduser().resolve()
+    sources = Sources(sources if sources is not None else default_sources(), out.parent / "git", log)  # checked first
     with _locked(out.parent / f".{out.name}.lock"):
         existing = read_tree_set(out)
         if existing and not force:
@@ -254,7 +255,7 @@ def build_trees(sources: list[Path] | None = None, out: Path | None = None, forc
         start = time.monotonic()
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
         try:
-            manifest = _build_into(work, sources if sources is not None else default_sources(), out.parent, log)
+            manifest = _build_into(work, sources, log)
             manifest["seconds"] = round(time.monotonic() - start, 1)
             (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
             if out.exists():
@@ -266,8 +267,7 @@ def build_trees(sources: list[Path] | None = None, out: Path | None = None, forc
         return TreeSet(out, manifest)
 
 
-def _build_into(work: Path, local_sources: list[Path], cache: Path, log) -> dict:
-    sources = Sources(local_sources, cache / "git", log)
+def _build_into(work: Path, sources: Sources, log) -> dict:
     src = work / "src"
     tflm_dir, tflm_commit = sources.find(TFLM_REPO, TFLM_COMMIT)
     log(f"tflite-micro {tflm_commit[:12]} from {tflm_dir}")

@@ -12,4 +12,4 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 
-from pipeline_fixtures import trained_run  # noqa: E402,F401  (session fixture shared by test packages)
+from pipeline_fixtures import photo_folder, photo_run, trained_run  # noqa: E402,F401  (session fixtures shared by test packages)

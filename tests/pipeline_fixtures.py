@@ -60,3 +60,41 @@ def keras_application_h5(which: str, input_shape, alpha: float, classes: int, se
     return cached_bytes(f"keras-app-{which}", {"which": which, "shape": input_shape, "alpha": alpha,
                                                "classes": classes, "seed": seed, "code": source_hash("tf_env.py")},
                         build)
+
+
+# A small photo-like folder as a user's would be (JPEG files of several sizes, one corrupt file), and a
+# tiny run trained on it with a test split: what the split, report and device tests judge.
+PHOTO_FOLDER = dict(n=64, seed=5, classes=4)
+PHOTO_RUN = dict(arch="v1", alpha=0.25, input_shape=(32, 32, None), val_split=0.2, test_split=0.2, epochs=2,
+                 qat_epochs=1, batch_size=16, warmup_epochs=1, seed=1, skip_bad_images=True)
+CORRUPT_FILE = "ball/corrupt.jpg"
+
+
+@pytest.fixture(scope="session")
+def photo_folder():
+    from mobilenet_tiny.data.photos import write_photo_folder
+
+    def build(path):
+        write_photo_folder(path, **PHOTO_FOLDER)
+        (path / CORRUPT_FILE).write_bytes(b"\xff\xd8\xff\xe0 a JPEG header and then nothing")
+
+    return cached_dir("photo-folder", {**PHOTO_FOLDER, "code": source_hash("data/photos.py", "data/folders.py")},
+                      build)
+
+
+@pytest.fixture(scope="session")
+def photo_run(photo_folder):
+    """The run directory: config, splits.json, labels.txt, models, test.json, train.log, converted model and
+    report (convert's default: the validation split, the test split apart)."""
+    from mobilenet_tiny.convert.pipeline import convert_model
+    from mobilenet_tiny.train import TrainConfig, train
+
+    config = {**PHOTO_RUN, "data": str(photo_folder)}
+
+    def build(path):
+        lines = []
+        train(TrainConfig(**config), path, log=lines.append)
+        (path / "train.log").write_text("\n".join(lines) + "\n")
+        convert_model(path, log=lambda line: None)
+
+    return cached_dir("photo-run", {"run": config, "code": source_hash(*TRAINING_CODE)}, build)

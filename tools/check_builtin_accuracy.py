@@ -50,14 +50,11 @@ def main() -> None:
     train = to_tf_dataset(data.train_x, data.train_y, args.batch_size, training=not args.no_augment,
                           seed=args.seed)
     val = to_tf_dataset(data.val_x, data.val_y, args.batch_size, training=False)
-    model = mobilenet_v1(data.input_shape, alpha=args.alpha, num_classes=len(data.labels))
-    if args.bn_momentum is not None:
-        # Moving statistics start at mean 0 / variance 1 and move by (1 - momentum) per step; with 0.99
-        # they need several hundred steps to reach the small variances of early layers, and until then the
-        # model in inference mode (validation, conversion) predicts one class.
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = args.bn_momentum
+    # Moving statistics start at mean 0 / variance 1 and move by (1 - momentum) per step; with 0.99 they need
+    # several hundred steps to reach the small variances of early layers, and until then the model in
+    # inference mode (validation, conversion) predicts one class.
+    model = mobilenet_v1(data.input_shape, alpha=args.alpha, num_classes=len(data.labels),
+                         **({"bn_momentum": args.bn_momentum} if args.bn_momentum is not None else {}))
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up, idempotently, on Debian 12 with Python 3.11 (root, or a user with sudo):
-#   apt packages (Arm GCC + newlib, QEMU) → .venv with the pinned Python stack → offline PlatformIO.
+#   apt packages (Arm and RISC-V GCC + their C libraries, QEMU) → .venv with the pinned Python stack → offline PlatformIO.
 # Fast when already done: each step checks first. Override the venv location with MOBILENET_TINY_VENV.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,8 @@ say() { printf '[setup] %s\n' "$*"; }
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
-APT_PACKAGES="gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm"
+APT_PACKAGES="gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc"
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
   for cand in python3.11 python3; do

@@ -2,6 +2,7 @@
  * main.cpp and the serial protocol. It runs the model on the inputs linked in (bench_inputs.c, written by
  * `mobilenet-tiny bench`), times each invoke with the firmware's own latency counter (timing.h) and
  * writes one line per result to the UART, which the host reads from QEMU's serial output:
+ *   i N              instructions per tick of the latency counter (timing.h)
  *   a ARENA          arena bytes the runtime uses
  *   k STACK          stack high-water mark of the first inference, in bytes (free RAM is painted first)
  *   o HEX t TICKS    output bytes and latency of each input
@@ -78,6 +79,7 @@ int main(void) {
     board_flush();
     return 1;
   }
+  put_line('i', timing_info()->instructions_per_tick);
   put_line('a', runtime_arena_bytes());
 #ifdef MTK_BENCH_INIT_ONLY /* measuring the arena the runtime needs */
   board_flush();

@@ -13,6 +13,8 @@ extern "C" {
 void board_init(void);
 /* Next received byte, or -1 when none is waiting (never blocks). */
 int board_read_byte(void);
+/* Sleep until input may have arrived (WFI on the QEMU boards); may return early, never loses a byte. */
+void board_wait_for_input(void);
 void board_write(const uint8_t *data, size_t len);
 void board_flush(void);
 const char *board_name(void);

@@ -41,7 +41,10 @@ void setup() {
   print_banner();
 }
 
-void loop() { protocol_poll(); }
+void loop() {
+  protocol_poll();
+  board_wait_for_input();
+}
 
 #ifndef ARDUINO
 int main() {

@@ -65,6 +65,7 @@ static void reply_hello(uint8_t seq) {
   frame_put_str(runtime_error());
   frame_put_u16(META_NUM_LABELS);
   for (int i = 0; i < META_NUM_LABELS; i++) frame_put_str(meta_labels[i]);
+  frame_put_u32(timer->cpu_hz); /* appended after the labels: hosts that stop reading there still work */
   frame_end();
 }
 

@@ -6,20 +6,18 @@ writes out/model.h and out/model.c. The kernels live in firmware/lib/mtk_kernels
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from ..c_source import check_c_name
 from ..errors import UserError
 from ..fileio import atomic_write, output_set
-from .codegen import C_TYPE_BYTES, render_header, render_source
+from ..model_facts import ModelFacts, read_model_facts
+from .codegen import constant_bytes, render_header, render_source
 from .lowering import lower_graph
 from .planner import plan_arena
 from .reader import read_model
-
-KERNELS_DIR = Path(__file__).resolve().parents[2] / "firmware" / "lib" / "mtk_kernels"
+from .scratch import KERNELS_DIR
 
 
 @dataclass
@@ -41,42 +39,32 @@ class CompileResult:
     labels: list[str] = field(default_factory=list)
 
 
-def compile_model(tflite_bytes: bytes, out_dir, name: str = "model", labels: list[str] | None = None) -> CompileResult:
-    """Compile an int8 TFLite model to <out_dir>/<name>.h and <name>.c (both or neither: fileio.output_set)."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name or ""):
-        raise UserError(f"model name {name!r} must be a C identifier (letters, digits, underscores)")
-    graph = read_model(tflite_bytes)
-    x, y = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
-    if not 2 <= len(x.shape) <= 4:
-        raise UserError(f"model input {x.describe()} must be NHWC (or a flat vector)")
-    input_shape = tuple(int(d) for d in (1, 1, *x.shape[1:])[-3:])  # H, W, C; a vector is 1x1xN
-    output_size = int(np.prod(y.shape))
-    if labels is None:
-        labels = [f"class_{i}" for i in range(output_size)]
-    labels = [str(label) for label in labels]
-    if len(labels) != output_size:
-        raise UserError(f"{len(labels)} labels given for a model with {output_size} outputs")
-
+def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None
+                  ) -> CompileResult:
+    """Compile an int8 model (the model_facts record, or .tflite bytes) to <out_dir>/<name>.h and <name>.c
+    (both or neither: fileio.output_set). Labels: `labels`, else the record's, else class_0, class_1, ..."""
+    check_c_name(name)
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
+    graph = read_model(model)
+    if not 2 <= len(model.input.shape) <= 4:
+        raise UserError(f"model input {model.input.describe()} must be NHWC (or a flat vector)")
+    labels = model.class_names(labels)
     steps = lower_graph(graph)
     plan = plan_arena(steps, graph)
-    weight_bytes = sum(np.asarray(a.values).size * C_TYPE_BYTES[a.ctype] for s in steps for a in s.arrays)
-    facts = dict(
-        input_shape=input_shape, input_bytes=int(np.prod(x.shape)), input_scale=float(x.scale[0]),
-        input_zero_point=int(x.zero_point[0]), output_bytes=output_size, output_scale=float(y.scale[0]),
-        output_zero_point=int(y.zero_point[0]), num_classes=output_size, arena_bytes=plan.arena_bytes,
-        macs=sum(s.macs for s in steps), weight_bytes=weight_bytes,
-    )
+    macs, weight_bytes = sum(s.macs for s in steps), constant_bytes(steps)
     out_dir = Path(out_dir)
     with output_set(out_dir, f"compile:{name}") as outputs:
-        atomic_write(outputs.dir / f"{name}.h", render_header(name, facts))
-        atomic_write(outputs.dir / f"{name}.c", render_source(name, steps, plan, graph, facts, labels))
+        atomic_write(outputs.dir / f"{name}.h", render_header(name, model, labels, plan.arena_bytes, macs,
+                                                              weight_bytes))
+        atomic_write(outputs.dir / f"{name}.c", render_source(name, steps, plan, graph, labels))
     header, source = out_dir / f"{name}.h", out_dir / f"{name}.c"
     return CompileResult(
         header_path=header, source_path=source, arena_bytes=plan.arena_bytes,
-        lower_bound_bytes=plan.lower_bound_bytes, macs=facts["macs"], weight_bytes=weight_bytes,
-        ops=[s.op.name for s in steps], input_shape=facts["input_shape"], output_size=output_size,
-        input_scale=facts["input_scale"], input_zero_point=facts["input_zero_point"],
-        output_scale=facts["output_scale"], output_zero_point=facts["output_zero_point"],
+        lower_bound_bytes=plan.lower_bound_bytes, macs=macs, weight_bytes=weight_bytes,
+        ops=[s.op.name for s in steps], input_shape=model.input_shape, output_size=model.output_size,
+        input_scale=model.input_scale, input_zero_point=model.input_zero_point,
+        output_scale=model.output_scale, output_zero_point=model.output_zero_point,
         planner_strategy=plan.strategy, labels=labels,
     )
 

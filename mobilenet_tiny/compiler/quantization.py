@@ -27,6 +27,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     """TFLite QuantizeMultiplier: real ≈ multiplier · 2^(shift − 31), multiplier in [2^30, 2^31)."""
     if real == 0.0:
         return 0, 0
+    if not math.isfinite(real):
+        raise UserError(f"the model's scales give a multiplier of {real}")
     q, shift = math.frexp(real)
     q_fixed = _round_half_away(q * (1 << 31))
     if q_fixed == (1 << 31):
@@ -119,3 +121,31 @@ def add_params(scale1, scale2, scale_out) -> dict:
 def requantize_multiplier(input_scale, output_scale) -> tuple[int, int]:
     """QUANTIZE int8→int8: QuantizeMultiplier(double(in)/double(out))."""
     return quantize_multiplier(float(f32(input_scale)) / float(f32(output_scale)))
+
+
+def relu_multiplier(input_scale, output_scale) -> tuple[int, int]:
+    """RELU (ReluPrepare): QuantizeMultiplier(double(float32 input / float32 output)), a float32 division."""
+    return quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+
+
+def _downscale_to_int16(multiplier: int) -> int:
+    """DownScaleInt32ToInt16Multiplier: the int32 multiplier's high half, rounded, saturated."""
+    if multiplier >= (1 << 31) - 1 - (1 << 15):
+        return (1 << 15) - 1
+    return (multiplier + (1 << 15)) >> 16
+
+
+def hard_swish_params(input_scale, output_scale) -> dict:
+    """HardSwishPrepare for int8, in its float32 arithmetic: the input on a 1/128 finer scale, divided by
+    the output scale and by the 'reluish' scale 3/32768, each product and quotient in float32."""
+    hires_input_scale = f32(1.0 / 128.0) * f32(input_scale)
+    reluish_scale = f32(3.0) / f32(32768.0)
+    out_m, out_exp = quantize_multiplier(float(hires_input_scale / f32(output_scale)))
+    relu_m, relu_exp = quantize_multiplier(float(hires_input_scale / reluish_scale))
+    if out_exp > 0:
+        raise UserError(f"HARD_SWISH: output scale {float(output_scale):.3g} is below input scale / 128, which "
+                        "TFLM rejects")
+    if out_exp < -31 or relu_exp < -31:
+        raise UserError(f"HARD_SWISH: input scale {float(input_scale):.3g} is too small for TFLM's 16-bit kernel")
+    return dict(output_multiplier=_downscale_to_int16(out_m), output_multiplier_exponent=out_exp,
+                reluish_multiplier=_downscale_to_int16(relu_m), reluish_multiplier_exponent=relu_exp)

@@ -68,9 +68,9 @@ def first_divergences(model_bytes: bytes, inputs: np.ndarray) -> list[dict]:
     micro = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=max(len(model_bytes) * 10, 8 << 20),
                                            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     model_input = ref.get_input_details()[0]
-    from .inspect import execution_order_outputs
+    from ..model_facts import read_model_facts
 
-    order = execution_order_outputs(model_bytes)
+    order = [t for op in read_model_facts(model_bytes).operators for t in op.outputs]  # execution order
     names = {d["index"]: d["name"] for d in ref.get_tensor_details()}
     found = []
     for x in inputs:
@@ -90,10 +90,46 @@ def first_divergences(model_bytes: bytes, inputs: np.ndarray) -> list[dict]:
     return found
 
 
-def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y, arena_bytes: int,
-                 keras_models: dict | None = None, source: str = "", data_source: str = "") -> tuple[dict, Evaluation]:
-    """The report dict (JSON-ready) and the TFLM evaluation (for the confusion-matrix picture)."""
+def per_class_metrics(confusion, labels: list[str]) -> list[dict]:
+    """Precision, recall and F1 of each class from a confusion matrix (rows true, columns predicted)."""
+    m = np.asarray(confusion, dtype=np.float64)
+    rows = []
+    for i, label in enumerate(labels):
+        tp, predicted, actual = m[i, i], m[:, i].sum(), m[i, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append({"label": label, "precision": precision, "recall": recall, "f1": f1, "support": int(actual)})
+    return rows
+
+
+def compiled_facts(model_bytes: bytes, labels: list[str]) -> dict:
+    """MACs, arena and constant bytes (flash) of the compiled-C runtime, or why the compiler refused."""
+    import tempfile
+
+    from ..compiler import compile_model
+    from ..errors import UserError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            r = compile_model(model_bytes, tmp, labels=labels)
+        except UserError as e:
+            return {"error": str(e)}
+    return {"macs": r.macs, "arena_bytes": r.arena_bytes, "lower_bound_bytes": r.lower_bound_bytes,
+            "constant_bytes": r.weight_bytes}
+
+
+MISCLASSIFIED_SHOWN = 64
+
+
+def build_report(*, model_bytes: bytes, summary, labels: list[str], judged, arena_bytes: int, test=None,
+                 keras_models: dict | None = None, source: str = "", config: dict | None = None
+                 ) -> tuple[dict, Evaluation]:
+    """The report dict (JSON-ready) and the TFLM evaluation (for the pictures). `judged` is the
+    data.selection.Selection scored (a run's validation split by default); `test`, a run's test split,
+    is scored and reported apart."""
     n = len(labels)
+    val_x, val_y = judged.x, judged.y
     tflm = evaluate_int8("tflm", model_bytes, val_x, val_y, n)
     try:
         litert = evaluate_int8("litert", model_bytes, val_x, val_y, n)
@@ -107,19 +143,29 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y
                                          summary.input))}
     else:
         comparison = {"unavailable": unavailable}
+    wrong = np.flatnonzero(tflm.predictions != val_y)
     report = {
         "source": source,
-        "data": data_source,
+        "data": judged.source,
+        "images": judged.description,
+        "split": judged.split,
         "validation_images": int(len(val_y)),
         "labels": labels,
+        "model_config": {k: config[k] for k in ("arch", "alpha", "input_shape", "epochs", "qat_epochs", "lr",
+                                                "lr_schedule", "patience", "augment", "weights", "seed")
+                         if k in config} if config else None,
         "accuracy": {
             **{f"keras_{name}": keras_accuracy(m, val_x, val_y) for name, m in (keras_models or {}).items()},
             "int8_tflm": tflm.accuracy,
             **({"int8_litert_reference": litert.accuracy} if litert is not None else {}),
         },
+        "per_class_tflm": per_class_metrics(tflm.confusion, labels),
+        "misclassified_tflm": [{"file": judged.keys[i] if judged.keys else str(i), "true": labels[int(val_y[i])],
+                                "predicted": labels[int(tflm.predictions[i])]} for i in wrong],
         "tflm_vs_litert_reference": comparison,
         "model_bytes": len(model_bytes),
         "tflm_arena_bytes": arena_bytes,
+        "compiled_runtime": compiled_facts(model_bytes, labels),
         "ops": list(summary.ops),
         "operators": summary.op_count,
         "input": {"shape": list(summary.input.shape), "dtype": summary.input.dtype,
@@ -128,28 +174,63 @@ def build_report(*, model_bytes: bytes, summary, labels: list[str], val_x, val_y
                    "scale": summary.output.scale, "zero_point": summary.output.zero_point},
         "confusion_matrix_tflm": tflm.confusion.tolist(),
     }
+    if test is not None and len(test.y):
+        test_tflm = evaluate_int8("tflm", model_bytes, test.x, test.y, n)
+        report["test"] = {
+            "images": test.description, "count": int(len(test.y)),
+            "accuracy": {**{f"keras_{name}": keras_accuracy(m, test.x, test.y)
+                            for name, m in (keras_models or {}).items()}, "int8_tflm": test_tflm.accuracy},
+            "confusion_matrix_tflm": test_tflm.confusion.tolist(),
+        }
     return report, tflm
 
 
 def render_markdown(report: dict) -> str:
     acc = report["accuracy"]
     cmp = report["tflm_vs_litert_reference"]
+    compiled = report.get("compiled_runtime") or {}
+    config = report.get("model_config")
     lines = [
         f"# Conversion report: {report['source']}",
         "",
-        f"Validation data: {report['data']} ({report['validation_images']} images).",
+        f"Judged on {report.get('images') or report['data']}.",
         "",
+    ]
+    if config:
+        lines += ["Model: " + ", ".join(f"{k} {v}" for k, v in config.items() if v is not None), ""]
+    lines += [
         "| runtime | accuracy |",
         "|---|---|",
         *[f"| {k.replace('_', ' ')} | {v:.4f} |" for k, v in acc.items()],
         "",
+    ]
+    if report.get("test"):
+        t = report["test"]
+        lines += [f"Test split, scored apart ({t['images']}): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in t["accuracy"].items()) + ".", ""]
+    lines += [
         litert_comparison_text(cmp),
         "",
         f"- model: {report['model_bytes']:,} bytes, {report['operators']} operators; ops: {', '.join(report['ops'])}",
         f"- TFLM tensor arena (host measurement): {report['tflm_arena_bytes']:,} bytes",
+    ]
+    if "macs" in compiled:
+        lines.append(f"- {compiled['macs']:,} MACs; compiled-C runtime: arena {compiled['arena_bytes']:,} bytes "
+                     f"(lower bound {compiled['lower_bound_bytes']:,}), {compiled['constant_bytes']:,} bytes of "
+                     "constants in flash (plus the kernels' code)")
+    elif compiled.get("error"):
+        lines.append(f"- compiled-C runtime: not available for this model ({compiled['error']})")
+    lines += [
         f"- input {report['input']['dtype']}{report['input']['shape']} scale {report['input']['scale']:.9g} "
         f"zero point {report['input']['zero_point']}; output {report['output']['dtype']}{report['output']['shape']} "
         f"scale {report['output']['scale']:.9g} zero point {report['output']['zero_point']}",
+        "",
+        "## Per class (int8, TFLM)",
+        "",
+        "| class | precision | recall | F1 | images |",
+        "|---|---|---|---|---|",
+        *[f"| {r['label']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
+          for r in report.get("per_class_tflm", [])],
         "",
         "## Confusion matrix (TFLM; rows: true class, columns: predicted)",
         "",
@@ -159,6 +240,13 @@ def render_markdown(report: dict) -> str:
           for label, row in zip(report["labels"], report["confusion_matrix_tflm"])],
         "",
     ]
+    wrong = report.get("misclassified_tflm", [])
+    lines += [f"## Misclassified ({len(wrong)}; pictures of the first {min(len(wrong), MISCLASSIFIED_SHOWN)} "
+              "in misclassified.png)", ""]
+    lines += [f"- {w['file']}: {w['true']} → {w['predicted']}" for w in wrong[:200]]
+    if len(wrong) > 200:
+        lines.append(f"- … {len(wrong) - 200} more in report.json")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -199,7 +287,32 @@ def plot_confusion(matrix, labels: list[str], path, title: str = "int8 (TFLM) co
     plt.close(fig)
 
 
-def write_report(report: dict, tflm: Evaluation, out_dir, labels):
+def plot_contact_sheet(images: np.ndarray, captions: list[str], path, columns: int = 8):
+    """A grid of images with a caption under each (the misclassified ones: "true → predicted")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = max(len(images), 1)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.4, rows * 1.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        gray = image.shape[-1] == 1
+        ax.imshow(image[..., 0] if gray else image, cmap="gray" if gray else None, vmin=0, vmax=255)
+        ax.set_title(caption, fontsize=6)
+    if not len(images):
+        axes.flat[0].text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def write_report(report: dict, tflm: Evaluation, out_dir, labels, judged=None) -> list:
+    """report.json, report.md, confusion.png and misclassified.png (a contact sheet); returns the paths."""
     import json
     from pathlib import Path
 
@@ -207,3 +320,10 @@ def write_report(report: dict, tflm: Evaluation, out_dir, labels):
     atomic_write(out_dir / "report.json", json.dumps(report, indent=2))
     atomic_write(out_dir / "report.md", render_markdown(report))
     plot_confusion(tflm.confusion, labels, out_dir / "confusion.png")
+    files = [out_dir / "report.json", out_dir / "report.md", out_dir / "confusion.png"]
+    if judged is not None:
+        wrong = np.flatnonzero(tflm.predictions != judged.y)[:MISCLASSIFIED_SHOWN]
+        plot_contact_sheet(judged.x[wrong], [f"{labels[int(judged.y[i])]} → {labels[int(tflm.predictions[i])]}"
+                                             for i in wrong], out_dir / "misclassified.png")
+        files.append(out_dir / "misclassified.png")
+    return files

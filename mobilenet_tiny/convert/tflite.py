@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 
+from .. import interrupts
 from ..errors import UserError, one_line
 
 # Keras layers that do not become TFLite builtin ops (recurrent layers need TensorList ops / Select TF ops,
@@ -78,6 +79,8 @@ def keras_to_int8_tflite(model, representative, *, max_samples: int = 256) -> by
         with capture_fd2(replay_on_error=bool(os.environ.get("MOBILENET_TINY_DEBUG"))), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            return bytes(converter.convert())
+            model_bytes = bytes(converter.convert())
     except Exception as e:  # the converter raises many types (ConverterError, ValueError, RuntimeError)
         raise UserError(f"TFLite conversion failed: {converter_complaint(e)}") from None
+    interrupts.check()  # the calibration drops a Ctrl-C that arrives while it calls `samples` from C++
+    return model_bytes

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import UserError
+from .photos import PHOTO_LABELS, draw_photos
 
 # ITU-R 601 luma weights, the same Pillow uses for RGB → L.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -52,6 +53,7 @@ class BuiltinSet:
     default_n: int
     draw: Callable[[int, tuple[int, int, int], int], tuple[np.ndarray, np.ndarray]]
     description: str
+    channels: int = 1  # what the set is by nature (1 gray, 3 colour): the model's input by default
 
 
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -270,6 +272,14 @@ BUILTIN_SETS: dict[str, BuiltinSet] = {
         draw=draw_textures,
         description="horizontal or vertical stripes, a checkerboard or dots at random scale, tilt and contrast "
                     "(quick to learn: for short tests)",
+    ),
+    "photos": BuiltinSet(
+        labels=PHOTO_LABELS,
+        default_n=3000,
+        draw=lambda n, shape, seed: draw_photos(n, shape, seed),
+        description="ten object silhouettes with photographic textures on cluttered photo backgrounds, "
+                    "varied pose, light, occlusion and size, JPEG-compressed (photo-like; harder than shapes)",
+        channels=3,
     ),
 }
 

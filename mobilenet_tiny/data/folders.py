@@ -88,25 +88,29 @@ def _centre_crop_box(width: int, height: int, out_w: int, out_h: int) -> tuple[f
     return (0.0, (height - crop_h) / 2, float(width), (height + crop_h) / 2)
 
 
+def fit_image(image: Image.Image, input_shape: tuple[int, int, int]) -> np.ndarray:
+    """An opened image → uint8 H×W×C: EXIF orientation, mode conversion, centre crop to the aspect, resize."""
+    h, w, c = input_shape
+    # JPEG can decode at 1/2, 1/4, 1/8 scale; ask for at least twice the output size on the shorter side,
+    # enough for any centre crop to still be downscaled by the bilinear filter.
+    image.draft(None, (2 * max(h, w), 2 * max(h, w)))
+    image = ImageOps.exif_transpose(image)
+    image = _to_mode(image, c)
+    box = _centre_crop_box(image.width, image.height, w, h)
+    image = image.resize((w, h), Image.Resampling.BILINEAR, box=box)
+    return np.asarray(image, dtype=np.uint8).reshape(h, w, c)
+
+
 def decode_image(path: Path, input_shape: tuple[int, int, int]) -> np.ndarray:
     """One file → uint8 H×W×C. Raises UserError naming the file if Pillow cannot read it."""
-    h, w, c = input_shape
     try:
         with Image.open(path) as image:
-            # JPEG can decode at 1/2, 1/4, 1/8 scale; ask for at least twice the output size on the
-            # shorter side, enough for any centre crop to still be downscaled by the bilinear filter.
-            image.draft(None, (2 * max(h, w), 2 * max(h, w)))
-            image = ImageOps.exif_transpose(image)
-            image = _to_mode(image, c)
-            box = _centre_crop_box(image.width, image.height, w, h)
-            image = image.resize((w, h), Image.Resampling.BILINEAR, box=box)
-            pixels = np.asarray(image, dtype=np.uint8)
+            return fit_image(image, input_shape)
     except UserError:
         raise
     except Exception as error:  # Pillow raises many types for bad files: OSError, SyntaxError, ValueError…
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(f"cannot read image {path}: {reason}") from None
-    return pixels.reshape(h, w, c)
 
 
 def decode_images(paths: list[Path], input_shape: tuple[int, int, int]) -> np.ndarray:

@@ -1,7 +1,8 @@
 """uint8 arrays → tf.data pipelines of float32 images in [0, 1] (pixels / 255, the model's input scale).
 
-Training batches are shuffled and lightly augmented (horizontal flip, brightness, contrast, a random crop of
-85–100 % of each side resized back); validation batches are neither. Every random choice comes from a
+Training batches are shuffled and augmented — `light` (the default): horizontal flip, brightness, contrast,
+a random crop of 85–100 % of each side resized back; `strong`: wider ranges, aspect changes, rotation,
+saturation and hue; `none` — validation batches are neither. Every random choice comes from a
 stateless op whose seed is drawn from `tf.data.Dataset.random(seed)`, re-drawn each epoch: the stream of
 batches depends only on `seed`, even with the augmentation running in parallel threads.
 """
@@ -9,25 +10,70 @@ import numpy as np
 
 from ..errors import UserError
 from ..tf_env import tf
+from . import AUGMENT_LEVELS
 
-MAX_BRIGHTNESS_DELTA = 0.1  # in [0, 1] pixel units
+MAX_BRIGHTNESS_DELTA = 0.1  # in [0, 1] pixel units (light)
 CONTRAST_RANGE = (0.8, 1.25)
 MIN_CROP_FRACTION = 0.85  # of height and of width
+_SEED_PAIRS = 8  # stateless seeds drawn per image
 
 
-def _augment(image, label, seeds):
-    """One training image (float32 H×W×C in [0, 1]) with random flip, brightness, contrast and crop."""
+def _crop_resize(image, seed_size, seed_corner, min_fraction, aspect_jitter=0.0, seed_aspect=None):
+    """A crop box of random size and position resized back to H×W in one bilinear op. The same fraction on
+    both sides (no stretching) unless aspect_jitter lets them differ by up to that factor."""
     h, w = tf.shape(image)[0], tf.shape(image)[1]
-    seeds = tf.reshape(seeds, [5, 2])
-    image = tf.image.stateless_random_flip_left_right(image, seeds[0])
+    fraction = tf.random.stateless_uniform([], seed_size, min_fraction, 1.0)
+    if aspect_jitter:
+        ratio = tf.exp(tf.random.stateless_uniform([], seed_aspect, -aspect_jitter, aspect_jitter))
+        size = tf.minimum(tf.stack([fraction * tf.sqrt(ratio), fraction / tf.sqrt(ratio)]), 1.0)
+    else:
+        size = tf.stack([fraction, fraction])
+    corner = tf.random.stateless_uniform([2], seed_corner, 0.0, 1.0) * (1.0 - size)
+    box = tf.concat([corner, corner + size], axis=0)[None]  # [y1, x1, y2, x2], normalised
+    return tf.image.crop_and_resize(image[None], box, [0], tf.stack([h, w]), method="bilinear")[0]
+
+
+def _rotate(image, seed, max_degrees):
+    """Rotate by a random angle about the centre, reflecting at the borders (no black corners)."""
+    h, w = tf.cast(tf.shape(image)[0], tf.float32), tf.cast(tf.shape(image)[1], tf.float32)
+    angle = tf.random.stateless_uniform([], seed, -max_degrees, max_degrees) * (3.141592653589793 / 180.0)
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2): a rotation about the centre.
+    x0, y0 = (w - 1) / 2, (h - 1) / 2
+    transform = tf.stack([cos, -sin, x0 - cos * x0 + sin * y0, sin, cos, y0 - sin * x0 - cos * y0, 0.0, 0.0])
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None], transforms=transform[None], output_shape=tf.shape(image)[:2], fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="REFLECT")[0]
+
+
+def _augment_light(image, seeds, flip: bool):
+    """Flip, brightness ±0.1, contrast ×0.8–1.25, a crop of 85–100 % of each side resized back."""
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, seeds[0])
     image = tf.image.stateless_random_brightness(image, MAX_BRIGHTNESS_DELTA, seeds[1])
     image = tf.image.stateless_random_contrast(image, *CONTRAST_RANGE, seeds[2])
-    # A crop box of random size (same fraction on both sides, so no stretching) and position, resized back
-    # to H×W in one bilinear op.
-    fraction = tf.random.stateless_uniform([], seeds[3], MIN_CROP_FRACTION, 1.0)
-    corner = tf.random.stateless_uniform([2], seeds[4], 0.0, 1.0) * (1.0 - fraction)
-    box = tf.concat([corner, corner + fraction], axis=0)[None]  # [y1, x1, y2, x2], normalised
-    image = tf.image.crop_and_resize(image[None], box, [0], tf.stack([h, w]), method="bilinear")[0]
+    return _crop_resize(image, seeds[3], seeds[4], MIN_CROP_FRACTION)
+
+
+def _augment_strong(image, seeds, flip: bool):
+    """Light's changes, wider (brightness ±0.2, contrast ×0.6–1.6, crops of 60–100 % with the aspect
+    changed by up to ±20 %), plus a rotation of up to ±15° and, for colour, saturation ×0.6–1.6 and hue
+    ±0.04 turn."""
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, seeds[0])
+    image = tf.image.stateless_random_brightness(image, 0.2, seeds[1])
+    image = tf.image.stateless_random_contrast(image, 0.6, 1.6, seeds[2])
+    if image.shape[-1] == 3:
+        image = tf.image.stateless_random_saturation(image, 0.6, 1.6, seeds[5])
+        image = tf.image.stateless_random_hue(image, 0.04, seeds[6])
+    image = _rotate(tf.clip_by_value(image, 0.0, 1.0), seeds[7], 15.0)
+    return _crop_resize(image, seeds[3], seeds[4], 0.6, aspect_jitter=0.2, seed_aspect=seeds[5] + 1)
+
+
+def _augment(image, label, seeds, level: str = "light", flip: bool = True):
+    """One training image (float32 H×W×C in [0, 1]) changed at random as `level` says."""
+    seeds = tf.reshape(seeds, [_SEED_PAIRS, 2])
+    image = (_augment_strong if level == "strong" else _augment_light)(image, seeds, flip)
     return tf.clip_by_value(image, 0.0, 1.0), label
 
 
@@ -35,11 +81,13 @@ def _to_float(image, label):
     return tf.cast(image, tf.float32) / 255.0, label
 
 
-def to_tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, training: bool, seed: int = 0):
+def to_tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, training: bool, seed: int = 0,
+                  augment: str = "light", flip: bool = True):
     """A tf.data.Dataset of (float32 images N×H×W×C in [0, 1], int32 labels) batches.
 
-    training=True: reshuffled every epoch and augmented, both seeded by `seed` (same seed → same batches,
-    epoch after epoch, on CPU). training=False: in order, unchanged.
+    training=True: reshuffled every epoch and augmented (`augment` none, light or strong; `flip` False for
+    data where mirror images mean something else, such as digits and text), both seeded by `seed` (same
+    seed → same batches, epoch after epoch, on CPU). training=False: in order, unchanged.
 
     There is no `cache()`: the images are already decoded into memory (by `load_data`), which is what a cache
     would give a file-reading pipeline; caching here would only add a second copy (four times larger as
@@ -55,9 +103,12 @@ def to_tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, training: bo
     dataset = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
     if not training:
         return dataset.map(_to_float).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if augment not in AUGMENT_LEVELS:
+        raise UserError(f"unknown augmentation {augment!r}: choose one of {', '.join(AUGMENT_LEVELS)}")
     dataset = dataset.shuffle(max(1, len(x)), seed=seed, reshuffle_each_iteration=True).map(_to_float)
-    # 10 int64 per image = five seed pairs for the stateless ops, a fresh stream each epoch.
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(10)
-    dataset = tf.data.Dataset.zip(dataset, seeds).map(lambda xy, s: _augment(*xy, s),
-                                                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if augment != "none":
+        # Eight seed pairs (16 int64) per image for the stateless ops, a fresh stream each epoch.
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2 * _SEED_PAIRS)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(lambda xy, s: _augment(*xy, s, augment, flip),
+                                                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

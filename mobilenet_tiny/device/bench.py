@@ -8,8 +8,10 @@ and the results leave over the UART, which QEMU writes to a file. It is built di
 arm-none-eabi-gcc (about a second; TFLM links its library compiled once per core, see tflm_library.py),
 not through PlatformIO, so per-op sweeps can run dozens of images in a test.
 
-Under QEMU's -icount shift=0 one instruction takes one virtual nanosecond and SysTick counts 25 MHz, so a
-latency of T ticks is 40·T instructions, identical from run to run. QEMU counts instructions, not cycles.
+Under QEMU's -icount shift=0 one instruction takes one virtual nanosecond; the Arm boards' SysTick counts
+25 MHz (a latency of T ticks is 40·T instructions, to one tick), the RISC-V board reads minstret (exact).
+Counts are identical from run to run. QEMU counts instructions, not cycles: the ms figure, at the clock of
+the part the board stands for and one instruction per cycle, is an estimate.
 Figures: instructions (median over the inputs), per MAC, the arena the runtime reports, RAM all included
 (.data + .bss + the stack's high-water mark of an inference, measured by painting free RAM), flash (the
 image without its benchmark inputs: runtime, model and start-up code; the serial protocol is not in it).
@@ -19,9 +21,12 @@ Runtimes: compiled (this project's compiled C, DSP path where the core has it), 
 """
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
+import hashlib
 import json
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -30,16 +35,18 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError, one_line
+from ..model_facts import ModelFacts, read_model_facts
 from .board import BOARDS, Board, get_board
 from .emulator import qemu_command
 from .firmware_build import elf_sizes, model_macs
-from .model_meta import ModelFacts, write_model_meta
+from .model_meta import write_model_meta
 from .platformio_env import FIRMWARE_DIR
 from .tflm_library import build_library, cpu_flags, find_tree, first_error_line
 
 SRC_DIR = FIRMWARE_DIR / "src"
 KERNELS_DIR = FIRMWARE_DIR / "lib" / "mtk_kernels"
-LDSCRIPTS_DIR = FIRMWARE_DIR / "platforms" / "qemu" / "ldscripts"
+PLATFORM_DIR = FIRMWARE_DIR / "platforms" / "qemu"
+LDSCRIPTS_DIR = PLATFORM_DIR / "ldscripts"
 C_WARNINGS = ("-Wall", "-Wextra", "-Werror")
 # As the QEMU dev-platform's builder compiles the firmware (platforms/qemu/builder/main.py).
 CXX_FLAGS = ("-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics", "-fno-use-cxa-atexit")
@@ -77,26 +84,29 @@ def emulated_board(env: str) -> Board:
 @dataclass(frozen=True)
 class ImageToolchain:
     """How one family of emulated boards builds an image: what the dev-platform's builder does for its
-    firmware (platforms/qemu/builder/main.py), so the benchmark runs the firmware's code as compiled there.
-    Another architecture (a RISC-V board) adds its own family here."""
-    prefix: str                  # e.g. arm-none-eabi-
+    firmware (platforms/qemu/builder/main.py), so the benchmark runs the firmware's code as compiled there."""
+    prefix: str                  # arm-none-eabi- or riscv64-unknown-elf-
     cpu_flags: tuple[str, ...]
     defines: tuple[str, ...]
     board_sources: tuple[Path, ...]
     link_flags: tuple[str, ...]  # start-up libraries, linker script
+    cxx: bool                    # a C++ library to link (TFLM); the RISC-V picolibc set has none
 
     def tool(self, name: str) -> str:
         return self.prefix + name
 
 
 def image_toolchain(board: Board) -> ImageToolchain:
-    spec = json.loads((FIRMWARE_DIR / "platforms" / "qemu" / "boards" / f"{board.env}.json").read_text())["build"]
-    return ImageToolchain(
-        "arm-none-eabi-", tuple(cpu_flags(board)),
-        ("MTK_BOARD_QEMU", f"MTK_UART_BASE={spec['uart_base']}", f'MTK_BOARD_NAME="{board.env}"', f"F_CPU={spec['f_cpu']}"),
-        tuple(sorted((SRC_DIR / "boards" / "qemu").glob("*.c"))),
-        ("-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs", f"-L{LDSCRIPTS_DIR}",
-         "-T", str(LDSCRIPTS_DIR / spec["ldscript"])))
+    spec = json.loads((PLATFORM_DIR / "boards" / f"{board.env}.json").read_text())["build"]
+    defines = ("MTK_BOARD_QEMU", f"MTK_UART_BASE={spec['uart_base']}", f"MTK_UART_RX_IRQ={spec['uart_rx_irq']}",
+               f"MTK_CPU_HZ={spec['clock_hz']}", f'MTK_BOARD_NAME="{board.env}"', f"F_CPU={spec['f_cpu']}")
+    sources = tuple(sorted((SRC_DIR / "boards" / board.source_dir).glob("*.c")))
+    script = ("-Wl,--gc-sections", f"-L{LDSCRIPTS_DIR}", "-T", str(LDSCRIPTS_DIR / spec["ldscript"]))
+    if board.arch == "riscv32":
+        cpu = (f"-march={spec['march']}", f"-mabi={spec['mabi']}", "-misa-spec=2.2", "--specs=picolibc.specs")
+        return ImageToolchain(board.toolchain_prefix, cpu, defines, sources, ("-nostartfiles", *script), False)
+    return ImageToolchain(board.toolchain_prefix, tuple(cpu_flags(board)), defines, sources,
+                          ("--specs=nano.specs", "--specs=nosys.specs", *script), True)
 
 
 @dataclass
@@ -106,6 +116,7 @@ class BenchImage:
     elf: Path
     macs: int
     n_inputs: int
+    cpu_hz: int             # the clock of the part the board stands for (the ms estimate)
     flash_bytes: int        # without the benchmark inputs
     static_ram_bytes: int   # .data + .bss
     step_names: list[str]   # per step of the model (profile rows)
@@ -135,6 +146,11 @@ class BenchRun:
         return self.instructions_per_inference / self.image.macs if self.image.macs else None
 
     @property
+    def ms_per_inference(self) -> float | None:
+        """At the clock of the part the board stands for, one instruction per cycle (an estimate)."""
+        return self.instructions_per_inference / self.image.cpu_hz * 1e3 if self.image.cpu_hz else None
+
+    @property
     def ram_bytes(self) -> int:
         """RAM all included: static data (arena, buffers) and the stack an inference needs."""
         return self.image.static_ram_bytes + self.stack_bytes
@@ -145,7 +161,8 @@ class BenchRun:
 
     def as_dict(self) -> dict:
         return {"runtime": self.runtime, "instructions_per_inference": self.instructions_per_inference,
-                "instructions_per_mac": self.instructions_per_mac, "arena_bytes": self.arena_bytes,
+                "instructions_per_mac": self.instructions_per_mac, "ms_per_inference": self.ms_per_inference,
+                "arena_bytes": self.arena_bytes,
                 "ram_bytes": self.ram_bytes, "static_ram_bytes": self.image.static_ram_bytes,
                 "stack_bytes": self.stack_bytes, "flash_bytes": self.flash_bytes,
                 "spread_instructions": max(self.instructions) - min(self.instructions),
@@ -154,19 +171,11 @@ class BenchRun:
 
 
 def _bench_facts(tflite_bytes: bytes) -> ModelFacts:
-    """The model's I/O facts for model_meta.h; unlike the firmware, a benchmark also takes vector models
-    (their input counts as 1×1×N)."""
-    import hashlib
-
-    from ..interpreters import TflmInterpreter
-
-    interp = TflmInterpreter(tflite_bytes)
-    x, y = interp.input_details, interp.output_details
-    if np.dtype(x.dtype) != np.int8 or np.dtype(y.dtype) != np.int8:
+    """The model record; unlike the firmware, a benchmark also takes vector models (1×1×N inputs)."""
+    facts = read_model_facts(tflite_bytes)
+    if not facts.is_full_int8:
         raise UserError("bench needs a full-int8 model (int8 input and output)")
-    shape = tuple(int(d) for d in (1, 1, *x.shape[1:])[-3:])
-    return ModelFacts(hashlib.sha256(tflite_bytes).hexdigest(), shape, x.scale, x.zero_point, y.size, y.scale,
-                      y.zero_point)
+    return facts
 
 
 def _write_inputs(path: Path, inputs: np.ndarray):
@@ -199,50 +208,66 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     model_dir = work / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
     facts = _bench_facts(tflite_bytes)
-    labels = [f"class_{i}" for i in range(facts.output_size)]
+    labels = facts.class_names([f"class_{i}" for i in range(facts.output_size)])
     inputs = np.asarray(inputs, np.int8).reshape(len(inputs), facts.input_bytes)
+    tc = image_toolchain(board)
+    if runtime.runtime == "tflm" and not tc.cxx:
+        raise UserError(f"TFLM needs a C++ library, which {board.env}'s toolchain here lacks: bench it with the "
+                        "compiled runtime")
     if runtime.runtime == "compiled":
         from ..compiler import compile_model
 
-        macs = compile_model(tflite_bytes, model_dir, name="model", labels=labels).macs
+        macs = compile_model(facts, model_dir, name="model", labels=labels).macs
     else:
         from ..convert.c_array import write_c_array
 
         if arena_bytes is None:
             arena_bytes = tflm_arena_with_margin(measure_tflm_arena(tflite_bytes, board, runtime.kernels,
                                                                     work / "arena", log=log))
-        write_c_array(tflite_bytes, model_dir, name="model", labels=labels, arena_bytes=arena_bytes)
+        write_c_array(facts, model_dir, name="model", labels=labels, arena_bytes=arena_bytes)
         macs = model_macs(tflite_bytes)
     write_model_meta(model_dir, facts, labels)
     _write_inputs(work / "bench_inputs.c", inputs)
 
-    tc = image_toolchain(board)
     cpu = list(tc.cpu_flags)
     defines = [*tc.defines] + (["MTK_PORTABLE"] if runtime.portable else []) + \
               (["MTK_TRACE"] if trace else []) + (["MTK_BENCH_INIT_ONLY"] if init_only else [])
     includes = [work, SRC_DIR, KERNELS_DIR / "include"]
-    sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c", *tc.board_sources]
+    sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c"]
+    shared = list(tc.board_sources)  # the same objects for every model: compiled once per process
     extra_flags, link_libs = [], []
     if runtime.runtime == "compiled":
-        sources += [SRC_DIR / "runtime_compiled.c", model_dir / "model.c", *sorted((KERNELS_DIR / "src").glob("*.c"))]
+        sources += [SRC_DIR / "runtime_compiled.c", model_dir / "model.c"]
+        shared += sorted(p for p in (KERNELS_DIR / "src").iterdir() if p.suffix in (".c", ".S"))
     else:
         library = build_library(board, find_tree(runtime.kernels), log=log)
         extra_flags = [f for f in library.consumer_flags() if f.startswith(("-I", "-D"))]
         link_libs = [f for f in library.consumer_flags() if f.startswith(("-L", "-l"))]
         sources += [SRC_DIR / "runtime_tflm.cpp", model_dir / "model_data.cc"]
 
-    def command(source: Path, obj: Path) -> list[str]:
+    def command(source: Path, obj: Path, include_dirs=includes) -> list[str]:
         cxx = source.suffix in (".cc", ".cpp")
+        warnings = CXX_FLAGS if cxx else C_WARNINGS if source.suffix == ".c" else ()
         return [tc.tool("g++" if cxx else "gcc"), *cpu, opt, "-ffunction-sections",
-                "-fdata-sections", *(CXX_FLAGS if cxx else C_WARNINGS), *[f"-D{d}" for d in defines],
-                *extra_flags, *[f"-I{d}" for d in includes], "-c", str(source), "-o", str(obj)]
+                "-fdata-sections", *warnings, *[f"-D{d}" for d in defines],
+                *extra_flags, *[f"-I{d}" for d in include_dirs], "-c", str(source), "-o", str(obj)]
 
     objects = [work / "obj" / f"{i:02d}-{s.stem}.o" for i, s in enumerate(sources)]
     objects[0].parent.mkdir(exist_ok=True)
+    jobs = [(command(src, obj), src) for src, obj in zip(sources, objects)]
+    shared_includes = [SRC_DIR, KERNELS_DIR / "include"]  # not the model's folder: the same for every model
+    digest = _source_digest()
+    for src in shared:
+        key = hashlib.sha256((" ".join(command(src, Path("o"), shared_includes)) + digest).encode()).hexdigest()
+        obj = _SHARED_OBJECTS.get(key)
+        if obj is None or not obj.is_file():  # (a failed compile leaves no object: compiled again next time)
+            obj = _shared_objects_dir() / f"{key[:20]}-{src.stem}.o"
+            jobs.append((command(src, obj, shared_includes), src))
+            _SHARED_OBJECTS[key] = obj
+        objects.append(obj)
     with concurrent.futures.ThreadPoolExecutor() as pool:
-        results = list(pool.map(lambda so: subprocess.run(command(*so), capture_output=True, text=True),
-                                zip(sources, objects)))
-    for source, done in zip(sources, results):
+        results = list(pool.map(lambda job: subprocess.run(job[0], capture_output=True, text=True), jobs))
+    for (cmd, source), done in zip(jobs, results):
         if done.returncode != 0:
             raise RuntimeError(f"compiling {source.name} for the benchmark failed: "
                                f"{first_error_line(done.stderr) or one_line(done.stderr)[:300]}\n{done.stderr[-3000:]}")
@@ -258,12 +283,32 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
         if "RAM budget exceeded" in done.stderr:
             raise ImageTooBig(f"model does not fit {board.env} with {runtime.name}: no RAM left for the stack", 1024)
         raise RuntimeError(f"linking the benchmark failed: {first_error_line(done.stderr)}\n{done.stderr[-3000:]}")
-    flash, ram = elf_sizes(elf)
+    flash, ram = elf_sizes(elf, board)
     names, step_macs = _step_names(tflite_bytes)
-    return BenchImage(board, runtime, elf, macs, len(inputs), flash - inputs.size, ram, names, step_macs)
+    return BenchImage(board, runtime, elf, macs, len(inputs), board.clock_hz, flash - inputs.size, ram, names,
+                      step_macs)
 
 
 _OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
+_SHARED_OBJECTS: dict[str, Path] = {}  # compile command + sources digest -> object, for this process
+_shared_dir: list[Path] = []
+
+
+def _shared_objects_dir() -> Path:
+    if not _shared_dir:
+        _shared_dir.append(Path(tempfile.mkdtemp(prefix="mtk-bench-objects-")))
+        atexit.register(shutil.rmtree, _shared_dir[0], True)
+    return _shared_dir[0]
+
+
+def _source_digest() -> str:
+    """The kernels' and the firmware's own sources and headers: a shared object is reused only while
+    none of them changed."""
+    digest = hashlib.sha256()
+    for path in sorted([*KERNELS_DIR.rglob("*"), *SRC_DIR.rglob("*")]):
+        if path.is_file() and path.suffix in (".c", ".h", ".S", ".cpp") and "model" not in path.parts:
+            digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 class ImageTooBig(UserError):
@@ -283,8 +328,6 @@ def measure_tflm_arena(tflite_bytes: bytes, board: Board, kernels: str, workdir,
     """The arena TFLM's interpreter uses on `board` with `kernels` (AllocateTensors in an image whose arena
     is all the RAM the board has left). The host wheel's figure does not do for a device: it has 64-bit
     pointers and reference kernels, while CMSIS-NN's kernels ask for scratch buffers of their own."""
-    import hashlib
-
     from ..fileio import atomic_write
     from ..tflm_tree import cache_root
 
@@ -333,9 +376,11 @@ def run_image(image: BenchImage, timeout: float = 600, expect_outputs: bool = Tr
         raise RuntimeError(f"QEMU run of {image.elf} ended with {done.returncode} "
                            f"({'time limit' if done.returncode == 124 else 'fault or error'}): {text[-300:]}")
     outputs, instructions, arena, stack, steps = [], [], 0, 0, []
-    tick = 40  # instructions per SysTick tick under -icount shift=0 (timing_systick.c)
+    tick = 0
     for line in text.splitlines():
         parts = line.split()
+        if len(parts) == 2 and parts[0] == "i":  # the latency counter's instructions per tick (timing.h)
+            tick = int(parts[1], 16)
         if len(parts) == 4 and parts[0] == "o" and parts[2] == "t":
             outputs.append(np.frombuffer(bytes.fromhex(parts[1]), np.int8))
             instructions.append(int(parts[3], 16) * tick)
@@ -384,6 +429,7 @@ class Comparison:
     runs: list[BenchRun]
 
     COLUMNS = (("instructions", "instructions_per_inference", "{:,}"), ("per MAC", "instructions_per_mac", "{:.2f}"),
+               ("ms (est.)", "ms_per_inference", "{:.2f}"),
                ("arena B", "arena_bytes", "{:,}"), ("RAM B (all)", "ram_bytes", "{:,}"), ("flash B", "flash_bytes", "{:,}"))
     RATIOS = (("x instr", "instructions_per_inference"), ("x RAM", "ram_bytes"), ("x flash", "flash_bytes"))
 
@@ -396,7 +442,7 @@ class Comparison:
 
     def as_dict(self) -> dict:
         return {"board": self.board.env, "model_sha256": self.model_sha256, "input_shape": list(self.input_shape),
-                "macs": self.macs, "runs": len(self.baseline.instructions), "baseline": self.baseline.runtime,
+                "macs": self.macs, "cpu_hz": self.board.clock_hz, "runs": len(self.baseline.instructions), "baseline": self.baseline.runtime,
                 "measure": "QEMU -icount shift=0 instructions (not cycles)",
                 "rows": [dict(r.as_dict(), **{f"ratio_{a.replace('_per_inference', '')}": round(self.ratio(r, a), 4)
                                               for _, a in self.RATIOS}) for r in self.runs]}
@@ -415,8 +461,9 @@ class Comparison:
         fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
         shape = "x".join(map(str, self.input_shape))
         return [f"{self.board.env}, model {self.model_sha256[:16]} input {shape}, {self.macs:,} MACs; "
-                f"QEMU -icount instructions per inference (median of {len(self.baseline.instructions)}), "
-                f"ratios to {self.baseline.runtime}", fmt(head), *map(fmt, rows)]
+                f"QEMU -icount instructions per inference (median of {len(self.baseline.instructions)}; ms at "
+                f"{self.board.clock_hz / 1e6:g} MHz and 1 instruction/cycle, an estimate), ratios to "
+                f"{self.baseline.runtime}", fmt(head), *map(fmt, rows)]
 
     def profile_lines(self) -> list[str]:
         lines = []

@@ -20,26 +20,51 @@ class Board:
     ram_bytes: int           # budget for data + arena + stack
     qemu_machine: str | None = None  # set for emulated boards
     timer: str = ""          # what a latency tick is
+    clock_hz: int = 0        # CPU clock latencies in ms are given at (an emulated board: its real part's)
+    baud: int = 115200       # serial rate the firmware opens (real boards; QEMU's socket has none)
+    arch: str = "arm"        # "arm" or "riscv32": the toolchain and, on QEMU, the emulator binary
 
     @property
     def emulated(self) -> bool:
         return self.qemu_machine is not None
 
+    @property
+    def qemu_system(self) -> str:
+        return {"arm": "qemu-system-arm", "riscv32": "qemu-system-riscv32"}[self.arch]
+
+    @property
+    def toolchain_prefix(self) -> str:
+        return {"arm": "arm-none-eabi-", "riscv32": "riscv64-unknown-elf-"}[self.arch]
+
+    @property
+    def source_dir(self) -> str:
+        """The board-support folder under firmware/src/boards/ this board is built with."""
+        if not self.emulated:
+            return "arduino"
+        return {"arm": "qemu", "riscv32": "qemu_riscv"}[self.arch]
+
 
 BOARDS: dict[str, Board] = {b.env: b for b in (
     Board("qemu_m4", "QEMU mps2-an386, Cortex-M4F (budget of an STM32F4-class part)", "compiled", ("compiled", "tflm"),
-          1024 * KIB, 256 * KIB, "mps2-an386", "SysTick under -icount: 1 tick = 40 instructions"),
+          1024 * KIB, 256 * KIB, "mps2-an386", "SysTick under -icount: 1 tick = 40 instructions", 168_000_000),
     Board("qemu_m7", "QEMU mps2-an500, Cortex-M7 (budget of an STM32H7/F7-class part)", "compiled", ("compiled", "tflm"),
-          2048 * KIB, 512 * KIB, "mps2-an500", "SysTick under -icount: 1 tick = 40 instructions"),
+          2048 * KIB, 512 * KIB, "mps2-an500", "SysTick under -icount: 1 tick = 40 instructions", 216_000_000),
     Board("qemu_m55", "QEMU mps3-an547, Cortex-M55 with Helium (budget of an Alif Ensemble-class part)",
           "compiled", ("compiled", "tflm"), 2048 * KIB, 512 * KIB, "mps3-an547",
-          "SysTick under -icount: 1 tick = 40 instructions"),
+          "SysTick under -icount: 1 tick = 40 instructions", 400_000_000),
+    Board("qemu_rv32", "QEMU virt, RV32IMAC: the ESP32-C3/C6 class (budget of an ESP32-C3)", "compiled",
+          ("compiled",), 4096 * KIB, 400 * KIB, "virt", "minstret under -icount: 1 tick = 1 instruction",
+          160_000_000, arch="riscv32"),
     Board("esp32dev", "ESP32 DevKit (Xtensa LX6, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
-          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles"),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600),
     Board("esp32s3", "ESP32-S3 DevKitC-1 (Xtensa LX7, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
-          3264 * KIB, 320 * KIB, None, "CCOUNT CPU cycles"),
+          3264 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600),
+    Board("esp32c3", "ESP32-C3-DevKitM-1 (RISC-V RV32IMC, 160 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 160_000_000, 921_600),
+    Board("esp32c6", "ESP32-C6-DevKitC-1 (RISC-V RV32IMAC, 160 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 160_000_000, 921_600),
     Board("nano33ble", "Arduino Nano 33 BLE (nRF52840, Cortex-M4F, 64 MHz), Arduino mbed + TFLM", "tflm",
-          ("tflm", "compiled"), 960 * KIB, 256 * KIB, None, "DWT CYCCNT CPU cycles"),
+          ("tflm", "compiled"), 960 * KIB, 256 * KIB, None, "DWT CYCCNT CPU cycles", 64_000_000),
 )}
 
 
@@ -48,6 +73,16 @@ def get_board(env: str) -> Board:
         return BOARDS[env]
     except KeyError:
         raise UserError(f"unknown board {env!r}: choose one of {', '.join(BOARDS)}") from None
+
+
+def serial_baud(baud: int | None, board_env: str | None) -> int:
+    """The rate to open a real board's port at: `baud` if given, else the board's from the table, else
+    115200 (PROTOCOL.md's default). A socket:// port ignores it."""
+    if baud is not None:
+        if baud <= 0:
+            raise UserError(f"--baud must be a positive rate, got {baud}")
+        return baud
+    return get_board(board_env).baud if board_env else 115200
 
 
 def check_runtime(board: Board, runtime: str | None) -> str:

@@ -4,8 +4,12 @@ and stop it by PID.
     with Emulator(board, elf) as qemu:
         link = DeviceLink(qemu.url)
 
-QEMU's -icount shift=0 makes one instruction one virtual nanosecond, so SysTick-based latencies are exact
-instruction counts (board.timer).
+QEMU's -icount shift=0 makes one instruction one virtual nanosecond, so latencies are exact instruction
+counts (board.timer: SysTick on the Arm boards, minstret on RISC-V). `sleep=on` lets the virtual clock
+follow real time while the guest waits in WFI, so an idle board costs no host CPU; with `sleep=off` QEMU
+jumps the clock to the next timer deadline instead, and the guest wakes at once, over and over (a full
+core, measured). Executed code is counted the same either way: the clock only moves by real time while
+the CPU is halted, never during an inference.
 """
 import contextlib
 import json
@@ -30,14 +34,20 @@ def free_tcp_port() -> int:
         return s.getsockname()[1]
 
 
+ICOUNT = "shift=0,align=off,sleep=on"
+
+
 def qemu_command(board: Board, elf: Path, port: int | None = None, *, serial: str | None = None) -> list[str]:
-    """QEMU for `board` with its UART on a TCP server socket at `port`, or on the QEMU chardev `serial`
-    (e.g. file:PATH for a benchmark image that writes its results and exits)."""
+    """The emulator command line (firmware/platforms/qemu/builder/main.py has the same for `pio run -t
+    upload`), with the UART on a TCP server socket at `port`, or on the QEMU chardev `serial` (e.g.
+    file:PATH for a benchmark image that writes its results and exits). Arm boards exit through
+    semihosting; the RISC-V virt board boots without firmware (-bios none) and exits through its test device."""
     if not board.emulated:
         raise UserError(f"{board.env} is a real board, not an emulated one")
+    machine = ["-M", board.qemu_machine] + (
+        ["-bios", "none"] if board.arch == "riscv32" else ["-semihosting-config", "enable=on,target=native"])
     serial = serial or f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
-    return ["qemu-system-arm", "-M", board.qemu_machine, "-nographic", "-monitor", "none",
-            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
+    return [board.qemu_system, *machine, "-nographic", "-monitor", "none", "-icount", ICOUNT,
             "-serial", serial, "-kernel", str(elf)]
 
 
@@ -46,8 +56,9 @@ class Emulator:
 
     def __init__(self, board: Board, elf, *, port: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT_S,
                  log_path=None):
-        if shutil.which("qemu-system-arm") is None:
-            raise UserError("qemu-system-arm not found on PATH (Debian: apt-get install qemu-system-arm)")
+        if shutil.which(board.qemu_system) is None:
+            package = "qemu-system-misc" if board.arch == "riscv32" else "qemu-system-arm"
+            raise UserError(f"{board.qemu_system} not found on PATH (Debian: apt-get install {package})")
         self.board, self.elf = board, Path(elf)
         if not self.elf.is_file():
             raise UserError(f"firmware not found: {self.elf} (run `mobilenet-tiny firmware build` first)")
@@ -90,6 +101,18 @@ class Emulator:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def qemu_pid(self) -> int:
+        """QEMU's own process id (self.process is the `timeout` wrapper around it)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            raise UserError(f"QEMU is not running (exit code {self.process.poll()})")
+        return int(children[0])
+
+    def cpu_seconds(self) -> float:
+        """Host CPU time QEMU has used so far (all its threads, user + system), from /proc."""
+        return process_cpu_seconds(self.qemu_pid())
+
     def stop(self, grace: float = 2.0) -> int | None:
         """Stop QEMU (its whole process group, which this object created) and return its exit code."""
         if self.process is None:
@@ -110,6 +133,12 @@ class Emulator:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    # /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks; the command name may contain spaces.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _listening(port: int) -> bool:
@@ -169,9 +198,9 @@ def stop_background(board: Board) -> bool:
         return False
     stopped = False
     try:
-        # Only a process group we started: its leader is our `timeout` wrapper around qemu-system-arm.
+        # Only a process group we started: its leader is our `timeout` wrapper around QEMU.
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        if cmdline and cmdline[0].endswith(b"timeout") and b"qemu-system-arm" in cmdline:
+        if cmdline and cmdline[0].endswith(b"timeout") and board.qemu_system.encode() in cmdline:
             os.killpg(pid, signal.SIGTERM)
             stopped = True
     except (OSError, ProcessLookupError):

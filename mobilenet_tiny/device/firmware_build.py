@@ -16,12 +16,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import UserError
 from ..fileio import atomic_write, check_output_dir, replaced_dir
+from ..model_facts import ModelFacts, load_model_facts
 from .board import Board, check_runtime, get_board
-from .model_meta import ModelFacts, model_facts, write_model_meta
+from .model_meta import check_firmware_model, write_model_meta
 from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
 from .tflm_library import (TFLM_DIR_ENV, TflmLibrary, build_library, env_tflm_dir, find_tree, first_error_line,
                            is_library_folder, is_tree, tree_kernels)
@@ -60,49 +59,6 @@ class FirmwareBuild:
         return (f"{b.env} ({self.runtime_name}): flash {self.flash_bytes:,} B of {b.flash_bytes:,} "
                 f"({100 * self.flash_bytes / b.flash_bytes:.1f} %), RAM {self.ram_bytes:,} B of {b.ram_bytes:,} "
                 f"({100 * self.ram_bytes / b.ram_bytes:.1f} %), arena {self.arena_bytes:,} B -> {self.firmware}")
-
-
-def load_model(model) -> tuple[bytes, list[str] | None, Path]:
-    """MODEL.tflite, or a run directory holding model.tflite (and labels.json / labels.txt)."""
-    path = Path(model)
-    if path.is_dir():
-        candidates = [path / "model.tflite", *sorted(path.glob("*.tflite"))]
-        tflite = next((p for p in candidates if p.is_file()), None)
-        if tflite is None:
-            raise UserError(f"no .tflite model in {path} (run `mobilenet-tiny convert` first)")
-        labels_dir = path
-    elif path.is_file():
-        tflite, labels_dir = path, path.parent
-    else:
-        raise UserError(f"model not found: {path}")
-    data = tflite.read_bytes()
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise UserError(f"{tflite} is not a TFLite model (no TFL3 identifier)")
-    return data, read_labels(labels_dir), tflite
-
-
-def read_labels(directory: Path) -> list[str] | None:
-    """Class names next to the model: labels.json / labels.txt, else the "labels" of the training run's
-    config.json or the converter's report.json."""
-    for name in ("labels.json", "labels.txt", "config.json", "report.json"):
-        p = directory / name
-        if not p.is_file():
-            continue
-        try:
-            if name.endswith(".json"):
-                labels = json.loads(p.read_text())
-                if isinstance(labels, dict):
-                    if not isinstance(labels.get("labels"), list):
-                        continue
-                    labels = labels["labels"]
-            else:
-                labels = [line.strip() for line in p.read_text().splitlines() if line.strip()]
-        except (OSError, ValueError) as e:
-            raise UserError(f"cannot read labels from {p}: {e}") from None
-        if not isinstance(labels, list):
-            raise UserError(f"{p} must hold a list of class names")
-        return [str(label) for label in labels]
-    return None
 
 
 @dataclass
@@ -145,14 +101,14 @@ def choose_tflm(board: Board, kernels: str | None, project: Path, log=print) -> 
     return TflmChoice(f"symlink://{wrapper.name}", flags, tree.kernels)
 
 
-def model_macs(tflite_bytes: bytes) -> int:
+def model_macs(model: "ModelFacts | bytes") -> int:
     """Multiply-accumulates per inference as the compiler counts them (CONV_2D, DEPTHWISE_CONV_2D,
     FULLY_CONNECTED); 0 when the compiler does not read the model (TFLM runs more ops than it compiles)."""
     from ..compiler.lowering import lower_graph
     from ..compiler.reader import read_model
 
     try:
-        return sum(step.macs for step in lower_graph(read_model(tflite_bytes)))
+        return sum(step.macs for step in lower_graph(read_model(model)))
     except UserError:
         return 0
 
@@ -192,7 +148,7 @@ def use_tflm_library(project: Path, lib_dep: str, emulated: bool):
     atomic_write(project / "platformio.ini", ini)
 
 
-def write_model_files(model_dir: Path, tflite_bytes: bytes, runtime: str, labels: list[str],
+def write_model_files(model_dir: Path, model: ModelFacts, runtime: str, labels: list[str],
                       arena_bytes: int | None = None) -> tuple[int, int]:
     """The runtime's model files (model_meta.h/.c come separately); returns (arena bytes the runtime will
     use, multiply-accumulates per inference or 0 when unknown). `arena_bytes` overrides the TFLM arena
@@ -202,15 +158,15 @@ def write_model_files(model_dir: Path, tflite_bytes: bytes, runtime: str, labels
     if runtime == "compiled":
         from ..compiler import compile_model
 
-        compiled = compile_model(tflite_bytes, model_dir, name="model", labels=labels)
+        compiled = compile_model(model, model_dir, name="model", labels=labels)
         return compiled.arena_bytes, compiled.macs
 
     from ..convert.c_array import write_c_array
     from ..convert.pipeline import tflm_arena_bytes
 
-    arena = arena_bytes if arena_bytes is not None else tflm_arena_bytes(tflite_bytes)[1]
-    write_c_array(tflite_bytes, model_dir, name="model", labels=labels, arena_bytes=arena)
-    return arena, model_macs(tflite_bytes)
+    arena = arena_bytes if arena_bytes is not None else tflm_arena_bytes(model.data)[1]
+    write_c_array(model, model_dir, name="model", labels=labels, arena_bytes=arena)
+    return arena, model_macs(model)
 
 
 def check_budget(board: Board, arena_bytes: int, model_bytes: int):
@@ -288,9 +244,9 @@ def explain_build_failure(env: str, output: str, log: Path) -> str:
     return f"PlatformIO build of {env} failed: {error[:300]} (full log: {log})"
 
 
-def elf_sizes(elf: Path) -> tuple[int, int]:
+def elf_sizes(elf: Path, board: Board) -> tuple[int, int]:
     """(flash, RAM) bytes from the ELF's sections, as the linker placed them."""
-    out = subprocess.run(["arm-none-eabi-size", "-A", "-d", str(elf)], capture_output=True, text=True,
+    out = subprocess.run([board.toolchain_prefix + "size", "-A", "-d", str(elf)], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     sizes = {}
     for line in out.splitlines():
@@ -313,18 +269,15 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
     runtime = check_runtime(board, runtime)
     if runtime != "tflm" and (kernels is not None or arena_bytes is not None):
         raise UserError(f"--kernels and --arena-bytes are TFLM options; the {runtime} runtime plans its own arena")
-    tflite_bytes, file_labels, _ = load_model(model)
-    facts = model_facts(tflite_bytes)
-    labels = list(labels or file_labels or [f"class_{i}" for i in range(facts.output_size)])
-    if len(labels) != facts.output_size:
-        raise UserError(f"{len(labels)} labels for a model with {facts.output_size} outputs")
-    input_bytes = int(np.prod(facts.input_shape))
-    if arena_bytes is not None and arena_bytes < input_bytes:
-        raise UserError(f"--arena-bytes {arena_bytes} is smaller than the model's input ({input_bytes} bytes)")
+    facts = load_model_facts(model)
+    check_firmware_model(facts)
+    labels = facts.class_names(labels)
+    if arena_bytes is not None and arena_bytes < facts.input_bytes:
+        raise UserError(f"--arena-bytes {arena_bytes} is smaller than the model's input ({facts.input_bytes} bytes)")
     if board.emulated and runtime == "tflm" and not (env_tflm_dir() and is_library_folder(env_tflm_dir())):
         find_tree(kernels or "reference")  # before any work: says how to make the tree when there is none
     if board.emulated:
-        setup(log=log)
+        setup(board, log=log)
     final = Path(out_dir or Path("build") / "firmware" / board.env).resolve()
     check_project_dir(final)
     # Built in a hidden sibling that replaces the old project only once everything succeeded: a model that
@@ -341,10 +294,10 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
                 from .bench import measure_tflm_arena, tflm_arena_with_margin
 
                 with tempfile.TemporaryDirectory(prefix="mtk-arena-") as work:
-                    arena_bytes = tflm_arena_with_margin(measure_tflm_arena(tflite_bytes, board, tflm.kernels,
+                    arena_bytes = tflm_arena_with_margin(measure_tflm_arena(facts.data, board, tflm.kernels,
                                                                             work, log=log))
-        arena, macs = write_model_files(model_dir, tflite_bytes, runtime, labels, arena_bytes)
-        check_budget(board, arena, len(tflite_bytes))
+        arena, macs = write_model_files(model_dir, facts, runtime, labels, arena_bytes)
+        check_budget(board, arena, facts.size_bytes)
         write_model_meta(model_dir, facts, labels)
         if tflm is not None:
             if tflm.lib_dep:
@@ -356,13 +309,13 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
         if runtime != board.runtime:  # e.g. the compiled runtime on a real board
             extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
                 "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
-                f"+<runtime_{runtime}.*> +<boards/{'qemu' if board.emulated else 'arduino'}/>")
+                f"+<runtime_{runtime}.*> +<boards/{board.source_dir}/>")
         output = run_pio(project, board.env, extra_env=extra_env, timeout=timeout,
                          failure_log=final.with_name(f"{final.name}.failed-build.log"))
         build_dir = Path(".pio") / "build" / board.env
         elf = build_dir / "firmware.elf"
         if board.emulated:
-            flash, ram = elf_sizes(project / elf)
+            flash, ram = elf_sizes(project / elf, board)
         else:
             usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
             flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)

@@ -33,9 +33,9 @@ def describe_frame(frame: protocol.Frame) -> str:
     return f"[seq {frame.seq}] {name}: {detail}"
 
 
-def monitor(url: str, *, duration: float | None = None, say_hello: bool = True, out=print):
+def monitor(url: str, *, duration: float | None = None, say_hello: bool = True, out=print, baudrate: int = 115200):
     """Print decoded traffic from `url` until `duration` seconds pass (forever when None) or Ctrl-C."""
-    link = DeviceLink(url)
+    link = DeviceLink(url, baudrate=baudrate)
     try:
         if say_hello:
             link.send_raw(protocol.encode_frame(protocol.HELLO, link.next_seq()))

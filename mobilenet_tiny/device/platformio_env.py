@@ -93,10 +93,17 @@ def ensure_tool_scons(core: Path | None = None, log=print) -> Path:
     return pkg
 
 
-def setup(log=print) -> Path:
-    """Everything PlatformIO needs offline for the qemu_* envs; fast no-op when already done."""
-    missing = [t for t in ("arm-none-eabi-gcc", "arm-none-eabi-size") if shutil.which(t) is None]
+_TOOLCHAIN_PACKAGES = {"arm-none-eabi-": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+                       "riscv64-unknown-elf-": "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"}
+
+
+def setup(board=None, log=print) -> Path:
+    """Everything PlatformIO needs offline for the qemu_* envs (the toolchain of `board`, by default the
+    Arm one); fast no-op when already done."""
+    prefix = board.toolchain_prefix if board is not None else "arm-none-eabi-"
+    missing = [prefix + t for t in ("gcc", "size") if shutil.which(prefix + t) is None]
     if missing:
-        raise UserError(f"{missing[0]} not found on PATH: install gcc-arm-none-eabi "
-                        "(Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+        packages = _TOOLCHAIN_PACKAGES[prefix]
+        raise UserError(f"{missing[0]} not found on PATH: install {packages.split()[0]} "
+                        f"(Debian: apt-get install {packages})")
     return ensure_tool_scons(log=log)

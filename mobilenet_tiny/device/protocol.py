@@ -86,6 +86,9 @@ class _Reader:
     def rest(self) -> bytes:
         return self.data[self.pos:]
 
+    def remaining(self) -> int:
+        return len(self.data) - self.pos
+
 
 @dataclass(frozen=True)
 class Hello:
@@ -106,11 +109,29 @@ class Hello:
     instructions_per_tick: int  # 0: ticks are cycles, not instructions
     runtime_error: str
     labels: tuple[str, ...]
+    cpu_hz: int = 0  # clock latencies in ms are quoted at; 0: firmware older than this field
 
     @property
     def input_bytes(self) -> int:
         h, w, c = self.input_shape
         return h * w * c
+
+    def latency_instructions(self, ticks: int) -> int | None:
+        """Instructions for `ticks` timer ticks (QEMU boards), None where ticks are cycles."""
+        return ticks * self.instructions_per_tick if self.instructions_per_tick else None
+
+    def latency_ms(self, ticks: int) -> float | None:
+        """Milliseconds at the board's clock: cycles / cpu_hz on a real board; on QEMU, instructions /
+        cpu_hz of the part the board stands for (one instruction per cycle, an estimate)."""
+        if self.instructions_per_tick:
+            return ticks * self.instructions_per_tick / self.cpu_hz * 1e3 if self.cpu_hz else None
+        return ticks / self.ticks_per_second * 1e3 if self.ticks_per_second else None
+
+    def clock_text(self) -> str:
+        if not self.cpu_hz:
+            return "clock unknown"
+        mhz = f"{self.cpu_hz / 1e6:g} MHz"
+        return f"at {mhz}, 1 instruction/cycle" if self.instructions_per_tick else f"at {mhz}"
 
 
 def parse_hello(payload: bytes) -> Hello:
@@ -124,9 +145,10 @@ def parse_hello(payload: bytes) -> Hello:
     tps, ipt = r.take("II")
     runtime_error = r.string()
     labels = tuple(r.string() for _ in range(r.take("H")))
+    cpu_hz = r.take("I") if r.remaining() >= 4 else 0  # appended field: absent in older firmware
     return Hello(version, board, runtime, sha, shape, float(in_scale), int(in_zp), int(out_size),
                  float(out_scale), int(out_zp), int(arena), int(max_payload), timer, int(tps), int(ipt),
-                 runtime_error, labels)
+                 runtime_error, labels, int(cpu_hz))
 
 
 @dataclass(frozen=True)

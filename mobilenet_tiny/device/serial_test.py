@@ -9,8 +9,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..interpreters import TflmInterpreter, quantize_pixels
+from ..model_facts import ModelFacts, read_model_facts
 from .link import DeviceLink
-from .model_meta import model_facts
 from .protocol import Hello
 
 
@@ -31,6 +31,18 @@ class SerialTestReport:
     host_correct: int = 0
     labelled: bool = False
     latency_ticks: list[int] = field(default_factory=list)
+    label_names: list[str] = field(default_factory=list)
+    true_labels: list[int] = field(default_factory=list)
+    device_predictions: list[int] = field(default_factory=list)
+    description: str = ""  # which images were sent
+    files: list[str] = field(default_factory=list)  # and which files (or generated indices) they were
+
+    def confusion(self) -> np.ndarray:
+        """The device's confusion matrix (rows: true class, columns: the device's top class)."""
+        k = max(len(self.label_names), max(self.true_labels + self.device_predictions, default=-1) + 1)
+        m = np.zeros((k, k), dtype=np.int64)
+        np.add.at(m, (np.array(self.true_labels, dtype=np.int64), np.array(self.device_predictions, dtype=np.int64)), 1)
+        return m
 
     @property
     def bit_exact(self) -> int:
@@ -54,22 +66,38 @@ class SerialTestReport:
                          f"vs host {m.host_top}")
         if self.labelled and self.count:
             lines.append(f"accuracy: device {self.device_correct / self.count:.4f}, "
-                         f"host TFLM {self.host_correct / self.count:.4f} ({self.count} images)")
+                         f"host TFLM {self.host_correct / self.count:.4f} ({self.count} images"
+                         + (f"; {self.description}" if self.description else "") + ")")
+            lines += self.confusion_lines()
         if self.latency_ticks:
-            ticks = np.array(self.latency_ticks)
-            if h.instructions_per_tick:
-                ins = ticks * h.instructions_per_tick
-                lines.append(f"latency: {int(np.median(ins)):,} instructions per inference (median; min "
-                             f"{int(ins.min()):,}, max {int(ins.max()):,}; {h.timer})")
-            else:
-                per_s = h.ticks_per_second or 0
-                ms = f", {np.median(ticks) / per_s * 1e3:.2f} ms" if per_s else ""
-                lines.append(f"latency: {int(np.median(ticks)):,} ticks median{ms} ({h.timer})")
+            lines.append("latency: " + latency_text(h, self.latency_ticks))
+        return lines
+
+    def confusion_lines(self) -> list[str]:
+        names = self.label_names or [str(i) for i in range(len(self.confusion()))]
+        m = self.confusion()
+        width = max(6, *(len(n) for n in names))
+        cell = max(5, len(str(int(m.max()))) + 1, *(len(n) + 1 for n in names))
+        lines = ["device confusion matrix (rows: true class, columns: the device's top class):",
+                 " " * (width + 2) + "".join(n.rjust(cell) for n in names)]
+        lines += [f"  {name.ljust(width)}" + "".join(str(int(v)).rjust(cell) for v in row) for name, row in zip(names, m)]
         return lines
 
 
-def check_device_matches(hello: Hello, tflite_bytes: bytes):
-    facts = model_facts(tflite_bytes)
+def latency_text(hello: Hello, latency_ticks) -> str:
+    """Median latency in ticks, instructions (QEMU boards) and ms at the board's clock, with min and max."""
+    ticks = np.array(latency_ticks)
+    median = int(np.median(ticks))
+    ms = hello.latency_ms(median)
+    ms_text = f", {ms:.2f} ms {hello.clock_text()}" if ms is not None else ""
+    if hello.instructions_per_tick:
+        ins = ticks * hello.instructions_per_tick
+        return (f"{hello.latency_instructions(median):,} instructions per inference (median; min {int(ins.min()):,}, "
+                f"max {int(ins.max()):,}; {median:,} ticks of {hello.timer}){ms_text}")
+    return f"{median:,} ticks median (min {int(ticks.min()):,}, max {int(ticks.max()):,}; {hello.timer}){ms_text}"
+
+
+def check_device_matches(hello: Hello, facts: ModelFacts):
     if hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     if hello.model_sha256 != facts.sha256:
@@ -77,15 +105,18 @@ def check_device_matches(hello: Hello, tflite_bytes: bytes):
                         f"({facts.sha256[:16]}): build and flash it with this model first")
 
 
-def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, labels=None,
+def run_serial_test(link: DeviceLink, model: ModelFacts | bytes, images: np.ndarray, labels=None,
                     progress=None, require_same_model: bool = True) -> SerialTestReport:
-    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter.
+    """Send each uint8 image (N×H×W×C) to the device and compare with the host TFLM interpreter (`model`:
+    the model_facts record, or .tflite bytes).
 
     `require_same_model=False` skips the check that the device runs exactly these .tflite bytes (for
     comparing a device against a deliberately different host model)."""
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
     hello = link.hello()
     if require_same_model:
-        check_device_matches(hello, tflite_bytes)
+        check_device_matches(hello, model)
     elif hello.runtime_error:
         raise UserError(f"device {hello.board} could not start its model: {hello.runtime_error}")
     images = np.asarray(images)
@@ -93,7 +124,7 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
         raise UserError(f"images must be uint8 pixels, got {images.dtype}")
     if tuple(images.shape[1:]) != hello.input_shape:
         raise UserError(f"images are {images.shape[1:]} but the model input is {hello.input_shape}")
-    host = TflmInterpreter(tflite_bytes)
+    host = TflmInterpreter(model.data)
     report = SerialTestReport(hello=hello, labelled=labels is not None)
     for i, image in enumerate(images):
         result = link.infer(image)
@@ -106,6 +137,8 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
         if labels is not None:
             report.device_correct += int(result.top_class == int(labels[i]))
             report.host_correct += int(host_top == int(labels[i]))
+            report.true_labels.append(int(labels[i]))
+            report.device_predictions.append(int(result.top_class))
         report.latency_ticks.append(result.latency_ticks)
         report.count += 1
         if progress:
@@ -113,12 +146,25 @@ def run_serial_test(link: DeviceLink, tflite_bytes: bytes, images: np.ndarray, l
     return report
 
 
-def load_test_images(data: str, input_shape, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Images to send, at the model's input shape: the images `evaluate` judges a model on (the
-    validation split of a builtin:NAME set, every image of a folder), at most `limit` of them."""
-    from ..evaluate import evaluation_images
+def serial_test(port: str, model, *, data: str | None = None, split: str | None = None, limit: int | None = None,
+                seed: int | None = None, timeout: float = 30, baudrate: int = 115200, log=None) -> SerialTestReport:
+    """`mobilenet-tiny serial-test`: the model (a .tflite or a run) and the images evaluate would judge it
+    on (a run's validation split by default), sent to the device at `port`. Progress goes to `log`: a bar on
+    a terminal, else a line at least every 10 s."""
+    from ..data.selection import align_to_model, select_images
+    from ..evaluate import load_model_for_data
+    from ..progress import task_progress
+    from .link import check_port
 
-    _, x, y = evaluation_images(data, tuple(input_shape))
-    if limit is not None:
-        x, y = x[:limit], y[:limit]
-    return x, y
+    check_port(port)
+    facts, run = load_model_for_data(model, for_device=True)
+    chosen = select_images(facts.input_shape, run=run, data=data, split=split, limit=limit, seed=seed)
+    chosen = align_to_model(chosen, facts.output_size, facts.labels, model=str(model))
+    with DeviceLink(port, timeout=timeout, baudrate=baudrate) as link, \
+            task_progress("images", len(chosen.y), log) as bar:
+        link.sync()
+        report = run_serial_test(link, facts, chosen.x, chosen.y, progress=lambda done, _total: bar.update(done))
+    report.label_names = list(chosen.labels)
+    report.description = chosen.description
+    report.files = chosen.files
+    return report

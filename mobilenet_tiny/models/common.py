@@ -36,6 +36,19 @@ def check_dropout(dropout: float) -> float:
     return float(dropout)
 
 
+def check_bn_momentum(momentum: float) -> float:
+    if not isinstance(momentum, (int, float)) or not 0.0 <= momentum < 1.0:
+        raise ModelArgumentError(f"bn_momentum {momentum!r} must be in [0, 1)")
+    return float(momentum)
+
+
+def dropout_layer(layers, rate: float):
+    """Dropout drawing its masks from a tf.random.Generator: its state is a variable, so a checkpoint holds
+    it and a resumed run draws the masks an unbroken run would (Keras' default stateful random ops keep
+    their state inside the traced function, where no checkpoint reaches it)."""
+    return layers.Dropout(rate, name="dropout", rng_type="stateful")
+
+
 def parse_input_shape(text: str) -> tuple[int, int, int]:
     """'96x96x1' -> (96, 96, 1), validated like the builders do."""
     parts = text.lower().split("x")

@@ -1,6 +1,7 @@
 """MobileNetV2 (Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks"),
 width-scaled for microcontroller inputs."""
-from .common import check_alpha, check_classes, check_dropout, check_input_shape, ModelArgumentError
+from .common import (check_alpha, check_bn_momentum, check_classes, check_dropout, check_input_shape, dropout_layer,
+                     ModelArgumentError)
 
 # The paper's Table 2 after the first convolution: (expansion t, output channels c, repeats n, stride s).
 # t=6 rows use the builder's `expansion` argument; the first row's t=1 has no expansion layer at all.
@@ -23,7 +24,7 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded
 
 
-def _inverted_residual(x, keras, expansion, stride, filters, block_id):
+def _inverted_residual(x, keras, expansion, stride, filters, block_id, bn_momentum):
     """1×1 expand → BN → ReLU6, 3×3 depthwise → BN → ReLU6, 1×1 project → BN (linear bottleneck);
     the input is added back only when the stride is 1 and the channel count is unchanged."""
     layers = keras.layers
@@ -32,19 +33,20 @@ def _inverted_residual(x, keras, expansion, stride, filters, block_id):
     inputs = x
     if block_id:
         x = layers.Conv2D(expansion * in_channels, 1, padding="same", use_bias=False, name=prefix + "expand")(x)
-        x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=prefix + "expand_BN")(x)
+        x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=prefix + "expand_BN")(x)
         x = layers.ReLU(6.0, name=prefix + "expand_relu")(x)
     x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=prefix + "depthwise")(x)
-    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=prefix + "depthwise_BN")(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=prefix + "depthwise_BN")(x)
     x = layers.ReLU(6.0, name=prefix + "depthwise_relu")(x)
     x = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=prefix + "project")(x)
-    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=prefix + "project_BN")(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=prefix + "project_BN")(x)
     if stride == 1 and in_channels == filters:
         x = layers.Add(name=prefix + "add")([inputs, x])
     return x
 
 
-def mobilenet_v2(input_shape=(96, 96, 1), alpha=0.35, num_classes=2, expansion=6, dropout=0.1):
+def mobilenet_v2(input_shape=(96, 96, 1), alpha=0.35, num_classes=2, expansion=6, dropout=0.1,
+                 bn_momentum=0.999):
     """Build MobileNetV2 as a tf_keras functional model.
 
     Hyper-parameters of the paper: a 3×3 stride-2 convolution with 32 filters, 17 inverted-residual
@@ -65,6 +67,7 @@ def mobilenet_v2(input_shape=(96, 96, 1), alpha=0.35, num_classes=2, expansion=6
       num_classes: classifier outputs (≥ 2).
       expansion: expansion factor t of the bottlenecks the paper gives t=6 (the first keeps t=1).
       dropout: dropout rate before the classifier (keras.applications uses none; it adds no parameters).
+      bn_momentum: BatchNormalization momentum (keras.applications' 0.999 suits ImageNet's many steps).
 
     Raises:
       ValueError: for any invalid argument.
@@ -75,28 +78,29 @@ def mobilenet_v2(input_shape=(96, 96, 1), alpha=0.35, num_classes=2, expansion=6
     alpha = check_alpha(alpha)
     num_classes = check_classes(num_classes)
     dropout = check_dropout(dropout)
+    bn_momentum = check_bn_momentum(bn_momentum)
     if not isinstance(expansion, int) or expansion < 1:
         raise ModelArgumentError(f"expansion {expansion!r} must be a positive integer")
     layers = keras.layers
 
     inputs = keras.Input(shape=(h, w, c), name="input")
     x = layers.Conv2D(make_divisible(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="Conv1")(inputs)
-    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name="bn_Conv1")(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name="bn_Conv1")(x)
     x = layers.ReLU(6.0, name="Conv1_relu")(x)
     block_id = 0
     for t, channels, repeats, first_stride in _BOTTLENECKS:
         filters = make_divisible(int(channels * alpha))
         for i in range(repeats):
             x = _inverted_residual(x, keras, expansion if t != 1 else 1, first_stride if i == 0 else 1,
-                                   filters, block_id)
+                                   filters, block_id, bn_momentum)
             block_id += 1
     last_filters = make_divisible(1280 * alpha) if alpha > 1.0 else 1280
     x = layers.Conv2D(last_filters, 1, use_bias=False, name="Conv_1")(x)
-    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name="Conv_1_bn")(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name="Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
+        x = dropout_layer(layers, dropout)(x)
     x = layers.Dense(num_classes, name="logits")(x)
     outputs = layers.Softmax(name="predictions")(x)
     return keras.Model(inputs, outputs, name=f"mobilenet_v2_{alpha:g}_{h}x{w}x{c}")

@@ -60,7 +60,16 @@ def softmax(keras):
     return keras.Model(inputs, keras.layers.Softmax()(keras.layers.Dense(11)(x))), (-4.0, 4.0)
 
 
-ZOO = {f.__name__: f for f in (fc_stack, conv, depthwise, add, pool, mean, softmax)}
+def hard_swish(keras):
+    from mobilenet_tiny.tf_env import tf
+
+    inputs = keras.Input((6, 9, 5))
+    x = keras.layers.Conv2D(7, 3, padding="same", bias_initializer="random_normal")(inputs)
+    x = keras.layers.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) / 6.0)(x)  # HARD_SWISH
+    return keras.Model(inputs, keras.layers.Conv2D(4, 1)(x)), (-2.0, 2.0)
+
+
+ZOO = {f.__name__: f for f in (fc_stack, conv, depthwise, add, pool, mean, softmax, hard_swish)}
 
 
 def build(name: str, per_tensor: bool, seed: int = 0) -> bytes:

@@ -38,6 +38,40 @@ def test_compile_rejects_non_model(tmp_path):
     assert "Traceback" not in proc.stderr and not (tmp_path / "c").exists()
 
 
+def test_compile_dir_needs_an_unambiguous_model(zoo, tmp_path):
+    """A directory: its model.tflite, else its only .tflite; two others and no model.tflite is refused."""
+    import flatbuffer_models
+
+    (tmp_path / "b.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 3), 0.02, 0, 0.01, 3))
+    proc = _cli("compile", str(tmp_path), "-o", str(tmp_path / "c"), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["output_size"] == 3, proc.stderr
+    (tmp_path / "a.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 5), 0.02, 0, 0.01, 3))
+    proc = _cli("compile", str(tmp_path), "-o", str(tmp_path / "d"))
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and not (tmp_path / "d").exists()
+    assert "2 .tflite models and no model.tflite (a.tflite, b.tflite)" in proc.stderr, proc.stderr
+    (tmp_path / "model.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 7), 0.02, 0, 0.01, 3))
+    proc = _cli("compile", str(tmp_path), "-o", str(tmp_path / "e"), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["output_size"] == 7, proc.stderr
+
+
+def test_name_rule_is_the_same_in_convert_and_compile(tmp_path):
+    """--name: a C identifier, upper case allowed, the same rule (and message) in both commands."""
+    import flatbuffer_models
+
+    (tmp_path / "m.tflite").write_bytes(flatbuffer_models.requantize((1, 1, 1, 3), 0.02, 0, 0.01, 3))
+    for name, ok in (("Model", True), ("my-model", False), ("2fast", False)):
+        results = [_cli("compile", str(tmp_path / "m.tflite"), "-o", str(tmp_path / f"c-{name}"), "--name", name),
+                   _cli("convert", str(tmp_path / "m.tflite"), "--out", str(tmp_path / f"v-{name}"), "--name", name,
+                        "--no-report")]
+        if ok:
+            assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+            assert (tmp_path / f"c-{name}" / f"{name}.h").is_file()
+            assert "#define MODEL_INPUT_SCALE" in (tmp_path / f"v-{name}" / f"{name}_data.h").read_text()
+        else:
+            assert [r.returncode for r in results] == [1, 1]
+            assert results[0].stderr == results[1].stderr and "C identifier" in results[0].stderr
+
+
 def test_labels_with_quotes_and_non_ascii_compile(tmp_path):
     """Labels become C string literals: quotes, backslashes, '?' and UTF-8 are escaped, and gcc -Werror
     accepts the file; the bytes printed back by a C program equal the labels' UTF-8."""
@@ -58,3 +92,36 @@ def test_labels_with_quotes_and_non_ascii_compile(tmp_path):
             str(tmp_path / "main.c"), *map(str, kernel_sources()), "-o", str(exe), "-lm"], check=True)
     printed = sp.run([str(exe)], capture_output=True, check=True).stdout
     assert printed == "".join(label + "\n" for label in labels).encode("utf-8")
+
+
+def test_the_three_headers_state_the_facts_the_same_way(tmp_path):
+    """The compiled model's header, the TFLM C array's header and the firmware's model_meta.h come from one
+    emitter: the same macros with the same values (a float32 scale as the shortest decimal that reads back
+    exactly), and the labels as the same C literals."""
+    import re
+
+    import numpy as np
+
+    import flatbuffer_models
+    from mobilenet_tiny.compiler import compile_model
+    from mobilenet_tiny.convert.c_array import write_c_array
+    from mobilenet_tiny.device.model_meta import write_model_meta
+    from mobilenet_tiny.model_facts import read_model_facts
+
+    labels = ['say "hi"', "café", "what??="]
+    model = read_model_facts(flatbuffer_models.requantize((1, 1, 1, 3), 1 / 255, -128, 0.0123, 3), labels=labels)
+    compile_model(model, tmp_path, "net")
+    write_c_array(model, tmp_path, name="net", arena_bytes=1024)
+    write_model_meta(tmp_path, model)
+
+    def macros(text, prefix):
+        return {m[0]: m[1] for m in re.findall(rf"#define {prefix}_(INPUT_\w+|OUTPUT_\w+) (.+?)\s*(?:/\*.*)?$", text, re.M)}
+
+    compiled = macros((tmp_path / "net.h").read_text(), "NET")
+    assert len(compiled) == 9, compiled  # INPUT_HEIGHT ... OUTPUT_ZERO_POINT
+    assert compiled == macros((tmp_path / "net_data.h").read_text(), "NET")
+    assert compiled == macros((tmp_path / "model_meta.h").read_text(), "META")
+    assert np.float32(compiled["INPUT_SCALE"].rstrip("f")) == np.float32(1 / 255)
+    literals = [re.search(r"labels\[\w+\] = \{(.*)\};", (tmp_path / f).read_text()).group(1)
+                for f in ("net.c", "net_data.cc", "model_meta.c")]
+    assert literals[0] == literals[1] == literals[2] and r"caf\303\251" in literals[0]

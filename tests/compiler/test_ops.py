@@ -135,3 +135,53 @@ def test_output_stage_forms(index):
     label, build = op_cases.output_stage_forms()[index]
     model_bytes = build()
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=label)
+
+
+def _hard_swish(tf, x):
+    return x * tf.nn.relu6(x + 3.0) / 6.0  # the TF converter turns this into HARD_SWISH
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hard_swish(zoo, seed):
+    from mobilenet_tiny.compiler.reader import read_model
+    from mobilenet_tiny.tf_env import keras, tf
+
+    rng = np.random.default_rng(1000 + seed)
+    p = dict(h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9)), c=int(rng.choice([1, 3, 8])),
+             spread=float(rng.choice([1.0, 4.0, 12.0])))
+
+    def layer(x):
+        return keras.layers.Lambda(lambda t: _hard_swish(tf, t))(keras.layers.Conv2D(p["c"], 1)(x))
+
+    model = _check(f"hard-swish-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed,
+                                                                  (-p["spread"], p["spread"])), p)
+    assert "HARD_SWISH" in [op.name for op in read_model(model).operators]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_relu_as_an_operator(zoo, seed):
+    from mobilenet_tiny.compiler.reader import read_model
+    from mobilenet_tiny.tf_env import keras
+
+    p = dict(lo=[-1.0, -5.0][seed], hi=[1.0, 0.5][seed])
+    model = _check(f"relu-{seed}", lambda: zoo.single_layer(lambda x: keras.layers.ReLU()(x), (5, 7, 3), seed,
+                                                            (p["lo"], p["hi"])), p)
+    assert [op.name for op in read_model(model).operators] == ["RELU"]
+
+
+@pytest.mark.parametrize("op", ["HARD_SWISH", "RELU"])
+def test_elementwise_op_on_every_input_value(op):
+    """Written directly: all 256 int8 values through the operator for 6 random scale pairs (the converter
+    ties the output scale to the input's range; TFLM does not)."""
+    import flatbuffer_models as fm
+    from tflite import BuiltinOperator, TensorType
+
+    rng = np.random.default_rng(len(op))
+    every_value = np.arange(-128, 128, dtype=np.int8).reshape(1, 16, 16, 1)
+    for i in range(6):
+        s_in, s_out = (float(np.float32(v)) for v in rng.uniform(0.004, 0.1, 2))
+        z_in, z_out = (int(v) for v in rng.integers(-100, 100, 2))
+        tensors = [fm.T((1, 16, 16, 1), TensorType.INT8, [s_in], [z_in]),
+                   fm.T((1, 16, 16, 1), TensorType.INT8, [s_out], [z_out])]
+        model = fm.build_model(tensors, getattr(BuiltinOperator, op), [0], [1])
+        assert_matches_tflm(model, every_value, label=f"{op} {i} {s_in:.4g}/{s_out:.4g}")

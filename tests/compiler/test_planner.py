@@ -74,11 +74,9 @@ def test_poisoning_catches_a_bad_plan(v2, tmp_path):
     other = next(b for b in plan.buffers.values() if b is not victim and b.overlaps_in_time(victim)
                  and b.first > victim.first)
     victim.offset = other.offset
-    facts = dict(input_shape=(96, 96, 1), input_bytes=96 * 96, input_scale=1.0, input_zero_point=0,
-                 output_bytes=4, output_scale=1.0, output_zero_point=0, num_classes=4,
-                 arena_bytes=plan.arena_bytes, macs=0, weight_bytes=0)
-    (tmp_path / "bad.h").write_text(codegen.render_header("bad", facts))
-    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, facts, ["a", "b", "c", "d"]))
+    labels = ["a", "b", "c", "d"]
+    (tmp_path / "bad.h").write_text(codegen.render_header("bad", graph.model, labels, plan.arena_bytes, 0, 0))
+    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, labels))
     exe = build_host_executable(tmp_path, "bad", tmp_path / "bad", ["-DMTK_POISON_FREED"])
     import subprocess
 
@@ -87,3 +85,23 @@ def test_poisoning_catches_a_bad_plan(v2, tmp_path):
                         np.int8).reshape(len(inputs), -1)
     ref = TflmInterpreter(v2).run_batch(inputs).reshape(len(inputs), -1)
     assert np.any(out != ref)
+
+
+def test_scratch_sizes_are_the_kernels_own(tmp_path, monkeypatch):
+    """Scratch sizes are what the kernels' *_scratch_bytes() return, evaluated by a host build of the kernels
+    once and then cached: a second compile needs no C compiler, a fresh cache without one is one line."""
+    import flatbuffer_models
+    from mobilenet_tiny.compiler import lowering, reader
+    from mobilenet_tiny.errors import UserError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    model = flatbuffer_models.conv2d((7, 9, 5), 6, 3, stride=2)  # im2col: 2 * k + the dot engine's 4 * k4
+    steps = lowering.lower_graph(reader.read_model(model))
+    k = 3 * 3 * 5
+    assert [s.scratch_bytes for s in steps] == [2 * k + 4 * ((k + 3) // 4 * 4)]
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gcc or cc either
+    assert [s.scratch_bytes for s in lowering.lower_graph(reader.read_model(model))] == [steps[0].scratch_bytes]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    with pytest.raises(UserError, match="host C compiler"):
+        lowering.lower_graph(reader.read_model(model))

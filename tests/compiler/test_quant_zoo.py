@@ -20,7 +20,7 @@ def _weight_scale_counts(model_bytes: bytes) -> dict[str, set[int]]:
     counts: dict[str, set[int]] = {}
     for op in graph.operators:
         if op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            counts.setdefault(op.name, set()).add(graph.tensors[op.inputs[1]].scale.size)
+            counts.setdefault(op.name, set()).add(graph.tensors[op.inputs[1]].scales.size)
     return counts
 
 

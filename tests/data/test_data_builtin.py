@@ -18,12 +18,13 @@ def test_default_spec_names_a_set():
 @pytest.mark.parametrize("shape", [(96, 96, 1), (32, 48, 3), (40, 24, 1)])
 def test_shapes_dtypes_and_split(name, shape):
     data = load_data(f"builtin:{name}?n=80", shape, val_split=0.25, seed=0)
-    assert data.labels == list(BUILTIN_SETS[name].labels) and len(data.labels) == 4
+    k = len(BUILTIN_SETS[name].labels)
+    assert data.labels == list(BUILTIN_SETS[name].labels) and k in (4, 10)
     assert data.input_shape == shape
     assert data.train_x.shape == (60, *shape) and data.val_x.shape == (20, *shape)
     assert data.train_x.dtype == data.val_x.dtype == np.uint8
     assert data.train_y.dtype == data.val_y.dtype == np.int32
-    assert np.bincount(data.train_y).tolist() == [15] * 4 and np.bincount(data.val_y).tolist() == [5] * 4
+    assert np.bincount(data.train_y).tolist() == [60 // k] * k and np.bincount(data.val_y).tolist() == [20 // k] * k
     assert data.source == f"builtin:{name}?n=80"
 
 

@@ -85,6 +85,39 @@ def test_augmentation_is_light(images):
     assert (tx.reshape(40, -1).std(axis=1) > 0.02).all()
 
 
+def _half_bright(n=32, shape=(16, 16, 3)):
+    """Images dark on the left half, bright on the right: a mirror image shows at once."""
+    x = np.zeros((n, *shape), np.uint8)
+    x[:, :, shape[1] // 2:] = 220
+    x[:, :, :shape[1] // 2] = 30
+    return x, np.arange(n, dtype=np.int32) % 2
+
+
+@pytest.mark.parametrize("level", ["light", "strong"])
+def test_no_flip_never_mirrors(level):
+    x, y = _half_bright()
+    [(kept, _)] = epochs(to_tf_dataset(x, y, 32, training=True, seed=5, augment=level, flip=False), 1)
+    [(flipped, _)] = epochs(to_tf_dataset(x, y, 32, training=True, seed=5, augment=level), 1)
+    left, right = kept[:, :, :4].mean(axis=(1, 2, 3)), kept[:, :, -4:].mean(axis=(1, 2, 3))
+    assert (left < right).all()
+    f_left, f_right = flipped[:, :, :4].mean(axis=(1, 2, 3)), flipped[:, :, -4:].mean(axis=(1, 2, 3))
+    assert 4 <= (f_left > f_right).sum() <= 28  # about half are mirrored when flips are on
+
+
+def test_strong_augmentation_changes_more_and_stays_in_range(images):
+    x = np.repeat(images[0][:1], 40, axis=0)  # one image, 40 times: every output compares with it
+    y = np.zeros(40, np.int32)
+    original = x[0].astype(np.float32) / 255
+    change = {}
+    for level in ("none", "light", "strong"):
+        [(tx, _)] = epochs(to_tf_dataset(x, y, 40, training=True, seed=2, augment=level), 1)
+        assert tx.shape == (40, *original.shape) and 0.0 <= tx.min() and tx.max() <= 1.0
+        change[level] = float(np.abs(tx - original).mean())
+    assert change["none"] == 0 < change["light"] < change["strong"]
+    again = [epochs(to_tf_dataset(x, y, 40, training=True, seed=2, augment="strong"), 1)[0][0] for _ in range(2)]
+    assert np.array_equal(*again)
+
+
 @pytest.mark.parametrize("x, y, batch, fragment", [
     (np.zeros((4, 8, 8, 1), np.float32), np.zeros(4, np.int32), 2, "images must be uint8"),
     (np.zeros((4, 8, 8), np.uint8), np.zeros(4, np.int32), 2, "images must be uint8"),

@@ -5,8 +5,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from mobilenet_tiny.device.model_meta import ModelFacts, write_model_meta
+from mobilenet_tiny.device.model_meta import write_model_meta
 from mobilenet_tiny.interpreters import TensorInfo, quantize_pixels
+from mobilenet_tiny.model_facts import ModelFacts, Tensor
 
 DUMP = r"""
 #include <stdio.h>
@@ -23,7 +24,9 @@ int main(void) {
 @pytest.mark.parametrize("scale,zero_point", [(1 / 255, -128), (0.0078125, 0), (0.0123, -5), (0.002, -128)])
 def test_device_table_equals_host_quantization(tmp_path, scale, zero_point):
     scale = float(np.float32(scale))  # a .tflite stores float32 scales
-    facts = ModelFacts("f" * 64, (8, 6, 3), scale, zero_point, 3, 1 / 256, -128)
+    x = Tensor(0, "input", (1, 8, 6, 3), "int8", np.array([scale], np.float32), np.array([zero_point]), 0, None)
+    y = Tensor(1, "output", (1, 3), "int8", np.array([1 / 256], np.float32), np.array([-128]), 0, None)
+    facts = ModelFacts(b"", "test", "f" * 64, (x, y), (), (0,), (1,))
     write_model_meta(tmp_path, facts, ["a", "b", 'quote"me'])
     (tmp_path / "dump.c").write_text(DUMP)
     exe = tmp_path / "dump"

@@ -50,6 +50,12 @@ def test_parse_hello():
     assert h.input_scale == pytest.approx(1 / 255)
     with pytest.raises(protocol.ProtocolError):
         protocol.parse_hello(payload[:-3])
+    # Firmware of this protocol version without the appended clock: 0, no ms; with it, ms at that clock.
+    assert h.cpu_hz == 0 and h.latency_ms(1000) is None and h.latency_instructions(1000) == 40_000
+    clocked = protocol.parse_hello(payload + struct.pack("<I", 168_000_000))
+    assert clocked.cpu_hz == 168_000_000 and clocked.labels == ("cat", "dog")
+    assert clocked.latency_ms(4_200_000) == pytest.approx(1000.0)  # 168 M instructions at 168 MHz
+    assert clocked.clock_text() == "at 168 MHz, 1 instruction/cycle"
 
 
 def test_parse_infer_and_error():

@@ -1,5 +1,5 @@
 """The device commands as a user runs them: firmware build, flash --background, monitor, serial-test,
-flash --stop; and their one-line errors."""
+flash --stop. Their bad inputs are in test_bad_input_walk.py, with every other command's."""
 import os
 import subprocess
 import sys
@@ -53,36 +53,6 @@ def test_build_flash_monitor_serial_test_stop(tmp_path, small_model_path, image_
     assert "no background emulator" in again.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["firmware", "build", "--board", "uno", "--model", "m.tflite"], "unknown board 'uno'"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "missing.tflite"], "model not found"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "m.tflite"], "is not a TFLite model"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "tflm"], "no TFLM tree: run `mobilenet-tiny tflm-tree`"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--kernels", "cmsis-nn"], "--kernels and --arena-bytes are TFLM options"),
-    (["bench", "--board", "qemu_m4", "--model", "MODEL", "--runtime", "compiled,tlfm"], "unknown runtime 'tlfm'"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "MODEL", "--out", "occupied"], "was not made by `firmware build`"),
-    (["flash", "--board", "qemu_m7", "--project", "nowhere"], "no firmware for qemu_m7"),
-    (["bench", "--board", "esp32dev", "--model", "m.tflite"], "choose an emulated board"),
-    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "m.tflite", "--data", "d"], "not a TFLite model"),
-    (["firmware", "build", "--board", "qemu_m4", "--model", "cut.tflite"], "TFLM cannot load the model"),
-    (["serial-test", "--port", "/dev/ttyNOPE0", "--model", "cut.tflite", "--data", "d"], "TFLM cannot load the model"),
-])
-def test_bad_input_is_one_line(tmp_path, args, message, small_model_path, monkeypatch):
-    (tmp_path / "m.tflite").write_bytes(b"not a model at all")
-    (tmp_path / "cut.tflite").write_bytes(small_model_path.read_bytes()[:3000])  # header intact, body cut
-    (tmp_path / "occupied").mkdir()
-    (tmp_path / "occupied" / "keep.txt").write_text("a user's file")
-    monkeypatch.delenv("MTK_TFLM_DIR", raising=False)
-    monkeypatch.setenv("MOBILENET_TINY_CACHE", str(tmp_path / "empty-cache"))  # no TFLM tree there
-    args = [str(small_model_path) if a == "MODEL" else a for a in args]
-    result = cli(*args, cwd=tmp_path, timeout=120)
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
-    assert not (tmp_path / "build").exists() or not any((tmp_path / "build").rglob("*.elf"))
-    assert sorted(p.name for p in (tmp_path / "occupied").iterdir()) == ["keep.txt"]
-
-
 def test_serial_test_on_a_port_that_does_not_exist(tmp_path, small_model_path, image_folder):
     result = cli("serial-test", "--port", "/dev/ttyNOPE0", "--model", small_model_path, "--data", image_folder,
                  cwd=tmp_path, timeout=120)
@@ -90,16 +60,19 @@ def test_serial_test_on_a_port_that_does_not_exist(tmp_path, small_model_path, i
     assert result.stderr.startswith("error: cannot open serial port /dev/ttyNOPE0") and result.stderr.count("\n") == 1
 
 
-def test_bench_counts_instructions(tmp_path, small_model_path):
+@pytest.mark.parametrize("board,tick,ram_kib,clock", [("qemu_m4", 40, 256, 168e6), ("qemu_rv32", 1, 400, 160e6)])
+def test_bench_counts_instructions(tmp_path, small_model_path, board, tick, ram_kib, clock):
     import json
 
-    result = cli("bench", "--board", "qemu_m4", "--model", small_model_path, "--runs", 3, "--json", cwd=tmp_path)
+    result = cli("bench", "--board", board, "--model", small_model_path, "--runs", 3, "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     numbers = json.loads(result.stdout)
-    assert numbers["board"] == "qemu_m4" and numbers["runs"] == 3 and numbers["macs"] > 100_000
+    assert numbers["board"] == board and numbers["runs"] == 3 and numbers["macs"] > 100_000
+    assert numbers["cpu_hz"] == clock
     (row,) = numbers["rows"]
     assert row["runtime"] == "compiled" and row["ratio_instructions"] == 1.0
     assert row["instructions_per_inference"] > numbers["macs"] * 0.5  # at least ~one instruction per 2 MACs
-    assert row["instructions_per_inference"] % 40 == 0  # whole SysTick ticks of 40 instructions
-    assert 0 < row["arena_bytes"] < row["static_ram_bytes"] < row["ram_bytes"] < 256 * 1024
+    assert row["instructions_per_inference"] % tick == 0  # whole ticks: SysTick's 40 instructions, minstret's 1
+    assert 0 < row["arena_bytes"] < row["static_ram_bytes"] < row["ram_bytes"] < ram_kib * 1024
     assert row["ram_bytes"] == row["static_ram_bytes"] + row["stack_bytes"] and row["stack_bytes"] > 100
+    assert row["ms_per_inference"] == pytest.approx(row["instructions_per_inference"] / clock * 1e3)

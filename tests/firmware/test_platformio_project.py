@@ -38,6 +38,14 @@ def test_hardware_envs_use_tflm_from_a_maintained_library(config, env):
     assert int(config.get(section, "board_upload.maximum_size")) == board.flash_bytes
     assert int(config.get(section, "board_upload.maximum_ram_size")) == board.ram_bytes
     assert check_runtime(board, None) == "tflm"
+    # The firmware opens the serial port at the catalog's rate, the one the host defaults to (--baud).
+    assert int(config.get(section, "monitor_speed")) == board.baud
+    assert f"-DMTK_SERIAL_BAUD={board.baud}" in " ".join(config.get(section, "build_flags"))
+
+
+@pytest.mark.parametrize("env,pio_board", [("esp32c3", "esp32-c3-devkitm-1"), ("esp32c6", "esp32-c6-devkitc-1")])
+def test_riscv_esp32_envs(config, env, pio_board):
+    assert config.get(f"env:{env}", "board") == pio_board and get_board(env).clock_hz == 160_000_000
 
 
 @pytest.mark.parametrize("env", [b.env for b in BOARDS.values() if b.emulated])
@@ -46,6 +54,9 @@ def test_qemu_boards_match_catalog_and_linker_budget(config, env):
     assert config.get(f"env:{env}", "platform") == "symlink://platforms/qemu"
     spec = json.loads((PLATFORM / "boards" / f"{env}.json").read_text())
     assert spec["build"]["qemu_machine"] == board.qemu_machine
+    assert spec["build"]["qemu_system"] == board.qemu_system
+    assert int(spec["build"]["clock_hz"]) == board.clock_hz  # the clock `hello` reports for ms
+    assert spec["build"].get("arch", "arm") == board.arch
     assert (spec["upload"]["maximum_size"], spec["upload"]["maximum_ram_size"]) == (board.flash_bytes, board.ram_bytes)
     ld = (PLATFORM / "ldscripts" / spec["build"]["ldscript"]).read_text()
     lengths = dict(re.findall(r"^\s*(FLASH|RAM)\s*\([rwx]+\)\s*:\s*ORIGIN\s*=\s*\w+,\s*LENGTH\s*=\s*(\d+)K", ld, re.M))

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.qemu
 N_IMAGES = 60
 
 
-@pytest.mark.parametrize("env", ["qemu_m4", "qemu_m7", "qemu_m55"])
+@pytest.mark.parametrize("env", ["qemu_m4", "qemu_m7", "qemu_m55", "qemu_rv32"])
 def test_device_outputs_equal_host_tflm(env, build_for, small_model_bytes, test_images):
     build = build_for(env)
     board = get_board(env)
@@ -28,23 +28,32 @@ def test_device_outputs_equal_host_tflm(env, build_for, small_model_bytes, test_
     assert report.host_correct > N_IMAGES // 2  # the model is trained: outputs depend on the image
     assert h_labels_ok(report.hello)
     h = report.hello
-    assert (h.board, h.runtime, h.input_shape, h.instructions_per_tick) == (env, "compiled", (32, 32, 1), 40)
+    ticks_are = 1 if board.arch == "riscv32" else 40  # minstret counts instructions, SysTick 40 of them
+    assert (h.board, h.runtime, h.input_shape, h.instructions_per_tick) == (env, "compiled", (32, 32, 1), ticks_are)
     assert h.arena_bytes == build.arena_bytes and h.model_sha256 == build.facts.sha256
-    assert min(report.latency_ticks) > 1000
+    assert h.cpu_hz == board.clock_hz
+    assert min(report.latency_ticks) * ticks_are > 40_000
+    assert "ms at" in "\n".join(report.summary_lines())
 
 
 def h_labels_ok(hello) -> bool:
     return hello.labels == ("dark", "dim", "bright", "light")
 
 
-def test_instruction_count_repeats(build_for, test_images):
-    """Under -icount the same image costs the same instructions, to one 40-instruction SysTick tick."""
-    build = build_for("qemu_m4")
+@pytest.mark.parametrize("env,spread", [("qemu_m4", 1), ("qemu_rv32", 0)])
+def test_instruction_count_repeats(build_for, test_images, env, spread):
+    """Under -icount the same image costs the same instructions: to one 40-instruction SysTick tick on the
+    Arm boards, exactly (minstret) on RISC-V, also after the board slept in WFI between requests."""
+    import time
+
+    build = build_for(env)
     image = test_images[0][0]
-    with Emulator(get_board("qemu_m4"), build.firmware, time_limit=300) as qemu, DeviceLink(qemu.url, timeout=60) as link:
+    with Emulator(get_board(env), build.firmware, time_limit=300) as qemu, DeviceLink(qemu.url, timeout=60) as link:
         link.sync()
-        ticks = [link.infer(image).latency_ticks for _ in range(5)]
-    assert max(ticks) - min(ticks) <= 1, ticks
+        ticks = [link.infer(image).latency_ticks for _ in range(3)]
+        time.sleep(0.5)  # idle: QEMU's virtual clock follows real time (sleep=on) while the guest waits
+        ticks += [link.infer(image).latency_ticks for _ in range(2)]
+    assert max(ticks) - min(ticks) <= spread, ticks
 
 
 def _with_changed_weights(model_bytes: bytes) -> bytes:

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from mobilenet_tiny.convert.c_array import parse_c_array
-from mobilenet_tiny.convert.inspect import summarize_tflite
+from mobilenet_tiny.model_facts import read_model_facts
 from mobilenet_tiny.interpreters import TflmInterpreter
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def test_tflm_and_litert_reference_agree(report):
 
 
 def test_model_is_full_int8_with_the_expected_ops(trained_run, report):
-    summary = summarize_tflite((trained_run / "model.tflite").read_bytes())
+    summary = read_model_facts((trained_run / "model.tflite").read_bytes())
     assert summary.input.dtype == summary.output.dtype == "int8"
     assert summary.input.shape == (1, 96, 96, 1)
     assert set(summary.ops) == {"CONV_2D", "DEPTHWISE_CONV_2D", "MEAN", "FULLY_CONNECTED", "SOFTMAX"}

@@ -6,15 +6,20 @@
  * answers exactly what the TFLM interpreter answers. Tensors are NHWC, batch 1, int8.
  *
  * The generated model code (<name>.c) owns one static arena and passes pointers into it; each kernel
- * reads its constant data (weights, folded biases, multipliers, shifts) through a const descriptor that
- * lives in flash.
+ * reads its parameters and constant data (packed weights, channel quantization tables) through a const
+ * descriptor in flash, filled in by the compiler (mobilenet_tiny/compiler/ops, one entry per operator).
  *
- * Scratch: CONV_2D, DEPTHWISE_CONV_2D and ADD take a scratch pointer into the arena (NULL when their
- * *_scratch_bytes() function says 0), sized by the
- * *_scratch_bytes() functions (the compiler plans it; both paths get the same arena).
+ * Layout: one entry point per file (src/<op>.c), the way CMSIS-NN lays out its kernels. Inside it the Arm
+ * DSP block comes first (#if MTK_DSP: ACLE SIMD intrinsics, and hand-scheduled Thumb-2 blocks in optimised
+ * builds), the portable C99 fallback after it; another architecture's block goes between the two. The
+ * DSP path is chosen by __ARM_FEATURE_DSP (Cortex-M4/M7/M33/M55); the RV32IM block (#elif MTK_RISCV: RV32
+ * with the M extension, the ESP32-C3/C6 class) is register-blocked C and assembly in <op>_rv32.c/.S beside
+ * its entry point; -DMTK_PORTABLE forces portable C. Every path gives identical bytes.
  *
- * Build options: Arm cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55) use SIMD
- * intrinsics from arm_acle.h; -DMTK_PORTABLE forces the plain C99 path everywhere. Both give identical bytes.
+ * Scratch: CONV_2D, DEPTHWISE_CONV_2D and ADD take a scratch pointer into the arena, of the size their
+ * *_scratch_bytes() function beside them returns (NULL when it returns 0). That function is the only
+ * formula: the compiler evaluates it on the host to plan the arena, so it must give the same number on
+ * every target and path.
  */
 #ifndef MTK_KERNELS_H_
 #define MTK_KERNELS_H_
@@ -54,25 +59,38 @@ typedef struct {
  *         sign(acc)) >> r, equal to TFLM's two roundings (see mtk_fixedpoint.h).
  * One base pointer then serves all of a channel group's parameters. */
 
-/* CONV_2D and DEPTHWISE_CONV_2D. */
+/* CONV_2D. */
 typedef struct {
     uint16_t in_h, in_w, in_c;
     uint16_t out_h, out_w, out_c;
     uint8_t filter_h, filter_w;
     uint8_t stride_h, stride_w;
     uint8_t pad_top, pad_left;
-    uint16_t depth_multiplier; /* depthwise only */
     int32_t input_zero_point;
     mtk_output_quant q;
-    const int8_t *filter;     /* CONV_2D: packed (above) */
-    /* DEPTHWISE_CONV_2D: int16, groups of 4 output channels (zero-padded), per group every tap (HW
-     * order) as w[c0], w[c2], w[c1], w[c3]: the halfword order SXTB16 gives the input's 4 channels. */
-    const int16_t *dw_filter;
-    const int32_t *quant;     /* channel table, blocks of 2 (conv) or 4 (depthwise) */
+    const int8_t *filter; /* packed (above) */
+    const int32_t *quant; /* channel table, blocks of 2 */
     uint8_t folded;
 } mtk_conv_params;
 
-/* FULLY_CONNECTED: filter is [out_c][in_c], packed; per-tensor models repeat the one multiplier per channel. */
+/* DEPTHWISE_CONV_2D, any depth multiplier. */
+typedef struct {
+    uint16_t in_h, in_w, in_c;
+    uint16_t out_h, out_w, out_c;
+    uint8_t filter_h, filter_w;
+    uint8_t stride_h, stride_w;
+    uint8_t pad_top, pad_left;
+    uint16_t depth_multiplier;
+    int32_t input_zero_point;
+    mtk_output_quant q;
+    /* int16, groups of 4 output channels (zero-padded), per group every tap (HW order) as w[c0], w[c2], w[c1],
+     * w[c3]: the halfword order SXTB16 gives the input's 4 channels. */
+    const int16_t *filter;
+    const int32_t *quant; /* channel table, blocks of 4 */
+    uint8_t folded;
+} mtk_depthwise_params;
+
+/* FULLY_CONNECTED: filter is [out_c][in_c], packed; per-tensor weights repeat the one multiplier per channel. */
 typedef struct {
     uint16_t in_c, out_c;
     mtk_output_quant q;
@@ -133,25 +151,41 @@ typedef struct {
     int32_t multiplier, shift;
 } mtk_requantize_params;
 
+/* HARD_SWISH, TFLM's 16-bit fixed-point reference: int16 multipliers and their exponents from HardSwishPrepare. */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int16_t output_multiplier, reluish_multiplier;
+    int8_t output_multiplier_exponent, reluish_multiplier_exponent;
+} mtk_hard_swish_params;
+
+/* RELU as an operator (TFLM's ReluQuantized: requantized to the output scale, clamped at its zero). */
+typedef struct {
+    uint32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min;
+} mtk_relu_params;
+
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
-/* rows sign-extended for the dot engine, plus two im2col rows unless pointwise */
+/* two pixels sign-extended to 16 bits for the dot engine, plus two im2col rows unless the conv is 1x1
+ * without padding (it then reads pixels in place) */
 uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p);
-void mtk_depthwise_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
-/* int32 accumulators of one pixel + one zero-point-padded window (depth multiplier 1), else 0 */
-uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p);
+void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
+/* depth multiplier 1 and at least 4 channels: filter_h input rows of one group of 4 channels, sign-extended
+ * to 16 bits and padded with the input zero point; otherwise 0 */
+uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p);
 void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
 void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
 void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);
-void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
-                int8_t *scratch);
+void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output, int8_t *scratch);
 uint32_t mtk_add_scratch_bytes(const mtk_add_params *p); /* two 256-entry rescaling tables, or 0 */
 void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);
 void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output);
-
-/* The fixed-point multiply every kernel uses (TFLM's double-rounding MultiplyByQuantizedMultiplier). */
-int32_t mtk_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift);
+void mtk_hard_swish_s8(const mtk_hard_swish_params *p, const int8_t *input, int8_t *output);
+void mtk_relu_s8(const mtk_relu_params *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

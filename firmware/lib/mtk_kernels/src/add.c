@@ -17,16 +17,14 @@ MTK_INLINE int8_t add_output(const mtk_add_params *p, int32_t sum)
     return (int8_t)mtk_clamp(value, p->q.act_min, p->q.act_max);
 }
 
-void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
-                int8_t *scratch)
+void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output, int8_t *scratch)
 {
     const uint32_t size = p->size;
     if (scratch == NULL) {
         for (uint32_t i = 0; i < size; ++i) {
-            output[i] = add_output(p, rescaled(p->input1_offset, input1[i], p->left_shift, p->input1_multiplier,
-                                               p->input1_shift) +
-                                          rescaled(p->input2_offset, input2[i], p->left_shift,
-                                                   p->input2_multiplier, p->input2_shift));
+            output[i] = add_output(
+                p, rescaled(p->input1_offset, input1[i], p->left_shift, p->input1_multiplier, p->input1_shift) +
+                       rescaled(p->input2_offset, input2[i], p->left_shift, p->input2_multiplier, p->input2_shift));
         }
         return;
     }

@@ -40,10 +40,21 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int k = p->filter_h * p->filter_w * p->in_c;
-    const mtk_dot_rows d = {k, p->out_c, p->filter, p->quant, p->folded, &p->q};
     const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
     const int pixels = p->out_h * p->out_w;
+#if MTK_RISCV
+    /* RV32 reads rows in place (no expansion): the im2col rows take the expansion's room instead, padded
+     * with zeros to the packed filters' length, so the dot loops run whole blocks only. */
+    const int row_bytes = pointwise ? k : mtk_padded4(k);
+    int8_t *const im2col = scratch;
+    for (int i = k; i < row_bytes && !pointwise; ++i) {
+        im2col[i] = im2col[row_bytes + i] = 0;
+    }
+#else
+    const int row_bytes = k;
     int8_t *const im2col = scratch + mtk_dot_rows_scratch_bytes(k);
+#endif
+    const mtk_dot_rows d = {row_bytes, p->out_c, p->filter, p->quant, p->folded, &p->q};
     const int8_t *rows[2];
     for (int n = 0; n < pixels; n += 2) {
         const int count = pixels - n >= 2 ? 2 : 1;
@@ -52,8 +63,8 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
             if (pointwise) {
                 rows[r] = input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
             } else {
-                im2col_row(p, input, oy, ox, im2col + r * k);
-                rows[r] = im2col + r * k;
+                im2col_row(p, input, oy, ox, im2col + r * row_bytes);
+                rows[r] = im2col + r * row_bytes;
             }
         }
         int8_t *out0 = output + n * p->out_c;

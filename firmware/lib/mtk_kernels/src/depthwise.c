@@ -9,6 +9,7 @@
  * Channels beyond the last multiple of 4, depth multipliers above 1 and the portable build take the
  * reference loop.
  */
+#include "depthwise_rv32.h"
 #include "mtk_kernels.h"
 #include "output_stage.h"
 
@@ -16,27 +17,27 @@
 #define DW_MAX_ROWS 16 /* filter heights the grouped path serves */
 
 /* Whether the grouped path (DSP) serves this layer; the scratch is planned for it either way. */
-static int groups_apply(const mtk_conv_params *p)
+static int groups_apply(const mtk_depthwise_params *p)
 {
     return p->depth_multiplier == 1 && p->in_c >= DW_GROUP && p->filter_h <= DW_MAX_ROWS;
 }
 
-static int padded_width(const mtk_conv_params *p)
+static int padded_width(const mtk_depthwise_params *p)
 {
     /* input columns the windows reach, left and right padding included */
     const int right = (p->out_w - 1) * p->stride_w + p->filter_w - p->pad_left - p->in_w;
     return p->pad_left + p->in_w + (right > 0 ? right : 0);
 }
 
-MTK_INLINE int32_t dw_weight(const mtk_conv_params *p, int tap, int oc)
+MTK_INLINE int32_t dw_weight(const mtk_depthwise_params *p, int tap, int oc)
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* SXTB16 order: c0, c2, c1, c3 */
     const int taps = p->filter_h * p->filter_w;
-    return p->dw_filter[((oc / DW_GROUP) * taps + tap) * DW_GROUP + lane[oc % DW_GROUP]];
+    return p->filter[((oc / DW_GROUP) * taps + tap) * DW_GROUP + lane[oc % DW_GROUP]];
 }
 
 /* Channels [c_begin, c_end) of one output pixel, any depth multiplier (the reference loop). */
-static void depthwise_pixel_scalar(const mtk_conv_params *p, const int8_t *input, int y0, int x0, int c_begin,
+static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *input, int y0, int x0, int c_begin,
                                    int c_end, int8_t *out)
 {
     const int fw = p->filter_w, mult = p->depth_multiplier;
@@ -64,7 +65,7 @@ static void depthwise_pixel_scalar(const mtk_conv_params *p, const int8_t *input
 /* Input row iy of channels 4g..4g+3, sign-extended: per padded column two words (c0, c2) and (c1, c3), the
  * halfword order of the weights. Columns and rows outside the image hold the input zero point, so every
  * window reads the same way. */
-static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, int g, mtk_word *row)
+static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, mtk_word *row)
 {
     const int c_count = p->in_c, in_w = p->in_w, width = padded_width(p), left = p->pad_left;
     const int32_t zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
@@ -82,6 +83,7 @@ static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, in
 #if MTK_THUMB2_ASM
     /* 6 instructions a pixel instead of GCC's 9 (it indexes the stores instead of post-incrementing). */
     int32_t v, e, n = in_w;
+    /* clang-format off */
     __asm__("1:\n\t"
             "ldr %[v], [%[src]]\n\t"
             "add %[src], %[src], %[c]\n\t"
@@ -93,6 +95,7 @@ static void expand_row(const mtk_conv_params *p, const int8_t *input, int iy, in
             : [src] "+r"(src), [row] "+r"(row), [n] "+r"(n), [v] "=&r"(v), [e] "=&r"(e)
             : [c] "r"(c_count)
             : "cc", "memory");
+    /* clang-format on */
     col += in_w;
 #else
     for (int ix = 0; ix < in_w; ++ix, ++col, row += 2, src += c_count) {
@@ -125,18 +128,19 @@ MTK_INLINE void taps_any(const mtk_word *const *rows, int column, int fh, int fw
 #if MTK_THUMB2_ASM
 /* One tap for four channels: input words at [row + xoff] and weight words at [w + woff], two LDRD and four
  * SMLAxy; nine of them make a 3x3 window (GCC's own schedule spills accumulators). */
-#define DW_TAP_ASM(row, xoff, woff)                                                                           \
-    "ldrd %[xe], %[xo], [%[" row "], #" #xoff "]\n\t"                                                        \
-    "ldrd %[we], %[wo], [%[w], #" #woff "]\n\t"                                                              \
-    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                                  \
-    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                                  \
-    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                                  \
+#define DW_TAP_ASM(row, xoff, woff)                                                                                    \
+    "ldrd %[xe], %[xo], [%[" row "], #" #xoff "]\n\t"                                                                  \
+    "ldrd %[we], %[wo], [%[w], #" #woff "]\n\t"                                                                        \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                                            \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                                            \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                                            \
     "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
 
-MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
-                         int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w, int32_t *a0,
+                         int32_t *a1, int32_t *a2, int32_t *a3)
 {
     int32_t xe, xo, we, wo;
+    /* clang-format off */
     __asm__(DW_TAP_ASM("r0", 0, 0) DW_TAP_ASM("r0", 8, 8) DW_TAP_ASM("r0", 16, 16)
             DW_TAP_ASM("r1", 0, 24) DW_TAP_ASM("r1", 8, 32) DW_TAP_ASM("r1", 16, 40)
             DW_TAP_ASM("r2", 0, 48) DW_TAP_ASM("r2", 8, 56) DW_TAP_ASM("r2", 16, 64)
@@ -144,10 +148,11 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
               [we] "=&r"(we), [wo] "=&r"(wo)
             : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(w)
             : "memory");
+    /* clang-format on */
 }
 #else
-MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w,
-                         int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word *r2, const mtk_word *w, int32_t *a0,
+                         int32_t *a1, int32_t *a2, int32_t *a3)
 {
     const mtk_word *const rows[3] = {r0, r1, r2};
     taps_any(rows, 0, 3, 3, w, a0, a1, a2, a3);
@@ -156,7 +161,7 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
 
 /* One output row of one channel group: rows[ky] are the expanded input rows of the windows, w the group's
  * weights, t its table block; `mode` and `is3x3` are constants after inlining. */
-MTK_INLINE void output_row(const mtk_conv_params *p, const int mode, const int is3x3, const mtk_word *const *rows,
+MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const int is3x3, const mtk_word *const *rows,
                            const mtk_word *w, const int32_t *t, int8_t *out)
 {
     const int out_w = p->out_w, out_c = p->out_c, fh = p->filter_h, fw = p->filter_w;
@@ -196,11 +201,11 @@ MTK_INLINE void output_row(const mtk_conv_params *p, const int mode, const int i
 
 /* All output rows of channel group g, in order, over a rolling window of filter_h expanded input rows in
  * scratch (each input row expanded once); one call per group keeps small images cheap. */
-MTK_INLINE void group_rows(const mtk_conv_params *p, const int mode, const int is3x3, const int8_t *input, int g,
+MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const int is3x3, const int8_t *input, int g,
                            mtk_word *slots, int8_t *output)
 {
     const int fh = p->filter_h, taps = p->filter_h * p->filter_w, row_words = 2 * padded_width(p);
-    const mtk_word *w = (const mtk_word *)(const void *)(p->dw_filter + g * taps * DW_GROUP);
+    const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * taps * DW_GROUP);
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     const mtk_word *rows[DW_MAX_ROWS];
     int next = -p->pad_top; /* first input row not yet expanded for this group */
@@ -217,12 +222,12 @@ MTK_INLINE void group_rows(const mtk_conv_params *p, const int mode, const int i
     }
 }
 
-typedef void (*group_fn)(const mtk_conv_params *, const int8_t *, int, mtk_word *, int8_t *);
+typedef void (*group_fn)(const mtk_depthwise_params *, const int8_t *, int, mtk_word *, int8_t *);
 
-#define DW_VARIANT(name, mode, is3x3)                                                                         \
-    static void name(const mtk_conv_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)  \
-    {                                                                                                         \
-        group_rows(p, mode, is3x3, input, g, slots, output);                                                  \
+#define DW_VARIANT(name, mode, is3x3)                                                                                  \
+    static void name(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)       \
+    {                                                                                                                  \
+        group_rows(p, mode, is3x3, input, g, slots, output);                                                           \
     }
 DW_VARIANT(group_3x3_folded, MTK_OUT_FOLDED, 1)
 DW_VARIANT(group_3x3_folded_min, MTK_OUT_FOLDED_MIN, 1)
@@ -231,7 +236,7 @@ DW_VARIANT(group_3x3_general, MTK_OUT_GENERAL, 1)
 DW_VARIANT(group_any_folded, MTK_OUT_FOLDED_CLAMPED, 0)
 DW_VARIANT(group_any_general, MTK_OUT_GENERAL, 0)
 
-static group_fn pick_group_fn(const mtk_conv_params *p)
+static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
     if (p->filter_h != 3 || p->filter_w != 3) {
@@ -250,7 +255,7 @@ static group_fn pick_group_fn(const mtk_conv_params *p)
 }
 
 /* Groups of four channels, depth multiplier 1. */
-static void depthwise_groups(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
+static void depthwise_groups(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const group_fn run_group = pick_group_fn(p);
     for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
@@ -260,18 +265,23 @@ static void depthwise_groups(const mtk_conv_params *p, const int8_t *input, int8
 
 #endif
 
-uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_conv_params *p)
+uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
 {
     /* filter_h input rows of one channel group, sign-extended (both paths get the same arena) */
     return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (uint32_t)padded_width(p) : 0u;
 }
 
-void mtk_depthwise_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
+void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     int first_scalar = 0; /* channels below this are done by depthwise_groups */
 #if MTK_DSP
     if (groups_apply(p)) {
         depthwise_groups(p, input, output, scratch);
+        first_scalar = p->in_c / DW_GROUP * DW_GROUP;
+    }
+#elif MTK_RISCV
+    if (groups_apply(p)) {
+        mtk_depthwise_groups_rv32(p, padded_width(p), input, output, scratch);
         first_scalar = p->in_c / DW_GROUP * DW_GROUP;
     }
 #else

@@ -1,5 +1,7 @@
-/* Inner products for CONV_2D / FULLY_CONNECTED over packed filters: portable C, or Arm DSP (ACLE). */
+/* Inner products for CONV_2D / FULLY_CONNECTED over packed filters (dot_rows.h): one entry point, its Arm DSP
+ * block first (the RV32 block in dot_rows_rv32.c), the portable C fallback after it. */
 #include "dot_rows.h"
+#include "dot_rows_rv32.h"
 
 /* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
 MTK_INLINE const int8_t *packed_row(const mtk_dot_rows *d, int oc, int *block_step)
@@ -45,30 +47,31 @@ static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word 
 #if MTK_THUMB2_ASM
 /* One block of 4 values: 3 LDRD (post-indexed), 4 SXTB16, 8 SMLAD. GCC's own schedule of the same C
  * spends 20 instructions a block on separate address updates; written out, the loop body is 15. */
-#define MTK_MAC_2X2_BLOCK                                                                                     \
-    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                    \
-    "sxtb16 %[w0o], %[w0], ror #8\n\t"                                                                     \
-    "sxtb16 %[w0], %[w0]\n\t"                                                                              \
-    "sxtb16 %[w1o], %[w1], ror #8\n\t"                                                                     \
-    "sxtb16 %[w1], %[w1]\n\t"                                                                              \
-    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                    \
-    "smlad %[a00], %[w0], %[xe], %[a00]\n\t"                                                               \
-    "smlad %[a00], %[w0o], %[xo], %[a00]\n\t"                                                              \
-    "smlad %[a01], %[w1], %[xe], %[a01]\n\t"                                                               \
-    "smlad %[a01], %[w1o], %[xo], %[a01]\n\t"                                                              \
-    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                    \
-    "smlad %[a10], %[w0], %[xe], %[a10]\n\t"                                                               \
-    "smlad %[a10], %[w0o], %[xo], %[a10]\n\t"                                                              \
-    "smlad %[a11], %[w1], %[xe], %[a11]\n\t"                                                               \
+#define MTK_MAC_2X2_BLOCK                                                                                              \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                                \
+    "sxtb16 %[w0o], %[w0], ror #8\n\t"                                                                                 \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                                          \
+    "sxtb16 %[w1o], %[w1], ror #8\n\t"                                                                                 \
+    "sxtb16 %[w1], %[w1]\n\t"                                                                                          \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                                \
+    "smlad %[a00], %[w0], %[xe], %[a00]\n\t"                                                                           \
+    "smlad %[a00], %[w0o], %[xo], %[a00]\n\t"                                                                          \
+    "smlad %[a01], %[w1], %[xe], %[a01]\n\t"                                                                           \
+    "smlad %[a01], %[w1o], %[xo], %[a01]\n\t"                                                                          \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                                                \
+    "smlad %[a10], %[w0], %[xe], %[a10]\n\t"                                                                           \
+    "smlad %[a10], %[w0o], %[xo], %[a10]\n\t"                                                                          \
+    "smlad %[a11], %[w1], %[xe], %[a11]\n\t"                                                                           \
     "smlad %[a11], %[w1o], %[xo], %[a11]\n\t"
 
 /* Two filters (a packed pair at *w) x two expanded pixels over `blocks` (>= 1) blocks; *w advances past
  * them. The loop runs two blocks a pass; an odd count enters the first pass at its second half. */
-MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
-                        int32_t *a10, int32_t *a11)
+MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01, int32_t *a10,
+                        int32_t *a11)
 {
     const mtk_word *wp = *w;
     int32_t w0, w1, w0o, w1o, xe, xo;
+    /* clang-format off */
     __asm__("lsrs %[n], %[n], #1\n\t" /* passes; the carry says odd */
             "bcc 1f\n\t"
             "adds %[n], %[n], #1\n\t"
@@ -82,11 +85,12 @@ MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32
               [w1o] "=&r"(w1o), [xe] "=&r"(xe), [xo] "=&r"(xo)
             :
             : "cc", "memory");
+    /* clang-format on */
     *w = wp;
 }
 #else
-MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01,
-                        int32_t *a10, int32_t *a11)
+MTK_INLINE void mac_2x2(const mtk_word **w, const mtk_word *x, int blocks, int32_t *a00, int32_t *a01, int32_t *a10,
+                        int32_t *a11)
 {
     const mtk_word *wp = *w;
     for (int b = blocks; b > 0; --b, wp += 2, x += 4) {
@@ -203,9 +207,26 @@ static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
     }
 }
 
+#endif /* MTK_DSP */
+
+/* Portable C: one filter row at a time against each input row, in exact int32 arithmetic. */
+static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
+{
+    int32_t acc = 0;
+    int i = 0;
+    for (; i + 4 <= k; i += 4, w += block_step) {
+        acc += w[0] * x[i] + w[1] * x[i + 1] + w[2] * x[i + 2] + w[3] * x[i + 3];
+    }
+    for (int j = 0; i < k; ++i, ++j) {
+        acc += w[j] * x[i];
+    }
+    return acc;
+}
+
 void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
                      int8_t *scratch)
 {
+#if MTK_DSP
     if (scratch == NULL) {
         rows_1px(d, row0, out0);
         if (row1 != NULL) {
@@ -232,26 +253,12 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
         rows_2px_folded_clamped(d, x, out0, out1);
         break;
     }
-}
-
-#else /* portable C */
-
-static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)
-{
-    int32_t acc = 0;
-    int i = 0;
-    for (; i + 4 <= k; i += 4, w += block_step) {
-        acc += w[0] * x[i] + w[1] * x[i + 1] + w[2] * x[i + 2] + w[3] * x[i + 3];
-    }
-    for (int j = 0; i < k; ++i, ++j) {
-        acc += w[j] * x[i];
-    }
-    return acc;
-}
-
-void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
-                     int8_t *scratch)
-{
+    return;
+#elif MTK_RISCV
+    (void)scratch; /* rows are read in place */
+    mtk_dot_rows_rv32(d, row0, row1, out0, out1);
+    return;
+#endif
     (void)scratch;
     const int k = d->k;
     for (int oc = 0; oc < d->out_c; ++oc) {
@@ -264,5 +271,3 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
         }
     }
 }
-
-#endif

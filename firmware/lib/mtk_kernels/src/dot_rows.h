@@ -18,11 +18,11 @@
 #define MTK_DOT_QUANT_GROUP 2
 
 typedef struct {
-    int k;                    /* row length (before padding) */
-    int out_c;                /* filter rows = outputs per input row */
-    const int8_t *weights;    /* packed, 4-byte aligned */
-    const int32_t *quant;     /* channel table, blocks of MTK_DOT_QUANT_GROUP; bias folded with the input offset */
-    int folded;               /* the table holds the folded output stage */
+    int k;                 /* row length (before padding) */
+    int out_c;             /* filter rows = outputs per input row */
+    const int8_t *weights; /* packed, 4-byte aligned */
+    const int32_t *quant;  /* channel table, blocks of MTK_DOT_QUANT_GROUP; bias folded with the input offset */
+    int folded;            /* the table holds the folded output stage */
     const mtk_output_quant *q;
 } mtk_dot_rows;
 

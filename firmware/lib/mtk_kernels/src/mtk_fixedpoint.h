@@ -18,6 +18,14 @@
 #define MTK_DSP 0
 #endif
 
+/* RV32 with the M extension (ESP32-C3/C6 class): register-blocked C loops, dot_rows_rv32.c and
+ * depthwise_rv32.c (no SIMD: each loaded byte serves several filters or outputs instead). */
+#if defined(__riscv) && __riscv_xlen == 32 && defined(__riscv_mul) && !defined(MTK_PORTABLE)
+#define MTK_RISCV 1
+#else
+#define MTK_RISCV 0
+#endif
+
 /* Hand-scheduled Thumb-2 blocks (inner loops and output stages of the DSP path) need GCC-style inline
  * assembly and optimisation: at -O0 the frame pointer takes a register they need and constants are not
  * folded into immediates, so such builds use the C versions (same bytes, more instructions). */
@@ -81,8 +89,8 @@ MTK_INLINE int32_t mtk_clamp(int32_t x, int32_t lo, int32_t hi)
 
 /* Requantize one accumulator to an int8 output: the whole TFLM output stage with every parameter in a
  * register (callers hoist zero point and activation bounds out of their loops). */
-MTK_INLINE int8_t mtk_output_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zero_point,
-                                    int32_t act_min, int32_t act_max)
+MTK_INLINE int8_t mtk_output_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zero_point, int32_t act_min,
+                                int32_t act_max)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t x = mtk_srdhm_nonneg(mtk_shift_left(acc, left), multiplier);

@@ -20,8 +20,8 @@ MTK_INLINE const int32_t *mtk_quant_entry(const int32_t *quant, int group, int o
 }
 
 /* TFLM's output stage for channel oc, whichever form the table holds (portable arithmetic). */
-MTK_INLINE int8_t mtk_output_channel(const int32_t *quant, int group, int folded, const mtk_output_quant *q,
-                                     int oc, int32_t acc)
+MTK_INLINE int8_t mtk_output_channel(const int32_t *quant, int group, int folded, const mtk_output_quant *q, int oc,
+                                     int32_t acc)
 {
     const int32_t *c = mtk_quant_entry(quant, group, oc);
     const int32_t shift = folded ? -c[3 * group] : c[3 * group];
@@ -79,11 +79,11 @@ MTK_INLINE int32_t mtk_output_entry(int mode, const mtk_output_quant *q, const i
 #if MTK_THUMB2_ASM
 /* mtk_output_folded saturated to int8, for accumulator operand a with multiplier m, rounding n and shift r
  * (operand names), using operand tmp: SMMLAR + 2 ALU + SSAT. */
-#define MTK_FOLDED_ONE(a, m, n, r)                                                                            \
-    "lsl %[tmp], %[" a "], #1\n\t"                                                                          \
-    "smmlar %[tmp], %[tmp], %[" m "], %[" n "]\n\t"                                                         \
-    "add %[" a "], %[tmp], %[" a "], asr #31\n\t"                                                           \
-    "asr %[" a "], %[" a "], %[" r "]\n\t"                                                                  \
+#define MTK_FOLDED_ONE(a, m, n, r)                                                                                     \
+    "lsl %[tmp], %[" a "], #1\n\t"                                                                                     \
+    "smmlar %[tmp], %[tmp], %[" m "], %[" n "]\n\t"                                                                    \
+    "add %[" a "], %[tmp], %[" a "], asr #31\n\t"                                                                      \
+    "asr %[" a "], %[" a "], %[" r "]\n\t"                                                                             \
     "ssat %[" a "], #8, %[" a "]\n\t"
 
 /* Folded output stage, saturated to int8, of channels j and j + 1 of table block t (blocks of `group`):
@@ -92,6 +92,7 @@ MTK_INLINE int32_t mtk_output_entry(int mode, const mtk_output_quant *q, const i
 MTK_INLINE void mtk_folded_pair(const int32_t *t, const int group, const int j, int32_t *a0, int32_t *a1)
 {
     int32_t m0, m1, n0, n1, r0, r1, tmp;
+    /* clang-format off */
     __asm__("ldrd %[m0], %[m1], [%[t], %[om]]\n\t"
             "ldrd %[n0], %[n1], [%[t], %[on]]\n\t"
             "ldrd %[r0], %[r1], [%[t], %[or]]\n\t"
@@ -101,16 +102,19 @@ MTK_INLINE void mtk_folded_pair(const int32_t *t, const int group, const int j, 
               [r0] "=&r"(r0), [r1] "=&r"(r1), [tmp] "=&r"(tmp)
             : [t] "r"(t), [om] "I"(4 * (group + j)), [on] "I"(4 * (2 * group + j)), [or] "I"(4 * (3 * group + j))
             : "memory");
+    /* clang-format on */
 }
 
 /* Four int8 values (already saturated) as one little-endian word: three BFI. */
 MTK_INLINE uint32_t mtk_pack_s8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
 {
+    /* clang-format off */
     __asm__("bfi %[r], %[b1], #8, #8\n\t"
             "bfi %[r], %[b2], #16, #8\n\t"
             "bfi %[r], %[b3], #24, #8\n\t"
             : [r] "+r"(b0)
             : [b1] "r"(b1), [b2] "r"(b2), [b3] "r"(b3));
+    /* clang-format on */
     return (uint32_t)b0;
 }
 
@@ -119,6 +123,7 @@ MTK_INLINE uint32_t mtk_pack_s8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3
 MTK_INLINE uint32_t mtk_folded_2x2(const int32_t *t, int32_t a00, int32_t a01, int32_t a10, int32_t a11)
 {
     int32_t m0, m1, n0, n1, r0, r1, tmp;
+    /* clang-format off */
     __asm__("ldrd %[m0], %[m1], [%[t], #8]\n\t"
             "ldrd %[n0], %[n1], [%[t], #16]\n\t"
             "ldrd %[r0], %[r1], [%[t], #24]\n\t"
@@ -133,6 +138,7 @@ MTK_INLINE uint32_t mtk_folded_2x2(const int32_t *t, int32_t a00, int32_t a01, i
               [n0] "=&r"(n0), [n1] "=&r"(n1), [r0] "=&r"(r0), [r1] "=&r"(r1), [tmp] "=&r"(tmp)
             : [t] "r"(t)
             : "memory");
+    /* clang-format on */
     return (uint32_t)a00;
 }
 
@@ -141,11 +147,13 @@ MTK_INLINE uint32_t mtk_folded_2x2(const int32_t *t, int32_t a00, int32_t a01, i
 MTK_INLINE uint32_t mtk_max_s8x4(uint32_t v, uint32_t lo4)
 {
     uint32_t r;
+    /* clang-format off */
     __asm__("ssub8 %[r], %[v], %[lo]\n\t"
             "sel %[r], %[v], %[lo]\n\t"
             : [r] "=&r"(r)
             : [v] "r"(v), [lo] "r"(lo4)
             : "cc");
+    /* clang-format on */
     return r;
 }
 #endif

@@ -1,11 +1,6 @@
-/* The exported fixed-point multiply, and QUANTIZE int8 -> int8 (TFLM's Requantize reference path). */
+/* QUANTIZE int8 -> int8 (TFLM's Requantize reference path): out = clamp(MBQM(x - zp_in) + zp_out). */
 #include "mtk_kernels.h"
 #include "mtk_fixedpoint.h"
-
-int32_t mtk_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift)
-{
-    return mtk_requantize(x, multiplier, shift);
-}
 
 void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output)
 {

@@ -32,15 +32,15 @@ static int32_t wrap_sub(int32_t a, int32_t b)
 /* exp(a) for a in [-1/4, 0), Q0.31 in and out. */
 static int32_t exp_on_interval(int32_t a)
 {
-    const int32_t constant_term = 1895147668;     /* exp(-1/8) */
-    const int32_t constant_1_over_3 = 715827883;  /* 1/3 */
-    const int32_t x = wrap_add(a, 1 << 28);       /* a + 1/8 */
+    const int32_t constant_term = 1895147668;    /* exp(-1/8) */
+    const int32_t constant_1_over_3 = 715827883; /* 1/3 */
+    const int32_t x = wrap_add(a, 1 << 28);      /* a + 1/8 */
     const int32_t x2 = mtk_srdhm(x, x);
     const int32_t x3 = mtk_srdhm(x2, x);
     const int32_t x4 = mtk_srdhm(x2, x2);
     const int32_t x4_over_4 = mtk_rounding_divide_by_pot(x4, 2);
-    const int32_t poly = mtk_rounding_divide_by_pot(
-        wrap_add(mtk_srdhm(wrap_add(x4_over_4, x3), constant_1_over_3), x2), 1);
+    const int32_t poly =
+        mtk_rounding_divide_by_pot(wrap_add(mtk_srdhm(wrap_add(x4_over_4, x3), constant_1_over_3), x2), 1);
     return wrap_add(constant_term, mtk_srdhm(constant_term, wrap_add(x, poly)));
 }
 
@@ -74,8 +74,8 @@ static int32_t rounding_half_sum(int32_t a, int32_t b)
 static int32_t one_over_one_plus_x(int32_t a)
 {
     const int32_t half_denominator = rounding_half_sum(a, INT32_MAX);
-    const int32_t constant_48_over_17 = 1515870810;       /* Q2.29 */
-    const int32_t constant_neg_32_over_17 = -1010580540;  /* Q2.29 */
+    const int32_t constant_48_over_17 = 1515870810;      /* Q2.29 */
+    const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
     const int32_t one_q2 = 1 << 29;
     int32_t x = wrap_add(constant_48_over_17, mtk_srdhm(half_denominator, constant_neg_32_over_17));
     for (int i = 0; i < 3; ++i) {
@@ -92,8 +92,12 @@ static int count_leading_zeros(uint32_t x)
     return x ? __builtin_clz(x) : 32;
 #else
     int n = 0;
-    if (x == 0) return 32;
-    while (!(x & 0x80000000u)) { x <<= 1; ++n; }
+    if (x == 0)
+        return 32;
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        ++n;
+    }
     return n;
 #endif
 }

@@ -1,7 +1,8 @@
-"""Build for QEMU Cortex-M boards with the system arm-none-eabi toolchain; `upload` boots QEMU.
+"""Build for the QEMU boards with the system toolchains (arm-none-eabi for the Arm MPS2/MPS3 boards,
+riscv64-unknown-elf + picolibc for the RISC-V virt board); `upload` boots QEMU.
 
-`pio run -e qemu_m4 -t upload [--upload-port 127.0.0.1:PORT]` starts qemu-system-arm with the board's
-UART on a TCP server socket (default 127.0.0.1:5555) and waits for a client such as
+`pio run -e qemu_m4 -t upload [--upload-port 127.0.0.1:PORT]` starts QEMU with the board's UART on a TCP
+server socket (default 127.0.0.1:5555) and waits for a client such as
 `mobilenet-tiny monitor --port socket://127.0.0.1:5555`; it runs until QEMU exits.
 """
 import os
@@ -13,18 +14,33 @@ from SCons.Script import AlwaysBuild, Default, DefaultEnvironment
 env = DefaultEnvironment()
 board = env.BoardConfig()
 platform_dir = env.PioPlatform().get_dir()
+riscv = board.get("build.arch", "arm") == "riscv32"
 
-cpu_flags = ["-mcpu=%s" % board.get("build.cpu"), "-mthumb", "-mfloat-abi=%s" % board.get("build.float_abi", "hard")]
-if board.get("build.fpu", "auto") != "auto":
-    cpu_flags.append("-mfpu=%s" % board.get("build.fpu"))
+if riscv:
+    # -misa-spec=2.2 keeps CSR instructions in the base ISA (GCC 12's default spec moves them to zicsr,
+    # for which the multilib set has no rv32imac variant).
+    cpu_flags = ["-march=%s" % board.get("build.march"), "-mabi=%s" % board.get("build.mabi"), "-misa-spec=2.2"]
+    prefix = "riscv64-unknown-elf-"
+    cpu_flags.append("--specs=picolibc.specs")  # picolibc's headers when compiling, its libc when linking
+    libc_flags = ["-nostartfiles"]
+    size_sections = r"\.text|\.data"
+else:
+    cpu_flags = ["-mcpu=%s" % board.get("build.cpu"), "-mthumb",
+                 "-mfloat-abi=%s" % board.get("build.float_abi", "hard")]
+    if board.get("build.fpu", "auto") != "auto":
+        cpu_flags.append("-mfpu=%s" % board.get("build.fpu"))
+    prefix = "arm-none-eabi-"
+    libc_flags = ["--specs=nano.specs", "--specs=nosys.specs"]
+    size_sections = r"\.isr_vector|\.text|\.ARM\.exidx|\.ARM\.extab|\.data"
 
 env.Replace(
-    AR="arm-none-eabi-gcc-ar", AS="arm-none-eabi-as", CC="arm-none-eabi-gcc", CXX="arm-none-eabi-g++",
-    GDB="arm-none-eabi-gdb", OBJCOPY="arm-none-eabi-objcopy", RANLIB="arm-none-eabi-gcc-ranlib",
-    SIZETOOL="arm-none-eabi-size", ARFLAGS=["rc"],
+    AR=prefix + "gcc-ar", AS=prefix + "as", CC=prefix + "gcc", CXX=prefix + "g++", GDB=prefix + "gdb",
+    OBJCOPY=prefix + "objcopy", RANLIB=prefix + "gcc-ranlib", SIZETOOL=prefix + "size", ARFLAGS=["rc"],
+    # The C driver links: the firmware uses no C++ library (none is packaged for RISC-V picolibc).
+    LINK=prefix + "gcc",
     PROGNAME="firmware", PROGSUFFIX=".elf",
     # Flash = code + read-only data + initialised data's load image; RAM = data + bss (arena, stack, heap floor).
-    SIZEPROGREGEXP=r"^(?:\.isr_vector|\.text|\.ARM\.exidx|\.ARM\.extab|\.data)\s+(\d+).*",
+    SIZEPROGREGEXP=r"^(?:%s)\s+(\d+).*" % size_sections,
     SIZEDATAREGEXP=r"^(?:\.data|\.bss)\s+(\d+).*",
     SIZECHECKCMD="$SIZETOOL -A -d $SOURCES",
     SIZEPRINTCMD="$SIZETOOL -B -d $SOURCES",
@@ -36,8 +52,9 @@ env.Append(
     CCFLAGS=cpu_flags + ["-O2", "-g", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra"],
     CXXFLAGS=["-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics", "-fno-use-cxa-atexit"],
     CPPDEFINES=[("F_CPU", "$BOARD_F_CPU"), "MTK_BOARD_QEMU", ("MTK_UART_BASE", board.get("build.uart_base")),
+                ("MTK_UART_RX_IRQ", board.get("build.uart_rx_irq")), ("MTK_CPU_HZ", board.get("build.clock_hz")),
                 ("MTK_BOARD_NAME", '\\"%s\\"' % env.subst("$PIOENV"))],
-    LINKFLAGS=cpu_flags + ["-O2", "-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs",
+    LINKFLAGS=cpu_flags + ["-O2", "-Wl,--gc-sections", *libc_flags,
                            "-Wl,-L%s" % os.path.join(platform_dir, "ldscripts"), "-Wl,--print-memory-usage"],
     LIBS=["c", "m", "gcc"],
 )
@@ -49,9 +66,12 @@ target_size = env.AddPlatformTarget(
 
 
 def qemu_command(elf_path, port):
+    # Keep in step with mobilenet_tiny/device/emulator.py (the CLI's launcher).
     host, _, tcp_port = port.rpartition(":")
-    return ["qemu-system-arm", "-M", board.get("build.qemu_machine"), "-nographic", "-monitor", "none",
-            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,align=off,sleep=off",
+    machine = ["-M", board.get("build.qemu_machine")] + (["-bios", "none"] if riscv else [
+        "-semihosting-config", "enable=on,target=native"])
+    return [board.get("build.qemu_system"), *machine, "-nographic", "-monitor", "none",
+            "-icount", "shift=0,align=off,sleep=on",
             "-serial", "tcp:%s:%s,server=on,wait=on,nodelay=on" % (host or "127.0.0.1", tcp_port),
             "-kernel", elf_path]
 

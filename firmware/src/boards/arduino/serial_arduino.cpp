@@ -18,6 +18,9 @@ extern "C" void board_init(void) {
 
 extern "C" int board_read_byte(void) { return Serial.available() > 0 ? Serial.read() : -1; }
 
+// The Arduino cores receive into their own interrupt-driven buffer; loop() simply runs again.
+extern "C" void board_wait_for_input(void) {}
+
 extern "C" void board_write(const uint8_t *data, size_t len) { Serial.write(data, len); }
 
 extern "C" void board_flush(void) { Serial.flush(); }

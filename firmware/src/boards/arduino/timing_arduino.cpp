@@ -44,9 +44,9 @@ extern "C" uint64_t timing_now(void) {
 
 extern "C" const timing_info_t *timing_info(void) {
 #if defined(ESP_PLATFORM) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_8M_MAIN__)
-  static const timing_info_t info = {MTK_TIMER_NAME, (uint32_t)F_CPU, 0};
+  static const timing_info_t info = {MTK_TIMER_NAME, (uint32_t)F_CPU, 0, (uint32_t)F_CPU};
 #else
-  static const timing_info_t info = {MTK_TIMER_NAME, 1000000u, 0};
+  static const timing_info_t info = {MTK_TIMER_NAME, 1000000u, 0, (uint32_t)F_CPU};
 #endif
   return &info;
 }

@@ -32,6 +32,7 @@ uint64_t timing_now(void) {
   return (uint64_t)before * (SYST_RELOAD + 1u) + (SYST_RELOAD - count);
 }
 
-static const timing_info_t info = {"systick 25 MHz (QEMU -icount: 40 instructions/tick)", 25000000u, 40u};
+static const timing_info_t info = {"systick 25 MHz (QEMU -icount: 40 instructions/tick)", 25000000u, 40u,
+                                   MTK_CPU_HZ};
 
 const timing_info_t *timing_info(void) { return &info; }

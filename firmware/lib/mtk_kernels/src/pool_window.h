@@ -1,16 +1,21 @@
-/* AVERAGE_POOL_2D and MAX_POOL_2D, int8 (input and output share quantization, as TFLM requires). */
+/*
+ * The window loop AVERAGE_POOL_2D and MAX_POOL_2D share (avg_pool.c, max_pool.c): padding is excluded from
+ * the window, not read as zeros, as in TFLM's reference kernels. `average` is a constant after inlining.
+ */
+#ifndef MTK_POOL_WINDOW_H_
+#define MTK_POOL_WINDOW_H_
+
 #include "mtk_kernels.h"
 #include "mtk_fixedpoint.h"
 
 #define MTK_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MTK_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-static void pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output, int average)
+MTK_INLINE void mtk_pool_windows(const mtk_pool_params *p, const int8_t *input, int8_t *output, const int average)
 {
     const int c_count = p->c;
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_top;
-        /* Padding is excluded from the window, not read as zeros. */
         const int ky_start = MTK_MAX(0, -y0);
         const int ky_end = MTK_MIN(p->filter_h, p->in_h - y0);
         for (int ox = 0; ox < p->out_w; ++ox) {
@@ -37,12 +42,4 @@ static void pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *outpu
     }
 }
 
-void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output)
-{
-    pool_s8(p, input, output, 1);
-}
-
-void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output)
-{
-    pool_s8(p, input, output, 0);
-}
+#endif /* MTK_POOL_WINDOW_H_ */
