@@ -481,15 +481,15 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
             workdir=None, log=print) -> Comparison:
     """`mobilenet-tiny bench`: build and run each runtime's image on the same inputs, outputs checked
     against each other (every runtime is bit-exact with TFLM, so they must agree)."""
-    from .firmware_build import load_model
-
     board = emulated_board(board_env)
     rts = [get_runtime(r) for r in runtimes]
     if not rts:
         raise UserError("--runtime names no runtime")
     if runs < 1:
         raise UserError("--runs must be at least 1")
-    tflite_bytes = model if isinstance(model, bytes) else load_model(model)[0]
+    from ..model_facts import load_model_facts
+
+    tflite_bytes = model if isinstance(model, bytes) else load_model_facts(model).data
     facts = _bench_facts(tflite_bytes)
     inputs = np.random.default_rng(0).integers(-128, 128, size=(runs, facts.input_bytes), dtype=np.int8)
     results = []
