@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import re
@@ -406,8 +407,7 @@ def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.nd
     rt = get_runtime(runtime)
     if n_inputs < 1 and inputs is None:
         raise UserError("--runs must be at least 1")
-    with tempfile.TemporaryDirectory(prefix="mtk-bench-") as tmp:
-        work = Path(workdir) if workdir else Path(tmp)
+    with _work_dir(workdir) as work:
         if inputs is None:
             size = _bench_facts(tflite_bytes).input_bytes
             inputs = np.random.default_rng(0).integers(-128, 128, size=(n_inputs, size), dtype=np.int8)
@@ -416,6 +416,20 @@ def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.nd
             run.profile = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
                                                 opt=opt, trace=True, log=log)).profile
         return run
+
+
+@contextlib.contextmanager
+def _work_dir(workdir):
+    """Where the images are built: a temporary folder, or `workdir` kept afterwards, whole or not at all
+    (built in a hidden sibling that replaces it only when every image was built and run)."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="mtk-bench-") as tmp:
+            yield Path(tmp)
+        return
+    from ..fileio import replaced_dir
+
+    with replaced_dir(Path(workdir).resolve()) as staging:
+        yield staging
 
 
 @dataclass
@@ -493,8 +507,7 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
     facts = _bench_facts(tflite_bytes)
     inputs = np.random.default_rng(0).integers(-128, 128, size=(runs, facts.input_bytes), dtype=np.int8)
     results = []
-    with tempfile.TemporaryDirectory(prefix="mtk-bench-") as tmp:
-        work = Path(workdir) if workdir else Path(tmp)
+    with _work_dir(workdir) as work:
         for rt in rts:
             log(f"{board.env}: {rt.name}")
             run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log))
