@@ -26,9 +26,9 @@ class _Group(click.Group):
     click's own main() is not used: on Ctrl-C it prints a blank line and raises Abort (exit 1)."""
 
     def main(self, args=None, prog_name=None, **kwargs):
-        interrupts.install()
         try:
             try:
+                interrupts.arm()
                 code, message = self._run(sys.argv[1:] if args is None else list(args), prog_name, kwargs)
             except KeyboardInterrupt:  # arrived while the outcome of the command was being worked out
                 code, message = interrupts.outcome()
@@ -144,9 +144,9 @@ def _train_default(name):
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True, help="Float peak learning rate (QAT: lr/10).")
 @click.option("--qat-lr", type=float, default=None, help="QAT learning rate [lr/10].")
-@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="cosine", show_default=True,
-              help="Decay after the warm-up (cosine to 0; step: ×0.1 at 50 % and 75 %).")
-@click.option("--warmup-epochs", type=int, default=1, show_default=True, help="Linear learning-rate warm-up.")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="constant", show_default=True,
+              help="After the warm-up: constant, cosine decay to 0, or step (×0.1 at 50 % and 75 %).")
+@click.option("--warmup-epochs", type=int, default=0, show_default=True, help="Linear learning-rate warm-up.")
 @click.option("--patience", type=int, default=10, show_default=True,
               help="Stop a phase after this many epochs without a better validation accuracy (0: never); "
                    "the best epoch is restored either way.")
@@ -472,15 +472,17 @@ def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, 
 @click.option("--profile", is_flag=True, help="Also instructions per layer (first input).")
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3", "-O0"]),
               help="Optimisation of the runtime and model code (TFLM's library is always -O2).")
+@click.option("--memory", default="balanced", show_default=True, type=click.Choice(["min", "balanced", "fast"]),
+              help="The compiled runtime's memory mode (see `compile`).")
 @click.option("--out", "out_dir", default=None, help="Keep the benchmark images in this folder [a temporary one].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def bench(board, model_path, runtimes, runs, profile, opt, out_dir, as_json):
+def bench(board, model_path, runtimes, runs, profile, opt, memory, out_dir, as_json):
     """Instructions per inference and per MAC, arena, RAM and flash of a model on a QEMU board, for one or
     several runtimes side by side (ratios to the first)."""
     from .device.bench import compare
 
     result = compare(board, model_path, [r for r in runtimes.split(",") if r.strip()], runs=runs, profile=profile,
-                     opt=opt, workdir=out_dir, log=(lambda *_: None) if as_json else (lambda line: click.echo(line, err=True)))
+                     opt=opt, memory=memory, workdir=out_dir, log=(lambda *_: None) if as_json else (lambda line: click.echo(line, err=True)))
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return

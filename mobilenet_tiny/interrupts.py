@@ -19,26 +19,38 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 NOTHING_WRITTEN = "nothing was written"
 
 _received: int | None = None
+_armed = False  # False while the CLI is still importing: a signal then is only recorded
 _kept = NOTHING_WRITTEN
 _written: list[str] = []  # outputs committed whole (fileio), for the message of a later interrupt
 _finished_quietly = False
 
 
 def install():
-    """Route SIGINT and SIGTERM through this module (call once, first thing in the CLI)."""
-    global _received, _kept
-    _received, _kept = None, NOTHING_WRITTEN
-    _written.clear()
+    """Route SIGINT and SIGTERM through this module (first thing when the CLI is imported). Until `arm`,
+    a signal is only recorded: a KeyboardInterrupt raised inside an import (click's, say) would end the
+    process with a traceback before the CLI could report it."""
     for s in SIGNALS:
         signal.signal(s, _on_signal)
+
+
+def arm():
+    """From here on (inside the CLI's handling) a signal raises KeyboardInterrupt; one that came while the
+    CLI was being imported is raised now."""
+    global _armed
+    _armed = True
+    for s in SIGNALS:
+        signal.signal(s, _on_signal)
+    if _received is not None:
+        raise KeyboardInterrupt
 
 
 def _on_signal(signum, _frame):
     global _received
     if _received is None:
         _received = signum
-        raise KeyboardInterrupt
-    # Already unwinding from the first one: let the clean-up finish.
+        if _armed:
+            raise KeyboardInterrupt
+    # Already unwinding from the first one (or not armed yet): let the clean-up finish.
 
 
 def record(signum: int):

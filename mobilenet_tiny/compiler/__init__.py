@@ -15,7 +15,7 @@ from ..fileio import atomic_write, output_set
 from ..model_facts import ModelFacts, read_model_facts
 from .codegen import constant_bytes, render_header, render_source
 from .lowering import lower_graph
-from .planner import plan_arena
+from .memory import MODES as MEMORY_MODES, MemoryPlan, plan_memory
 from .reader import read_model
 from .scratch import KERNELS_DIR
 
@@ -37,12 +37,26 @@ class CompileResult:
     output_zero_point: int
     planner_strategy: str
     labels: list[str] = field(default_factory=list)
+    memory: MemoryPlan | None = None  # the schedules considered and the one chosen (memory.py)
+
+    @property
+    def schedule(self) -> str:
+        return self.memory.plan.schedule if self.memory else "layer-by-layer"
+
+    @property
+    def live_bytes(self) -> list[tuple[str, int]]:
+        """(layer, bytes live while it runs) per step of the chosen schedule."""
+        return list(zip(self.layers, self.memory.plan.live_bytes)) if self.memory else []
+
+    layers: list[str] = field(default_factory=list)
 
 
-def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None
-                  ) -> CompileResult:
+def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None,
+                  memory: str = "balanced") -> CompileResult:
     """Compile an int8 model (the model_facts record, or .tflite bytes) to <out_dir>/<name>.h and <name>.c
-    (both or neither: fileio.output_set). Labels: `labels`, else the record's, else class_0, class_1, ..."""
+    (both or neither: fileio.output_set). Labels: `labels`, else the record's, else class_0, class_1, ...
+    `memory`: min, balanced or fast (memory.py: which schedule, and so how much RAM and how many
+    instructions)."""
     check_c_name(name)
     if not isinstance(model, ModelFacts):
         model = read_model_facts(model)
@@ -51,7 +65,8 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
         raise UserError(f"model input {model.input.describe()} must be NHWC (or a flat vector)")
     labels = model.class_names(labels)
     steps = lower_graph(graph)
-    plan = plan_arena(steps, graph)
+    memory_plan = plan_memory(steps, graph, memory)
+    plan = memory_plan.plan
     macs, weight_bytes = sum(s.macs for s in steps), constant_bytes(steps)
     out_dir = Path(out_dir)
     with output_set(out_dir, f"compile:{name}") as outputs:
@@ -65,8 +80,8 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
         ops=[s.op.name for s in steps], input_shape=model.input_shape, output_size=model.output_size,
         input_scale=model.input_scale, input_zero_point=model.input_zero_point,
         output_scale=model.output_scale, output_zero_point=model.output_zero_point,
-        planner_strategy=plan.strategy, labels=labels,
+        planner_strategy=plan.strategy, labels=labels, memory=memory_plan, layers=[s.layer for s in steps],
     )
 
 
-__all__ = ["compile_model", "CompileResult", "KERNELS_DIR"]
+__all__ = ["compile_model", "CompileResult", "KERNELS_DIR", "MEMORY_MODES"]

@@ -1,5 +1,6 @@
 """Emit the compiled model as C99: <name>.h (interface and model facts) and <name>.c (constant data in
-flash, one static arena, and <name>_invoke calling the mtk_kernels library in graph order)."""
+flash, one static arena, and <name>_invoke calling the mtk_kernels library in graph order). A patched
+schedule's stage (stage.py) is a table of band calls in flash and a loop that runs them."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ import numpy as np
 from ..c_source import c_string_array, c_struct, c_values, generated_by, io_macros
 from .lowering import Step
 from .ops.common import ConstArray
-from .planner import Plan, scratch_id
+from .planner import STAGE_BLOCK, Plan, scratch_id
+from .stage import prepared
 
 _VALUES_PER_LINE = {"int8_t": 20, "int16_t": 16, "int32_t": 8}
 C_TYPE_BYTES = {"int8_t": 1, "int16_t": 2, "int32_t": 4}
@@ -82,12 +84,21 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, labels: list[
         "/* Every activation lives at a planned offset in this one buffer (the union aligns it). */",
         f"static union {{ int64_t align; int8_t bytes[{up}_ARENA_BYTES]; }} {name}_arena;",
         "",
-        "/* Debug builds (-DMTK_TRACE) hand every layer's output to mtk_trace_step() right after it is written. */",
+        "/* Debug builds (-DMTK_TRACE) hand every layer's output to mtk_trace_step() right after it is written",
+        "   (a stage's steps after the stage, whole outputs with their bytes, the others with none); with",
+        "   -DMTK_TRACE_BANDS too, every band a stage's step writes goes to mtk_trace_rows() (its byte offset in",
+        "   the step's output). */",
         "#ifdef MTK_TRACE",
         "void mtk_trace_step(int step, const int8_t *data, uint32_t bytes);",
         "#define MTK_TRACE_STEP(step, data, bytes) mtk_trace_step((step), (data), (bytes))",
         "#else",
         "#define MTK_TRACE_STEP(step, data, bytes) ((void)0)",
+        "#endif",
+        "#if defined(MTK_TRACE) && defined(MTK_TRACE_BANDS)",
+        "void mtk_trace_rows(int step, uint32_t offset, const int8_t *data, uint32_t bytes);",
+        "#define MTK_TRACE_ROWS(step, offset, data, bytes) mtk_trace_rows((step), (offset), (data), (bytes))",
+        "#else",
+        "#define MTK_TRACE_ROWS(step, offset, data, bytes) ((void)0)",
         "#endif",
         "/* Planner check (-DMTK_POISON_FREED): the arena starts as garbage and every buffer is overwritten as",
         "   soon as its last reader is done, so any live overlap would change the outputs; and every kernel's",
@@ -101,12 +112,16 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, labels: list[
         "/* Buffer offsets: tensor -> [offset, offset + size), live from step to step. */",
     ]
     for b in sorted(plan.buffers.values(), key=lambda b: b.offset):
-        if b.tensor < 0:
+        if b.tensor == STAGE_BLOCK:
+            what = "the stage's row buffers and scratch (below)"
+        elif b.tensor < 0:
             what = f"scratch of {steps[-b.tensor - 1].layer}"
         else:
-            t = graph.tensors[b.tensor]
-            what = f"{t.name.split(';')[0][:90]} {list(t.shape)}"
+            what = _tensor_text(graph, b.tensor)
         out.append(f"/*   {b.offset:>7} +{b.size:<7} steps {b.first}-{b.last}: {what} */")
+    if plan.in_place_steps:
+        out.append("/* In place (the output overwrites an input, one buffer): "
+                   + ", ".join(steps[i].layer for i in plan.in_place_steps) + ". */")
     out.append("")
     for step in steps:
         out.append(f"/* ---- {step.layer}: {step.comment} ---- */")
@@ -114,6 +129,8 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, labels: list[
             out.append(_array(step.layer, a))
         if step.params_type:
             out.append(c_struct(step.params_type, step.layer, step.fields))
+    if plan.stage is not None:
+        out += _render_stage(name, steps, plan, graph)
     out += [
         f"int8_t *{name}_input_buffer(void)",
         "{",
@@ -139,7 +156,29 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, labels: list[
         f"        memcpy(arena + {plan.offset(in_t)}, input, {up}_INPUT_BYTES);",
         "    }",
     ]
+    first_step = 0
+    if plan.stage is not None:
+        stage = plan.stage
+        first_step = stage.last_step + 1
+        out.append(f"    /* 0-{stage.last_step}. the patched stage: {stage.describe()} */")
+        out.append(f"    {name}_stage(arena);")
+        for i in stage.steps:
+            whole = stage.buffers[steps[i].output].kind == "whole"
+            data = f"arena + {plan.offset(steps[i].output)}, {graph.tensors[steps[i].output].nbytes}u" if whole \
+                else "NULL, 0u"
+            out.append(f"    MTK_TRACE_STEP({i}, {data});")
+        for b in sorted(plan.buffers.values(), key=lambda b: b.offset):
+            if b.last <= stage.last_step:
+                out.append(f"    MTK_POISON({b.offset}, {b.size}u);")
+        if stage.output_on_input is not None:  # the input's bytes beyond the output over it
+            o = plan.buffers[plan.alias_root.get(stage.output_on_input, stage.output_on_input)]
+            used = graph.tensors[stage.output_on_input].nbytes
+            if o.size > used:
+                out.append(f"    MTK_POISON({o.offset + used}, {o.size - used}u); /* the input's rows beyond "
+                           "the stage's output */")
     for i, step in enumerate(steps):
+        if i < first_step:
+            continue
         out.append(f"    /* {i}. {step.layer}: {step.comment} */")
         if step.kernel is None:
             continue
@@ -160,6 +199,102 @@ def render_source(name: str, steps: list[Step], plan: Plan, graph, labels: list[
         "",
     ]
     return "\n".join(out)
+
+
+def _tensor_text(graph, t: int) -> str:
+    tensor = graph.tensors[t]
+    return f"{tensor.name.split(';')[0][:90]} {list(tensor.shape)}"
+
+
+_BAND_FIELDS = ("step", "out_rows", "in_rows", "pad_top", "in_row", "out_row", "move_from", "move_rows")
+
+
+def _render_stage(name: str, steps: list[Step], plan: Plan, graph) -> list[str]:
+    """The stage's band table and <name>_stage(), which runs it: per call, the kept rows of a window move to
+    its top, then the step's kernel runs on a copy of its descriptor restricted to the band."""
+    stage = plan.stage
+    calls = stage.calls
+    values = [v for c in calls for v in (c.step, c.out_rows, c.in_rows, c.pad_top, *c.in_pos, c.out_pos,
+                                         c.move_from, c.move_rows)]
+    ctype = "uint8_t" if max(values, default=0) < 256 else "uint16_t"
+    n_in = max(len(steps[i].inputs) for i in stage.steps)
+    band_t = f"{name}_band"
+
+    def base(t: int) -> str:
+        b = stage.buffers[t]
+        if b.kind in ("input", "whole"):
+            return f"arena + {plan.offset(t)}"
+        return f"arena + {plan.stage_offset + b.offset}"
+
+    def where(t: int) -> str:
+        b = stage.buffers[t]
+        at = plan.offset(t) if b.kind in ("input", "whole") else plan.stage_offset + b.offset
+        kind = {"input": "the input, whole", "whole": "whole", "window": f"window of {b.rows} rows",
+                "transient": f"{b.rows} row{'s' if b.rows > 1 else ''}, read in the same iteration"}[b.kind]
+        return f"{t} at {at} ({kind}, {b.row_bytes} B a row)"
+
+    out = [
+        f"/* ---- The patched stage: {stage.describe()}. Every step makes each of its output rows once, as soon",
+        " * as its inputs hold the rows its windows read, into a buffer holding only the rows still to be read:",
+        " * a window keeps the rows a later window needs and moves them to its top when new rows would not fit, a",
+        " * transient buffer is read in the same iteration. One entry per kernel call: the step, its output rows,",
+        " * the input rows it reads (the padding rows above them), where they are in their buffers (rows), and the",
+        " * window rows to move first. ---- */",
+        "typedef struct {",
+        f"    {ctype} step, out_rows, in_rows, pad_top;",
+        f"    {ctype} in_row[{n_in}];",
+        f"    {ctype} out_row, move_from, move_rows;",
+        f"}} {band_t};",
+        "",
+        f"static const {band_t} {name}_bands[{len(calls)}] = {{",
+    ]
+    rows = []
+    for c in calls:
+        ins = ", ".join(str(v) for v in (c.in_pos + [0] * (n_in - len(c.in_pos))))
+        rows.append(f"{{{c.step}, {c.out_rows}, {c.in_rows}, {c.pad_top}, {{{ins}}}, {c.out_pos}, {c.move_from}, "
+                    f"{c.move_rows}}}")
+    for i in range(0, len(rows), 4):
+        out.append("    " + ", ".join(rows[i:i + 4]) + ("," if i + 4 < len(rows) else ""))
+    out += ["};", "", f"static void {name}_stage(int8_t *const arena)", "{"]
+    for i in stage.steps:
+        if prepared(steps[i]):
+            out.append(f"    {steps[i].entry.band_prepare}(&{steps[i].layer}, "
+                       f"arena + {plan.stage_offset + stage.scratch_offsets[i]}); /* once for all its bands */")
+    out += ["#if defined(MTK_TRACE) && defined(MTK_TRACE_BANDS)",
+            f"    uint32_t made[{len(list(stage.steps))}] = {{0}}; /* rows each step has made (the trace's offsets) */",
+            "#endif",
+            f"    for (const {band_t} *b = {name}_bands; b != {name}_bands + {len(calls)}; ++b) {{",
+            "        switch (b->step) {"]
+    for i in stage.steps:
+        step = steps[i]
+        ob = stage.buffers[step.output]
+        rb = ob.row_bytes
+        out.append(f"        case {i}: {{ /* {step.layer}: {' + '.join(where(t) for t in step.inputs)} -> "
+                   f"{where(step.output)} */")
+        out.append(f"            int8_t *const out = {base(step.output)};")
+        if ob.kind == "window":
+            out += ["            if (b->move_rows) {",
+                    f"                memmove(out, out + b->move_from * {rb}u, b->move_rows * {rb}u);",
+                    f"                MTK_POISON(out - arena + b->move_rows * {rb}u, ({ob.rows}u - b->move_rows) * {rb}u);",
+                    "            }"]
+        elif ob.kind == "transient":
+            out.append(f"            MTK_POISON(out - arena, {ob.rows * rb}u); /* last iteration's rows are dead */")
+        out.append(f"            {step.params_type} d = {step.layer};")
+        for field_name, value in step.entry.band_fields(graph, step, "b->in_rows", "b->out_rows", "b->pad_top"):
+            out.append(f"            d.{field_name} = {value};")
+        args = [f"{base(t)} + b->in_row[{j}] * {stage.buffers[t].row_bytes}u" for j, t in enumerate(step.inputs)]
+        args.append(f"out + b->out_row * {rb}u")
+        if step.takes_scratch:
+            args.append(f"arena + {plan.stage_offset + stage.scratch_offsets[i]}" if step.scratch_bytes else "NULL")
+        kernel = step.entry.band_kernel if prepared(step) else step.kernel
+        out.append(f"            {kernel}(&d, {', '.join(args)});")
+        out += ["#if defined(MTK_TRACE) && defined(MTK_TRACE_BANDS)",
+                f"            MTK_TRACE_ROWS({i}, made[{i}] * {rb}u, out + b->out_row * {rb}u, b->out_rows * {rb}u);",
+                f"            made[{i}] += b->out_rows;",
+                "#endif",
+                "            break;", "        }"]
+    out += ["        default:", "            break;", "        }", "    }", "}", ""]
+    return out
 
 
 def constant_bytes(steps: list[Step]) -> int:

@@ -18,18 +18,30 @@ HOST_CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror", "-std=c99")
 
 _RUNNER = r"""
 /* Host driver: reads whole inputs from stdin, writes whole outputs to stdout, until EOF. With -DMTK_TRACE
-   every layer's output goes to stdout first, each as [int32 step][uint32 bytes][bytes]. */
+   every layer's output goes to stdout first, each as [int32 step][int32 offset][uint32 bytes][bytes]:
+   offset -1 for a step's whole output, else a band of a patched stage's step at that byte offset. */
 #include <stdio.h>
 #include "{name}.h"
 
 #ifdef MTK_TRACE
-void mtk_trace_step(int step, const int8_t *data, uint32_t bytes)
+static void trace_record(int step, int32_t offset, const int8_t *data, uint32_t bytes)
 {{
-    int32_t header[2];
+    int32_t header[3];
     header[0] = step;
-    header[1] = (int32_t)bytes;
+    header[1] = offset;
+    header[2] = (int32_t)bytes;
     fwrite(header, sizeof header, 1, stdout);
     fwrite(data, 1, bytes, stdout);
+}}
+
+void mtk_trace_step(int step, const int8_t *data, uint32_t bytes)
+{{
+    trace_record(step, -1, data, bytes);
+}}
+
+void mtk_trace_rows(int step, uint32_t offset, const int8_t *data, uint32_t bytes)
+{{
+    trace_record(step, (int32_t)offset, data, bytes);
 }}
 #endif
 
@@ -70,12 +82,15 @@ def build_host_executable(source_dir, name: str, out_path, extra_flags=(), cc: s
 class CompiledHostInterpreter:
     """Compile a .tflite with compile_model, build it with gcc, and run inputs through it."""
 
-    def __init__(self, tflite_bytes: bytes, extra_flags=(), workdir=None, name: str = "model"):
+    def __init__(self, tflite_bytes: bytes, extra_flags=(), workdir=None, name: str = "model",
+                 memory: str = "balanced"):
         if shutil.which("gcc") is None:
             raise UserError("gcc not found: the host build of the compiled runtime needs the system C compiler")
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mtk-host-")
         self.workdir = Path(workdir or self._tmp.name)
-        self.result = compile_model(tflite_bytes, self.workdir, name)
+        self.result = compile_model(tflite_bytes, self.workdir, name, memory=memory)
+        if "-DMTK_TRACE" in extra_flags:
+            extra_flags = [*extra_flags, "-DMTK_TRACE_BANDS"]
         self.executable = build_host_executable(self.workdir, name, self.workdir / f"{name}_host", extra_flags)
         self.input_shape = self.result.input_shape
 
@@ -88,16 +103,26 @@ class CompiledHostInterpreter:
         return np.frombuffer(proc.stdout, np.int8).reshape(len(inputs), self.result.output_size)
 
     def trace(self, x: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray]:
-        """Per-step outputs {step: int8 bytes} and the final output for one input (needs a -DMTK_TRACE build)."""
+        """Per-step outputs {step: int8 bytes} and the final output for one input (needs a -DMTK_TRACE build);
+        a patched stage's steps are put together from their bands."""
         proc = subprocess.run([str(self.executable)], input=np.ascontiguousarray(x, np.int8).tobytes(),
                               capture_output=True, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"compiled model exited with {proc.returncode}")
-        data, pos, steps = proc.stdout, 0, {}
+        data, pos, steps, bands = proc.stdout, 0, {}, {}
         while len(data) - pos > self.result.output_size:
-            step, size = np.frombuffer(data[pos:pos + 8], np.int32)
-            steps[int(step)] = np.frombuffer(data[pos + 8:pos + 8 + size], np.int8)
-            pos += 8 + int(size)
+            step, offset, size = (int(v) for v in np.frombuffer(data[pos:pos + 12], np.int32))
+            values = np.frombuffer(data[pos + 12:pos + 12 + size], np.int8)
+            if offset < 0 and size:
+                steps[step] = values
+            elif offset >= 0:
+                bands.setdefault(step, []).append((offset, values))
+            pos += 12 + size
+        for step, pieces in bands.items():
+            whole = np.zeros(max(o + len(v) for o, v in pieces), np.int8)
+            for o, v in pieces:
+                whole[o:o + len(v)] = v
+            steps.setdefault(step, whole)
         return steps, np.frombuffer(data[pos:], np.int8)
 
     def run(self, x: np.ndarray) -> np.ndarray:

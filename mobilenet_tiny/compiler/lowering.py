@@ -4,7 +4,8 @@ and the scratch its kernel asks for.
 
 Everything data-dependent is computed at compile time (multipliers and shifts as TFLM's Prepare computes
 them, padding, activation ranges, biases with the input offset folded in), so the C kernels only do integer
-arithmetic. Scratch sizes come from the kernels' own *_scratch_bytes() functions (scratch.py).
+arithmetic. Scratch sizes come from the kernels' own *_scratch_bytes() functions, whether a step may run in
+place from their *_in_place_ok() (scratch.py).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..model_facts import Operator
 from .ops import OpEntry
 from .ops.common import ConstArray
 from .reader import Graph
-from .scratch import evaluate_scratch_bytes
+from .scratch import evaluate_kernel_facts
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Step:
     macs: int = 0
     alias_of: int | None = None  # RESHAPE: output shares the input's memory
     scratch_bytes: int = 0  # working memory the kernel needs during this step (planned into the arena)
+    in_place_ok: bool = False  # the kernel says its output may overwrite an input (entry.in_place_inputs)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -75,6 +77,7 @@ def lower_graph(graph: Graph) -> list[Step]:
         call = entry.lower(graph, op, layer)
         steps.append(Step(op, layer, entry, call.fields, call.arrays, call.inputs, call.output, call.comment,
                           entry.macs(graph, op), call.alias_of, notes=call.notes))
-    for step, size in zip(steps, evaluate_scratch_bytes(steps)):
-        step.scratch_bytes = size
+    sizes, in_place = evaluate_kernel_facts(steps)
+    for step, size, ok in zip(steps, sizes, in_place):
+        step.scratch_bytes, step.in_place_ok = size, ok
     return steps

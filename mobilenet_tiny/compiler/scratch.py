@@ -1,6 +1,7 @@
-"""Scratch sizes from the kernels' own C. A kernel that needs working memory defines
-<kernel>_scratch_bytes(const <descriptor> *) beside it (firmware/lib/mtk_kernels), and that function is the
-one formula: the compiler asks it instead of repeating it in Python.
+"""Scratch sizes (and whether an output may overwrite its input) from the kernels' own C. A kernel that
+needs working memory defines <kernel>_scratch_bytes(const <descriptor> *) beside it
+(firmware/lib/mtk_kernels), and that function is the one formula: the compiler asks it instead of repeating
+it in Python. A kernel that can run in place defines <kernel>_in_place_ok() the same way.
 
 It does so on the host, once per set of descriptors: a probe program holding the steps' descriptors (their
 array pointers NULL: the functions read only shapes) calls each function and prints the answers. The probe
@@ -49,17 +50,24 @@ def kernel_sources_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def _questions(steps) -> list[tuple[int, str]]:
+    """(step index, kernel function) for every fact the kernels are asked: scratch sizes, then in-place."""
+    return ([(i, s.entry.scratch_function) for i, s in enumerate(steps) if s.takes_scratch]
+            + [(i, s.entry.in_place_function) for i, s in enumerate(steps) if s.entry.in_place_function])
+
+
 def probe_source(steps) -> str:
-    """C that prints, one per line, each scratch-taking step's <kernel>_scratch_bytes(&descriptor)."""
-    asks = [(i, s) for i, s in enumerate(steps) if s.takes_scratch]
+    """C that prints, one per line, each question's answer: <function>(&descriptor of the step)."""
+    questions = _questions(steps)
     lines = ["#include <stdio.h>", "", '#include "mtk_kernels.h"', ""]
-    for i, s in asks:
+    for i in sorted({i for i, _ in questions}):
+        s = steps[i]
         arrays = {f"{s.layer}_{a.suffix}" for a in s.arrays}
         fields = [(k, "NULL" if isinstance(v, str) and v in arrays else v) for k, v in s.fields]
         lines.append(c_struct(s.params_type, f"step{i}", fields))
     lines += ["int main(void)", "{"]
-    for i, s in asks:
-        lines.append(f'    printf("%lu\\n", (unsigned long){s.entry.scratch_function}(&step{i}));')
+    for i, function in questions:
+        lines.append(f'    printf("%lu\\n", (unsigned long){function}(&step{i}));')
     lines += ["    return 0;", "}", ""]
     return "\n".join(lines)
 
@@ -88,12 +96,13 @@ def _run(cmd: list[str]) -> str:
     return proc.stdout
 
 
-def evaluate_scratch_bytes(steps) -> list[int]:
-    """Bytes of scratch each step's kernel asks for (0 for kernels without a scratch function)."""
-    sizes = [0] * len(steps)
-    asks = [i for i, s in enumerate(steps) if s.takes_scratch]
-    if not asks:
-        return sizes
+def evaluate_kernel_facts(steps) -> tuple[list[int], list[bool]]:
+    """Per step: the bytes of scratch its kernel asks for (0 for kernels without a scratch function), and
+    whether its output may overwrite its input (False for kernels without an in-place function)."""
+    sizes, in_place = [0] * len(steps), [False] * len(steps)
+    questions = _questions(steps)
+    if not questions:
+        return sizes, in_place
     source = probe_source(steps)
     kernels = kernel_sources_hash()
     answers = cache_dir() / f"kernels-{kernels}" / f"probe-{hashlib.sha256(source.encode()).hexdigest()[:24]}.json"
@@ -109,8 +118,16 @@ def evaluate_scratch_bytes(steps) -> list[int]:
                   "-o", str(exe)])
             values = [int(v) for v in _run([str(exe)]).split()]
         atomic_write(answers, json.dumps(values))
-    if len(values) != len(asks):
-        raise RuntimeError(f"scratch-size probe answered {len(values)} of {len(asks)} questions")
-    for i, v in zip(asks, values):
-        sizes[i] = v
-    return sizes
+    if len(values) != len(questions):
+        raise RuntimeError(f"kernel probe answered {len(values)} of {len(questions)} questions")
+    for (i, function), v in zip(questions, values):
+        if function.endswith("_in_place_ok"):
+            in_place[i] = bool(v)
+        else:
+            sizes[i] = v
+    return sizes, in_place
+
+
+def evaluate_scratch_bytes(steps) -> list[int]:
+    """Bytes of scratch each step's kernel asks for (0 for kernels without a scratch function)."""
+    return evaluate_kernel_facts(steps)[0]

@@ -201,10 +201,11 @@ def _step_names(tflite_bytes: bytes) -> tuple[list[str], list[int]]:
 
 def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.ndarray, workdir,
                 opt: str = "-O2", trace: bool = False, log=print, arena_bytes: int | None = None,
-                init_only: bool = False) -> BenchImage:
+                init_only: bool = False, memory: str = "balanced") -> BenchImage:
     """Write the model's files for `runtime`, compile the benchmark image and return it with its sizes.
     TFLM's arena is `arena_bytes`, by default what the interpreter needs on this board (measure_tflm_arena)
-    plus the converter's margin; `init_only` images stop after reporting the arena."""
+    plus the converter's margin; `init_only` images stop after reporting the arena. `memory` is the
+    compiler's memory mode (min, balanced, fast) for the compiled runtime."""
     work = Path(workdir)
     model_dir = work / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -218,7 +219,7 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     if runtime.runtime == "compiled":
         from ..compiler import compile_model
 
-        macs = compile_model(facts, model_dir, name="model", labels=labels).macs
+        macs = compile_model(facts, model_dir, name="model", labels=labels, memory=memory).macs
     else:
         from ..convert.c_array import write_c_array
 
@@ -401,7 +402,8 @@ def run_image(image: BenchImage, timeout: float = 600, expect_outputs: bool = Tr
 
 
 def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.ndarray | None = None,
-                n_inputs: int = 3, workdir=None, opt: str = "-O2", profile: bool = False, log=print) -> BenchRun:
+                n_inputs: int = 3, workdir=None, opt: str = "-O2", profile: bool = False, log=print,
+                memory: str = "balanced") -> BenchRun:
     """Build and run one runtime's benchmark image; `inputs` (int8, N×input) default to seeded random ones."""
     board = emulated_board(board_env)
     rt = get_runtime(runtime)
@@ -411,10 +413,11 @@ def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.nd
         if inputs is None:
             size = _bench_facts(tflite_bytes).input_bytes
             inputs = np.random.default_rng(0).integers(-128, 128, size=(n_inputs, size), dtype=np.int8)
-        run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log))
+        run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log,
+                                    memory=memory))
         if profile:
             run.profile = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
-                                                opt=opt, trace=True, log=log)).profile
+                                                opt=opt, trace=True, log=log, memory=memory)).profile
         return run
 
 
@@ -492,7 +495,7 @@ class Comparison:
 
 
 def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: bool = False, opt: str = "-O2",
-            workdir=None, log=print) -> Comparison:
+            workdir=None, log=print, memory: str = "balanced") -> Comparison:
     """`mobilenet-tiny bench`: build and run each runtime's image on the same inputs, outputs checked
     against each other (every runtime is bit-exact with TFLM, so they must agree)."""
     board = emulated_board(board_env)
@@ -510,10 +513,11 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
     with _work_dir(workdir) as work:
         for rt in rts:
             log(f"{board.env}: {rt.name}")
-            run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log))
+            run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log,
+                                        memory=memory))
             if profile:  # a second image: the per-layer hooks cost instructions the figures should not carry
                 run.profile = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
-                                                    opt=opt, trace=True, log=log)).profile
+                                                    opt=opt, trace=True, log=log, memory=memory)).profile
             results.append(run)
     for r in results[1:]:
         if not np.array_equal(r.outputs, results[0].outputs):

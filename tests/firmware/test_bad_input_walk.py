@@ -12,8 +12,8 @@ import pytest
 from artifact_cache import cached_bytes, source_hash
 from interrupt_harness import CLI, tree_hashes
 
-M, D, H, L, J, C, V, F, O, E = "<model>", "<data>", "<h5>", "<lstm>", "<junk>", "<cut>", "<ver99>", "<file>", \
-    "<occupied>", "<empty>"
+M, D, H, L, J, C, V, F, O, E, P = "<model>", "<data>", "<h5>", "<lstm>", "<junk>", "<cut>", "<ver99>", "<file>", \
+    "<occupied>", "<empty>", "<image>"
 
 CASES = [
     # info (its other bad arguments: tests/cli/test_info.py)
@@ -78,6 +78,13 @@ CASES = [
     ("export", "arduino", M, "-o", F, "is not a library made by `export arduino`"),
     ("export", "arduino", M, "-o", "lib", "--name", "9lib", "C identifier"),
     ("export", "arduino", M, "-o", "lib", "--image", "missing.png", "missing.png"),
+    # predict
+    ("predict", "--model", M, "nope.png", "no such image: nope.png"),
+    ("predict", "--model", J, P, "not a TFLite model"),
+    ("predict", "--model", M, M, "cannot read image"),
+    ("predict", "--model", M, P, "--port", "socket://127.0.0.1", "expected socket://HOST:PORT"),
+    # split
+    ("split", "export", E, "-o", "x", "has no recorded splits"),
     # bench
     ("bench", "--board", "esp32dev", "--model", M, "choose an emulated board"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),
@@ -132,7 +139,8 @@ def op_version_99(model: bytes) -> bytes:
 def inputs(tmp_path_factory, small_model_path, image_folder):
     d = tmp_path_factory.mktemp("bad-inputs")
     files = {M: small_model_path, D: image_folder, F: d / "a_file", J: d / "junk.tflite", C: d / "cut.tflite",
-             V: d / "v99" / "model.tflite", H: d / "tiny.h5", L: d / "lstm.h5", O: d / "occupied", E: d / "empty"}
+             V: d / "v99" / "model.tflite", H: d / "tiny.h5", L: d / "lstm.h5", O: d / "occupied", E: d / "empty",
+             P: next(image_folder.rglob("*.png"))}
     files[F].write_text("a file where a folder should be")
     files[J].write_bytes(b"not a model at all")
     files[C].write_bytes(small_model_path.read_bytes()[:3000])
@@ -173,3 +181,19 @@ def test_the_walk_covers_every_command():
 
     commands = {c[0] for c in CASES}
     assert set(main.commands) - {"firmware"} <= commands, set(main.commands) - commands
+
+
+def test_convert_goes_on_when_litert_refuses_the_model(tmp_path, inputs):
+    """TFLM runs the model, LiteRT refuses it (an op version it does not know): convert writes the whole
+    set and says the second opinion is unavailable, instead of failing after writing half of it."""
+    r = subprocess.run([CLI, "convert", inputs[V], "--data", inputs[D], "--out", "out"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "LiteRT unavailable for this model (LiteRT cannot load the model" in r.stdout
+    import json
+
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert "LiteRT cannot load the model" in report["tflm_vs_litert_reference"]["unavailable"]
+    assert "int8_litert_reference" not in report["accuracy"] and "int8_tflm" in report["accuracy"]
+    assert {p.name for p in (tmp_path / "out").iterdir()} >= {"model.tflite", "model_data.h", "model_data.cc",
+                                                              "report.json", "report.md", "confusion.png"}

@@ -166,3 +166,14 @@ def test_ctrl_c_during_firmware_build_keeps_the_old_project(tmp_path, small_mode
         assert after["src/model/model_meta.c"] != before["src/model/model_meta.c"]
         assert after[".pio/build/qemu_m4/firmware.elf"] != before[".pio/build/qemu_m4/firmware.elf"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fw", "new"]
+
+
+def test_ctrl_c_while_the_cli_is_imported():
+    """A signal between the CLI's first line and its command (click being imported, say): recorded, then
+    reported by main() like any other, not a KeyboardInterrupt traceback out of an import."""
+    code = ("import os, signal\nimport mobilenet_tiny.interrupts as interrupts\ninterrupts.install()\n"
+            "os.kill(os.getpid(), signal.SIGINT)  # lands while the rest of the CLI is still to be imported\n"
+            "from mobilenet_tiny.cli import main\nmain(['info'])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr.splitlines() == ["interrupted; nothing was written"], r.stderr

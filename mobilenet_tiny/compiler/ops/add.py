@@ -3,7 +3,7 @@ tables in scratch once the tensor is large enough for them to pay."""
 from ...errors import UserError
 from .. import quantization as qz
 from . import OpEntry
-from .common import Call, check_fused_activation, output_quant_fields, quant_text
+from .common import Call, check_fused_activation, elementwise_band, elementwise_rows, output_quant_fields, quant_text
 
 
 def lower(graph, op, layer: str) -> Call:
@@ -28,4 +28,6 @@ def lower(graph, op, layer: str) -> Call:
 
 ENTRY = OpEntry("ADD", lower, kernel="mtk_add_s8", params_type="mtk_add_params",
                 scratch_function="mtk_add_scratch_bytes", check=check_fused_activation, inputs=(2, 2),
-                options=("activation",))
+                options=("activation",), in_place_function="mtk_add_in_place_ok", in_place_inputs=(0, 1),
+                rows=elementwise_rows, band_fields=elementwise_band, band_prepare="mtk_add_prepare_s8",
+                band_kernel="mtk_add_prepared_s8")

@@ -34,6 +34,55 @@ class Call:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """How a step's output rows depend on the rows of one input: output row r reads input rows
+    [r * stride - pad_top, r * stride - pad_top + filter_h), clipped to the input (beyond it: padding)."""
+    in_h: int
+    out_h: int
+    filter_h: int = 1
+    stride: int = 1
+    pad_top: int = 0
+
+    def first(self, out_row: int) -> int:
+        """The first input row output row `out_row` reads."""
+        return max(0, out_row * self.stride - self.pad_top)
+
+    def end(self, out_end: int) -> int:
+        """One past the last input row the output rows below `out_end` (>= 1) read."""
+        return min(self.in_h, (out_end - 1) * self.stride - self.pad_top + self.filter_h)
+
+    def ready(self, in_done: int) -> int:
+        """How many output rows the first `in_done` input rows allow (all once the input is complete)."""
+        if in_done >= self.in_h:
+            return self.out_h
+        return max(0, min(self.out_h, (in_done + self.pad_top - self.filter_h) // self.stride + 1))
+
+
+def window_rows(graph, step) -> list[Rows]:
+    """Row geometry of a windowed op (convolutions, pools) from its descriptor."""
+    f = dict(step.fields)
+    return [Rows(f["in_h"], f["out_h"], f["filter_h"], f["stride_h"], f["pad_top"])]
+
+
+def window_band(graph, step, in_rows: str, out_rows: str, pad_top: str) -> list[tuple[str, str]]:
+    """A windowed op's descriptor restricted to a band: its input rows, output rows and the padding above."""
+    return [("in_h", in_rows), ("out_h", out_rows), ("pad_top", pad_top)]
+
+
+def elementwise_rows(graph, step) -> list[Rows] | None:
+    """Row geometry of an element-wise op over a 4-D tensor: output row r reads row r of every input."""
+    shape = graph.tensor(step.output).shape
+    if len(shape) != 4:
+        return None
+    return [Rows(shape[1], shape[1]) for _ in step.inputs]
+
+
+def elementwise_band(graph, step, in_rows: str, out_rows: str, pad_top: str) -> list[tuple[str, str]]:
+    _, _, w, c = graph.tensor(step.output).shape
+    return [("size", f"{out_rows} * {w * c}u")]
+
+
 def hwc(t: Tensor) -> tuple[int, int, int]:
     if len(t.shape) != 4:
         raise UserError(f"tensor {t.describe()} must be 4-D NHWC here")

@@ -6,7 +6,8 @@ from ...errors import UserError
 from .. import quantization as qz
 from . import OpEntry
 from .common import (Call, ConstArray, accumulator_bound, channel_quant_table, check_window_op, const_filter,
-                     folded_bias, hwc, output_quant_fields, pack_filter_rows, padding_before, quant_text)
+                     folded_bias, hwc, output_quant_fields, pack_filter_rows, padding_before, quant_text, window_band,
+                     window_rows)
 
 
 def lower(graph, op, layer: str) -> Call:
@@ -48,4 +49,4 @@ def macs(graph, op) -> int:
 
 ENTRY = OpEntry("CONV_2D", lower, kernel="mtk_conv2d_s8", params_type="mtk_conv_params",
                 scratch_function="mtk_conv2d_scratch_bytes", check=check_window_op, macs=macs,
-                inputs=(2, 3), options=("padding", "stride", "activation"))
+                inputs=(2, 3), options=("padding", "stride", "activation"), rows=window_rows, band_fields=window_band)

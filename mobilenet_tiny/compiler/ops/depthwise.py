@@ -6,7 +6,7 @@ from ...errors import UserError
 from .. import quantization as qz
 from . import OpEntry
 from .common import (Call, ConstArray, accumulator_bound, channel_quant_table, check_window_op, const_filter,
-                     folded_bias, hwc, output_quant_fields, padding_before, quant_text)
+                     folded_bias, hwc, output_quant_fields, padding_before, quant_text, window_band, window_rows)
 
 
 def filter_groups(filter_1hwo: np.ndarray) -> np.ndarray:
@@ -61,4 +61,5 @@ def macs(graph, op) -> int:
 
 ENTRY = OpEntry("DEPTHWISE_CONV_2D", lower, kernel="mtk_depthwise_conv2d_s8", params_type="mtk_depthwise_params",
                 scratch_function="mtk_depthwise_conv2d_scratch_bytes", check=check_window_op, macs=macs,
-                inputs=(2, 3), options=("padding", "stride", "activation"))
+                inputs=(2, 3), options=("padding", "stride", "activation"),
+                in_place_function="mtk_depthwise_conv2d_in_place_ok", rows=window_rows, band_fields=window_band)

@@ -3,7 +3,8 @@ avg_pool.c, max_pool.c). Input and output share quantization, as TFLM requires."
 from ...errors import UserError
 from .. import quantization as qz
 from . import OpEntry
-from .common import Call, check_fused_activation, hwc, padding_before, quant_text, same_quantization
+from .common import (Call, check_fused_activation, hwc, padding_before, quant_text, same_quantization, window_band,
+                     window_rows)
 
 
 def lower(graph, op, layer: str) -> Call:
@@ -29,6 +30,6 @@ def lower(graph, op, layer: str) -> Call:
 
 _OPTIONS = ("padding", "stride", "filter", "activation")
 AVERAGE_ENTRY = OpEntry("AVERAGE_POOL_2D", lower, kernel="mtk_avg_pool_s8", params_type="mtk_pool_params",
-                        check=check_fused_activation, options=_OPTIONS)
+                        check=check_fused_activation, options=_OPTIONS, rows=window_rows, band_fields=window_band)
 MAX_ENTRY = OpEntry("MAX_POOL_2D", lower, kernel="mtk_max_pool_s8", params_type="mtk_pool_params",
-                    check=check_fused_activation, options=_OPTIONS)
+                    check=check_fused_activation, options=_OPTIONS, rows=window_rows, band_fields=window_band)

@@ -1,7 +1,7 @@
 """QUANTIZE int8 -> int8 (a requantization): mtk_requantize_s8 (firmware/lib/mtk_kernels requantize.c)."""
 from .. import quantization as qz
 from . import OpEntry
-from .common import Call, quant_text
+from .common import Call, elementwise_band, elementwise_rows, quant_text
 
 
 def lower(graph, op, layer: str) -> Call:
@@ -13,4 +13,5 @@ def lower(graph, op, layer: str) -> Call:
     return Call(fields, [], [x.index], out.index, comment)
 
 
-ENTRY = OpEntry("QUANTIZE", lower, kernel="mtk_requantize_s8", params_type="mtk_requantize_params")
+ENTRY = OpEntry("QUANTIZE", lower, kernel="mtk_requantize_s8", params_type="mtk_requantize_params",
+                rows=elementwise_rows, band_fields=elementwise_band)

@@ -19,7 +19,11 @@
  * Scratch: CONV_2D, DEPTHWISE_CONV_2D and ADD take a scratch pointer into the arena, of the size their
  * *_scratch_bytes() function beside them returns (NULL when it returns 0). That function is the only
  * formula: the compiler evaluates it on the host to plan the arena, so it must give the same number on
- * every target and path.
+ * every target and path. Likewise *_in_place_ok() says whether a kernel's output may overwrite its input.
+ *
+ * Bands: CONV_2D, DEPTHWISE_CONV_2D, the pools (rows), ADD and QUANTIZE (elements) also run on a band of
+ * rows: the generated code calls the same entry point with a copy of the descriptor whose in_h, out_h and
+ * pad_top (or size) describe the band, and pointers to the band's rows (the patch-based stage).
  */
 #ifndef MTK_KERNELS_H_
 #define MTK_KERNELS_H_
@@ -175,11 +179,20 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
 /* depth multiplier 1 and at least 4 channels: filter_h input rows of one group of 4 channels, sign-extended
  * to 16 bits and padded with the input zero point; otherwise 0 */
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p);
+/* 1 when the output may overwrite the input (the compiler then gives both one buffer): the groups of 4
+ * channels cover all channels and every output row lands on input rows already copied into scratch */
+uint32_t mtk_depthwise_conv2d_in_place_ok(const mtk_depthwise_params *p);
 void mtk_fully_connected_s8(const mtk_fc_params *p, const int8_t *input, int8_t *output);
 void mtk_mean_hw_s8(const mtk_mean_params *p, const int8_t *input, int8_t *output);
 void mtk_softmax_s8(const mtk_softmax_params *p, const int8_t *input, int8_t *output);
 void mtk_add_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output, int8_t *scratch);
 uint32_t mtk_add_scratch_bytes(const mtk_add_params *p); /* two 256-entry rescaling tables, or 0 */
+/* The same in two parts for bands of rows: the tables into scratch once, then any number of bands with them
+ * (a band's descriptor differs in size only). */
+void mtk_add_prepare_s8(const mtk_add_params *p, int8_t *scratch);
+void mtk_add_prepared_s8(const mtk_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
+                         const int8_t *scratch);
+uint32_t mtk_add_in_place_ok(const mtk_add_params *p); /* 1: the output may overwrite either input */
 void mtk_avg_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_max_pool_s8(const mtk_pool_params *p, const int8_t *input, int8_t *output);
 void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);

@@ -6,8 +6,12 @@
  * sign-extended once into scratch (zero point around the image, so border windows read like any other),
  * with the weights' int16 halfword order (layout in mtk_kernels.h). A tap for four channels is then two
  * two-word loads and four SMLAxy, and the accumulators stay in registers from bias to output byte.
- * Channels beyond the last multiple of 4, depth multipliers above 1 and the portable build take the
- * reference loop.
+ * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
+ * of 4 and depth multipliers above 1 take the reference loop.
+ *
+ * In place: every grouped path (DSP, RV32, portable) copies a group's input rows into scratch before it
+ * writes the output rows that need them, and a group writes only its own four channels, so when the groups
+ * cover all channels the output may overwrite the input (mtk_depthwise_conv2d_in_place_ok says when).
  */
 #include "depthwise_rv32.h"
 #include "mtk_kernels.h"
@@ -263,6 +267,61 @@ static void depthwise_groups(const mtk_depthwise_params *p, const int8_t *input,
     }
 }
 
+#elif !MTK_RISCV
+
+/* Input row iy of channels 4g..4g+3 as int8, four values per padded column (zero point outside the image). */
+static void expand_row_portable(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int8_t *row)
+{
+    const int width = padded_width(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
+    const int8_t zp = (int8_t)p->input_zero_point;
+    const int inside = iy >= 0 && iy < p->in_h;
+    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + DW_GROUP * g;
+    for (int col = 0; col < width; ++col, row += DW_GROUP) {
+        const int ix = col - left;
+        const int valid = inside && ix >= 0 && ix < in_w;
+        for (int c = 0; c < DW_GROUP; ++c) {
+            row[c] = valid ? src[ix * in_c + c] : zp;
+        }
+    }
+}
+
+/* All output rows of channel group g over a rolling window of filter_h rows in scratch, the DSP path's
+ * schedule with the reference arithmetic. */
+static void group_rows_portable(const mtk_depthwise_params *p, const int8_t *input, int g, int8_t *slots,
+                                int8_t *output)
+{
+    const int fh = p->filter_h, fw = p->filter_w, sw = p->stride_w, row_bytes = DW_GROUP * padded_width(p);
+    int next = -p->pad_top; /* first input row not yet copied for this group */
+    for (int oy = 0; oy < p->out_h; ++oy) {
+        const int y0 = oy * p->stride_h - p->pad_top;
+        for (int iy = next > y0 ? next : y0; iy < y0 + fh; ++iy) {
+            expand_row_portable(p, input, iy, g, slots + ((iy + p->pad_top) % fh) * row_bytes);
+        }
+        next = y0 + fh;
+        int8_t *out = output + oy * p->out_w * p->out_c + DW_GROUP * g;
+        for (int ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
+            int32_t acc[DW_GROUP];
+            for (int c = 0; c < DW_GROUP; ++c) {
+                acc[c] = mtk_quant_entry(p->quant, DW_GROUP, DW_GROUP * g + c)[0];
+            }
+            for (int ky = 0; ky < fh; ++ky) {
+                const int8_t *x = slots + ((y0 + ky + p->pad_top) % fh) * row_bytes + ox * sw * DW_GROUP;
+                for (int kx = 0; kx < fw; ++kx, x += DW_GROUP) {
+                    for (int c = 0; c < DW_GROUP; ++c) {
+                        acc[c] += dw_weight(p, ky * fw + kx, DW_GROUP * g + c) * x[c];
+                    }
+                }
+            }
+            /* All four before the first store: the stores may alias the descriptor's tables. */
+            int8_t y[DW_GROUP];
+            for (int c = 0; c < DW_GROUP; ++c) {
+                y[c] = mtk_output_channel(p->quant, DW_GROUP, p->folded, &p->q, DW_GROUP * g + c, acc[c]);
+            }
+            memcpy(out, y, DW_GROUP);
+        }
+    }
+}
+
 #endif
 
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
@@ -285,7 +344,12 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
         first_scalar = p->in_c / DW_GROUP * DW_GROUP;
     }
 #else
-    (void)scratch;
+    if (groups_apply(p)) {
+        for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
+            group_rows_portable(p, input, g, scratch, output);
+        }
+        first_scalar = p->in_c / DW_GROUP * DW_GROUP;
+    }
 #endif
     if (first_scalar == p->in_c) {
         return;
@@ -297,4 +361,21 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
                                    output + (oy * p->out_w + ox) * p->out_c);
         }
     }
+}
+
+uint32_t mtk_depthwise_conv2d_in_place_ok(const mtk_depthwise_params *p)
+{
+    if (!groups_apply(p) || p->in_c % DW_GROUP != 0) {
+        return 0u; /* the reference loop reads the input after writing outputs */
+    }
+    /* Output row oy is written once the input rows up to oy * stride - pad_top + filter_h - 1 are in scratch;
+     * it covers the input's pixels up to (oy + 1) * out_w - 1 (same channel count, same pixel stride). */
+    for (int oy = 0; oy < p->out_h; ++oy) {
+        const int copied_end = oy * p->stride_h - p->pad_top + p->filter_h;
+        const int last_row_written = ((oy + 1) * p->out_w - 1) / p->in_w;
+        if (last_row_written >= copied_end && last_row_written < p->in_h) {
+            return 0u;
+        }
+    }
+    return 1u;
 }
