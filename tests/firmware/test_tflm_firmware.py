@@ -43,46 +43,59 @@ def _shapes_images(shape, n: int, seed: int) -> np.ndarray:
     return pixels
 
 
-@pytest.mark.parametrize("name", ["v1_gray", "v2_gray", "keras_mobilenet_a025"])
-@pytest.mark.parametrize("env,kernels", SUITE_MATRIX)
-def test_tflm_firmware_is_bit_exact_with_host_tflm(env, kernels, name, tmp_path):
-    from mobilenet_tiny.device.bench import bench_model
+def _serial_test(env: str, build, model_bytes: bytes, images):
     from mobilenet_tiny.device.board import get_board
     from mobilenet_tiny.device.emulator import Emulator
-    from mobilenet_tiny.device.firmware_build import build_firmware
     from mobilenet_tiny.device.link import DeviceLink
     from mobilenet_tiny.device.serial_test import run_serial_test
-    from mobilenet_tiny.interpreters import TflmInterpreter, quantize_pixels
 
-    require_tflm(kernels)
-    model_bytes = _model(name)
-    (tmp_path / "model.tflite").write_bytes(model_bytes)
-    build = build_firmware(env, tmp_path / "model.tflite", runtime="tflm", kernels=kernels, out_dir=tmp_path / "fw",
-                           log=lambda *_: None)
-    assert build.runtime_name == f"tflm-{kernels}" and build.macs > 1_000_000
-    assert build.tflm_library is not None and build.tflm_library.archive.is_file()
-    host = TflmInterpreter(model_bytes)
-    images = _shapes_images(host.input_details.shape[1:], N_IMAGES, seed=11)
     with Emulator(get_board(env), build.firmware, time_limit=900) as qemu, DeviceLink(qemu.url, timeout=120) as link:
         link.sync()
-        report = run_serial_test(link, model_bytes, images)
-    assert report.count == N_IMAGES
-    assert report.mismatches == [], "\n".join(report.summary_lines())
-    h = report.hello
-    assert (h.runtime, h.runtime_error, h.model_sha256) == (f"tflm-{kernels}", "", build.facts.sha256)
-    assert 0 < h.arena_bytes <= build.arena_bytes
+        return run_serial_test(link, model_bytes, images)
+
+
+@pytest.mark.parametrize("name", ["v1_gray", "v2_gray", "keras_mobilenet_a025"])
+def test_tflm_firmware_is_bit_exact_with_host_tflm(name, tmp_path):
+    """Each kernel set on its board, the two boards serial-tested at the same time (the link, not the
+    inference, takes most of the time, and an idle QEMU board sleeps)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mobilenet_tiny.device.bench import bench_model
+    from mobilenet_tiny.device.firmware_build import build_firmware
+    from mobilenet_tiny.interpreters import TflmInterpreter, quantize_pixels
+
+    for _, kernels in SUITE_MATRIX:
+        require_tflm(kernels)
+    model_bytes = _model(name)
+    (tmp_path / "model.tflite").write_bytes(model_bytes)
+    builds = {(env, kernels): build_firmware(env, tmp_path / "model.tflite", runtime="tflm", kernels=kernels,
+                                             out_dir=tmp_path / f"fw-{env}", log=lambda *_: None)
+              for env, kernels in SUITE_MATRIX}
+    host = TflmInterpreter(model_bytes)
+    images = _shapes_images(host.input_details.shape[1:], N_IMAGES, seed=11)
+    with ThreadPoolExecutor(len(SUITE_MATRIX)) as pool:
+        reports = dict(zip(builds, pool.map(lambda key: _serial_test(key[0], builds[key], model_bytes, images),
+                                            builds)))
     inputs = quantize_pixels(images, host.input_details)
     outputs = host.run_batch(inputs)
     assert len({o.tobytes() for o in outputs}) > 3, f"{name}: outputs barely vary, the comparison means little"
-    if name == "v1_gray":
-        # The benchmark image runs the same runtime code as this firmware: same instructions per inference
-        # (to the 40-instruction tick), same outputs.
-        bench = bench_model(model_bytes, env, f"tflm-{kernels}", inputs=inputs[:2].reshape(2, -1),
-                            workdir=tmp_path / "bench", log=lambda *_: None)
-        assert np.array_equal(bench.outputs, outputs[:2].reshape(2, -1))
-        firmware = [t * h.instructions_per_tick for t in report.latency_ticks[:2]]
-        assert all(abs(b - f) <= 40 for b, f in zip(bench.instructions, firmware)), (bench.instructions, firmware)
-        assert bench.arena_bytes == h.arena_bytes
+    for (env, kernels), report in reports.items():
+        build, h = builds[env, kernels], report.hello
+        assert build.runtime_name == f"tflm-{kernels}" and build.macs > 1_000_000
+        assert build.tflm_library is not None and build.tflm_library.archive.is_file()
+        assert report.count == N_IMAGES
+        assert report.mismatches == [], f"{env} {kernels}: " + "\n".join(report.summary_lines())
+        assert (h.runtime, h.runtime_error, h.model_sha256) == (f"tflm-{kernels}", "", build.facts.sha256)
+        assert 0 < h.arena_bytes <= build.arena_bytes
+        if name == "v1_gray":
+            # The benchmark image runs the same runtime code as this firmware: same instructions per
+            # inference (to the 40-instruction tick), same outputs, same arena.
+            bench = bench_model(model_bytes, env, f"tflm-{kernels}", inputs=inputs[:2].reshape(2, -1),
+                                workdir=tmp_path / f"bench-{env}", log=lambda *_: None)
+            assert np.array_equal(bench.outputs, outputs[:2].reshape(2, -1))
+            firmware = [t * h.instructions_per_tick for t in report.latency_ticks[:2]]
+            assert all(abs(b - f) <= 40 for b, f in zip(bench.instructions, firmware)), (bench.instructions, firmware)
+            assert bench.arena_bytes == h.arena_bytes
 
 
 def test_arena_too_small_is_reported_by_hello(small_model_path, test_images, tmp_path):
