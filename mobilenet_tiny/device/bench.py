@@ -281,7 +281,8 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
         overflow = _OVERFLOW.search(done.stderr)
         if overflow:
             raise ImageTooBig(f"model does not fit {board.env} with {runtime.name}: {overflow.group(1)} overflowed "
-                              f"by {int(overflow.group(2)):,} bytes (benchmark inputs included)", int(overflow.group(2)))
+                              f"by {int(overflow.group(2)):,} bytes (benchmark inputs included)", int(overflow.group(2)),
+                              overflow.group(1).upper())
         if "RAM budget exceeded" in done.stderr:
             raise ImageTooBig(f"model does not fit {board.env} with {runtime.name}: no RAM left for the stack", 1024)
         raise RuntimeError(f"linking the benchmark failed: {first_error_line(done.stderr)}\n{done.stderr[-3000:]}")
@@ -314,9 +315,9 @@ def _source_digest() -> str:
 
 
 class ImageTooBig(UserError):
-    def __init__(self, message: str, excess_bytes: int):
+    def __init__(self, message: str, excess_bytes: int, region: str = "RAM"):
         super().__init__(message)
-        self.excess_bytes = excess_bytes
+        self.excess_bytes, self.region = excess_bytes, region
 
 
 def tflm_arena_with_margin(used: int) -> int:
@@ -348,7 +349,7 @@ def measure_tflm_arena(tflite_bytes: bytes, board: Board, kernels: str, workdir,
             break
         except ImageTooBig as e:
             arena -= (e.excess_bytes + 15) // 16 * 16 + 256
-            if arena <= one.size:
+            if e.region == "FLASH" or arena <= one.size:
                 raise
     else:
         raise UserError(f"model does not fit {board.env}: no room for TFLM's arena")
@@ -413,12 +414,27 @@ def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.nd
         if inputs is None:
             size = _bench_facts(tflite_bytes).input_bytes
             inputs = np.random.default_rng(0).integers(-128, 128, size=(n_inputs, size), dtype=np.int8)
-        run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log,
-                                    memory=memory))
+        run = run_inputs(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log, memory=memory)
         if profile:
             run.profile = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
                                                 opt=opt, trace=True, log=log, memory=memory)).profile
         return run
+
+
+def run_inputs(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.ndarray, workdir, **build) -> BenchRun:
+    """Every input through benchmark images: one, or as many as it takes for the inputs to fit the board's
+    flash beside the model (the figures are the first image's: only the inputs differ)."""
+    try:
+        return run_image(build_image(tflite_bytes, board, runtime, inputs, workdir, **build))
+    except ImageTooBig as e:
+        if e.region != "FLASH" or len(inputs) < 2:
+            raise
+    half = len(inputs) // 2
+    first = run_inputs(tflite_bytes, board, runtime, inputs[:half], Path(workdir) / "a", **build)
+    rest = run_inputs(tflite_bytes, board, runtime, inputs[half:], Path(workdir) / "b", **build)
+    first.outputs = np.concatenate([first.outputs, rest.outputs])
+    first.instructions = first.instructions + rest.instructions
+    return first
 
 
 @contextlib.contextmanager
@@ -513,8 +529,7 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
     with _work_dir(workdir) as work:
         for rt in rts:
             log(f"{board.env}: {rt.name}")
-            run = run_image(build_image(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log,
-                                        memory=memory))
+            run = run_inputs(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log, memory=memory)
             if profile:  # a second image: the per-layer hooks cost instructions the figures should not carry
                 run.profile = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
                                                     opt=opt, trace=True, log=log, memory=memory)).profile
