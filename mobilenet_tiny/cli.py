@@ -518,14 +518,18 @@ def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, 
 @click.option("--memory", default="balanced", show_default=True, type=click.Choice(["min", "balanced", "fast"]),
               help="The compiled runtime's memory mode (see `compile`).")
 @click.option("--out", "out_dir", default=None, help="Keep the benchmark images in this folder [a temporary one].")
+@click.option("--cycles", is_flag=True, help="Also estimated cycles from QEMU's executed instruction stream: "
+              "Cortex-M4 timings on qemu_m4 and qemu_m7, beats on qemu_m55 (an MVE instruction 2).")
+@click.option("--clock-mhz", type=float, default=None, help="Clock for the ms figures [the board's].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def bench(board, model_path, runtimes, runs, profile, opt, memory, out_dir, as_json):
+def bench(board, model_path, runtimes, runs, profile, opt, memory, out_dir, cycles, clock_mhz, as_json):
     """Instructions per inference and per MAC, arena, RAM and flash of a model on a QEMU board, for one or
-    several runtimes side by side (ratios to the first)."""
+    several runtimes side by side (ratios to the first); with --cycles estimated cycles beside them."""
     from .device.bench import compare
 
     result = compare(board, model_path, [r for r in runtimes.split(",") if r.strip()], runs=runs, profile=profile,
-                     opt=opt, memory=memory, workdir=out_dir, log=(lambda *_: None) if as_json else (lambda line: click.echo(line, err=True)))
+                     opt=opt, memory=memory, workdir=out_dir, cycles=cycles, clock_mhz=clock_mhz,
+                     log=(lambda *_: None) if as_json else (lambda line: click.echo(line, err=True)))
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return

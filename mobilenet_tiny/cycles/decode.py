@@ -1,5 +1,6 @@
-"""What each executed address holds: GNU objdump's disassembly of the ELF (arm-none-eabi-objdump knows every
-M-profile instruction, Helium included), parsed into mnemonic, condition and operands. The timing model
+"""What each executed address holds: GNU objdump's disassembly of the ELF (arm-none-eabi-objdump, told the
+Armv8.1-M architecture, knows every M-profile instruction, Helium included), parsed into mnemonic, condition
+and operands. The timing model
 needs only this much: the instruction's class, its registers and its width."""
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ def _objdump() -> str:
 
 @lru_cache(maxsize=8)
 def _disassemble_cached(path: str, mtime_ns: int, size: int) -> dict[int, Instruction]:
-    text = subprocess.run([_objdump(), "-d", path], capture_output=True,
+    # Armv8.1-M (the M55's Helium and its scalar additions such as LE, CINC, ASRL) is a superset of the M4's
+    # and M7's Armv7E-M, which decodes the same under it. Without it objdump prints Helium as coprocessor
+    # instructions (LDC, CDP), and the ELF cannot tell it otherwise: the image's link drops the attributes.
+    text = subprocess.run([_objdump(), "-d", "-m", "armv8.1-m.main", path], capture_output=True,
                           text=True, check=True).stdout
     table: dict[int, Instruction] = {}
     for line in text.splitlines():

@@ -33,6 +33,13 @@ class Estimate:
         return getattr(self, count) / clock_hz * 1e3
 
 
+# The figure `bench --cycles` reports for a board (Board.cycle_model): the Estimate field and its label.
+CYCLE_MODELS = {
+    "m4": ("cycles", "estimated cycles at Cortex-M4 timings (TRM, zero wait states)"),
+    "m55-beats": ("beats", "estimated Cortex-M55 beats (an MVE instruction 2, any other 1)"),
+}
+
+
 @dataclass
 class WindowEstimate:
     total: Estimate

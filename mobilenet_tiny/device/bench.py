@@ -11,7 +11,10 @@ not through PlatformIO, so per-op sweeps can run dozens of images in a test.
 Under QEMU's -icount shift=0 one instruction takes one virtual nanosecond; the Arm boards' SysTick counts
 25 MHz (a latency of T ticks is 40·T instructions, to one tick), the RISC-V board reads minstret (exact).
 Counts are identical from run to run. QEMU counts instructions, not cycles: the ms figure, at the clock of
-the part the board stands for and one instruction per cycle, is an estimate.
+the part the board stands for and one instruction per cycle, is an estimate. With `cycles`, each image runs
+once more under QEMU with the stream plugin (mobilenet_tiny/cycles) and every inference's executed stream is
+priced as the board's cycle model says (Board.cycle_model: Cortex-M4 timings on the M4 and M7, beats on
+the M55): estimated cycles, per MAC and ms at the clock, beside the instructions, never in their place.
 Figures: instructions (median over the inputs), per MAC, the arena the runtime reports, RAM all included
 (.data + .bss + the stack's high-water mark of an inference, measured by painting free RAM), flash (the
 image without its benchmark inputs: runtime, model and start-up code; the serial protocol is not in it).
@@ -122,6 +125,7 @@ class BenchImage:
     static_ram_bytes: int   # .data + .bss
     step_names: list[str]   # per step of the model (profile rows)
     step_macs: list[int]
+    traced: bool = False    # built with the per-layer hook (-DMTK_TRACE)
 
 
 @dataclass
@@ -133,6 +137,36 @@ class BenchRun:
     arena_bytes: int               # as the runtime reports it (TFLM: used bytes)
     stack_bytes: int               # high-water mark of the first inference
     profile: list[tuple[str, int, int]] = field(default_factory=list)  # (layer, instructions, MACs)
+    estimates: list = field(default_factory=list)       # per input, a cycles.Estimate (with cycles=True)
+    profile_cycles: list[int] = field(default_factory=list)  # per profile row, estimated (with cycles=True)
+    clock_hz: int = 0                                    # the ms figures' clock; 0: the board's
+
+    @property
+    def cycle_model(self) -> str:
+        return self.image.board.cycle_model
+
+    @property
+    def clock(self) -> int:
+        return self.clock_hz or self.image.cpu_hz
+
+    @property
+    def cycles_per_inference(self) -> int | None:
+        """Estimated cycles (the board's cycle model), median over the inputs."""
+        if not self.estimates:
+            return None
+        from ..cycles import CYCLE_MODELS
+
+        return int(np.median([getattr(e, CYCLE_MODELS[self.cycle_model][0]) for e in self.estimates]))
+
+    @property
+    def cycles_per_mac(self) -> float | None:
+        cycles = self.cycles_per_inference
+        return cycles / self.image.macs if cycles is not None and self.image.macs else None
+
+    @property
+    def cycles_ms_per_inference(self) -> float | None:
+        cycles = self.cycles_per_inference
+        return cycles / self.clock * 1e3 if cycles is not None and self.clock else None
 
     @property
     def runtime(self) -> str:
@@ -149,7 +183,7 @@ class BenchRun:
     @property
     def ms_per_inference(self) -> float | None:
         """At the clock of the part the board stands for, one instruction per cycle (an estimate)."""
-        return self.instructions_per_inference / self.image.cpu_hz * 1e3 if self.image.cpu_hz else None
+        return self.instructions_per_inference / self.clock * 1e3 if self.clock else None
 
     @property
     def ram_bytes(self) -> int:
@@ -167,7 +201,16 @@ class BenchRun:
                 "ram_bytes": self.ram_bytes, "static_ram_bytes": self.image.static_ram_bytes,
                 "stack_bytes": self.stack_bytes, "flash_bytes": self.flash_bytes,
                 "spread_instructions": max(self.instructions) - min(self.instructions),
-                **({"profile": [{"layer": n, "instructions": i, "macs": m} for n, i, m in self.profile]}
+                **({"estimated_cycles_per_inference": self.cycles_per_inference,
+                    "estimated_cycles_per_mac": self.cycles_per_mac,
+                    "estimated_ms_per_inference": self.cycles_ms_per_inference,
+                    "stream_instructions_per_inference": int(np.median([e.instructions for e in self.estimates])),
+                    "vector_instructions_per_inference": int(np.median([e.vector_instructions
+                                                                        for e in self.estimates]))}
+                   if self.estimates else {}),
+                **({"profile": [{"layer": n, "instructions": i, "macs": m,
+                                 **({"estimated_cycles": c} if c is not None else {})}
+                                for (n, i, m), c in zip(self.profile, self.profile_cycles or [None] * len(self.profile))]}
                    if self.profile else {})}
 
 
@@ -289,7 +332,7 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     flash, ram = elf_sizes(elf, board)
     names, step_macs = _step_names(tflite_bytes)
     return BenchImage(board, runtime, elf, macs, len(inputs), board.clock_hz, flash - inputs.size, ram, names,
-                      step_macs)
+                      step_macs, trace)
 
 
 _OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
@@ -362,8 +405,30 @@ def measure_tflm_arena(tflite_bytes: bytes, board: Board, kernels: str, workdir,
     return used
 
 
-def run_image(image: BenchImage, timeout: float = 600, expect_outputs: bool = True) -> BenchRun:
-    """Boot the image in QEMU, read its serial output, and parse the results."""
+def check_cycle_model(board: Board) -> None:
+    """`bench --cycles` needs a cycle model for the board's core."""
+    if not board.cycle_model:
+        have = ", ".join(b.env for b in BOARDS.values() if b.cycle_model)
+        raise UserError(f"--cycles: no cycle estimate for {board.env} ({board.arch}); boards with one: {have}")
+
+
+def estimate_image(image: BenchImage, timeout: float = 600):
+    """Every inference of the image as the stream plugin sees it: (one cycles.Estimate per input, the
+    segments of the first inference split at the per-layer hook, for a traced image)."""
+    from ..cycles import estimate_cycles
+
+    check_cycle_model(image.board)
+    windows, done = estimate_cycles(image.elf, qemu_command(image.board, image.elf, serial="null"), "runtime_invoke",
+                                    "mtk_trace_step" if image.traced else None, timeout=timeout)
+    if done.returncode != 0 or len(windows) != image.n_inputs:
+        raise RuntimeError(f"the cycle estimate of {image.elf} saw {len(windows)} inferences of {image.n_inputs} "
+                           f"(QEMU ended with {done.returncode}): {done.stderr.strip()[-300:]}")
+    return [w.total for w in windows], windows[0].segments
+
+
+def run_image(image: BenchImage, timeout: float = 600, expect_outputs: bool = True, cycles: bool = False) -> BenchRun:
+    """Boot the image in QEMU, read its serial output, and parse the results; with `cycles`, also estimate
+    every inference's cycles from a second run under the stream plugin."""
     serial = image.elf.with_name("serial.txt")
     serial.unlink(missing_ok=True)
     cmd = qemu_command(image.board, image.elf, serial=f"file:{serial}")
@@ -399,7 +464,19 @@ def run_image(image: BenchImage, timeout: float = 600, expect_outputs: bool = Tr
         raise RuntimeError(f"the benchmark printed {len(outputs)} results for {image.n_inputs} inputs: {text[-300:]}")
     profile = [(image.step_names[i] if i < len(image.step_names) else f"step {i}", n,
                 image.step_macs[i] if i < len(image.step_macs) else 0) for i, n in steps]
-    return BenchRun(image, np.stack(outputs), instructions, arena, stack, profile)
+    run = BenchRun(image, np.stack(outputs), instructions, arena, stack, profile)
+    if cycles:
+        run.estimates, segments = estimate_image(image, timeout)
+        # one segment per hook call (the layer that ends there) and the tail after the last one
+        if image.traced and len(segments) == len(profile) + 1:
+            run.profile_cycles = [getattr(s, _cycle_field(image.board)) for s in segments[:-1]]
+    return run
+
+
+def _cycle_field(board: Board) -> str:
+    from ..cycles import CYCLE_MODELS
+
+    return CYCLE_MODELS[board.cycle_model][0]
 
 
 def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.ndarray | None = None,
@@ -421,19 +498,21 @@ def bench_model(tflite_bytes: bytes, board_env: str, runtime: str, inputs: np.nd
         return run
 
 
-def run_inputs(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.ndarray, workdir, **build) -> BenchRun:
+def run_inputs(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.ndarray, workdir,
+               cycles: bool = False, **build) -> BenchRun:
     """Every input through benchmark images: one, or as many as it takes for the inputs to fit the board's
     flash beside the model (the figures are the first image's: only the inputs differ)."""
     try:
-        return run_image(build_image(tflite_bytes, board, runtime, inputs, workdir, **build))
+        return run_image(build_image(tflite_bytes, board, runtime, inputs, workdir, **build), cycles=cycles)
     except ImageTooBig as e:
         if e.region != "FLASH" or len(inputs) < 2:
             raise
     half = len(inputs) // 2
-    first = run_inputs(tflite_bytes, board, runtime, inputs[:half], Path(workdir) / "a", **build)
-    rest = run_inputs(tflite_bytes, board, runtime, inputs[half:], Path(workdir) / "b", **build)
+    first = run_inputs(tflite_bytes, board, runtime, inputs[:half], Path(workdir) / "a", cycles, **build)
+    rest = run_inputs(tflite_bytes, board, runtime, inputs[half:], Path(workdir) / "b", cycles, **build)
     first.outputs = np.concatenate([first.outputs, rest.outputs])
     first.instructions = first.instructions + rest.instructions
+    first.estimates = first.estimates + rest.estimates
     return first
 
 
@@ -460,66 +539,107 @@ class Comparison:
     input_shape: tuple
     macs: int
     runs: list[BenchRun]
+    clock_hz: int = 0  # the ms figures' clock (--clock-mhz); 0: the board's
 
     COLUMNS = (("instructions", "instructions_per_inference", "{:,}"), ("per MAC", "instructions_per_mac", "{:.2f}"),
                ("ms (est.)", "ms_per_inference", "{:.2f}"),
                ("arena B", "arena_bytes", "{:,}"), ("RAM B (all)", "ram_bytes", "{:,}"), ("flash B", "flash_bytes", "{:,}"))
+    CYCLE_COLUMNS = (("est. cycles", "cycles_per_inference", "{:,}"), ("est. cyc/MAC", "cycles_per_mac", "{:.2f}"),
+                     ("est. ms", "cycles_ms_per_inference", "{:.2f}"))
     RATIOS = (("x instr", "instructions_per_inference"), ("x RAM", "ram_bytes"), ("x flash", "flash_bytes"))
+    CYCLE_RATIOS = (("x est. cyc", "cycles_per_inference"),)
 
     @property
     def baseline(self) -> BenchRun:
         return self.runs[0]
 
+    @property
+    def clock(self) -> int:
+        return self.clock_hz or self.board.clock_hz
+
+    @property
+    def has_cycles(self) -> bool:
+        return all(r.estimates for r in self.runs)
+
+    def columns(self):
+        return self.COLUMNS[:3] + (self.CYCLE_COLUMNS if self.has_cycles else ()) + self.COLUMNS[3:]
+
+    def ratios(self):
+        return self.RATIOS[:1] + (self.CYCLE_RATIOS if self.has_cycles else ()) + self.RATIOS[1:]
+
     def ratio(self, run: BenchRun, attr: str) -> float:
         return getattr(run, attr) / getattr(self.baseline, attr)
 
+    def cycle_measure(self) -> str:
+        from ..cycles import CYCLE_MODELS
+
+        return f"{CYCLE_MODELS[self.board.cycle_model][1]}, from QEMU's executed instruction stream"
+
     def as_dict(self) -> dict:
         return {"board": self.board.env, "model_sha256": self.model_sha256, "input_shape": list(self.input_shape),
-                "macs": self.macs, "cpu_hz": self.board.clock_hz, "runs": len(self.baseline.instructions), "baseline": self.baseline.runtime,
+                "macs": self.macs, "cpu_hz": self.clock, "runs": len(self.baseline.instructions), "baseline": self.baseline.runtime,
                 "measure": "QEMU -icount shift=0 instructions (not cycles)",
+                **({"cycle_model": self.board.cycle_model, "estimated_measure": self.cycle_measure()}
+                   if self.has_cycles else {}),
                 "rows": [dict(r.as_dict(), **{f"ratio_{a.replace('_per_inference', '')}": round(self.ratio(r, a), 4)
-                                              for _, a in self.RATIOS}) for r in self.runs]}
+                                              for _, a in self.ratios()}) for r in self.runs]}
 
     def table_lines(self) -> list[str]:
-        head = ["runtime", *[c for c, _, _ in self.COLUMNS], *[c for c, _ in self.RATIOS]]
+        head = ["runtime", *[c for c, _, _ in self.columns()], *[c for c, _ in self.ratios()]]
         rows = []
         for r in self.runs:
             cells = [r.runtime]
-            for _, attr, fmt in self.COLUMNS:
+            for _, attr, fmt in self.columns():
                 value = getattr(r, attr)
                 cells.append(fmt.format(value) if value is not None else "n/a")
-            cells += [f"{self.ratio(r, a):.2f}" for _, a in self.RATIOS]
+            cells += [f"{self.ratio(r, a):.2f}" for _, a in self.ratios()]
             rows.append(cells)
         widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
         fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
         shape = "x".join(map(str, self.input_shape))
-        return [f"{self.board.env}, model {self.model_sha256[:16]} input {shape}, {self.macs:,} MACs; "
-                f"QEMU -icount instructions per inference (median of {len(self.baseline.instructions)}; ms at "
-                f"{self.board.clock_hz / 1e6:g} MHz and 1 instruction/cycle, an estimate), ratios to "
-                f"{self.baseline.runtime}", fmt(head), *map(fmt, rows)]
+        lines = [f"{self.board.env}, model {self.model_sha256[:16]} input {shape}, {self.macs:,} MACs; "
+                 f"QEMU -icount instructions per inference (median of {len(self.baseline.instructions)}; ms at "
+                 f"{self.clock / 1e6:g} MHz and 1 instruction/cycle, an estimate), ratios to "
+                 f"{self.baseline.runtime}"]
+        if self.has_cycles:
+            lines.append(f"est.: {self.cycle_measure()}, ms at {self.clock / 1e6:g} MHz")
+        return [*lines, fmt(head), *map(fmt, rows)]
 
     def profile_lines(self) -> list[str]:
         lines = []
         for r in self.runs:
             if not r.profile:
                 continue
-            lines.append(f"per layer, {r.runtime} (first input):")
-            for name, n, macs in r.profile:
-                per = f"{n / macs:7.2f}/MAC" if macs else ""
-                lines.append(f"  {name:<48} {n:>12,} {per}")
+            with_cycles = len(r.profile_cycles) == len(r.profile)
+            lines.append(f"per layer, {r.runtime} (first input): QEMU instructions"
+                         + (", est. cycles" if with_cycles else ""))
+            for k, (name, n, macs) in enumerate(r.profile):
+                per = f"{n / macs:7.2f}/MAC" if macs else " " * 11
+                line = f"  {name:<48} {n:>12,} {per}"
+                if with_cycles:
+                    c = r.profile_cycles[k]
+                    line += f" {c:>12,} {c / macs:7.2f}/MAC" if macs else f" {c:>12,}"
+                lines.append(line.rstrip())
         return lines
 
 
 def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: bool = False, opt: str = "-O2",
-            workdir=None, log=print, memory: str = "balanced") -> Comparison:
+            workdir=None, log=print, memory: str = "balanced", cycles: bool = False,
+            clock_mhz: float | None = None) -> Comparison:
     """`mobilenet-tiny bench`: build and run each runtime's image on the same inputs, outputs checked
-    against each other (every runtime is bit-exact with TFLM, so they must agree)."""
+    against each other (every runtime is bit-exact with TFLM, so they must agree). With `cycles`, every
+    row also carries the cycle estimate; ms figures at `clock_mhz` (default: the board's clock)."""
     board = emulated_board(board_env)
     rts = [get_runtime(r) for r in runtimes]
     if not rts:
         raise UserError("--runtime names no runtime")
     if runs < 1:
         raise UserError("--runs must be at least 1")
+    if clock_mhz is not None and not clock_mhz > 0:
+        raise UserError(f"--clock-mhz must be a positive clock in MHz, got {clock_mhz:g}")
+    if cycles:
+        check_cycle_model(board)
+    clock_hz = round(clock_mhz * 1e6) if clock_mhz is not None else 0
     from ..model_facts import load_model_facts
 
     tflite_bytes = model if isinstance(model, bytes) else load_model_facts(model).data
@@ -529,13 +649,15 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
     with _work_dir(workdir) as work:
         for rt in rts:
             log(f"{board.env}: {rt.name}")
-            run = run_inputs(tflite_bytes, board, rt, inputs, work / rt.name, opt=opt, log=log, memory=memory)
+            run = run_inputs(tflite_bytes, board, rt, inputs, work / rt.name, cycles, opt=opt, log=log, memory=memory)
             if profile:  # a second image: the per-layer hooks cost instructions the figures should not carry
-                run.profile = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
-                                                    opt=opt, trace=True, log=log, memory=memory)).profile
+                traced = run_image(build_image(tflite_bytes, board, rt, inputs[:1], work / f"{rt.name}-profile",
+                                               opt=opt, trace=True, log=log, memory=memory), cycles=cycles)
+                run.profile, run.profile_cycles = traced.profile, traced.profile_cycles
+            run.clock_hz = clock_hz
             results.append(run)
     for r in results[1:]:
         if not np.array_equal(r.outputs, results[0].outputs):
             raise UserError(f"{r.runtime} and {results[0].runtime} give different outputs on {board.env}")
     macs = next((r.image.macs for r in results if r.image.macs), 0)
-    return Comparison(board, facts.sha256, facts.input_shape, macs, results)
+    return Comparison(board, facts.sha256, facts.input_shape, macs, results, clock_hz)

@@ -24,6 +24,7 @@ class Board:
     baud: int = 115200       # serial rate the firmware opens (real boards; QEMU's socket has none)
     arch: str = "arm"        # "arm" or "riscv32": the toolchain and, on QEMU, the emulator binary
     kernel_path: str = "dsp"  # the compiled runtime's kernel path on this CPU: "dsp", "riscv" or "portable"
+    cycle_model: str = ""    # how `bench --cycles` prices QEMU's executed stream (mobilenet_tiny/cycles): "m4", "m55-beats"
 
     @property
     def emulated(self) -> bool:
@@ -47,12 +48,14 @@ class Board:
 
 BOARDS: dict[str, Board] = {b.env: b for b in (
     Board("qemu_m4", "QEMU mps2-an386, Cortex-M4F (budget of an STM32F4-class part)", "compiled", ("compiled", "tflm"),
-          1024 * KIB, 256 * KIB, "mps2-an386", "SysTick under -icount: 1 tick = 40 instructions", 168_000_000),
+          1024 * KIB, 256 * KIB, "mps2-an386", "SysTick under -icount: 1 tick = 40 instructions", 168_000_000,
+          cycle_model="m4"),
     Board("qemu_m7", "QEMU mps2-an500, Cortex-M7 (budget of an STM32H7/F7-class part)", "compiled", ("compiled", "tflm"),
-          2048 * KIB, 512 * KIB, "mps2-an500", "SysTick under -icount: 1 tick = 40 instructions", 216_000_000),
+          2048 * KIB, 512 * KIB, "mps2-an500", "SysTick under -icount: 1 tick = 40 instructions", 216_000_000,
+          cycle_model="m4"),  # the M7 build's stream at Cortex-M4 timings: no M7 model (dual issue) here
     Board("qemu_m55", "QEMU mps3-an547, Cortex-M55 with Helium (budget of an Alif Ensemble-class part)",
           "compiled", ("compiled", "tflm"), 2048 * KIB, 512 * KIB, "mps3-an547",
-          "SysTick under -icount: 1 tick = 40 instructions", 400_000_000),
+          "SysTick under -icount: 1 tick = 40 instructions", 400_000_000, cycle_model="m55-beats"),
     Board("qemu_rv32", "QEMU virt, RV32IMAC: the ESP32-C3/C6 class (budget of an ESP32-C3)", "compiled",
           ("compiled",), 4096 * KIB, 400 * KIB, "virt", "minstret under -icount: 1 tick = 1 instruction",
           160_000_000, arch="riscv32", kernel_path="riscv"),

@@ -97,6 +97,8 @@ CASES = [
     ("bench", "--board", "esp32dev", "--model", M, "choose an emulated board"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runtime", "compiled,tlfm", "unknown runtime 'tlfm'"),
+    ("bench", "--board", "qemu_rv32", "--model", M, "--cycles", "no cycle estimate for qemu_rv32"),
+    ("bench", "--board", "qemu_m4", "--model", M, "--clock-mhz", "0", "--clock-mhz must be a positive clock"),
     # demo
     ("demo", "--limit", "0", "--out", "d", "--limit must be at least 1"),
     ("demo", "--board", "esp32dev", "--out", "d", "is real hardware"),
