@@ -4,6 +4,11 @@
  * (padding filled with the input zero point, which the folded bias cancels exactly as TFLM's skipped taps).
  * Two or three rows at a time (as mtk_dot_rows_group says) go through the dot engine. Scratch: the dot
  * engine's expanded rows first (word aligned), then MTK_DOT_MAX_ROWS im2col rows.
+ *
+ * DSP path, 3x3 window on one input channel (a grayscale model's first layer), three pixels per call: an
+ * inner pixel's im2col row is the first three bytes of three input rows, so its blocks of four are formed
+ * in registers from one word load per row (each row's fourth byte lands on a padding weight, which is zero)
+ * and sign-extended straight into the dot engine's scratch, without the im2col copy and the expansion pass.
  */
 #include "dot_rows.h"
 
@@ -37,6 +42,54 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
     }
 }
 
+#if MTK_DSP
+/* The three blocks (int8 x 4) of pixel (oy, ox)'s im2col row for a 3x3 window on one channel. */
+static void c1_3x3_blocks(const mtk_conv_params *p, const int8_t *input, int oy, int ox, int32_t b[3])
+{
+    const int in_w = p->in_w, y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    /* Inside, and the fourth byte of the last row still within the input tensor. */
+    if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w && (y0 + 2) * in_w + x0 + 4 <= p->in_h * in_w) {
+        const int8_t *src = input + y0 * in_w + x0;
+        const uint32_t l0 = (uint32_t)mtk_read_s8x4(src), l1 = (uint32_t)mtk_read_s8x4(src + in_w),
+                       l2 = (uint32_t)mtk_read_s8x4(src + 2 * in_w);
+        b[0] = (int32_t)((l0 & 0x00FFFFFFu) | (l1 << 24));          /* x00 x01 x02 x10 */
+        b[1] = (int32_t)(((l1 >> 8) & 0xFFFFu) | (l2 << 16));       /* x11 x12 x20 x21 */
+        b[2] = (int32_t)(l2 >> 16);                                 /* x22, then padding */
+        return;
+    }
+    int8_t row[12] = {0};
+    im2col_row(p, input, oy, ox, row);
+    b[0] = mtk_read_s8x4(row);
+    b[1] = mtk_read_s8x4(row + 4);
+    b[2] = mtk_read_s8x4(row + 8);
+}
+
+/* Every whole group of three pixels into the dot engine, their rows sign-extended in place (layout in
+ * dot_rows.h); returns the pixels done. */
+static int c1_3x3_pixels(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output,
+                         mtk_word *x)
+{
+    const int pixels = p->out_h * p->out_w, out_w = p->out_w;
+    int oy = 0, ox = 0, n = 0;
+    for (; n + 3 <= pixels; n += 3) {
+        for (int r = 0; r < 3; ++r) {
+            int32_t b[3];
+            c1_3x3_blocks(p, input, oy, ox, b);
+            for (int k = 0; k < 3; ++k) {
+                x[6 * k + 2 * r] = __sxtb16(b[k]);
+                x[6 * k + 2 * r + 1] = mtk_sxtb16_ror8(b[k]);
+            }
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+        }
+        mtk_dot_rows3_expanded_s8(d, x, output + n * p->out_c, p->out_c);
+    }
+    return n;
+}
+#endif
+
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int k = p->filter_h * p->filter_w * p->in_c;
@@ -57,7 +110,13 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     const mtk_dot_rows d = {row_bytes, p->out_c, p->filter, p->quant, p->folded, &p->q};
     const int group = mtk_dot_rows_group(&d);
     const int8_t *rows[MTK_DOT_MAX_ROWS];
-    for (int n = 0; n < pixels; n += group) {
+    int n = 0;
+#if MTK_DSP
+    if (p->in_c == 1 && p->filter_h == 3 && p->filter_w == 3 && group == 3) {
+        n = c1_3x3_pixels(p, &d, input, output, (mtk_word *)(void *)scratch);
+    }
+#endif
+    for (; n < pixels; n += group) {
         const int count = pixels - n >= group ? group : pixels - n;
         for (int r = 0; r < count; ++r) {
             const int oy = (n + r) / p->out_w, ox = (n + r) % p->out_w;

@@ -5,7 +5,11 @@
  * DSP path (depth multiplier 1), per group of four channels: the input rows a window needs are
  * sign-extended once into scratch (zero point around the image, so border windows read like any other),
  * with the weights' int16 halfword order (layout in mtk_kernels.h). A tap for four channels is then two
- * two-word loads and four SMLAxy, and the accumulators stay in registers from bias to output byte.
+ * two-word loads and four SMLAxy, and the accumulators stay in registers from bias to output byte. A 3x3
+ * layer at stride 1 or 2 with the folded output stage takes two neighbouring output pixels at a time, one
+ * halfword lane (two of the four channels) per pass from bias to output bytes in registers: the two windows
+ * share their middle columns and every weight, so a row of both is 7 (stride 1) or 8 single loads for 12
+ * SMLAxy, not 12 LDRD.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -163,6 +167,118 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
 }
 #endif
 
+#if MTK_THUMB2_ASM
+/* Row `row` of two neighbouring 3x3 windows in one halfword lane (the words at +0 of each column, or at +4:
+ * the pointers say which): weights at [w, #wa/wb/wc], columns 8 bytes apart; p0 the first pixel's
+ * accumulators, p1 the second's (l: the lane's bottom halfword channel, h: its top). Stride 1: the windows
+ * share two columns. */
+#define DW2_ROW_S1(row, wa, wb, wc)                                                                                    \
+    "ldr %[wa], [%[w], #" wa "]\n\t"                                                                                   \
+    "ldr %[wb], [%[w], #" wb "]\n\t"                                                                                   \
+    "ldr %[wc], [%[w], #" wc "]\n\t"                                                                                   \
+    "ldr %[tmp], [%[" row "]]\n\t"                                                                                     \
+    "smlabb %[p0l], %[tmp], %[wa], %[p0l]\n\t"                                                                         \
+    "smlatt %[p0h], %[tmp], %[wa], %[p0h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #8]\n\t"                                                                                 \
+    "smlabb %[p0l], %[tmp], %[wb], %[p0l]\n\t"                                                                         \
+    "smlatt %[p0h], %[tmp], %[wb], %[p0h]\n\t"                                                                         \
+    "smlabb %[p1l], %[tmp], %[wa], %[p1l]\n\t"                                                                         \
+    "smlatt %[p1h], %[tmp], %[wa], %[p1h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #16]\n\t"                                                                                \
+    "smlabb %[p0l], %[tmp], %[wc], %[p0l]\n\t"                                                                         \
+    "smlatt %[p0h], %[tmp], %[wc], %[p0h]\n\t"                                                                         \
+    "smlabb %[p1l], %[tmp], %[wb], %[p1l]\n\t"                                                                         \
+    "smlatt %[p1h], %[tmp], %[wb], %[p1h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #24]\n\t"                                                                                \
+    "smlabb %[p1l], %[tmp], %[wc], %[p1l]\n\t"                                                                         \
+    "smlatt %[p1h], %[tmp], %[wc], %[p1h]\n\t"
+
+/* The same at stride 2: the windows share one column (the first's third, the second's first). */
+#define DW2_ROW_S2(row, wa, wb, wc)                                                                                    \
+    "ldr %[wa], [%[w], #" wa "]\n\t"                                                                                   \
+    "ldr %[wb], [%[w], #" wb "]\n\t"                                                                                   \
+    "ldr %[wc], [%[w], #" wc "]\n\t"                                                                                   \
+    "ldr %[tmp], [%[" row "]]\n\t"                                                                                     \
+    "smlabb %[p0l], %[tmp], %[wa], %[p0l]\n\t"                                                                         \
+    "smlatt %[p0h], %[tmp], %[wa], %[p0h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #8]\n\t"                                                                                 \
+    "smlabb %[p0l], %[tmp], %[wb], %[p0l]\n\t"                                                                         \
+    "smlatt %[p0h], %[tmp], %[wb], %[p0h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #16]\n\t"                                                                                \
+    "smlabb %[p0l], %[tmp], %[wc], %[p0l]\n\t"                                                                         \
+    "smlatt %[p0h], %[tmp], %[wc], %[p0h]\n\t"                                                                         \
+    "smlabb %[p1l], %[tmp], %[wa], %[p1l]\n\t"                                                                         \
+    "smlatt %[p1h], %[tmp], %[wa], %[p1h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #24]\n\t"                                                                                \
+    "smlabb %[p1l], %[tmp], %[wb], %[p1l]\n\t"                                                                         \
+    "smlatt %[p1h], %[tmp], %[wb], %[p1h]\n\t"                                                                         \
+    "ldr %[tmp], [%[" row "], #32]\n\t"                                                                                \
+    "smlabb %[p1l], %[tmp], %[wc], %[p1l]\n\t"                                                                         \
+    "smlatt %[p1h], %[tmp], %[wc], %[p1h]\n\t"
+
+/* The lane's biases (table words 0 and 2 from t), the 3x3 taps, and the folded stage of its four values
+ * (multiplier, rounding, shift at words 4/8/12 and 6/10/14), saturated to int8 and left as the bytes 0 and
+ * 2 of one word per pixel (UXTB16), so that the two lanes of a pixel combine with one shifted ORR. */
+#define DW2_LANE(ROW)                                                                                                  \
+    "ldr %[p0l], [%[t]]\n\t"                                                                                           \
+    "ldr %[p0h], [%[t], #8]\n\t"                                                                                       \
+    "mov %[p1l], %[p0l]\n\t"                                                                                           \
+    "mov %[p1h], %[p0h]\n\t"                                                                                           \
+    ROW("r0", "0", "8", "16") ROW("r1", "24", "32", "40") ROW("r2", "48", "56", "64")                                  \
+    "ldr %[wa], [%[t], #16]\n\t"                                                                                       \
+    "ldr %[wb], [%[t], #32]\n\t"                                                                                       \
+    "ldr %[wc], [%[t], #48]\n\t"                                                                                       \
+    MTK_FOLDED_ONE("p0l", "wa", "wb", "wc")                                                                            \
+    MTK_FOLDED_ONE("p1l", "wa", "wb", "wc")                                                                            \
+    "ldr %[wa], [%[t], #24]\n\t"                                                                                       \
+    "ldr %[wb], [%[t], #40]\n\t"                                                                                       \
+    "ldr %[wc], [%[t], #56]\n\t"                                                                                       \
+    MTK_FOLDED_ONE("p0h", "wa", "wb", "wc")                                                                            \
+    MTK_FOLDED_ONE("p1h", "wa", "wb", "wc")                                                                            \
+    "bfi %[p0l], %[p0h], #16, #8\n\t"                                                                                  \
+    "bfi %[p1l], %[p1h], #16, #8\n\t"                                                                                  \
+    "uxtb16 %[p0l], %[p0l]\n\t"                                                                                        \
+    "uxtb16 %[p1l], %[p1l]\n\t"
+
+/* One halfword lane of two neighbouring 3x3 windows at stride 1 or 2 (a constant after inlining), from bias
+ * to output bytes: r0..r2, w and t point at the lane's words (+1 word for the second lane). */
+MTK_INLINE void lane_3x3_2px(const int stride, const mtk_word *r0, const mtk_word *r1, const mtk_word *r2,
+                             const mtk_word *w, const int32_t *t, uint32_t *pixel0, uint32_t *pixel1)
+{
+    int32_t p0l, p0h, p1l, p1h, wa, wb, wc, tmp;
+    /* clang-format off */
+    if (stride == 1) {
+        __asm__(DW2_LANE(DW2_ROW_S1)
+                : [p0l] "=&r"(p0l), [p0h] "=&r"(p0h), [p1l] "=&r"(p1l), [p1h] "=&r"(p1h), [wa] "=&r"(wa),
+                  [wb] "=&r"(wb), [wc] "=&r"(wc), [tmp] "=&r"(tmp)
+                : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(w), [t] "r"(t)
+                : "memory");
+    } else {
+        __asm__(DW2_LANE(DW2_ROW_S2)
+                : [p0l] "=&r"(p0l), [p0h] "=&r"(p0h), [p1l] "=&r"(p1l), [p1h] "=&r"(p1h), [wa] "=&r"(wa),
+                  [wb] "=&r"(wb), [wc] "=&r"(wc), [tmp] "=&r"(tmp)
+                : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(w), [t] "r"(t)
+                : "memory");
+    }
+    /* clang-format on */
+    *pixel0 = (uint32_t)p0l;
+    *pixel1 = (uint32_t)p1l;
+}
+
+/* The folded output stage of one pixel's four accumulators (channels 0..3), packed and stored. */
+MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, int32_t a0, int32_t a1, int32_t a2,
+                              int32_t a3, int8_t *out)
+{
+    mtk_folded_pair(t, DW_GROUP, 0, &a0, &a1);
+    mtk_folded_pair(t, DW_GROUP, 2, &a2, &a3);
+    uint32_t packed = mtk_pack_s8x4(a0, a1, a2, a3);
+    if (mode == MTK_OUT_FOLDED_MIN) {
+        packed = mtk_max_s8x4(packed, lo4);
+    }
+    memcpy(out, &packed, 4);
+}
+#endif
+
 /* One output row of one channel group: rows[ky] are the expanded input rows of the windows, w the group's
  * weights, t its table block; `mode` and `is3x3` are constants after inlining. */
 MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const int is3x3, const mtk_word *const *rows,
@@ -175,7 +291,24 @@ MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const 
     const uint32_t lo4 = mtk_bytes4(q.act_min);
 #endif
     const mtk_word *r0 = rows[0], *r1 = rows[fh > 1 ? 1 : 0], *r2 = rows[fh > 2 ? 2 : 0];
-    for (int ox = 0; ox < out_w; ++ox, out += out_c, r0 += step, r1 += step, r2 += step) {
+    int ox = 0;
+#if MTK_THUMB2_ASM
+    if (is3x3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && (step == 2 || step == 4)) {
+        for (; ox + 2 <= out_w; ox += 2, out += 2 * out_c, r0 += 2 * step, r1 += 2 * step, r2 += 2 * step) {
+            uint32_t even0, even1, odd0, odd1; /* lanes (c0, c2) and (c1, c3) of both pixels */
+            lane_3x3_2px(step / 2, r0, r1, r2, w, t, &even0, &even1);
+            lane_3x3_2px(step / 2, r0 + 1, r1 + 1, r2 + 1, w + 1, t + 1, &odd0, &odd1);
+            uint32_t pixel0 = even0 | (odd0 << 8), pixel1 = even1 | (odd1 << 8);
+            if (mode == MTK_OUT_FOLDED_MIN) {
+                pixel0 = mtk_max_s8x4(pixel0, lo4);
+                pixel1 = mtk_max_s8x4(pixel1, lo4);
+            }
+            memcpy(out, &pixel0, 4);
+            memcpy(out + out_c, &pixel1, 4);
+        }
+    }
+#endif
+    for (; ox < out_w; ++ox, out += out_c, r0 += step, r1 += step, r2 += step) {
         int32_t a0 = t[0], a1 = t[1], a2 = t[2], a3 = t[3];
         if (is3x3) {
             taps_3x3(r0, r1, r2, w, &a0, &a1, &a2, &a3);
@@ -184,13 +317,7 @@ MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const 
         }
 #if MTK_THUMB2_ASM
         if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
-            mtk_folded_pair(t, DW_GROUP, 0, &a0, &a1);
-            mtk_folded_pair(t, DW_GROUP, 2, &a2, &a3);
-            uint32_t packed = mtk_pack_s8x4(a0, a1, a2, a3);
-            if (mode == MTK_OUT_FOLDED_MIN) {
-                packed = mtk_max_s8x4(packed, lo4);
-            }
-            memcpy(out, &packed, 4);
+            folded_store4(mode, t, lo4, a0, a1, a2, a3, out);
             continue;
         }
 #endif

@@ -258,27 +258,34 @@ int mtk_dot_rows_group(const mtk_dot_rows *d)
     return 2;
 }
 
+#if MTK_DSP
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride)
+{
+    const mtk_output_quant q = *d->q;
+    const int mode = mtk_output_mode(d->folded, d->q);
+    const mtk_dot3_job job = {d->weights,
+                              x,
+                              d->quant,
+                              out,
+                              out_stride,
+                              mtk_padded4(d->k) >> 2,
+                              d->out_c >> 1,
+                              mode == MTK_OUT_FOLDED       ? 0
+                              : mode == MTK_OUT_FOLDED_MIN ? 1
+                                                           : 2,
+                              mtk_bytes4(q.act_min),
+                              mtk_bytes4(q.act_max)};
+    mtk_dot3_folded_dsp(&job);
+}
+#endif
+
 void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch)
 {
 #if MTK_DSP
     if (mtk_dot_rows_group(d) == 3) {
         mtk_word *x = (mtk_word *)(void *)scratch;
         expand_rows3(rows, d->k, x);
-        const mtk_output_quant q = *d->q;
-        const int mode = mtk_output_mode(d->folded, d->q);
-        const mtk_dot3_job job = {d->weights,
-                                  x,
-                                  d->quant,
-                                  out,
-                                  out_stride,
-                                  mtk_padded4(d->k) >> 2,
-                                  d->out_c >> 1,
-                                  mode == MTK_OUT_FOLDED       ? 0
-                                  : mode == MTK_OUT_FOLDED_MIN ? 1
-                                                               : 2,
-                                  mtk_bytes4(q.act_min),
-                                  mtk_bytes4(q.act_max)};
-        mtk_dot3_folded_dsp(&job);
+        mtk_dot_rows3_expanded_s8(d, x, out, out_stride);
         return;
     }
 #endif

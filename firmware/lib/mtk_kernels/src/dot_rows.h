@@ -53,4 +53,11 @@ int mtk_dot_rows_group(const mtk_dot_rows *d);
 /* out[i * out_stride + oc] for rows[i], i < 3 (scratch as for mtk_dot_rows_s8). */
 void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch);
 
+#if MTK_DSP
+/* mtk_dot_rows3_s8 for three rows a caller has sign-extended into x itself, where mtk_dot_rows_group(d) is 3:
+ * per block of four values [row0 even, row0 odd, row1 even, row1 odd, row2 even, row2 odd] (SXTB16 order),
+ * padding values anything finite (their weights are zero). */
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride);
+#endif
+
 #endif /* MTK_DOT_ROWS_H_ */
