@@ -98,3 +98,21 @@ def assert_matches_tflm(model_bytes: bytes, inputs: np.ndarray, extra_flags=(), 
     assert bad.size == 0, (f"{label}: {bad.size}/{len(inputs)} inputs differ from TFLM, first #{bad[0]}: "
                            f"ours {ours[bad[0]].tolist()[:16]} tflm {ref[bad[0]].tolist()[:16]}")
     return ours
+
+
+def poisoned_build_differs(tmp_path: Path, model_bytes: bytes, graph, steps, plan, inputs: np.ndarray) -> bool:
+    """Whether a poison-freed host build of `plan` (one a test has broken on purpose) gives other outputs
+    than TFLM on `inputs`: the proof that the poison build catches a bad plan."""
+    import subprocess
+
+    from mobilenet_tiny.compiler import codegen
+    from mobilenet_tiny.compiler.host import build_host_executable
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    labels = ["a", "b", "c", "d"]
+    (tmp_path / "bad.h").write_text(codegen.render_header("bad", graph.model, labels, plan.arena_bytes, 0, 0))
+    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, labels))
+    exe = build_host_executable(tmp_path, "bad", tmp_path / "bad", ["-DMTK_POISON_FREED"])
+    out = np.frombuffer(subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True).stdout,
+                        np.int8).reshape(len(inputs), -1)
+    return bool(np.any(out != TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)))
