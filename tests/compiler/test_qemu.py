@@ -98,3 +98,19 @@ def test_output_stage_forms_on_cortex_m4(index, tmp_path):
     result = _dsp_on_m4(model, inputs, tmp_path)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
     assert np.array_equal(result.outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O0"])
+def test_one_channel_conv_at_other_optimisations(opt, tmp_path):
+    """The one-channel 3x3 CONV_2D path (its rows read in place, border pixels through im2col) at -Os and
+    -O0 too, where GCC schedules its C differently (the -O2 build runs in the output-stage forms above)."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    for label, build in op_cases.output_stage_forms()[-2:]:
+        model = build()
+        inputs = op_inputs(model, n=6)
+        result = _dsp_on_m4(model, inputs, tmp_path / label.replace(" ", "_"), opt)
+        ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+        assert np.array_equal(result.outputs, ref), f"{label} at {opt}: Cortex-M4 DSP path differs from TFLM"
