@@ -87,9 +87,9 @@ def output_stage_forms() -> list[tuple[str, object]]:
     """(label, build) for models written directly whose output quantization picks each output stage form of
     the DSP kernels: folded with a lower clamp (RELU, RELU6 with zero point -20), folded with both clamps
     (RELU_N1_TO_1), general (a multiplier above 1), in pointwise, im2col and depthwise convolutions, the
-    latter with and without a tail channel and with a 5x5 stride-2 window; and the one-channel 3x3 CONV_2D
-    whose inner pixels read their rows in place (SAME borders, and a VALID window whose last row's word load
-    would end past the input)."""
+    latter with and without a tail channel and with a 5x5 stride-2 window; and the one- and three-channel
+    3x3 CONV_2D whose inner pixels read their rows in place (SAME borders, and a VALID window whose last
+    row's word load would end past the input)."""
     import flatbuffer_models as fm
 
     relu_q, general_q = (0.01, -20), (0.00001, 3)
@@ -105,4 +105,6 @@ def output_stage_forms() -> list[tuple[str, object]]:
                                                            seed=8, out_q=relu_q)),
         ("conv3x3 one channel relu", lambda: fm.conv2d((9, 7, 1), 6, 3, activation=1, seed=9, out_q=relu_q)),
         ("conv3x3 one channel valid", lambda: fm.conv2d((9, 9, 1), 4, 3, stride=2, padding=1, seed=10)),
+        ("conv3x3 three channels relu", lambda: fm.conv2d((9, 7, 3), 6, 3, activation=1, seed=11, out_q=relu_q)),
+        ("conv3x3 three channels valid", lambda: fm.conv2d((9, 9, 3), 8, 3, stride=2, padding=1, seed=12)),
     ]

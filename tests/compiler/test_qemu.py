@@ -85,7 +85,7 @@ def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     assert np.array_equal(result.outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(12))
 def test_output_stage_forms_on_cortex_m4(index, tmp_path):
     """Each output stage form of the DSP kernels (lower clamp, both clamps, general) against TFLM."""
     import op_cases
@@ -101,14 +101,14 @@ def test_output_stage_forms_on_cortex_m4(index, tmp_path):
 
 
 @pytest.mark.parametrize("opt", ["-Os", "-O0"])
-def test_one_channel_conv_at_other_optimisations(opt, tmp_path):
-    """The one-channel 3x3 CONV_2D path (its rows read in place, border pixels through im2col) at -Os and
-    -O0 too, where GCC schedules its C differently (the -O2 build runs in the output-stage forms above)."""
+def test_in_place_window_conv_at_other_optimisations(opt, tmp_path):
+    """The one- and three-channel 3x3 CONV_2D path (rows read in place, border pixels through im2col) at -Os
+    and -O0 too, where GCC schedules its C differently (the -O2 build runs in the output-stage forms above)."""
     import op_cases
     from compiler_helpers import op_inputs
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    for label, build in op_cases.output_stage_forms()[-2:]:
+    for label, build in op_cases.output_stage_forms()[-4:]:
         model = build()
         inputs = op_inputs(model, n=6)
         result = _dsp_on_m4(model, inputs, tmp_path / label.replace(" ", "_"), opt)

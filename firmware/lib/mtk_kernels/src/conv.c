@@ -5,10 +5,11 @@
  * Two or three rows at a time (as mtk_dot_rows_group says) go through the dot engine. Scratch: the dot
  * engine's expanded rows first (word aligned), then MTK_DOT_MAX_ROWS im2col rows.
  *
- * DSP path, 3x3 window on one input channel (a grayscale model's first layer), three pixels per call: an
- * inner pixel's im2col row is the first three bytes of three input rows, so its blocks of four are formed
- * in registers from one word load per row (each row's fourth byte lands on a padding weight, which is zero)
- * and sign-extended straight into the dot engine's scratch, without the im2col copy and the expansion pass.
+ * DSP path, 3x3 window on one or three input channels (a grayscale or RGB model's first layer), three
+ * pixels per call: an inner pixel's im2col row is three runs of 3 or 9 input bytes, so its blocks of four
+ * are formed in registers from unaligned word loads of the rows (a byte beyond a run lands on a padding
+ * weight, which is zero) and sign-extended straight into the dot engine's scratch, without the im2col copy
+ * and the expansion pass.
  */
 #include "dot_rows.h"
 
@@ -43,39 +44,59 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
 }
 
 #if MTK_DSP
-/* The three blocks (int8 x 4) of pixel (oy, ox)'s im2col row for a 3x3 window on one channel. */
-static void c1_3x3_blocks(const mtk_conv_params *p, const int8_t *input, int oy, int ox, int32_t b[3])
+/* Whether a 3x3 layer reads its windows in place (the first layer of a grayscale or RGB model). */
+MTK_INLINE int window_in_place(const mtk_conv_params *p, int group)
 {
-    const int in_w = p->in_w, y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-    /* Inside, and the fourth byte of the last row still within the input tensor. */
-    if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w && (y0 + 2) * in_w + x0 + 4 <= p->in_h * in_w) {
-        const int8_t *src = input + y0 * in_w + x0;
-        const uint32_t l0 = (uint32_t)mtk_read_s8x4(src), l1 = (uint32_t)mtk_read_s8x4(src + in_w),
-                       l2 = (uint32_t)mtk_read_s8x4(src + 2 * in_w);
-        b[0] = (int32_t)((l0 & 0x00FFFFFFu) | (l1 << 24));          /* x00 x01 x02 x10 */
-        b[1] = (int32_t)(((l1 >> 8) & 0xFFFFu) | (l2 << 16));       /* x11 x12 x20 x21 */
-        b[2] = (int32_t)(l2 >> 16);                                 /* x22, then padding */
-        return;
-    }
-    int8_t row[12] = {0};
-    im2col_row(p, input, oy, ox, row);
-    b[0] = mtk_read_s8x4(row);
-    b[1] = mtk_read_s8x4(row + 4);
-    b[2] = mtk_read_s8x4(row + 8);
+    return (p->in_c == 1 || p->in_c == 3) && p->filter_h == 3 && p->filter_w == 3 && group == 3;
 }
 
-/* Every whole group of three pixels into the dot engine, their rows sign-extended in place (layout in
- * dot_rows.h); returns the pixels done. */
-static int c1_3x3_pixels(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output,
-                         mtk_word *x)
+/* The blocks (int8 x 4: 3 for one channel, 7 for three) of pixel (oy, ox)'s im2col row, 3x3 window. Inside
+ * the image they come from unaligned word loads of the three input rows, merged where a block spans two
+ * rows; a loaded byte beyond the window lands on a padding weight (zero), so it only has to be readable:
+ * the last one must lie within the input tensor. */
+MTK_INLINE void window_blocks(const mtk_conv_params *p, const int c, const int8_t *input, int oy, int ox, int32_t *b)
 {
-    const int pixels = p->out_h * p->out_w, out_w = p->out_w;
+    const int in_w = p->in_w, y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    const int row = in_w * c, last_read = (y0 + 2) * row + x0 * c + (c == 1 ? 4 : 10);
+    if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w && last_read <= p->in_h * row) {
+        const int8_t *r0 = input + y0 * row + x0 * c, *r1 = r0 + row, *r2 = r1 + row;
+        if (c == 1) {
+            const uint32_t l0 = (uint32_t)mtk_read_s8x4(r0), l1 = (uint32_t)mtk_read_s8x4(r1),
+                           l2 = (uint32_t)mtk_read_s8x4(r2);
+            b[0] = (int32_t)((l0 & 0x00FFFFFFu) | (l1 << 24));    /* x00 x01 x02 x10 */
+            b[1] = (int32_t)(((l1 >> 8) & 0xFFFFu) | (l2 << 16)); /* x11 x12 x20 x21 */
+            b[2] = (int32_t)(l2 >> 16);                           /* x22, then padding */
+            return;
+        }
+        /* Three channels: each row is 9 contiguous values, the blocks v[4i..4i+3] of the 27. */
+        b[0] = mtk_read_s8x4(r0);
+        b[1] = mtk_read_s8x4(r0 + 4);
+        b[2] = (int32_t)(((uint32_t)mtk_read_s8x4(r1) << 8) | (uint8_t)r0[8]); /* r0[8] r1[0..2] */
+        b[3] = mtk_read_s8x4(r1 + 3);
+        b[4] = (int32_t)(((uint32_t)mtk_read_s8x4(r1 + 7) & 0xFFFFu) | ((uint32_t)mtk_read_s8x4(r2) << 16));
+        b[5] = mtk_read_s8x4(r2 + 2);
+        b[6] = mtk_read_s8x4(r2 + 6); /* r2[6..8], then padding */
+        return;
+    }
+    int8_t values[28] = {0};
+    im2col_row(p, input, oy, ox, values);
+    for (int i = 0; i < (c == 1 ? 3 : 7); ++i) {
+        b[i] = mtk_read_s8x4(values + 4 * i);
+    }
+}
+
+/* Every whole group of three pixels of a window_in_place layer with c channels (a constant after inlining)
+ * into the dot engine, their rows sign-extended into x (the layout in dot_rows.h); returns the pixels done. */
+MTK_INLINE int window_pixels(const mtk_conv_params *p, const int c, const mtk_dot_rows *d, const int8_t *input,
+                             int8_t *output, mtk_word *x)
+{
+    const int pixels = p->out_h * p->out_w, out_w = p->out_w, blocks = c == 1 ? 3 : 7;
     int oy = 0, ox = 0, n = 0;
     for (; n + 3 <= pixels; n += 3) {
         for (int r = 0; r < 3; ++r) {
-            int32_t b[3];
-            c1_3x3_blocks(p, input, oy, ox, b);
-            for (int k = 0; k < 3; ++k) {
+            int32_t b[7];
+            window_blocks(p, c, input, oy, ox, b);
+            for (int k = 0; k < blocks; ++k) {
                 x[6 * k + 2 * r] = __sxtb16(b[k]);
                 x[6 * k + 2 * r + 1] = mtk_sxtb16_ror8(b[k]);
             }
@@ -87,6 +108,18 @@ static int c1_3x3_pixels(const mtk_conv_params *p, const mtk_dot_rows *d, const 
         mtk_dot_rows3_expanded_s8(d, x, output + n * p->out_c, p->out_c);
     }
     return n;
+}
+
+static int window_pixels_c1(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output,
+                            mtk_word *x)
+{
+    return window_pixels(p, 1, d, input, output, x);
+}
+
+static int window_pixels_c3(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output,
+                            mtk_word *x)
+{
+    return window_pixels(p, 3, d, input, output, x);
 }
 #endif
 
@@ -112,8 +145,8 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     const int8_t *rows[MTK_DOT_MAX_ROWS];
     int n = 0;
 #if MTK_DSP
-    if (p->in_c == 1 && p->filter_h == 3 && p->filter_w == 3 && group == 3) {
-        n = c1_3x3_pixels(p, &d, input, output, (mtk_word *)(void *)scratch);
+    if (window_in_place(p, group)) {
+        n = (p->in_c == 1 ? window_pixels_c1 : window_pixels_c3)(p, &d, input, output, (mtk_word *)(void *)scratch);
     }
 #endif
     for (; n < pixels; n += group) {
