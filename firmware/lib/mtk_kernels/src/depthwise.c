@@ -340,16 +340,22 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     const mtk_word *rows[DW_MAX_ROWS];
     int next = -p->pad_top; /* first input row not yet expanded for this group */
+    int first = 0;          /* the slot of the window's first row, (y0 + pad_top) % fh kept without dividing */
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_top;
-        for (int iy = next > y0 ? next : y0; iy < y0 + fh; ++iy) {
-            expand_row(p, input, iy, g, slots + ((iy + p->pad_top) % fh) * row_words);
+        for (int ky = next > y0 ? next - y0 : 0; ky < fh; ++ky) {
+            const int slot = first + ky < fh ? first + ky : first + ky - fh;
+            expand_row(p, input, y0 + ky, g, slots + slot * row_words);
         }
         next = y0 + fh;
         for (int ky = 0; ky < fh; ++ky) {
-            rows[ky] = slots + ((y0 + ky + p->pad_top) % fh) * row_words;
+            rows[ky] = slots + (first + ky < fh ? first + ky : first + ky - fh) * row_words;
         }
         output_row(p, mode, is3x3, rows, w, t, output + oy * p->out_w * p->out_c + DW_GROUP * g);
+        first += p->stride_h;
+        while (first >= fh) {
+            first -= fh;
+        }
     }
 }
 
