@@ -96,6 +96,7 @@ def output_stage_forms() -> list[tuple[str, object]]:
     return [
         ("pointwise relu", lambda: fm.conv2d((7, 9, 8), 6, 1, activation=1, seed=1, out_q=relu_q)),
         ("pointwise general", lambda: fm.conv2d((7, 9, 8), 5, 1, seed=2, out_q=general_q)),
+        ("pointwise relu_n1_to_1", lambda: fm.conv2d((7, 9, 8), 6, 1, activation=2, seed=13, out_q=relu_q)),
         ("conv3x3 relu_n1_to_1", lambda: fm.conv2d((7, 8, 3), 5, 3, activation=2, seed=3, out_q=relu_q)),
         ("conv3x3 relu6", lambda: fm.conv2d((7, 8, 3), 4, 3, stride=2, activation=3, seed=4, out_q=relu_q)),
         ("depthwise relu", lambda: fm.depthwise_conv2d((9, 7, 12), 3, activation=1, seed=5, out_q=relu_q)),

@@ -7,7 +7,8 @@
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). Four
  * blocks a pass, entered part-way for a block count that is not a multiple of 4; the pass ends when the
- * pixel pointer reaches its end (kept on the stack: no register is left for it).
+ * pixel pointer reaches its end (kept on the stack: no register is left for it). The pair loop is written
+ * out once per clamp form (none, lower, both), so a pass tests nothing but its ends.
  *
  * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
  *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
@@ -27,7 +28,7 @@
 #define TABLE 8
 #define OUT 12
 #define STRIDE 16
-#define PAIRS 20
+#define TABLE_END 20
 #define ENTRY 24
 #define CLAMP 28
 #define LO4 32
@@ -73,6 +74,85 @@
     ssat \a, #8, \a
     .endm
 
+/* Every filter pair, then to .Ldone: \clamp 0 none, 1 the lower bound, 2 both (labels .Lpair\clamp...). */
+    .macro PAIRS clamp
+.Lpair\clamp:
+    ldr r2, [sp, #TABLE]
+    ldr r4, [r2]                    /* biases: every pixel starts from its filter's */
+    ldr r5, [r2, #4]
+    mov r6, r4
+    mov r8, r4
+    mov r7, r5
+    mov r9, r5
+    ldr r1, [sp, #X_BASE]
+    ldr r2, [sp, #ENTRY]
+    tbb [pc, r2]
+.Lentry\clamp:
+    .byte (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
+    .byte (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
+    .balign 4
+.Lblock0\clamp:
+    BLOCK
+.Lblock1\clamp:
+    BLOCK
+.Lblock2\clamp:
+    BLOCK
+.Lblock3\clamp:
+    BLOCK
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lblock0\clamp
+
+    ldr r1, [sp, #TABLE]
+    ldr r10, [r1, #8]
+    ldr r11, [r1, #16]
+    ldr r12, [r1, #24]
+    FOLD r4
+    FOLD r6
+    FOLD r8
+    ldr r10, [r1, #12]
+    ldr r11, [r1, #20]
+    ldr r12, [r1, #28]
+    FOLD r5
+    FOLD r7
+    FOLD r9
+    add r1, r1, #32
+    str r1, [sp, #TABLE]
+    bfi r4, r5, #8, #8              /* per pixel its two channels, as one halfword */
+    bfi r6, r7, #8, #8
+    bfi r8, r9, #8, #8
+    .if \clamp >= 1
+    ldr r10, [sp, #LO4]             /* bytewise max(v, lo): SSUB8 sets GE where v >= lo, SEL keeps v */
+    ssub8 r2, r4, r10
+    sel r4, r4, r10
+    ssub8 r2, r6, r10
+    sel r6, r6, r10
+    ssub8 r2, r8, r10
+    sel r8, r8, r10
+    .endif
+    .if \clamp == 2
+    ldr r10, [sp, #HI4]             /* bytewise min(v, hi): GE where v >= hi, SEL takes hi there */
+    ssub8 r2, r4, r10
+    sel r4, r10, r4
+    ssub8 r2, r6, r10
+    sel r6, r10, r6
+    ssub8 r2, r8, r10
+    sel r8, r10, r8
+    .endif
+    ldr r3, [sp, #OUT]
+    ldr r2, [sp, #STRIDE]
+    strh r4, [r3]
+    strh r6, [r3, r2]
+    add r12, r3, r2
+    strh r8, [r12, r2]
+    adds r3, r3, #2                 /* the next pair's outputs follow */
+    str r3, [sp, #OUT]
+    ldr r2, [sp, #TABLE_END]
+    cmp r1, r2
+    bne .Lpair\clamp
+    b .Ldone
+    .endm
+
     .global mtk_dot3_folded_dsp
     .type mtk_dot3_folded_dsp, %function
     .thumb_func
@@ -94,8 +174,10 @@ mtk_dot3_folded_dsp:
     str r3, [sp, #OUT]
     ldr r3, [r0, #16]
     str r3, [sp, #STRIDE]
-    ldr r3, [r0, #24]
-    str r3, [sp, #PAIRS]
+    ldr r3, [r0, #24]               /* pairs: the table ends 32 bytes a pair on */
+    ldr r2, [r0, #8]
+    add r3, r2, r3, lsl #5
+    str r3, [sp, #TABLE_END]
     ldr r3, [r0, #28]
     str r3, [sp, #CLAMP]
     ldr r3, [r0, #32]
@@ -104,82 +186,14 @@ mtk_dot3_folded_dsp:
     str r3, [sp, #HI4]
     ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
 
-.Lpair:
-    ldr r2, [sp, #TABLE]
-    ldr r4, [r2]                    /* biases: every pixel starts from its filter's */
-    ldr r5, [r2, #4]
-    mov r6, r4
-    mov r8, r4
-    mov r7, r5
-    mov r9, r5
-    ldr r1, [sp, #X_BASE]
-    ldr r2, [sp, #ENTRY]
-    tbb [pc, r2]
-.Lentry:
-    .byte (.Lblock0 - .Lentry) / 2, (.Lblock1 - .Lentry) / 2, (.Lblock2 - .Lentry) / 2, (.Lblock3 - .Lentry) / 2
-    .balign 4
-.Lblock0:
-    BLOCK
-.Lblock1:
-    BLOCK
-.Lblock2:
-    BLOCK
-.Lblock3:
-    BLOCK
-    ldr r2, [sp, #X_END]
-    cmp r1, r2
-    bne .Lblock0
-
-    ldr r1, [sp, #TABLE]
-    ldr r10, [r1, #8]
-    ldr r11, [r1, #16]
-    ldr r12, [r1, #24]
-    FOLD r4
-    FOLD r6
-    FOLD r8
-    ldr r10, [r1, #12]
-    ldr r11, [r1, #20]
-    ldr r12, [r1, #28]
-    FOLD r5
-    FOLD r7
-    FOLD r9
-    add r1, r1, #32
-    str r1, [sp, #TABLE]
-    bfi r4, r5, #8, #8              /* per pixel its two channels, as one halfword */
-    bfi r6, r7, #8, #8
-    bfi r8, r9, #8, #8
-    ldr r3, [sp, #CLAMP]
-    cbz r3, .Lstore
-    ldr r10, [sp, #LO4]             /* bytewise max(v, lo): SSUB8 sets GE where v >= lo, SEL keeps v */
-    ssub8 r2, r4, r10
-    sel r4, r4, r10
-    ssub8 r2, r6, r10
-    sel r6, r6, r10
-    ssub8 r2, r8, r10
-    sel r8, r8, r10
+    ldr r3, [sp, #CLAMP]            /* one copy of the pair loop per clamp form: no per-pass test */
     cmp r3, #1
-    beq .Lstore
-    ldr r10, [sp, #HI4]             /* bytewise min(v, hi): GE where v >= hi, SEL takes hi there */
-    ssub8 r2, r4, r10
-    sel r4, r10, r4
-    ssub8 r2, r6, r10
-    sel r6, r10, r6
-    ssub8 r2, r8, r10
-    sel r8, r10, r8
-.Lstore:
-    ldr r1, [sp, #OUT]
-    ldr r3, [sp, #STRIDE]
-    strh r4, [r1]
-    strh r6, [r1, r3]
-    add r2, r1, r3
-    strh r8, [r2, r3]
-    adds r1, r1, #2
-    str r1, [sp, #OUT]
-    ldr r2, [sp, #PAIRS]
-    subs r2, r2, #1
-    str r2, [sp, #PAIRS]
-    bne .Lpair
-
+    beq .Lpair1
+    bgt .Lpair2
+    PAIRS 0
+    PAIRS 1
+    PAIRS 2
+.Ldone:
     add sp, sp, #FRAME
     pop {r4-r11, pc}
     .size mtk_dot3_folded_dsp, . - mtk_dot3_folded_dsp
