@@ -52,7 +52,8 @@ def test_inference_estimate_is_deterministic_and_covers_icount(v1_image):
     for window, instructions in zip(first, measured):
         # the timer reads bracket the call to one tick (40 instructions) and a few instructions of their own
         assert abs(window.total.instructions - instructions) <= 2 * 40
-        assert 1.2 * window.total.instructions < window.total.cycles < 2.5 * window.total.instructions
+        # loads and branches cost more than one cycle: V1 runs at 1.2 M4 cycles an instruction (fast mode)
+        assert 1.1 * window.total.instructions < window.total.cycles < 2.5 * window.total.instructions
 
 
 def test_per_layer_segments_add_up(v1_image):
