@@ -635,7 +635,7 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
         raise UserError("--runtime names no runtime")
     if runs < 1:
         raise UserError("--runs must be at least 1")
-    if clock_mhz is not None and not clock_mhz > 0:
+    if clock_mhz is not None and not 0 < clock_mhz < 1e6:  # (NaN and infinity fail this too)
         raise UserError(f"--clock-mhz must be a positive clock in MHz, got {clock_mhz:g}")
     if cycles:
         check_cycle_model(board)
