@@ -160,6 +160,7 @@ def _train_default(name):
               help="balanced: weight each class by 1 / its share of the training images.")
 @click.option("--augment", type=click.Choice(["none", "light", "strong"]), default="light", show_default=True)
 @click.option("--no-flip", is_flag=True, help="No horizontal flips (digits, text, anything with a handedness).")
+@click.option("--dropout", type=float, default=0.1, show_default=True, help="Dropout before the classifier.")
 @click.option("--weights", default=None, help="imagenet (keras.applications, same α) or PATH.h5 of such weights.")
 @click.option("--freeze-base-epochs", type=int, default=0, show_default=True,
               help="With --weights: train only the classifier for the first N epochs.")
@@ -177,7 +178,7 @@ def _train_default(name):
 @click.option("--out", "out_dir", default="runs/latest", show_default=True, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
 def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, lr_scaling, lr_schedule,
-          warmup_epochs, patience, val_split, val_dir, test_split, class_weight, augment, no_flip, weights,
+          warmup_epochs, patience, val_split, val_dir, test_split, class_weight, augment, no_flip, dropout, weights,
           freeze_base_epochs, skip_bad_images, pipeline, cache_dir, strategy, benchmark_input, seed, out_dir, resume):
     """Train float, then fine-tune with quantization-aware training (tfmot)."""
     from .data import BUILTIN_DEFAULT
@@ -191,7 +192,7 @@ def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat
                          qat_epochs=_train_default("qat_epochs") if qat_epochs is None else qat_epochs,
                          batch_size=batch_size, lr=lr, qat_lr=qat_lr, lr_scaling=lr_scaling, lr_schedule=lr_schedule,
                          warmup_epochs=warmup_epochs, patience=patience, class_weight=class_weight, augment=augment,
-                         flip=not no_flip, weights=weights, freeze_base_epochs=freeze_base_epochs,
+                         flip=not no_flip, dropout=dropout, weights=weights, freeze_base_epochs=freeze_base_epochs,
                          skip_bad_images=skip_bad_images, seed=seed)
     if benchmark_input:
         from .train import benchmark_input as run_benchmark

@@ -517,6 +517,9 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
 
     val_ds = dist.dataset(lambda batch, shard: to_tf_dataset(val_x, val_y, batch, training=False, shard=shard),
                           config.batch_size) if has_val else None
+    # A distributed dataset does not know its length: Keras needs the steps (of global batches).
+    fit_steps = {} if dist.strategy is None else dict(
+        steps_per_epoch=steps, **({"validation_steps": -(-len(val_x) // config.batch_size)} if has_val else {}))
 
     model = _build_model(config, dist)
     result = TrainResult(chief_dir, config.labels, history, None, None, 0.0)
@@ -592,9 +595,15 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                         verdict_due = True
                     compile_for(epoch)
                     train_ds = train_dataset(phase, epoch)
+                    if dist.strategy is not None:
+                        # Keras' fit makes a plain dataset's iterator twice in its first epoch (enumerate_epochs:
+                        # before the loop, and again because it should_recreate_iterator) and trains on the second
+                        # pass, reshuffled; a distributed dataset with steps_per_epoch is iterated once. One
+                        # iterator made and dropped here gives it the same order and augmentation seeds.
+                        iter(train_ds)
                     lr_now = float(schedule(optimizer.iterations))
                     fit = model.fit(train_ds, validation_data=val_ds, epochs=epoch + 1, initial_epoch=epoch, verbose=0,
-                                    callbacks=[progress, guard], class_weight=fit_class_weight)
+                                    callbacks=[progress, guard], class_weight=fit_class_weight, **fit_steps)
                     history.append({"phase": phase, "epoch": epoch + 1,
                                     **{k: float(v[-1]) for k, v in fit.history.items()},
                                     "lr": lr_now, "first_batch_loss": guard.first_batch_loss})
@@ -691,7 +700,7 @@ def _build_model(config: TrainConfig, dist):
 
     def clone(layer):
         layer_config = layer.get_config()
-        if isinstance(layer, keras.layers.BatchNormalization) and dist.replicas > 1:
+        if isinstance(layer, keras.layers.BatchNormalization):
             layer_config["synchronized"] = True
         return layer.__class__.from_config(layer_config)
 
