@@ -325,6 +325,34 @@ def split_export(run_dir, which, out_dir):
     click.echo(f"wrote {count} images of the {which} split to {path}")
 
 
+# -------------------------------------------------------------------------------------------- dataset
+@main.group()
+def dataset():
+    """Build a training set from a public data set on disk."""
+
+
+@dataset.command("vww")
+@click.option("--coco", "coco_dir", required=True,
+              help="A COCO 2014 or 2017 download: annotations/instances_*.json and the image folders.")
+@click.option("-o", "--out", "out_dir", required=True, help="New folder: train/ and val/, each person/ and no_person/.")
+@click.option("--min-area", type=float, default=0.005, show_default=True,
+              help="Person if a person annotation covers at least this share of the image.")
+@click.option("--area", type=click.Choice(["box", "segment"]), default="box", show_default=True,
+              help="Measure a person by its box (MLPerf Tiny's data) or its mask (the tensorflow/models builder).")
+@click.option("--year", type=click.Choice(["2014", "2017"]), default=None, help="Which COCO [the one in --coco].")
+@click.option("--minival-ids", default=None,
+              help="COCO 2014: the minival id list (mscoco_minival_ids.txt) that is the paper's validation split.")
+@click.option("--limit", type=int, default=None, help="A stratified, seeded sample of at most N images in all.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
+@click.option("--copy", is_flag=True, help="Copy the image files instead of hard-linking them.")
+def dataset_vww(coco_dir, out_dir, min_area, area, year, minival_ids, limit, seed, copy):
+    """Visual Wake Words (Chowdhery et al., MLPerf Tiny): person / no_person folders from COCO."""
+    from .data.vww import build_vww
+
+    build_vww(coco_dir, out_dir, min_area=min_area, area=area, year=year, minival_ids=minival_ids, limit=limit,
+              seed=seed, copy=copy, log=click.echo)
+
+
 # -------------------------------------------------------------------------------------------- compile
 @main.command("compile")
 @click.argument("model_path", metavar="MODEL.tflite|RUN_DIR")
