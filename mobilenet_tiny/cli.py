@@ -146,9 +146,9 @@ def _train_default(name):
 @click.option("--qat-lr", type=float, default=None, help="QAT learning rate [lr/10].")
 @click.option("--lr-scaling", type=click.Choice(["none", "linear"]), default="none", show_default=True,
               help="linear: both learning rates × batch-size / 32 (for large global batches).")
-@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="cosine", show_default=True,
-              help="Decay after the warm-up (cosine to 0; step: ×0.1 at 50 % and 75 %).")
-@click.option("--warmup-epochs", type=int, default=1, show_default=True, help="Linear learning-rate warm-up.")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="constant", show_default=True,
+              help="After the warm-up: constant, cosine decay to 0, or step (×0.1 at 50 % and 75 %).")
+@click.option("--warmup-epochs", type=int, default=0, show_default=True, help="Linear learning-rate warm-up.")
 @click.option("--patience", type=int, default=10, show_default=True,
               help="Stop a phase after this many epochs without a better validation accuracy (0: never); "
                    "the best epoch is restored either way.")
@@ -177,15 +177,24 @@ def _train_default(name):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", default="runs/latest", show_default=True, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
+@click.option("--fit-board", default=None, help="α and input from `fit --board ENV`'s pick (--input's channels).")
 def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, lr_scaling, lr_schedule,
           warmup_epochs, patience, val_split, val_dir, test_split, class_weight, augment, no_flip, dropout, weights,
-          freeze_base_epochs, skip_bad_images, pipeline, cache_dir, strategy, benchmark_input, seed, out_dir, resume):
+          freeze_base_epochs, skip_bad_images, pipeline, cache_dir, strategy, benchmark_input, seed, out_dir, resume,
+          fit_board):
     """Train float, then fine-tune with quantization-aware training (tfmot)."""
     from .data import BUILTIN_DEFAULT
     from .train import TrainConfig, parse_input_size, train as run_training
 
     from .fileio import check_output_dir
 
+    if not benchmark_input:
+        check_output_dir(out_dir)
+    if fit_board:
+        from .fit import pick_for_training
+
+        alpha, shape = pick_for_training(fit_board, arch, alpha, input_text, log=lambda line: click.echo(line, err=True))
+        input_text = "x".join(map(str, shape))
     config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_size(input_text) if input_text else None,
                          data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, test_split=test_split,
                          epochs=_train_default("epochs") if epochs is None else epochs,
@@ -202,7 +211,6 @@ def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat
         click.echo(f"input pipeline: {r['images_per_second']:,.0f} images/s ({r['images']:,} images at {h}x{w}x{c}, "
                    f"batch {r['batch_size']}, augment {r['augment']}, {r['pipeline']}; {os.cpu_count()} cores)")
         return
-    check_output_dir(out_dir)
     interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
     result = run_training(config, out_dir, resume=resume, log=lambda line: click.echo(line, err=True),
                           epochs=epochs if resume else None, qat_epochs=qat_epochs if resume else None,
@@ -214,6 +222,37 @@ def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat
                                          if f"{p}_accuracy" in result.test) + f" ({result.test['images']} images)")
     click.echo(f"trained {', '.join(p for p in parts if p) or 'without validation'} in {result.seconds:.0f} s "
                f"→ {result.run_dir}")
+
+
+# ------------------------------------------------------------------------------------------------ fit
+@main.command("fit")
+@click.option("--board", "board_env", required=True, help="PlatformIO env whose RAM and flash budget to fit.")
+@click.option("--arch", default="v1", show_default=True, help="v1 or v2.")
+@click.option("--input", "input_text", default=None,
+              help="Model input HxWxC (only α varies) [resolutions 64 to 224, gray].")
+@click.option("--classes", type=int, default=2, show_default=True, help="Number of classes.")
+@click.option("--latency-ms", type=float, default=None, help="Also fit this latency (estimated).")
+@click.option("--clock-mhz", type=float, default=None, help="CPU clock of the latency estimate [the board's].")
+@click.option("--memory", type=click.Choice(["min", "balanced", "fast"]), default="balanced", show_default=True,
+              help="The compiler's memory mode the candidates are compiled with.")
+@click.option("--ram-bytes", type=int, default=None, help="A RAM budget below the board's (what the application leaves).")
+@click.option("--flash-bytes", type=int, default=None, help="A flash budget below the board's.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def fit_cmd(board_env, arch, input_text, classes, latency_ms, clock_mhz, memory, ram_bytes, flash_bytes, as_json):
+    """Which MobileNets fit a board, before training: candidates over α and resolution (random int8
+    weights), compiled, with MACs, RAM (all included), flash and estimated latency; the largest that fits is
+    marked (`train --fit-board` takes it)."""
+    from .fit import fit, table_lines
+    from .models import parse_input_shape
+
+    result = fit(board_env, arch, parse_input_shape(input_text) if input_text else None, classes, latency_ms,
+                 clock_mhz, memory, ram_bytes=ram_bytes, flash_bytes=flash_bytes,
+                 log=lambda line: click.echo(line, err=True))
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    for line in table_lines(result):
+        click.echo(line)
 
 
 # -------------------------------------------------------------------------------------------- convert
@@ -358,26 +397,32 @@ def dataset_vww(coco_dir, out_dir, min_area, area, year, minival_ids, limit, see
 @click.argument("model_path", metavar="MODEL.tflite|RUN_DIR")
 @click.option("-o", "--out", "out_dir", required=True, help="Directory for <name>.h and <name>.c.")
 @click.option("--name", default="model", show_default=True, help="C identifier prefix of the generated code.")
+@click.option("--memory", type=click.Choice(["min", "balanced", "fast"]), default="balanced", show_default=True,
+              help="min: the smallest arena; balanced: the smallest within 10 % more instructions than "
+                   "layer-by-layer; fast: layer by layer (in place where free).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def compile_cmd(model_path, out_dir, name, as_json):
+def compile_cmd(model_path, out_dir, name, memory, as_json):
     """Compile an int8 .tflite to C99 calling the mtk_kernels library (bit-exact with TFLM).
 
     Labels come from labels.json / labels.txt next to the model. Prints the arena (one static buffer),
-    its lower bound, MACs and the constant bytes that go to flash.
+    its lower bound, MACs and the constant bytes that go to flash, and the schedule the memory mode chose
+    (each schedule's peak and lower bound with --json); writes NAME_memory.png, the bytes live per step.
     """
     from .compiler import compile_model
     from .model_facts import load_model_facts
 
-    r = compile_model(load_model_facts(model_path), out_dir, name=name)
+    r = compile_model(load_model_facts(model_path), out_dir, name=name, memory=memory, chart=True)
     facts = {"header": str(r.header_path), "source": str(r.source_path), "arena_bytes": r.arena_bytes,
              "lower_bound_bytes": r.lower_bound_bytes, "macs": r.macs, "weight_bytes": r.weight_bytes,
-             "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size}
+             "ops": r.ops, "input_shape": list(r.input_shape), "output_size": r.output_size,
+             "memory": r.memory_report()}
     if as_json:
         click.echo(json.dumps(facts, indent=2))
         return
-    click.echo(f"wrote {r.header_path} and {r.source_path}")
+    click.echo(f"wrote {r.header_path}, {r.source_path} and {r.chart_path}")
     click.echo(f"arena {r.arena_bytes:,} B (lower bound {r.lower_bound_bytes:,} B), {r.macs:,} MACs, "
                f"{r.weight_bytes:,} B of constants, {len(r.ops)} ops: {', '.join(sorted(set(r.ops)))}")
+    click.echo(r.memory.summary())
 
 
 @main.group()

@@ -38,8 +38,11 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
     # Every argument is checked before the first step: a bad one must not cost a training run.
     if limit < 1:
         raise UserError(f"--limit must be at least 1 (images sent to the device), got {limit}")
-    # The demo keeps its short, measured course (README): gray 96×96, 8 + 2 epochs, cosine schedule.
-    config = TrainConfig(data=data or BUILTIN_DEFAULT, epochs=epochs, qat_epochs=qat_epochs).check()
+    # The demo keeps its short, measured course (README): gray 96×96, 8 + 2 epochs at a constant learning
+    # rate (the default; said here too because a cosine decay over only 8 epochs halves the average rate,
+    # and shapes needs ~800 steps at 3e-3 before it takes off: 84.6 % float / 89.5 % QAT, not 97.5 / 99.6).
+    config = TrainConfig(data=data or BUILTIN_DEFAULT, epochs=epochs, qat_epochs=qat_epochs, lr_schedule="constant",
+                         warmup_epochs=0).check()
     check_output_dir(run_dir)
     resume = (run_dir / "config.json").exists()
     if resume:
@@ -47,7 +50,7 @@ def run_demo(out_dir="runs/demo", *, board_env: str = "qemu_m4", epochs: int = 8
         log(f"[1/4] continuing the run in {run_dir} ({done['float']} float + {done['qat']} QAT epochs done)")
     else:
         log(f"[1/4] training MobileNetV1 α{0.25} 96×96×1 on {config.data} → {run_dir}")
-    train(config, run_dir, resume=resume, log=log)
+    train(config, run_dir, resume=resume, log=log, note_interrupts=False)
 
     log("[2/4] converting to full int8, C array and compiled C")
     conv = convert_model(run_dir, log=log)

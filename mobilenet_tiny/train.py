@@ -61,8 +61,8 @@ class TrainConfig:
     lr: float = 3e-3
     qat_lr: float | None = None  # None: lr / 10
     lr_scaling: str = "none"  # linear: both rates × batch_size / LR_REFERENCE_BATCH (Goyal et al.)
-    lr_schedule: str = "cosine"
-    warmup_epochs: int = 1
+    lr_schedule: str = "constant"  # measured best at this budget (README, "Measured defaults")
+    warmup_epochs: int = 0
     patience: int = 10  # 0: no early stopping
     class_weight: str = "none"
     augment: str = "light"
@@ -416,9 +416,11 @@ def _seed_for(seed: int, phase: str, epoch: int = 0) -> int:
 
 
 def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epochs: int | None = None,
-          qat_epochs: int | None = None, pipeline: str = "auto", cache=None, strategy: str = "auto") -> TrainResult:
+          qat_epochs: int | None = None, note_interrupts: bool = True, pipeline: str = "auto", cache=None,
+          strategy: str = "auto") -> TrainResult:
     """Train float then QAT into `run_dir`; with resume=True continue a stopped run from its last epoch
-    (`epochs` / `qat_epochs` then extend its phases).
+    (`epochs` / `qat_epochs` then extend its phases). `note_interrupts`: after each epoch, tell the CLI's
+    interrupt message which epochs the run keeps (the demo says it its own way).
 
     `pipeline` and `cache`: how the images reach the model (data.load_training_data); `strategy`: the
     tf.distribute strategy (distribute.py). None of them changes what is trained: the same seed gives the
@@ -525,7 +527,6 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
     result = TrainResult(chief_dir, config.labels, history, None, None, 0.0)
     from . import interrupts as interrupts_module
 
-    interrupts_module.note_kept(_kept(run_dir))
     input_rate, verdict_due = None, False
     try:
         with _Interrupts(log) as interrupts:
@@ -613,7 +614,8 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                     status = phase_status(config, history, phase, epoch + 1)
                     _save_checkpoint(ckpt, run_dir, phase, epoch + 1, status["best_epoch"])
                     _write_history(run_dir, history)
-                    interrupts_module.note_kept(_kept(run_dir))
+                    if note_interrupts:  # what a Ctrl-C from now on leaves: said by the CLI's one line
+                        interrupts_module.note_kept(_kept(run_dir))
                     interrupts.check()
                 completed = completed_epochs(run_dir)[phase]
                 status = phase_status(config, history, phase, completed)

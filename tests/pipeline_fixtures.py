@@ -66,7 +66,7 @@ def keras_application_h5(which: str, input_shape, alpha: float, classes: int, se
 # tiny run trained on it with a test split: what the split, report and device tests judge.
 PHOTO_FOLDER = dict(n=64, seed=5, classes=4)
 PHOTO_RUN = dict(arch="v1", alpha=0.25, input_shape=(32, 32, None), val_split=0.2, test_split=0.2, epochs=2,
-                 qat_epochs=1, batch_size=16, warmup_epochs=1, seed=1, skip_bad_images=True)
+                 qat_epochs=1, batch_size=16, seed=1, skip_bad_images=True)
 CORRUPT_FILE = "ball/corrupt.jpg"
 
 

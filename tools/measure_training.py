@@ -1,6 +1,6 @@
 """Measure what a training configuration gives, the way a user would meet it: train (CLI) → convert (CLI)
 → firmware for qemu_m4 → serial test; float / QAT / int8 accuracy on the validation split and on a
-held-out test set, device accuracy (and bit-exactness) on a stratified sample of 300 of each, epochs to best,
+held-out test set, device accuracy (and bit-exactness) on a stratified sample of 100 of each, epochs to best,
 wall times. A benchmark, not a test: one run takes minutes to an hour.
 
     nice -n 10 .venv/bin/python tools/measure_training.py --set photos --name after -- [train options]
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("MOBILENET_TINY_MEASURE_DIR", Path.home() / ".cache" / "mobilenet-tiny" / "measure"))
 PHOTO_TRAIN, PHOTO_TEST = 2500, 500
 SHAPES_TEST = 1200
-DEVICE_IMAGES = 300  # per set, a stratified sample: the device is bit-exact with host TFLM, checked on these
+DEVICE_IMAGES = 100  # per set, a stratified sample: the device is bit-exact with host TFLM, checked on these
 
 
 def _env(code: Path) -> dict:

@@ -49,23 +49,48 @@ class CompileResult:
         return list(zip(self.layers, self.memory.plan.live_bytes)) if self.memory else []
 
     layers: list[str] = field(default_factory=list)
+    chart_path: Path | None = None
+
+    def memory_report(self) -> dict:
+        """The planner's report: every schedule's arena and lower bound, the one chosen, its trade-off,
+        and the bytes live per step (JSON-ready)."""
+        report = memory_report(self.memory, self.layers)
+        if self.chart_path is not None:
+            report["chart"] = str(self.chart_path)
+        return report
 
 
-def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None,
-                  memory: str = "balanced") -> CompileResult:
-    """Compile an int8 model (the model_facts record, or .tflite bytes) to <out_dir>/<name>.h and <name>.c
-    (both or neither: fileio.output_set). Labels: `labels`, else the record's, else class_0, class_1, ...
-    `memory`: min, balanced or fast (memory.py: which schedule, and so how much RAM and how many
-    instructions)."""
-    check_c_name(name)
+def memory_report(memory: MemoryPlan, layers: list[str]) -> dict:
+    report = memory.report()
+    report["summary"] = memory.summary()
+    report["live_bytes"] = [{"layer": layer, "bytes": b, "layer_by_layer_bytes": base} for layer, b, base
+                            in zip(layers, memory.plan.live_bytes, memory.layer_by_layer.plan.live_bytes)]
+    return report
+
+
+def plan_model(model: ModelFacts | bytes, memory: str = "balanced"):
+    """(graph, steps, memory plan) of a model: everything compile_model decides, without writing C (fit
+    sizes many candidates this way)."""
     if not isinstance(model, ModelFacts):
         model = read_model_facts(model)
     graph = read_model(model)
     if not 2 <= len(model.input.shape) <= 4:
         raise UserError(f"model input {model.input.describe()} must be NHWC (or a flat vector)")
-    labels = model.class_names(labels)
     steps = lower_graph(graph)
-    memory_plan = plan_memory(steps, graph, memory)
+    return graph, steps, plan_memory(steps, graph, memory)
+
+
+def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", labels: list[str] | None = None,
+                  memory: str = "balanced", chart: bool = False) -> CompileResult:
+    """Compile an int8 model (the model_facts record, or .tflite bytes) to <out_dir>/<name>.h and <name>.c
+    (both or neither: fileio.output_set). Labels: `labels`, else the record's, else class_0, class_1, ...
+    `memory`: min, balanced or fast (memory.py: which schedule, and so how much RAM and how many
+    instructions). `chart`: also <name>_memory.png, the bytes live per step (memory_chart.py)."""
+    check_c_name(name)
+    if not isinstance(model, ModelFacts):
+        model = read_model_facts(model)
+    labels = model.class_names(labels)
+    graph, steps, memory_plan = plan_model(model, memory)
     plan = memory_plan.plan
     macs, weight_bytes = sum(s.macs for s in steps), constant_bytes(steps)
     out_dir = Path(out_dir)
@@ -73,7 +98,13 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
         atomic_write(outputs.dir / f"{name}.h", render_header(name, model, labels, plan.arena_bytes, macs,
                                                               weight_bytes))
         atomic_write(outputs.dir / f"{name}.c", render_source(name, steps, plan, graph, labels))
+        if chart:
+            from .memory_chart import plot_live_bytes
+
+            plot_live_bytes(memory_report(memory_plan, [s.layer for s in steps]), outputs.dir / f"{name}_memory.png",
+                            f"{name}: activation memory per step")
     header, source = out_dir / f"{name}.h", out_dir / f"{name}.c"
+    chart_path = out_dir / f"{name}_memory.png" if chart else None
     return CompileResult(
         header_path=header, source_path=source, arena_bytes=plan.arena_bytes,
         lower_bound_bytes=plan.lower_bound_bytes, macs=macs, weight_bytes=weight_bytes,
@@ -81,7 +112,8 @@ def compile_model(model: ModelFacts | bytes, out_dir, name: str = "model", label
         input_scale=model.input_scale, input_zero_point=model.input_zero_point,
         output_scale=model.output_scale, output_zero_point=model.output_zero_point,
         planner_strategy=plan.strategy, labels=labels, memory=memory_plan, layers=[s.layer for s in steps],
+        chart_path=chart_path,
     )
 
 
-__all__ = ["compile_model", "CompileResult", "KERNELS_DIR", "MEMORY_MODES"]
+__all__ = ["compile_model", "plan_model", "CompileResult", "KERNELS_DIR", "MEMORY_MODES"]

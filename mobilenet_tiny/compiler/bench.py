@@ -89,7 +89,8 @@ def build_elf(model_dir: Path, out: Path, portable: bool, cpu_flags=M4_FLAGS, op
               extra_flags=()) -> Path:
     cc = _tool("arm-none-eabi-gcc")
     sources = [model_dir / "model.c", model_dir / "bench_inputs.c", BAREMETAL_DIR / "startup.c",
-               BAREMETAL_DIR / "bench_main.c", *sorted((KERNELS_DIR / "src").glob("*.c"))]
+               BAREMETAL_DIR / "bench_main.c",
+               *sorted(p for p in (KERNELS_DIR / "src").iterdir() if p.suffix in (".c", ".S"))]
     cmd = [cc, *cpu_flags, opt, "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
            "-fdata-sections", "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections",
            "-T", str(BAREMETAL_DIR / "mps2_an386.ld"), "-I", str(KERNELS_DIR / "include"), "-I", str(model_dir),

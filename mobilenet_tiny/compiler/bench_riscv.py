@@ -120,12 +120,12 @@ def _sizes(elf: Path) -> tuple[int, int]:
 
 
 def run_riscv(tflite_bytes: bytes, inputs: np.ndarray, workdir=None, *, portable: bool = False, opt: str = "-O2",
-              trace: bool = False) -> RiscvRun:
+              trace: bool = False, memory: str = "balanced") -> RiscvRun:
     """Compile the model, build it for RV32IMAC and run every input (int8, model input shape) under QEMU."""
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="mtk-rv32-")
     work = Path(workdir or tmp.name)
     try:
-        result = compile_model(tflite_bytes, work, "model")
+        result = compile_model(tflite_bytes, work, "model", memory=memory)
         inputs = np.asarray(inputs, np.int8).reshape(len(inputs), int(np.prod(result.input_shape)))
         write_inputs(work / "bench_inputs.c", inputs)
         elf = build_elf(work, work / "bench_rv32.elf", portable=portable, opt=opt, trace=trace)
@@ -151,13 +151,15 @@ def main(argv=None) -> int:
     parser.add_argument("--inputs", type=int, default=3, help="random inputs to run (default 3)")
     parser.add_argument("--profile", action="store_true", help="instructions per step")
     parser.add_argument("--portable", action="store_true", help="-DMTK_PORTABLE (the plain C path)")
+    parser.add_argument("--memory", default="balanced", choices=("min", "balanced", "fast"),
+                        help="the compiler's memory mode (default balanced)")
     args = parser.parse_args(argv)
     tflite_bytes = Path(args.model).read_bytes()
     from ..interpreters import TflmInterpreter
 
     shape = TflmInterpreter(tflite_bytes).input_details.shape[1:]
     inputs = np.random.default_rng(0).integers(-128, 128, size=(args.inputs, *shape), dtype=np.int8)
-    run = run_riscv(tflite_bytes, inputs, portable=args.portable, trace=args.profile)
+    run = run_riscv(tflite_bytes, inputs, portable=args.portable, trace=args.profile, memory=args.memory)
     ref = TflmInterpreter(tflite_bytes).run_batch(inputs).reshape(len(inputs), -1)
     macs = 0
     if args.profile:
@@ -170,7 +172,7 @@ def main(argv=None) -> int:
             per = f"{count / step.macs:6.2f}/MAC" if step.macs else ""
             print(f"{step.layer + ' ' + step.op.name:<48} {count:>11,} {per}")
     with tempfile.TemporaryDirectory() as d:
-        macs = compile_model(tflite_bytes, d, "model").macs
+        macs = compile_model(tflite_bytes, d, "model", memory=args.memory).macs
     print(f"RV32IMAC ({'portable' if args.portable else 'RISC-V path'}): {run.instructions_per_inference:,} "
           f"instructions/inference, {run.instructions_per_inference / macs:.2f}/MAC ({macs:,} MACs), "
           f"flash {run.flash_bytes:,} B, static RAM {run.ram_bytes:,} B")

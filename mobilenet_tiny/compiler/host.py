@@ -66,13 +66,42 @@ def kernel_sources() -> list[Path]:
     return sorted((KERNELS_DIR / "src").glob("*.c"))
 
 
+def kernel_archive(extra_flags=(), cc: str = "gcc") -> Path:
+    """The kernels built for the host with these flags, once per kernel-source hash (a static library in
+    ~/.cache/mobilenet-tiny/host-kernels/): every model of a sweep links the same objects."""
+    import hashlib
+    import os
+
+    from .scratch import cache_dir, kernel_sources_hash
+
+    flags = [*HOST_CFLAGS, *extra_flags]
+    key = hashlib.sha256(" ".join([cc, *flags, kernel_sources_hash()]).encode()).hexdigest()[:20]
+    lib = cache_dir().parent / "host-kernels" / key / "libmtk.a"
+    if lib.is_file():
+        return lib
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="build-", dir=lib.parent) as tmp:
+        objects = []
+        for src in kernel_sources():
+            obj = Path(tmp) / (src.stem + ".o")
+            cmd = [cc, *flags, "-I", str(KERNELS_DIR / "include"), "-c", str(src), "-o", str(obj)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"host build failed ({' '.join(cmd)}):\n{proc.stderr}")
+            objects.append(str(obj))
+        subprocess.run(["ar", "rcs", str(Path(tmp) / lib.name), *objects], check=True, capture_output=True)
+        os.replace(Path(tmp) / lib.name, lib)
+    return lib
+
+
 def build_host_executable(source_dir, name: str, out_path, extra_flags=(), cc: str = "gcc") -> Path:
-    """Compile <source_dir>/<name>.c + the kernels + a stdin/stdout driver into one executable."""
+    """Compile <source_dir>/<name>.c + a stdin/stdout driver, linked with the kernels, into one executable."""
     source_dir, out_path = Path(source_dir), Path(out_path)
     runner = source_dir / f"{name}_host_runner.c"
     runner.write_text(_RUNNER.format(name=name, NAME=name.upper()))
     cmd = [cc, *HOST_CFLAGS, *extra_flags, "-I", str(KERNELS_DIR / "include"), "-I", str(source_dir),
-           str(source_dir / f"{name}.c"), str(runner), *map(str, kernel_sources()), "-o", str(out_path), "-lm"]
+           str(source_dir / f"{name}.c"), str(runner), str(kernel_archive(extra_flags, cc)), "-o", str(out_path),
+           "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"host build failed ({' '.join(cmd)}):\n{proc.stderr}")

@@ -116,7 +116,7 @@ def compiled_facts(model_bytes: bytes, labels: list[str]) -> dict:
         except UserError as e:
             return {"error": str(e)}
     return {"macs": r.macs, "arena_bytes": r.arena_bytes, "lower_bound_bytes": r.lower_bound_bytes,
-            "constant_bytes": r.weight_bytes}
+            "constant_bytes": r.weight_bytes, "memory": r.memory_report()}
 
 
 MISCLASSIFIED_SHOWN = 64
@@ -218,6 +218,9 @@ def render_markdown(report: dict) -> str:
         lines.append(f"- {compiled['macs']:,} MACs; compiled-C runtime: arena {compiled['arena_bytes']:,} bytes "
                      f"(lower bound {compiled['lower_bound_bytes']:,}), {compiled['constant_bytes']:,} bytes of "
                      "constants in flash (plus the kernels' code)")
+        if compiled.get("memory"):
+            lines.append(f"- compiled-C memory ({compiled['memory']['summary']}); bytes live per step in "
+                         "memory.png")
     elif compiled.get("error"):
         lines.append(f"- compiled-C runtime: not available for this model ({compiled['error']})")
     lines += [
@@ -321,6 +324,12 @@ def write_report(report: dict, tflm: Evaluation, out_dir, labels, judged=None) -
     atomic_write(out_dir / "report.md", render_markdown(report))
     plot_confusion(tflm.confusion, labels, out_dir / "confusion.png")
     files = [out_dir / "report.json", out_dir / "report.md", out_dir / "confusion.png"]
+    memory = (report.get("compiled_runtime") or {}).get("memory")
+    if memory:
+        from ..compiler.memory_chart import plot_live_bytes
+
+        plot_live_bytes(memory, out_dir / "memory.png", "compiled-C runtime: activation memory per step")
+        files.append(out_dir / "memory.png")
     if judged is not None:
         wrong = np.flatnonzero(tflm.predictions != judged.y)[:MISCLASSIFIED_SHOWN]
         plot_contact_sheet(judged.x[wrong], [f"{labels[int(judged.y[i])]} → {labels[int(tflm.predictions[i])]}"

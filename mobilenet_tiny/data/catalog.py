@@ -7,6 +7,7 @@ Decoding gives uint8 pixels at the model's input shape, the SHA-256 of each file
 for generated images, which have no file), what had to be converted, and the files that could not be read.
 """
 import collections
+import functools
 import hashlib
 import io
 import os
@@ -203,7 +204,7 @@ def decode(source: Source, input_shape: tuple[int, int, int], *, indices=None, s
     h, w, c = input_shape
     all_indices = np.arange(len(source.keys)) if indices is None else np.asarray(indices, dtype=np.int64)
     if source.kind == "builtin":
-        labels, x, y = load_builtin(source.spec, input_shape, source.seed)
+        x, y = _generated(source.spec, tuple(input_shape), source.seed)
         x, y = x[all_indices], y[all_indices].astype(np.int32)
         if progress:
             progress(len(all_indices), len(all_indices))
@@ -233,6 +234,14 @@ def decode(source: Source, input_shape: tuple[int, int, int], *, indices=None, s
     return Decoded(x, source.y[all_indices][keep].astype(np.int32),
                    [source.keys[all_indices[i]] for i in keep], [hashes[i] for i in keep], skipped,
                    tally.conversions())
+
+
+@functools.lru_cache(maxsize=1)
+def _generated(spec: str, input_shape: tuple, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A generated set, drawn once per process (a run's three splits, a report's two, come from one draw)."""
+    _, x, y = load_builtin(spec, input_shape, seed)
+    x.flags.writeable = False
+    return x, y
 
 
 def _size_range(sizes: Counter) -> str:

@@ -23,6 +23,7 @@ class Board:
     clock_hz: int = 0        # CPU clock latencies in ms are given at (an emulated board: its real part's)
     baud: int = 115200       # serial rate the firmware opens (real boards; QEMU's socket has none)
     arch: str = "arm"        # "arm" or "riscv32": the toolchain and, on QEMU, the emulator binary
+    kernel_path: str = "dsp"  # the compiled runtime's kernel path on this CPU: "dsp", "riscv" or "portable"
 
     @property
     def emulated(self) -> bool:
@@ -54,15 +55,15 @@ BOARDS: dict[str, Board] = {b.env: b for b in (
           "SysTick under -icount: 1 tick = 40 instructions", 400_000_000),
     Board("qemu_rv32", "QEMU virt, RV32IMAC: the ESP32-C3/C6 class (budget of an ESP32-C3)", "compiled",
           ("compiled",), 4096 * KIB, 400 * KIB, "virt", "minstret under -icount: 1 tick = 1 instruction",
-          160_000_000, arch="riscv32"),
+          160_000_000, arch="riscv32", kernel_path="riscv"),
     Board("esp32dev", "ESP32 DevKit (Xtensa LX6, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
-          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600, kernel_path="portable"),
     Board("esp32s3", "ESP32-S3 DevKitC-1 (Xtensa LX7, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
-          3264 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600),
+          3264 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600, kernel_path="portable"),
     Board("esp32c3", "ESP32-C3-DevKitM-1 (RISC-V RV32IMC, 160 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
-          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 160_000_000, 921_600),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 160_000_000, 921_600, kernel_path="riscv"),
     Board("esp32c6", "ESP32-C6-DevKitC-1 (RISC-V RV32IMAC, 160 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
-          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 160_000_000, 921_600),
+          1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 160_000_000, 921_600, kernel_path="riscv"),
     Board("nano33ble", "Arduino Nano 33 BLE (nRF52840, Cortex-M4F, 64 MHz), Arduino mbed + TFLM", "tflm",
           ("tflm", "compiled"), 960 * KIB, 256 * KIB, None, "DWT CYCCNT CPU cycles", 64_000_000),
 )}

@@ -66,12 +66,13 @@ def op_inputs(model_bytes: bytes, n: int = 24, seed: int = 0) -> np.ndarray:
     return np.concatenate([rng.integers(-128, 128, size=(n, *shape)), extremes]).astype(np.int8)
 
 
-def assert_matches_tflm(model_bytes: bytes, inputs: np.ndarray, extra_flags=(), label: str = "") -> np.ndarray:
+def assert_matches_tflm(model_bytes: bytes, inputs: np.ndarray, extra_flags=(), label: str = "",
+                        memory: str = "balanced") -> np.ndarray:
     """Compiled (host gcc) outputs == TFLM outputs byte for byte on every input; returns the outputs."""
     from mobilenet_tiny.compiler.host import CompiledHostInterpreter
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    compiled = CompiledHostInterpreter(model_bytes, extra_flags=extra_flags)
+    compiled = CompiledHostInterpreter(model_bytes, extra_flags=extra_flags, memory=memory)
     try:
         ours = compiled.run_many(inputs)
     finally:

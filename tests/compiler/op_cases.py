@@ -67,6 +67,22 @@ def fully_connected(zoo, seed: int):
     return f"fc-{seed}", lambda: zoo.single_layer(layer, shape, seed, (p["lo"], 1.0)), p
 
 
+def add(zoo, seed: int):
+    """ADD of a 1x1 conv and a 1x1 depthwise conv of the same input (two rescalings), with or without ReLU."""
+    from mobilenet_tiny.tf_env import keras
+
+    rng = np.random.default_rng(800 + seed)
+    p = dict(h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9)), c=int(rng.choice([1, 4, 8])),
+             act=str(rng.choice(["none", "relu"])), gain=float(rng.choice([0.1, 1.0, 8.0])))
+
+    def layer(x):
+        a = keras.layers.Conv2D(p["c"], 1, kernel_initializer="random_normal")(x)
+        b = keras.layers.DepthwiseConv2D(1, depthwise_initializer=keras.initializers.Constant(p["gain"]))(x)
+        return activation(keras, p["act"], keras.layers.Add()([a, b]))
+
+    return f"add-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (-1.0, 1.0)), p
+
+
 def output_stage_forms() -> list[tuple[str, object]]:
     """(label, build) for models written directly whose output quantization picks each output stage form of
     the DSP kernels: folded with a lower clamp (RELU, RELU6 with zero point -20), folded with both clamps

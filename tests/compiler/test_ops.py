@@ -88,19 +88,7 @@ def test_pad(zoo, seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_add(zoo, seed):
-    from mobilenet_tiny.tf_env import keras
-
-    rng = np.random.default_rng(800 + seed)
-    p = dict(h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9)), c=int(rng.choice([1, 4, 8])),
-             act=str(rng.choice(["none", "relu"])), gain=float(rng.choice([0.1, 1.0, 8.0])))
-
-    def layer(x):
-        a = keras.layers.Conv2D(p["c"], 1, kernel_initializer="random_normal")(x)
-        b = keras.layers.DepthwiseConv2D(1, depthwise_initializer=keras.initializers.Constant(p["gain"]))(x)
-        return op_cases.activation(keras, p["act"], keras.layers.Add()([a, b]))
-
-    model_bytes = _check(f"add-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (-1.0, 1.0)),
-                         p)
+    model_bytes = _check(*op_cases.add(zoo, seed))
     from mobilenet_tiny.compiler.reader import read_model
 
     assert "ADD" in [op.name for op in read_model(model_bytes).operators]

@@ -45,6 +45,14 @@ CASES = [
     ("compile", M, "-o", F, "is not a directory"),
     ("compile", M, "-o", "c", "--name", "9bad", "use a C identifier"),
     ("compile", E, "-o", "c", "no .tflite model"),
+    ("compile", M, "-o", "c", "--memory", "tiny", "'tiny' is not one of 'min', 'balanced', 'fast'"),
+    # fit (its checks come before any model is built)
+    ("fit", "--board", "uno", "unknown board 'uno'"),
+    ("fit", "--board", "qemu_m4", "--arch", "v3", "unknown architecture 'v3'"),
+    ("fit", "--board", "qemu_m4", "--input", "96x96x2", "channels must be 1 (gray) or 3 (RGB)"),
+    ("fit", "--board", "qemu_m4", "--ram-bytes", "0", "a RAM budget of 0 B"),
+    ("fit", "--board", "qemu_m4", "--latency-ms", "-5", "--latency-ms must be positive"),
+    ("train", "--fit-board", "qemu_m4", "--alpha", "0.5", "--out", "t", "--alpha and --fit-board"),
     # firmware build
     ("firmware", "build", "--board", "uno", "--model", M, "unknown board 'uno'"),
     ("firmware", "build", "--board", "qemu_m4", "--model", "missing.tflite", "model not found"),

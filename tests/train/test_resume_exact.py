@@ -15,8 +15,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 CLI = str(Path(sys.executable).with_name("mobilenet-tiny"))
-ARGS = dict(data="builtin:shapes?n=120", input="32x32", epochs=3, qat_epochs=2, batch_size=16, warmup_epochs=1,
-            patience=1, augment="strong", class_weight="balanced", seed=3)
+ARGS = dict(data="builtin:shapes?n=120", input="32x32", epochs=3, qat_epochs=2, batch_size=16, lr_schedule="cosine",
+            warmup_epochs=1, patience=1, augment="strong", class_weight="balanced", seed=3)
 EXTENDED_EPOCHS = 4
 OUTPUTS = ("float_model.h5", "qat_model.h5", "history.json", "splits.json")
 

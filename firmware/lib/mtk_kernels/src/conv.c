@@ -2,8 +2,8 @@
  * CONV_2D, int8, per-channel requantization; bit-exact with TFLM's reference ConvPerChannel.
  * 1x1 convolutions without padding read pixels in place; any other window is copied into an im2col row
  * (padding filled with the input zero point, which the folded bias cancels exactly as TFLM's skipped taps).
- * Two rows at a time go through mtk_dot_rows_s8. Scratch: the dot engine's expanded rows first (word
- * aligned), then the two im2col rows.
+ * Two or three rows at a time (as mtk_dot_rows_group says) go through the dot engine. Scratch: the dot
+ * engine's expanded rows first (word aligned), then MTK_DOT_MAX_ROWS im2col rows.
  */
 #include "dot_rows.h"
 
@@ -55,9 +55,10 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     int8_t *const im2col = scratch + mtk_dot_rows_scratch_bytes(k);
 #endif
     const mtk_dot_rows d = {row_bytes, p->out_c, p->filter, p->quant, p->folded, &p->q};
-    const int8_t *rows[2];
-    for (int n = 0; n < pixels; n += 2) {
-        const int count = pixels - n >= 2 ? 2 : 1;
+    const int group = mtk_dot_rows_group(&d);
+    const int8_t *rows[MTK_DOT_MAX_ROWS];
+    for (int n = 0; n < pixels; n += group) {
+        const int count = pixels - n >= group ? group : pixels - n;
         for (int r = 0; r < count; ++r) {
             const int oy = (n + r) / p->out_w, ox = (n + r) % p->out_w;
             if (pointwise) {
@@ -68,7 +69,11 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
             }
         }
         int8_t *out0 = output + n * p->out_c;
-        mtk_dot_rows_s8(&d, rows[0], count == 2 ? rows[1] : NULL, out0, out0 + p->out_c, scratch);
+        if (count == 3) {
+            mtk_dot_rows3_s8(&d, rows, out0, p->out_c, scratch);
+        } else {
+            mtk_dot_rows_s8(&d, rows[0], count == 2 ? rows[1] : NULL, out0, out0 + p->out_c, scratch);
+        }
     }
 }
 
@@ -77,5 +82,5 @@ uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p)
 {
     const int k = p->filter_h * p->filter_w * p->in_c;
     const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
-    return mtk_dot_rows_scratch_bytes(k) + (pointwise ? 0u : 2u * (uint32_t)k);
+    return mtk_dot_rows_scratch_bytes(k) + (pointwise ? 0u : MTK_DOT_MAX_ROWS * (uint32_t)k);
 }

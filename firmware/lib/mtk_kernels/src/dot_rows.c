@@ -44,6 +44,44 @@ static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word 
     }
 }
 
+/* Three rows sign-extended block by block: per block [row0 even, row0 odd, row1 even, row1 odd, row2 even,
+ * row2 odd]; padding values are 0. */
+static void expand_rows3(const int8_t *const rows[3], int k, mtk_word *x)
+{
+    const int full = k >> 2, tail = k & 3;
+    const int8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
+    for (int b = 0; b < full; ++b, r0 += 4, r1 += 4, r2 += 4, x += 6) {
+        expand_block(mtk_read_s8x4(r0), mtk_read_s8x4(r1), x);
+        const int32_t v = mtk_read_s8x4(r2);
+        x[4] = __sxtb16(v);
+        x[5] = mtk_sxtb16_ror8(v);
+    }
+    if (tail) {
+        int8_t t[3][4] = {{0}};
+        memcpy(t[0], r0, (size_t)tail);
+        memcpy(t[1], r1, (size_t)tail);
+        memcpy(t[2], r2, (size_t)tail);
+        expand_block(mtk_read_s8x4(t[0]), mtk_read_s8x4(t[1]), x);
+        x[4] = __sxtb16(mtk_read_s8x4(t[2]));
+        x[5] = mtk_sxtb16_ror8(mtk_read_s8x4(t[2]));
+    }
+}
+
+/* The job of dot_rows_dsp.S (offsets listed there). */
+typedef struct {
+    const int8_t *weights;
+    const mtk_word *x;
+    const int32_t *table;
+    int8_t *out;
+    int32_t out_stride;
+    int32_t blocks;
+    int32_t pairs;
+    int32_t clamp; /* 0 none, 1 lower bound, 2 both */
+    uint32_t lo4, hi4;
+} mtk_dot3_job;
+
+void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
+
 #if MTK_THUMB2_ASM
 /* One block of 4 values: 3 LDRD (post-indexed), 4 SXTB16, 8 SMLAD. GCC's own schedule of the same C
  * spends 20 instructions a block on separate address updates; written out, the loop body is 15. */
@@ -208,6 +246,45 @@ static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
 }
 
 #endif /* MTK_DSP */
+
+int mtk_dot_rows_group(const mtk_dot_rows *d)
+{
+#if MTK_DSP
+    if (d->folded && d->out_c >= 2 && (d->out_c & 1) == 0) {
+        return 3;
+    }
+#endif
+    (void)d;
+    return 2;
+}
+
+void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch)
+{
+#if MTK_DSP
+    if (mtk_dot_rows_group(d) == 3) {
+        mtk_word *x = (mtk_word *)(void *)scratch;
+        expand_rows3(rows, d->k, x);
+        const mtk_output_quant q = *d->q;
+        const int mode = mtk_output_mode(d->folded, d->q);
+        const mtk_dot3_job job = {d->weights,
+                                  x,
+                                  d->quant,
+                                  out,
+                                  out_stride,
+                                  mtk_padded4(d->k) >> 2,
+                                  d->out_c >> 1,
+                                  mode == MTK_OUT_FOLDED       ? 0
+                                  : mode == MTK_OUT_FOLDED_MIN ? 1
+                                                               : 2,
+                                  mtk_bytes4(q.act_min),
+                                  mtk_bytes4(q.act_max)};
+        mtk_dot3_folded_dsp(&job);
+        return;
+    }
+#endif
+    mtk_dot_rows_s8(d, rows[0], rows[1], out, out + out_stride, scratch);
+    mtk_dot_rows_s8(d, rows[2], NULL, out + 2 * out_stride, NULL, scratch);
+}
 
 /* Portable C: one filter row at a time against each input row, in exact int32 arithmetic. */
 static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int k)

@@ -31,15 +31,26 @@ MTK_INLINE int mtk_padded4(int k)
     return (k + 3) & ~3;
 }
 
-/* Scratch bytes mtk_dot_rows_s8 needs for rows of k values (two rows, sign-extended to 16 bits). */
+/* Pixels per call at most (mtk_dot_rows3_s8) and so the im2col rows CONV_2D keeps. */
+#define MTK_DOT_MAX_ROWS 3
+
+/* Scratch bytes mtk_dot_rows_s8 / mtk_dot_rows3_s8 need for rows of k values (three rows, sign-extended
+ * to 16 bits; the same on every target, as the compiler plans one arena for all). */
 MTK_INLINE uint32_t mtk_dot_rows_scratch_bytes(int k)
 {
-    return 4u * (uint32_t)mtk_padded4(k);
+    return 2u * MTK_DOT_MAX_ROWS * (uint32_t)mtk_padded4(k);
 }
 
 /* out0[oc] (and out1[oc] when row1 is not NULL) for every filter row oc. `scratch` (word-aligned,
  * mtk_dot_rows_scratch_bytes) may be NULL when row1 is NULL. */
 void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
                      int8_t *scratch);
+
+/* How many input rows a call should bring on this target: 3 where mtk_dot_rows3_s8 has a routine for the
+ * layer (the Arm DSP path, folded output stage, even filter count), else 2. */
+int mtk_dot_rows_group(const mtk_dot_rows *d);
+
+/* out[i * out_stride + oc] for rows[i], i < 3 (scratch as for mtk_dot_rows_s8). */
+void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch);
 
 #endif /* MTK_DOT_ROWS_H_ */

@@ -1,0 +1,187 @@
+/*
+ * mtk_dot_rows_s8's three-pixel DSP routine (dot_rows.c calls it; Arm Thumb-2 with the DSP extension):
+ * every filter pair of a packed layer against three pixels sign-extended into scratch, the folded output
+ * stage, and the clamps, in one call. Written as assembly because the loop needs all fourteen registers:
+ * six accumulators (2 filters x 3 pixels), four expanded weight words, two pixel words, two pointers.
+ *
+ * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
+ * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). Four
+ * blocks a pass, entered part-way for a block count that is not a multiple of 4; the pass ends when the
+ * pixel pointer reaches its end (kept on the stack: no register is left for it).
+ *
+ * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
+ *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
+ *   +8 channel table (blocks of 2), +12 pixel 0's output, +16 bytes between the pixels' outputs,
+ *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
+ *   all four bytes, +36 upper bound in all four bytes.
+ */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
+
+    .syntax unified
+    .thumb
+    .text
+
+/* Stack frame. */
+#define X_END 0
+#define X_BASE 4
+#define TABLE 8
+#define OUT 12
+#define STRIDE 16
+#define PAIRS 20
+#define ENTRY 24
+#define CLAMP 28
+#define LO4 32
+#define HI4 36
+#define FRAME 40
+
+/* One block: filters' words into r10/r11 (odd halves r12/lr), pixels' words through r2/r3; accumulators
+ * r4/r5 (pixel 0, filters 0/1), r6/r7 (pixel 1), r8/r9 (pixel 2). */
+    .macro BLOCK
+    ldr r10, [r0], #4
+    ldr r11, [r0], #4
+    ldr r2, [r1], #4
+    ldr r3, [r1], #4
+    sxtb16 r12, r10, ror #8
+    sxtb16 r10, r10
+    sxtb16 lr, r11, ror #8
+    sxtb16 r11, r11
+    smlad r4, r10, r2, r4
+    smlad r4, r12, r3, r4
+    smlad r5, r11, r2, r5
+    smlad r5, lr, r3, r5
+    ldr r2, [r1], #4
+    ldr r3, [r1], #4
+    smlad r6, r10, r2, r6
+    smlad r6, r12, r3, r6
+    smlad r7, r11, r2, r7
+    smlad r7, lr, r3, r7
+    ldr r2, [r1], #4
+    ldr r3, [r1], #4
+    smlad r8, r10, r2, r8
+    smlad r8, r12, r3, r8
+    smlad r9, r11, r2, r9
+    smlad r9, lr, r3, r9
+    .endm
+
+/* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
+ * SMMLAR + 2 ALU + SSAT, as mtk_fixedpoint.h derives it. */
+    .macro FOLD a
+    lsl r2, \a, #1
+    smmlar r2, r2, r10, r11
+    add \a, r2, \a, asr #31
+    asr \a, \a, r12
+    ssat \a, #8, \a
+    .endm
+
+    .global mtk_dot3_folded_dsp
+    .type mtk_dot3_folded_dsp, %function
+    .thumb_func
+mtk_dot3_folded_dsp:
+    push {r4-r11, lr}
+    sub sp, sp, #FRAME
+    ldr r1, [r0, #4]
+    ldr r2, [r0, #20]
+    str r1, [sp, #X_BASE]
+    add r3, r2, r2, lsl #1
+    add r3, r1, r3, lsl #3          /* x + 24 * blocks */
+    str r3, [sp, #X_END]
+    rsb r3, r2, #0
+    and r3, r3, #3                  /* blocks the first pass skips */
+    str r3, [sp, #ENTRY]
+    ldr r3, [r0, #8]
+    str r3, [sp, #TABLE]
+    ldr r3, [r0, #12]
+    str r3, [sp, #OUT]
+    ldr r3, [r0, #16]
+    str r3, [sp, #STRIDE]
+    ldr r3, [r0, #24]
+    str r3, [sp, #PAIRS]
+    ldr r3, [r0, #28]
+    str r3, [sp, #CLAMP]
+    ldr r3, [r0, #32]
+    str r3, [sp, #LO4]
+    ldr r3, [r0, #36]
+    str r3, [sp, #HI4]
+    ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
+
+.Lpair:
+    ldr r2, [sp, #TABLE]
+    ldr r4, [r2]                    /* biases: every pixel starts from its filter's */
+    ldr r5, [r2, #4]
+    mov r6, r4
+    mov r8, r4
+    mov r7, r5
+    mov r9, r5
+    ldr r1, [sp, #X_BASE]
+    ldr r2, [sp, #ENTRY]
+    tbb [pc, r2]
+.Lentry:
+    .byte (.Lblock0 - .Lentry) / 2, (.Lblock1 - .Lentry) / 2, (.Lblock2 - .Lentry) / 2, (.Lblock3 - .Lentry) / 2
+    .balign 4
+.Lblock0:
+    BLOCK
+.Lblock1:
+    BLOCK
+.Lblock2:
+    BLOCK
+.Lblock3:
+    BLOCK
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lblock0
+
+    ldr r1, [sp, #TABLE]
+    ldr r10, [r1, #8]
+    ldr r11, [r1, #16]
+    ldr r12, [r1, #24]
+    FOLD r4
+    FOLD r6
+    FOLD r8
+    ldr r10, [r1, #12]
+    ldr r11, [r1, #20]
+    ldr r12, [r1, #28]
+    FOLD r5
+    FOLD r7
+    FOLD r9
+    add r1, r1, #32
+    str r1, [sp, #TABLE]
+    bfi r4, r5, #8, #8              /* per pixel its two channels, as one halfword */
+    bfi r6, r7, #8, #8
+    bfi r8, r9, #8, #8
+    ldr r3, [sp, #CLAMP]
+    cbz r3, .Lstore
+    ldr r10, [sp, #LO4]             /* bytewise max(v, lo): SSUB8 sets GE where v >= lo, SEL keeps v */
+    ssub8 r2, r4, r10
+    sel r4, r4, r10
+    ssub8 r2, r6, r10
+    sel r6, r6, r10
+    ssub8 r2, r8, r10
+    sel r8, r8, r10
+    cmp r3, #1
+    beq .Lstore
+    ldr r10, [sp, #HI4]             /* bytewise min(v, hi): GE where v >= hi, SEL takes hi there */
+    ssub8 r2, r4, r10
+    sel r4, r10, r4
+    ssub8 r2, r6, r10
+    sel r6, r10, r6
+    ssub8 r2, r8, r10
+    sel r8, r10, r8
+.Lstore:
+    ldr r1, [sp, #OUT]
+    ldr r3, [sp, #STRIDE]
+    strh r4, [r1]
+    strh r6, [r1, r3]
+    add r2, r1, r3
+    strh r8, [r2, r3]
+    adds r1, r1, #2
+    str r1, [sp, #OUT]
+    ldr r2, [sp, #PAIRS]
+    subs r2, r2, #1
+    str r2, [sp, #PAIRS]
+    bne .Lpair
+
+    add sp, sp, #FRAME
+    pop {r4-r11, pc}
+    .size mtk_dot3_folded_dsp, . - mtk_dot3_folded_dsp
+
+#endif
