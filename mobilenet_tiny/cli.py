@@ -459,13 +459,35 @@ def firmware():
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory with model.tflite.")
 @click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None,
               help="Inference engine (default: compiled on qemu_*, tflm on real boards).")
+@click.option("--kernels", type=click.Choice(["reference", "cmsis-nn"]), default=None,
+              help="TFLM's kernels, from the TFLM tree (`tflm-tree`) [reference on qemu_*; the registry's on real boards].")
+@click.option("--arena-bytes", type=int, default=None, help="TFLM arena size [measured on the host, plus 1 KiB].")
 @click.option("--out", "out_dir", default=None, help="Project copy to build in [build/firmware/BOARD].")
-def firmware_build(board, model_path, runtime, out_dir):
+def firmware_build(board, model_path, runtime, kernels, arena_bytes, out_dir):
     """Copy firmware/, write the model's C files into it and run `pio run -e BOARD`; prints flash/RAM use."""
     from .device.firmware_build import build_firmware
 
-    result = build_firmware(board, model_path, runtime=runtime, out_dir=out_dir, log=click.echo)
+    result = build_firmware(board, model_path, runtime=runtime, out_dir=out_dir, log=click.echo, kernels=kernels,
+                            arena_bytes=arena_bytes)
     click.echo(result.summary())
+
+
+@main.command("tflm-tree")
+@click.option("--from", "sources", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Local git directory holding tflite-micro or a dependency (repeat) [the fetched snapshots in "
+                   "/work/.mirror if present, else GitHub].")
+@click.option("--out", "out_dir", default=None, help="Trees folder [~/.cache/mobilenet-tiny/tflm/tflite-micro-COMMIT].")
+@click.option("--force", is_flag=True, help="Make the trees again even if they exist.")
+def tflm_tree(sources, out_dir, force):
+    """TFLM's C++ source (reference and CMSIS-NN kernel trees) at the pinned tflite-micro commit, made by its
+    create_tflm_tree.py with the dependency versions its download scripts name, in a cache outside the repo."""
+    from pathlib import Path
+
+    from .tflm_tree import build_trees
+
+    trees = build_trees([Path(s) for s in sources] or None, out_dir, force, log=click.echo)
+    for kernels in ("reference", "cmsis-nn"):
+        click.echo(f"{kernels}: {trees.tree(kernels)}")
 
 
 @main.command()
@@ -538,21 +560,28 @@ def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, 
 @click.option("--board", default="qemu_m4", show_default=True,
               help="Emulated board to count instructions on: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
-@click.option("--runtime", type=click.Choice(["tflm", "compiled"]), default=None)
-@click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (random images).")
-@click.option("--out", "out_dir", default=None, help="Project copy to build in [build/firmware/BOARD].")
+@click.option("--runtime", "runtimes", default="compiled", show_default=True,
+              help="Comma-separated: compiled (DSP path), compiled-portable, tflm (reference kernels), tflm-cmsis-nn.")
+@click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (seeded random inputs).")
+@click.option("--profile", is_flag=True, help="Also instructions per layer (first input).")
+@click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3", "-O0"]),
+              help="Optimisation of the runtime and model code (TFLM's library is always -O2).")
+@click.option("--memory", default="balanced", show_default=True, type=click.Choice(["min", "balanced", "fast"]),
+              help="The compiled runtime's memory mode (see `compile`).")
+@click.option("--out", "out_dir", default=None, help="Keep the benchmark images in this folder [a temporary one].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def bench(board, model_path, runtime, runs, out_dir, as_json):
-    """Instructions per inference and per MAC, arena, RAM and flash of a model on a QEMU board."""
-    from .device.bench import bench as run_bench
+def bench(board, model_path, runtimes, runs, profile, opt, memory, out_dir, as_json):
+    """Instructions per inference and per MAC, arena, RAM and flash of a model on a QEMU board, for one or
+    several runtimes side by side (ratios to the first)."""
+    from .device.bench import compare
 
-    result = run_bench(board, model_path, runtime=runtime, runs=runs, out_dir=out_dir,
-                       log=(lambda *_: None) if as_json else click.echo)
+    result = compare(board, model_path, [r for r in runtimes.split(",") if r.strip()], runs=runs, profile=profile,
+                     opt=opt, memory=memory, workdir=out_dir, log=(lambda *_: None) if as_json else (lambda line: click.echo(line, err=True)))
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
-    else:
-        for line in result.summary_lines():
-            click.echo(line)
+        return
+    for line in result.table_lines() + result.profile_lines():
+        click.echo(line)
 
 
 if __name__ == "__main__":

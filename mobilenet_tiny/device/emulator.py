@@ -37,16 +37,18 @@ def free_tcp_port() -> int:
 ICOUNT = "shift=0,align=off,sleep=on"
 
 
-def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
+def qemu_command(board: Board, elf: Path, port: int | None = None, *, serial: str | None = None) -> list[str]:
     """The emulator command line (firmware/platforms/qemu/builder/main.py has the same for `pio run -t
-    upload`). Arm boards exit through semihosting; the RISC-V virt board boots without firmware
-    (-bios none) and exits through its test device."""
+    upload`), with the UART on a TCP server socket at `port`, or on the QEMU chardev `serial` (e.g.
+    file:PATH for a benchmark image that writes its results and exits). Arm boards exit through
+    semihosting; the RISC-V virt board boots without firmware (-bios none) and exits through its test device."""
     if not board.emulated:
         raise UserError(f"{board.env} is a real board, not an emulated one")
     machine = ["-M", board.qemu_machine] + (
         ["-bios", "none"] if board.arch == "riscv32" else ["-semihosting-config", "enable=on,target=native"])
+    serial = serial or f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
     return [board.qemu_system, *machine, "-nographic", "-monitor", "none", "-icount", ICOUNT,
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-kernel", str(elf)]
+            "-serial", serial, "-kernel", str(elf)]
 
 
 class Emulator:

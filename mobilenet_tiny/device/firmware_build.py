@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +22,15 @@ from ..model_facts import ModelFacts, load_model_facts
 from .board import Board, check_runtime, get_board
 from .model_meta import check_firmware_model, write_model_meta
 from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
+from .tflm_library import (TFLM_DIR_ENV, TflmLibrary, build_library, env_tflm_dir, find_tree, first_error_line,
+                           is_library_folder, is_tree, tree_kernels)
+from .tflm_library import defines as tflm_defines
 
 MODEL_SUBDIR = Path("src") / "model"
-TFLM_DIR_ENV = "MTK_TFLM_DIR"
 BUILD_TIMEOUT_S = 900
+# PlatformIO compiling TFLM itself (real boards, a library folder): a first build of ~200-320 TFLM files
+# took 5-20 min on two busy cores.
+TFLM_SOURCE_BUILD_TIMEOUT_S = 3600
 
 
 @dataclass
@@ -39,51 +45,72 @@ class FirmwareBuild:
     facts: ModelFacts
     labels: list[str]
     macs: int = 0
+    kernels: str | None = None  # TFLM's kernel set when known
+    tflm_library: TflmLibrary | None = None
+
+    @property
+    def runtime_name(self) -> str:
+        """What the firmware's hello calls its runtime: compiled, tflm-reference, tflm-cmsis-nn (tflm when
+        the kernels are not known, e.g. the registry's library)."""
+        return f"{self.runtime}-{self.kernels}" if self.kernels else self.runtime
 
     def summary(self) -> str:
         b = self.board
-        return (f"{b.env} ({self.runtime}): flash {self.flash_bytes:,} B of {b.flash_bytes:,} "
+        return (f"{b.env} ({self.runtime_name}): flash {self.flash_bytes:,} B of {b.flash_bytes:,} "
                 f"({100 * self.flash_bytes / b.flash_bytes:.1f} %), RAM {self.ram_bytes:,} B of {b.ram_bytes:,} "
                 f"({100 * self.ram_bytes / b.ram_bytes:.1f} %), arena {self.arena_bytes:,} B -> {self.firmware}")
 
 
-def local_tflm_dir() -> Path | None:
-    """The local TFLM source named by $MTK_TFLM_DIR, if set."""
-    value = os.environ.get(TFLM_DIR_ENV)
-    if not value:
-        return None
-    path = Path(value).expanduser().resolve()
-    if not path.is_dir():
-        raise UserError(f"{TFLM_DIR_ENV}={value} is not a directory")
-    return path
+@dataclass
+class TflmChoice:
+    """Which TFLM a firmware links and how."""
+    lib_dep: str | None      # lib_deps entry replacing the registry's TFLM; None: keep platformio.ini's
+    build_flags: list[str]   # global flags: TFLM's include paths and defines (and the static library)
+    kernels: str | None      # "reference" / "cmsis-nn"; None when unknown (the registry, a library folder)
+    library: TflmLibrary | None = None  # the cached static library (QEMU boards)
+
+    @property
+    def compiled_by_platformio(self) -> bool:
+        return self.library is None
 
 
-# TFLM's own sources in a tree made by tflite-micro's create_tflm_tree.py, without its tests and examples.
-_TFLM_TREE_SRC_FILTER = ["+<tensorflow/lite/>", "-<**/*_test.cc>", "-<tensorflow/lite/micro/examples/>",
-                         "-<tensorflow/lite/micro/tools/>", "-<tensorflow/lite/micro/testing/>",
-                         "-<tensorflow/lite/micro/benchmarks/>", "-<tensorflow/lite/micro/integration_tests/>",
-                         "-<tensorflow/lite/micro/python/>"]
-_TFLM_TREE_INCLUDES = ["third_party/flatbuffers/include", "third_party/gemmlowp", "third_party/ruy",
-                       "third_party/kissfft", "third_party/cmsis_nn", "third_party/cmsis_nn/Include",
-                       "third_party/cmsis/CMSIS/Core/Include"]
-
-
-def tflm_library(tflm_dir: Path, project: Path) -> tuple[str, str]:
-    """(lib_deps entry, extra build flags) for a local TFLM: a PlatformIO/Arduino library folder as is, or
-    a bare TFLM tree wrapped in a generated library.json inside the project copy."""
-    if (tflm_dir / "library.json").is_file() or (tflm_dir / "library.properties").is_file():
-        return f"symlink://{tflm_dir}", ""
-    if not (tflm_dir / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
-        raise UserError(f"{TFLM_DIR_ENV}={tflm_dir} is neither a PlatformIO/Arduino library nor a TFLM source "
-                        "tree (no tensorflow/lite/micro/micro_interpreter.h)")
+def choose_tflm(board: Board, kernels: str | None, project: Path, log=print) -> TflmChoice:
+    """QEMU boards link a static library compiled once per core from a TFLM tree ($MTK_TFLM_DIR or the
+    cache). Real boards build TFLM with their own toolchain through PlatformIO: the registry's library by
+    default, $MTK_TFLM_DIR or, with --kernels, the cache's tree instead."""
+    env = env_tflm_dir()
+    if env is not None and is_library_folder(env):
+        if kernels:
+            raise UserError(f"--kernels needs a TFLM source tree, but {TFLM_DIR_ENV}={env} is a PlatformIO/"
+                            "Arduino library folder (it brings its own kernels)")
+        return TflmChoice(f"symlink://{env}", [], None)
+    if board.emulated:
+        tree = find_tree(kernels or "reference")
+        library = build_library(board, tree, log=log)
+        return TflmChoice(None, library.consumer_flags(), tree.kernels, library)
+    if env is None and kernels is None:
+        return TflmChoice(None, [], None)  # PlatformIO's registry
+    tree = find_tree(kernels or (tree_kernels(env) if is_tree(env) else "reference"))
     wrapper = project / "tflm_local"  # referred to relative to the project, which is built elsewhere first
     atomic_write(wrapper / "library.json", json.dumps({
-        "name": "tflm-local", "version": "0.0.0", "description": f"TFLM from {tflm_dir}",
-        "build": {"srcDir": str(tflm_dir), "includeDir": str(tflm_dir), "srcFilter": _TFLM_TREE_SRC_FILTER,
+        "name": "tflm-local", "version": "0.0.0", "description": f"TFLM ({tree.kernels} kernels) from {tree.origin}",
+        "build": {"srcDir": str(tree.path), "includeDir": str(tree.path), "srcFilter": tree.source_filter(),
                   "libArchive": False}}, indent=2))
     # Global flags (PLATFORMIO_BUILD_FLAGS): TFLM's headers include flatbuffers & co. from our sources too.
-    includes = [f"-I{tflm_dir / d}" for d in _TFLM_TREE_INCLUDES if (tflm_dir / d).is_dir()]
-    return f"symlink://{wrapper.name}", " ".join(includes + ["-DTF_LITE_STATIC_MEMORY"])
+    flags = [f"-I{d}" for d in tree.include_dirs()] + [f"-D{d}" for d in tflm_defines(tree.kernels)]
+    return TflmChoice(f"symlink://{wrapper.name}", flags, tree.kernels)
+
+
+def model_macs(model: "ModelFacts | bytes") -> int:
+    """Multiply-accumulates per inference as the compiler counts them (CONV_2D, DEPTHWISE_CONV_2D,
+    FULLY_CONNECTED); 0 when the compiler does not read the model (TFLM runs more ops than it compiles)."""
+    from ..compiler.lowering import lower_graph
+    from ..compiler.reader import read_model
+
+    try:
+        return sum(step.macs for step in lower_graph(read_model(model)))
+    except UserError:
+        return 0
 
 
 PROJECT_MARKER = ".mobilenet-tiny-firmware"
@@ -98,9 +125,8 @@ def check_project_dir(out_dir: Path):
         raise UserError(f"{out_dir} is not empty and was not made by `firmware build`: choose another --out")
 
 
-def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path, str]:
-    """Copy firmware/ (sources, libraries, platformio.ini) into the empty folder out_dir. Returns the
-    project and extra global build flags (for a local TFLM tree)."""
+def prepare_project(out_dir: Path) -> Path:
+    """Copy firmware/ (sources, libraries, platformio.ini) into the empty folder out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / PROJECT_MARKER).write_text("built by `mobilenet-tiny firmware build`; the folder is replaced on each build\n")
     for sub in ("src", "lib"):
@@ -109,20 +135,24 @@ def prepare_project(out_dir: Path, *, emulated_tflm: bool = False) -> tuple[Path
     ini = (FIRMWARE_DIR / "platformio.ini").read_text()
     platform = (FIRMWARE_DIR / "platforms" / "qemu").resolve()
     ini = ini.replace("symlink://platforms/qemu", f"symlink://{platform}")
-    flags = ""
-    tflm_dir = local_tflm_dir()
-    if tflm_dir:
-        dep, flags = tflm_library(tflm_dir, out_dir)
-        ini = re.sub(r"(?ms)^(\[tflm\]\n(?:[^\[\n]*\n)*?lib_deps\s*=).*?$", lambda m: f"{m.group(1)} {dep}", ini)
-        if emulated_tflm:
-            ini = ini.replace("[qemu]\n", "[qemu]\nlib_deps = ${tflm.lib_deps}\n", 1)
     atomic_write(out_dir / "platformio.ini", ini)
-    return out_dir, flags
+    return out_dir
 
 
-def write_model_files(model_dir: Path, model: ModelFacts, runtime: str, labels: list[str]) -> tuple[int, int]:
+def use_tflm_library(project: Path, lib_dep: str, emulated: bool):
+    """Replace the registry's TFLM in the project's platformio.ini by `lib_dep` (QEMU envs get it too)."""
+    ini = (project / "platformio.ini").read_text()
+    ini = re.sub(r"(?ms)^(\[tflm\]\n(?:[^\[\n]*\n)*?lib_deps\s*=).*?$", lambda m: f"{m.group(1)} {lib_dep}", ini)
+    if emulated:
+        ini = ini.replace("[qemu]\n", "[qemu]\nlib_deps = ${tflm.lib_deps}\n", 1)
+    atomic_write(project / "platformio.ini", ini)
+
+
+def write_model_files(model_dir: Path, model: ModelFacts, runtime: str, labels: list[str],
+                      arena_bytes: int | None = None) -> tuple[int, int]:
     """The runtime's model files (model_meta.h/.c come separately); returns (arena bytes the runtime will
-    use, multiply-accumulates per inference or 0 when unknown)."""
+    use, multiply-accumulates per inference or 0 when unknown). `arena_bytes` overrides the TFLM arena
+    measured on the host (plus its margin)."""
     shutil.rmtree(model_dir, ignore_errors=True)
     model_dir.mkdir(parents=True)
     if runtime == "compiled":
@@ -134,9 +164,9 @@ def write_model_files(model_dir: Path, model: ModelFacts, runtime: str, labels: 
     from ..convert.c_array import write_c_array
     from ..convert.pipeline import tflm_arena_bytes
 
-    _, arena = tflm_arena_bytes(model.data)
+    arena = arena_bytes if arena_bytes is not None else tflm_arena_bytes(model.data)[1]
     write_c_array(model, model_dir, name="model", labels=labels, arena_bytes=arena)
-    return arena, 0
+    return arena, model_macs(model)
 
 
 def check_budget(board: Board, arena_bytes: int, model_bytes: int):
@@ -165,7 +195,11 @@ def run_pio(project_dir: Path, env: str, *targets: str, timeout: float = BUILD_T
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise UserError(f"PlatformIO build of {env} took longer than {timeout:g} s") from None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()  # what it printed until then
+        log = atomic_write(failure_log or project_dir / f"build-{env}.log", output)
+        raise UserError(f"PlatformIO build of {env} took longer than {timeout:g} s (log so far: {log})") from None
     finally:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -205,8 +239,9 @@ def explain_build_failure(env: str, output: str, log: Path) -> str:
     if "HTTPClientError" in output or "Could not resolve" in output or "UnknownPackageError" in output:
         return (f"PlatformIO could not fetch packages for {env} (registry unreachable?): real-board envs "
                 f"need the PlatformIO registry; see {log}")
-    errors = [ln.strip() for ln in output.splitlines() if "error" in ln.lower() and ln.strip()]
-    return f"PlatformIO build of {env} failed: {(errors or ['no error line'])[0][:240]} (full log: {log})"
+    error = first_error_line(output) or next(
+        (ln.strip() for ln in output.splitlines() if re.search(r"\*\*\*.*Error|Error:", ln)), "no error line")
+    return f"PlatformIO build of {env} failed: {error[:300]} (full log: {log})"
 
 
 def elf_sizes(elf: Path, board: Board) -> tuple[int, int]:
@@ -227,16 +262,20 @@ _PIO_USAGE = re.compile(r"^(RAM|Flash):.*used (\d+) bytes from (\d+) bytes", re.
 
 
 def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=None, labels=None,
-                   log=print) -> FirmwareBuild:
+                   log=print, kernels: str | None = None, arena_bytes: int | None = None) -> FirmwareBuild:
+    """Build the firmware for `board_env` around `model`. `kernels` picks TFLM's kernel set (reference or
+    cmsis-nn; QEMU boards default to reference); `arena_bytes` overrides the TFLM arena."""
     board = get_board(board_env)
     runtime = check_runtime(board, runtime)
+    if runtime != "tflm" and (kernels is not None or arena_bytes is not None):
+        raise UserError(f"--kernels and --arena-bytes are TFLM options; the {runtime} runtime plans its own arena")
     facts = load_model_facts(model)
     check_firmware_model(facts)
     labels = facts.class_names(labels)
-    emulated_tflm = board.emulated and runtime == "tflm"
-    if emulated_tflm and local_tflm_dir() is None:
-        raise UserError(f"the tflm runtime on {board.env} needs TFLM's source: set {TFLM_DIR_ENV} to a TFLM "
-                        "tree or library (PlatformIO's registry has TFLM only for Arduino boards)")
+    if arena_bytes is not None and arena_bytes < facts.input_bytes:
+        raise UserError(f"--arena-bytes {arena_bytes} is smaller than the model's input ({facts.input_bytes} bytes)")
+    if board.emulated and runtime == "tflm" and not (env_tflm_dir() and is_library_folder(env_tflm_dir())):
+        find_tree(kernels or "reference")  # before any work: says how to make the tree when there is none
     if board.emulated:
         setup(board, log=log)
     final = Path(out_dir or Path("build") / "firmware" / board.env).resolve()
@@ -244,17 +283,34 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
     # Built in a hidden sibling that replaces the old project only once everything succeeded: a model that
     # does not fit, a failed build or Ctrl-C leave the previous project (and its firmware) as they were.
     with replaced_dir(final) as staging:
-        project, tflm_flags = prepare_project(staging, emulated_tflm=emulated_tflm)
+        project = prepare_project(staging)
         model_dir = project / MODEL_SUBDIR
-        arena, macs = write_model_files(model_dir, facts, runtime, labels)
+        extra_env, timeout, tflm = {}, BUILD_TIMEOUT_S, None
+        if runtime == "tflm":
+            tflm = choose_tflm(board, kernels, project, log=log)
+            if tflm.library is not None and arena_bytes is None:
+                # What the interpreter needs on this core with these kernels (CMSIS-NN's ask for scratch
+                # buffers the host's reference kernels do not), measured on the emulated board itself.
+                from .bench import measure_tflm_arena, tflm_arena_with_margin
+
+                with tempfile.TemporaryDirectory(prefix="mtk-arena-") as work:
+                    arena_bytes = tflm_arena_with_margin(measure_tflm_arena(facts.data, board, tflm.kernels,
+                                                                            work, log=log))
+        arena, macs = write_model_files(model_dir, facts, runtime, labels, arena_bytes)
         check_budget(board, arena, facts.size_bytes)
         write_model_meta(model_dir, facts, labels)
-        extra_env = {"PLATFORMIO_BUILD_FLAGS": tflm_flags} if tflm_flags and runtime == "tflm" else {}
+        if tflm is not None:
+            if tflm.lib_dep:
+                use_tflm_library(project, tflm.lib_dep, board.emulated)
+            if tflm.build_flags:
+                extra_env["PLATFORMIO_BUILD_FLAGS"] = " ".join(tflm.build_flags)
+            if tflm.compiled_by_platformio:
+                timeout = TFLM_SOURCE_BUILD_TIMEOUT_S
         if runtime != board.runtime:  # e.g. the compiled runtime on a real board
             extra_env["PLATFORMIO_BUILD_SRC_FILTER"] = (
                 "-<*> +<main.cpp> +<frame.c> +<protocol.c> +<image_input.c> +<result_output.c> +<model/> "
                 f"+<runtime_{runtime}.*> +<boards/{board.source_dir}/>")
-        output = run_pio(project, board.env, extra_env=extra_env,
+        output = run_pio(project, board.env, extra_env=extra_env, timeout=timeout,
                          failure_log=final.with_name(f"{final.name}.failed-build.log"))
         build_dir = Path(".pio") / "build" / board.env
         elf = build_dir / "firmware.elf"
@@ -264,4 +320,5 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
             usage = {m.group(1): int(m.group(2)) for m in _PIO_USAGE.finditer(output)}
             flash, ram = usage.get("Flash", 0), usage.get("RAM", 0)
             elf = build_dir / "firmware.bin" if (project / build_dir / "firmware.bin").exists() else elf
-    return FirmwareBuild(board, runtime, final, final / elf, flash, ram, arena, facts, labels, macs)
+    return FirmwareBuild(board, runtime, final, final / elf, flash, ram, arena, facts, labels, macs,
+                         tflm.kernels if tflm else None, tflm.library if tflm else None)

@@ -24,11 +24,11 @@ MODELS = {
 
 
 def _bench(model, inputs, tmp_path, memory):
-    from mobilenet_tiny.compiler.bench import benchmark
+    """The benchmark harness on qemu_m4, DSP path (RAM all included: static data and the stack)."""
+    from mobilenet_tiny.device.bench import bench_model
 
-    result = benchmark(model, inputs=inputs, workdir=tmp_path / memory.replace(":", "-"), paths=("dsp",),
-                       with_tflm_arena=False, memory=memory)
-    return result, result.runs["dsp"]
+    return bench_model(model, "qemu_m4", "compiled", inputs=inputs.reshape(len(inputs), -1),
+                       workdir=tmp_path / memory.replace(":", "-"), memory=memory, log=lambda *_: None)
 
 
 @pytest.mark.parametrize("which", sorted(MODELS))
@@ -44,17 +44,17 @@ def test_patched_on_cortex_m4(zoo, which, tmp_path):
     assert len(inputs) >= 100
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
     runs = {m: _bench(model, inputs, tmp_path, m) for m in ("fast", "balanced")}
-    for memory, (result, run) in runs.items():
+    for memory, run in runs.items():
         bad = np.flatnonzero(np.any(run.outputs != ref, axis=1))
         assert bad.size == 0, f"{which} {memory}: {bad.size}/{len(inputs)} differ from TFLM on the Cortex-M4"
-    (fast_result, fast), (balanced_result, balanced) = runs["fast"], runs["balanced"]
+    fast, balanced = runs["fast"], runs["balanced"]
     ratio = balanced.instructions_per_inference / fast.instructions_per_inference
     assert 1.0 <= ratio <= BALANCED_BUDGET, ratio
-    ram = balanced.static_ram_bytes + balanced.stack_bytes
-    assert balanced_result.arena_bytes < fast_result.arena_bytes
-    assert ram < fast.static_ram_bytes + fast.stack_bytes
+    ram = balanced.ram_bytes
+    assert balanced.arena_bytes < fast.arena_bytes
+    assert ram < fast.ram_bytes
     if goal is not None:
-        assert ram <= goal, f"{which}: {ram:,} B of RAM, the goal is {goal:,} B"
+        assert balanced.ram_bytes <= goal, f"{which}: {balanced.ram_bytes:,} B of RAM, the goal is {goal:,} B"
 
 
 def _forced_stages(zoo):
@@ -78,7 +78,7 @@ def test_op_sweep_stages_on_cortex_m4(zoo, tmp_path):
     for name, model, memory in _forced_stages(zoo):
         checked += 1
         inputs = op_inputs(model, n=5)
-        _, run = _bench(model, inputs, tmp_path / name, memory)
+        run = _bench(model, inputs, tmp_path / name, memory)
         ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
         assert np.array_equal(run.outputs, ref), f"{name} {memory}: the Cortex-M4 differs from TFLM"
     assert checked >= 9
@@ -109,10 +109,21 @@ def test_fit_estimates_are_what_bench_measures(fit_cache, tmp_path):
     for cand, budget in [*((c, 64 * 1024) for c in small.candidates if c.fits), (board.pick, 256 * 1024)]:
         model = open(cand.model_path, "rb").read()
         inputs = np.random.default_rng(0).integers(-128, 128, (2, *cand.input_shape), dtype=np.int8)
-        result, run = _bench(model, inputs, tmp_path / str(cand.input_shape[0]), "balanced")
+        run = _bench(model, inputs, tmp_path / str(cand.input_shape[0]), "balanced")
         assert np.array_equal(run.outputs, TflmInterpreter(model).run_batch(inputs).reshape(2, -1))
-        ram = run.static_ram_bytes + run.stack_bytes
-        assert result.arena_bytes == cand.arena_bytes
+        ram = run.ram_bytes
+        assert run.arena_bytes == cand.arena_bytes
         assert ram <= budget and run.flash_bytes <= 1024 * 1024, (cand, ram, run.flash_bytes)
         assert abs(cand.ram_bytes - ram) <= 0.01 * ram, (cand.ram_bytes, ram)
         assert abs(cand.flash_bytes - run.flash_bytes) <= 0.01 * run.flash_bytes, (cand.flash_bytes, run.flash_bytes)
+
+
+def test_train_takes_fits_pick(fit_cache, monkeypatch):
+    """`train --fit-board`'s choice is fit's pick: with --input's size only α varies (here one α, whose
+    model the test above made)."""
+    import mobilenet_tiny.fit as fit_module
+
+    monkeypatch.setattr(fit_module, "ALPHAS", {"v1": (0.25,), "v2": (0.35,)})
+    assert fit_module.pick_for_training("qemu_m4", "v1", None, "96x96", log=lambda line: None) == (0.25, (96, 96, 1))
+    nothing = fit_module.fit("qemu_m4", "v1", (96, 96, 1), alphas=(0.25,), ram_bytes=4096, log=lambda line: None)
+    assert nothing.pick is None and fit_module.table_lines(nothing)[-1] == "nothing fits this board's budget"

@@ -1,4 +1,5 @@
 """The Arm DSP path (ACLE intrinsics, Cortex-M4) built with arm-none-eabi-gcc and run under QEMU mps2-an386
+(the benchmark harness: the firmware's runtime and board code with a driver that runs linked-in inputs)
 gives the same bytes as the portable path built the same way, and both equal the host TFLM interpreter."""
 import shutil
 
@@ -12,25 +13,30 @@ pytestmark = [pytest.mark.qemu, pytest.mark.slow, pytest.mark.skipif(
     reason="needs arm-none-eabi-gcc and qemu-system-arm")]
 
 
+def _dsp_on_m4(model_bytes, inputs, tmp_path, opt="-O2", runtime="compiled"):
+    from mobilenet_tiny.device.bench import bench_model
+
+    return bench_model(model_bytes, "qemu_m4", runtime, inputs=inputs, workdir=tmp_path, opt=opt)
+
+
 def _run_both_paths(model_bytes, inputs, tmp_path, opt="-O2"):
-    from mobilenet_tiny.compiler.bench import benchmark
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    result = benchmark(model_bytes, inputs=inputs, workdir=tmp_path, with_tflm_arena=False, opt=opt)
+    dsp = _dsp_on_m4(model_bytes, inputs, tmp_path / "dsp", opt)
+    portable = _dsp_on_m4(model_bytes, inputs, tmp_path / "portable", opt, runtime="compiled-portable")
     ref = TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)
-    dsp, portable = result.runs["dsp"], result.runs["portable"]
     assert np.array_equal(dsp.outputs, portable.outputs), "DSP and portable paths differ"
     assert np.array_equal(dsp.outputs, ref), "Cortex-M4 outputs differ from TFLM"
-    return result
+    return dsp, portable
 
 
 @pytest.mark.parametrize("arch", ["v1", "v2"])
 def test_mobilenet_dsp_equals_portable_equals_tflm(zoo, arch, tmp_path):
     model = cached_model(f"{arch}-gray", lambda: zoo.mobilenet(arch, (96, 96, 1)), arch=arch, shape="96x96x1")
     inputs = make_inputs(model, n_random=1, n_images=1)[[0, 2, -1]]  # random, all 127, one image
-    result = _run_both_paths(model, inputs, tmp_path)
+    dsp, portable = _run_both_paths(model, inputs, tmp_path)
     # The DSP path must actually be faster, or it is not in use.
-    assert result.runs["dsp"].instructions_per_inference < 0.6 * result.runs["portable"].instructions_per_inference
+    assert dsp.instructions_per_inference < 0.6 * portable.instructions_per_inference
 
 
 @pytest.mark.parametrize("opt", ["-O2", "-Os", "-O0"])
@@ -69,15 +75,14 @@ def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     stage form) against TFLM."""
     import op_cases
     from compiler_helpers import op_inputs
-    from mobilenet_tiny.compiler.bench import benchmark
     from mobilenet_tiny.interpreters import TflmInterpreter
 
     name, build, params = getattr(op_cases, kind)(zoo, seed)
     model = cached_model(name, build, **params)
     inputs = op_inputs(model, n=5)
-    result = benchmark(model, inputs=inputs, workdir=tmp_path, paths=("dsp",), with_tflm_arena=False)
+    result = _dsp_on_m4(model, inputs, tmp_path)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
-    assert np.array_equal(result.runs["dsp"].outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
+    assert np.array_equal(result.outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
 
 
 @pytest.mark.parametrize("index", range(8))
@@ -85,12 +90,11 @@ def test_output_stage_forms_on_cortex_m4(index, tmp_path):
     """Each output stage form of the DSP kernels (lower clamp, both clamps, general) against TFLM."""
     import op_cases
     from compiler_helpers import op_inputs
-    from mobilenet_tiny.compiler.bench import benchmark
     from mobilenet_tiny.interpreters import TflmInterpreter
 
     label, build = op_cases.output_stage_forms()[index]
     model = build()
     inputs = op_inputs(model, n=6)
-    result = benchmark(model, inputs=inputs, workdir=tmp_path, paths=("dsp",), with_tflm_arena=False)
+    result = _dsp_on_m4(model, inputs, tmp_path)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
-    assert np.array_equal(result.runs["dsp"].outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"
+    assert np.array_equal(result.outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"

@@ -1,5 +1,6 @@
 """The RISC-V kernel path (MTK_RISCV: register-blocked loops for RV32IM) built with riscv64-unknown-elf-gcc
-and run on QEMU's RV32IMAC virt board (compiler/bench_riscv.py) gives the host TFLM interpreter's bytes:
+and run on QEMU's RV32IMAC virt board (the benchmark harness, device/bench.py: the qemu_rv32 firmware's
+runtime and board code with a driver that runs linked-in inputs) gives the host TFLM interpreter's bytes:
 the per-op sweep, every output stage form, the quantization zoo (per-channel and per-tensor weights), the
 whole-model zoo, and the edge cases of its own loops at -O2, -Os and -O0 (where it runs its C versions)."""
 import hashlib
@@ -15,11 +16,17 @@ pytestmark = [pytest.mark.qemu, pytest.mark.skipif(
     reason="needs gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf and qemu-system-misc")]
 
 
+def _run(model_bytes, inputs, opt="-O2", portable=False):
+    from mobilenet_tiny.device.bench import bench_model
+
+    return bench_model(model_bytes, "qemu_rv32", "compiled-portable" if portable else "compiled",
+                       inputs=inputs.reshape(len(inputs), -1), opt=opt, log=lambda *_: None)
+
+
 def _check(model_bytes, inputs, label, **build):
-    from mobilenet_tiny.compiler.bench_riscv import run_riscv
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    run = run_riscv(model_bytes, inputs, **build)
+    run = _run(model_bytes, inputs, **build)
     ref = TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)
     bad = np.flatnonzero(np.any(run.outputs != ref, axis=1))
     assert bad.size == 0, (f"{label}: {bad.size}/{len(inputs)} inputs differ from TFLM on RV32, first #{bad[0]}: "
@@ -112,12 +119,10 @@ def test_model_zoo_on_rv32(zoo, name):
 def test_vww_riscv_path_beats_portable(zoo):
     """The MLPerf VWW shape (V1 α0.25 96×96×3): the RISC-V path must actually be in use: at most 4.5
     instructions per MAC (the portable C path: 9.2), and the two builds give the same bytes."""
-    from mobilenet_tiny.compiler.bench_riscv import run_riscv
-
     model = ZOO["vww_topology"](zoo)
     inputs = make_inputs(model, n_random=1, n_images=1)[[0, -1]]
     fast = _check(model, inputs, "vww rv32 path")
-    portable = run_riscv(model, inputs, portable=True)
+    portable = _run(model, inputs, portable=True)
     assert np.array_equal(fast.outputs, portable.outputs)
     macs = 7_489_664
     assert max(fast.instructions) <= 4.5 * macs < min(portable.instructions), (fast.instructions,

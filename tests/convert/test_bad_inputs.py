@@ -59,7 +59,7 @@ def tiny_int8(tmp_path_factory, tiny_h5):
     r = run("convert", d / "tiny.h5", "--data", DATA, "--out", d / "out", "--name", "tiny")
     assert r.returncode == 0, r.stderr
     assert {p.name for p in (d / "out").iterdir()} == {"tiny.tflite", "tiny_data.h", "tiny_data.cc", "report.json",
-                                                        "report.md", "confusion.png", "misclassified.png", MANIFEST}
+                                                        "report.md", "confusion.png", "misclassified.png", "memory.png", MANIFEST}
     return (d / "out" / "tiny.tflite").read_bytes()
 
 

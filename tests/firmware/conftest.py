@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from artifact_cache import cached_bytes, source_hash
+from tflm_helpers import require_tflm
 
 INPUT_SHAPE = (32, 32, 1)
 CLASSES = ["dark", "dim", "bright", "light"]
@@ -75,13 +76,20 @@ _builds = {}
 
 @pytest.fixture(scope="session")
 def build_for(small_model_path, tmp_path_factory):
-    """build_for(board_env) -> FirmwareBuild of the small model, built once per session."""
+    """build_for(board_env[, runtime, kernels]) -> FirmwareBuild of the small model, built once per session
+    (TFLM builds skip when no TFLM tree is available)."""
+    from mobilenet_tiny.device.board import check_runtime, get_board
     from mobilenet_tiny.device.firmware_build import build_firmware
 
-    def build(env: str):
-        if env not in _builds:
-            out = tmp_path_factory.mktemp(f"fw-{env}")
-            _builds[env] = build_firmware(env, small_model_path, out_dir=out, log=lambda *_: None)
-        return _builds[env]
+    def build(env: str, runtime: str | None = None, kernels: str | None = None):
+        runtime = check_runtime(get_board(env), runtime)
+        if runtime == "tflm":
+            require_tflm(kernels or "reference")
+        key = (env, runtime, kernels)
+        if key not in _builds:
+            out = tmp_path_factory.mktemp(f"fw-{env}-{runtime}")
+            _builds[key] = build_firmware(env, small_model_path, runtime=runtime, kernels=kernels, out_dir=out,
+                                          log=lambda *_: None)
+        return _builds[key]
 
     return build

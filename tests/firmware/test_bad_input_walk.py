@@ -60,7 +60,13 @@ CASES = [
     ("firmware", "build", "--board", "qemu_m4", "--model", C, "corrupt TFLite model"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--out", F, "is not a directory"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--out", O, "was not made by `firmware build`"),
-    ("firmware", "build", "--board", "qemu_m4", "--model", M, "--runtime", "tflm", "needs TFLM's source"),
+    ("firmware", "build", "--board", "qemu_m4", "--model", M, "--runtime", "tflm", "no TFLM tree: run `mobilenet-tiny tflm-tree`"),
+    ("firmware", "build", "--board", "qemu_m4", "--model", M, "--kernels", "cmsis-nn", "are TFLM options"),
+    ("firmware", "build", "--board", "qemu_m4", "--model", M, "--runtime", "tflm", "--arena-bytes", "10",
+     "smaller than the model's input"),
+    # tflm-tree
+    ("tflm-tree", "--from", E, "is not a git directory"),
+    ("tflm-tree", "--from", "/nowhere", "does not exist"),
     # flash
     ("flash", "--board", "uno", "unknown board 'uno'"),
     ("flash", "--board", "qemu_m7", "--project", "nowhere", "no firmware for qemu_m7"),
@@ -90,6 +96,7 @@ CASES = [
     # bench
     ("bench", "--board", "esp32dev", "--model", M, "choose an emulated board"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),
+    ("bench", "--board", "qemu_m4", "--model", M, "--runtime", "compiled,tlfm", "unknown runtime 'tlfm'"),
     # demo
     ("demo", "--limit", "0", "--out", "d", "--limit must be at least 1"),
     ("demo", "--board", "esp32dev", "--out", "d", "is real hardware"),
@@ -165,6 +172,7 @@ def test_bad_input_gives_one_line(tmp_path, case, inputs):
         args = [inputs[placeholder] + a[len(placeholder):] if a.startswith(placeholder) else a for a in args]
     before = {k: tree_hashes(v) for k, v in inputs.items() if Path(v).is_dir()}
     env = {k: v for k, v in os.environ.items() if k != "MTK_TFLM_DIR"}
+    env["MOBILENET_TINY_CACHE"] = str(tmp_path / "no-cache")  # no TFLM tree (only read: nothing is made)
     env["XDG_RUNTIME_DIR"] = str(tmp_path)  # flash's state, never the user's
     r = subprocess.run([CLI, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     lines = r.stderr.splitlines()

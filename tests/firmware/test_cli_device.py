@@ -68,7 +68,11 @@ def test_bench_counts_instructions(tmp_path, small_model_path, board, tick, ram_
     assert result.returncode == 0, result.stderr
     numbers = json.loads(result.stdout)
     assert numbers["board"] == board and numbers["runs"] == 3 and numbers["macs"] > 100_000
-    assert numbers["instructions_per_inference"] > numbers["macs"] * 0.5  # at least ~one instruction per 2 MACs
-    assert numbers["instructions_per_inference"] % tick == 0  # whole ticks: SysTick's 40 instructions, minstret's 1
-    assert 0 < numbers["arena_bytes"] <= numbers["ram_bytes"] < ram_kib * 1024
-    assert numbers["ms_per_inference"] == pytest.approx(numbers["instructions_per_inference"] / clock * 1e3)
+    assert numbers["cpu_hz"] == clock
+    (row,) = numbers["rows"]
+    assert row["runtime"] == "compiled" and row["ratio_instructions"] == 1.0
+    assert row["instructions_per_inference"] > numbers["macs"] * 0.5  # at least ~one instruction per 2 MACs
+    assert row["instructions_per_inference"] % tick == 0  # whole ticks: SysTick's 40 instructions, minstret's 1
+    assert 0 < row["arena_bytes"] < row["static_ram_bytes"] < row["ram_bytes"] < ram_kib * 1024
+    assert row["ram_bytes"] == row["static_ram_bytes"] + row["stack_bytes"] and row["stack_bytes"] > 100
+    assert row["ms_per_inference"] == pytest.approx(row["instructions_per_inference"] / clock * 1e3)

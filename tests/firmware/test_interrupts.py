@@ -60,7 +60,7 @@ def test_ctrl_c_in_every_command(tmp_path, command, small_model_path, image_fold
         "firmware build": (["firmware", "build", "--board", "qemu_m4", "--model", small_model_path],
                            when_exists(tmp_path, staging_dir), None),
         "bench": (["bench", "--board", "qemu_m4", "--model", small_model_path, "--out", "fw"],
-                  when_exists(tmp_path, ".fw.mobilenet-tiny-staging-*/src/model/model.c"), None),
+                  when_exists(tmp_path, ".fw.mobilenet-tiny-staging-*/compiled/model/model.c"), None),
         "serial-test": (["serial-test", "--port", closed_port, "--model", small_model_path, "--data", image_folder],
                         after_seconds(3.0), None),
         "monitor": (["monitor", "--port", dummy_device], _first_line_when("text: mobilenet-tiny on a test"), None),

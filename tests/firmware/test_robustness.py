@@ -19,11 +19,13 @@ pytestmark = pytest.mark.qemu
 N_MALFORMED = 1200
 
 
-@pytest.mark.parametrize("env", ["qemu_m4", "qemu_rv32"])
-def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images, env):
+@pytest.mark.parametrize("env,runtime", [("qemu_m4", None), ("qemu_rv32", None),
+                                         pytest.param("qemu_m4", "tflm", marks=pytest.mark.tflm, id="qemu_m4-tflm")])
+def test_malformed_frames_then_valid_infer(build_for, small_model_bytes, test_images, env, runtime):
     """Every kind of malformed frame (fuzz.KINDS), each followed by a ping that must come back, with the
-    error codes PROTOCOL.md allows; valid infers in between stay byte-exact with host TFLM."""
-    build = build_for(env)
+    error codes PROTOCOL.md allows; valid infers in between stay byte-exact with host TFLM. On the
+    compiled runtime and on TFLM (reference kernels)."""
+    build = build_for(env, runtime)
     host = TflmInterpreter(small_model_bytes)
     images = iter(test_images[0])
 
