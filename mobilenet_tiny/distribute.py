@@ -13,8 +13,9 @@ Following TensorFlow's recipes (the "Distributed training with Keras" and "Multi
 Keras" guides): `--batch-size` is the global batch, split evenly over the replicas; each worker's input
 pipeline builds the whole shuffled, augmented stream and keeps its share of every global batch
 (`distribute_datasets_from_function` with the input context); the model, optimizer and QAT wrappers are
-created inside `strategy.scope()`; every worker saves (saving reads synchronised variables, a collective
-operation), the chief into the run directory, the others into a private copy of the run's state.
+created inside `strategy.scope()`, batch norms synchronized; every worker saves (saving reads synchronised
+variables, a collective operation), the chief into the run directory, the others into a temporary
+directory deleted when they end; all restore the chief's checkpoints (train.py).
 """
 import contextlib
 import json

@@ -329,11 +329,13 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training: the message says what the run kept."""
 
 
-def _kept(run_dir: Path) -> str:
+def _kept(run_dir: Path, shown: Path | None = None) -> str:
+    """`shown`: the run directory to name, when `run_dir` is a worker's private copy of its state."""
     done = completed_epochs(run_dir)
     kept = " and ".join(f"{n} {phase} epoch{'s' if n != 1 else ''}" for phase, n in done.items() if n)
-    return (f"the run in {run_dir} keeps {kept or 'no epoch yet'}: continue it with "
-            f"`mobilenet-tiny train --out {run_dir} --resume`")
+    shown = shown or run_dir
+    return (f"the run in {shown} keeps {kept or 'no epoch yet'}: continue it with "
+            f"`mobilenet-tiny train --out {shown} --resume`")
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -428,14 +430,51 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
     from .distribute import make_distribution
 
     dist = make_distribution(strategy)  # first: a multi-worker strategy must exist before TensorFlow runs
+    options = dict(resume=resume, log=log, epochs=epochs, qat_epochs=qat_epochs, note_interrupts=note_interrupts,
+                   pipeline=pipeline, cache=cache)
+    if dist.is_chief:
+        return _train(config, Path(run_dir), Path(run_dir), dist, **options)
+    # TensorFlow's multi-worker recipe: every worker saves (saving is a collective operation), the chief into
+    # the run directory, the others into a temporary directory deleted when they end; all restore the
+    # chief's checkpoints. Nothing of this worker's lands in --out.
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix=f"mobilenet-tiny-worker-{dist.worker_index}-"))
+    try:
+        if resume:
+            _copy_chief_run(Path(run_dir), scratch / "run")
+        return _train(config, scratch / "run", Path(run_dir), dist, **options)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _copy_chief_run(chief_dir: Path, to: Path):
+    """What a resuming worker restores from: the chief's run directory (a shared folder or a copy of it), as
+    it is now. Files the chief removes meanwhile (the stale files of an interrupted epoch) are left out."""
+    import shutil
+
+    if not (chief_dir / "config.json").is_file():
+        raise UserError(f"{chief_dir}: not a training run (no config.json): a worker that is not the chief resumes "
+                        "from the chief's run directory, so --out must be that folder (shared) or a copy of it")
+
+    def copy_if_there(src, dst):
+        try:
+            shutil.copy2(src, dst)
+        except FileNotFoundError:
+            pass
+
+    shutil.copytree(chief_dir, to, copy_function=copy_if_there)
+
+
+def _train(config: TrainConfig, run_dir: Path, chief_dir: Path, dist, *, resume, log, epochs, qat_epochs,
+           note_interrupts, pipeline, cache) -> TrainResult:
+    """train() in `run_dir`: the run directory itself, or for a worker that is not the chief its private one
+    (`chief_dir` is then the run's)."""
     from .data import to_tf_dataset
     from .progress import make_keras_progress
     from .tf_env import keras, tf
 
-    chief_dir = Path(run_dir)
-    # A worker that is not the chief keeps its own copy of the run's state (what resuming on its machine
-    # needs) in a hidden folder of the run directory: the chief's files are the run.
-    run_dir = chief_dir if dist.is_chief else chief_dir / f".worker-{dist.worker_index}"
     start_time = time.time()
     log = log or print
     if resume:
@@ -539,6 +578,8 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                         from .tf_env import tfmot
 
                         model = tfmot().quantization.keras.quantize_model(model)
+                        if dist.strategy is not None:
+                            _synchronize_batch_norms(model)
                     # QAT fine-tunes for a few epochs: a cosine decay from its lower rate, no warm-up (constant stays).
                     kind = config.lr_schedule if phase == "float" or config.lr_schedule == "constant" else "cosine"
                     schedule = make_schedule(keras, tf, kind, config.phase_lr(phase), total * steps,
@@ -615,7 +656,7 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                     _save_checkpoint(ckpt, run_dir, phase, epoch + 1, status["best_epoch"])
                     _write_history(run_dir, history)
                     if note_interrupts:  # what a Ctrl-C from now on leaves: said by the CLI's one line
-                        interrupts_module.note_kept(_kept(run_dir))
+                        interrupts_module.note_kept(_kept(run_dir, chief_dir))
                     interrupts.check()
                 completed = completed_epochs(run_dir)[phase]
                 status = phase_status(config, history, phase, completed)
@@ -641,7 +682,7 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                         _save_keras(model, run_dir / "qat_model.h5")
                 interrupts.check()
     except KeyboardInterrupt:
-        raise TrainingInterrupted(_kept(run_dir)) from None
+        raise TrainingInterrupted(_kept(run_dir, chief_dir)) from None
     except tf.errors.OpError as e:
         from .data.stream import CHANGED_MARK
 
@@ -710,6 +751,18 @@ def _build_model(config: TrainConfig, dist):
         model = keras.models.clone_model(template, clone_function=clone)
         model.set_weights(template.get_weights())
     return model
+
+
+def _synchronize_batch_norms(model):
+    """Synchronized batch norms again after quantize_model: tfmot rebuilds every layer from its config, and
+    Keras leaves `synchronized` out of a BatchNormalization's config, so QAT would normalize each replica's
+    share by its own statistics (a different model from the one-device run's, not just rounding)."""
+    from .tf_env import keras
+
+    for layer in model.layers:
+        inner = getattr(layer, "layer", layer)  # QAT wraps layers
+        if isinstance(inner, keras.layers.BatchNormalization):
+            inner.synchronized, inner.fused = True, False  # Keras' own rule: a synchronized norm is not fused
 
 
 def _check_workers_agree(dist, data, config: TrainConfig, done: dict):
