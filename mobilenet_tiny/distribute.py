@@ -81,13 +81,14 @@ def read_tf_config() -> dict | None:
     try:
         config = json.loads(text)
         cluster = config["cluster"]
-        task = config.get("task", {})
+        task = config["task"]
         kind, index = task["type"], int(task["index"])
         tasks = [(k, i) for k in ("chief", "worker") for i in range(len(cluster.get(k, [])))]
         if (kind, index) not in tasks:
             raise ValueError(f"task {kind} {index} is not in the cluster")
     except (ValueError, KeyError, TypeError) as e:
-        raise UserError(f"TF_CONFIG is not a cluster description TensorFlow understands ({e}): it must be like "
+        reason = f"no {e.args[0]!r} in it" if isinstance(e, KeyError) else str(e)
+        raise UserError(f"TF_CONFIG is not a cluster description TensorFlow understands ({reason}): it must be like "
                         '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", '
                         '"index": 0}}') from None
     return {"cluster": cluster, "type": kind, "index": index, "tasks": tasks}
