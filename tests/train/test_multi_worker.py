@@ -1,10 +1,10 @@
 """Multi-worker training (tf.distribute.MultiWorkerMirroredStrategy, cluster from TF_CONFIG): two worker
-processes on 127.0.0.1, a tiny model, 1 float + 1 QAT epoch. Both finish; the chief writes the run and the
-other worker nothing there (its saves go to a temporary directory it removes). The run equals a one-worker
-run with the same global batch: the same splits, the same first global batch (its loss), and weights as
-close as rounding allows — measured in the same test as how far a one-worker run lies from a plain
-one-device run on the same CPU, which differ only in the arithmetic of their batch norms (README,
-"Training on several machines", says why QAT magnifies that)."""
+processes on 127.0.0.1, a tiny model, 1 float + 1 QAT epoch (stopped after the float epoch and resumed).
+Both finish; the chief writes the run and the other worker nothing there (its saves go to a temporary
+directory it removes). The run equals a one-worker run with the same global batch: the same splits, the
+same first global batch (its loss), and weights as close as rounding allows — measured in the same test
+as how far a one-worker run lies from a plain one-device run on the same CPU, which differ only in the
+arithmetic of their batch norms (README, "Training on several machines", says why QAT magnifies that)."""
 import json
 import os
 import signal
@@ -35,23 +35,23 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def start(out: Path, logs: Path, name: str, tf_config: dict | None) -> subprocess.Popen:
+def start(out: Path, logs: Path, name: str, tf_config: dict | None, extra=()) -> subprocess.Popen:
     scratch = logs / f"tmp-{name}"  # the process's temporary directory: empty again once it ends
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
     env.pop("TF_CONFIG", None)
-    args = ARGS
+    args = [*ARGS, *extra]
     if tf_config is not None:
         env["TF_CONFIG"] = json.dumps(tf_config)
-        args = [*ARGS, "--strategy", "multi-worker"]
+        args = [*args, "--strategy", "multi-worker"]
     return subprocess.Popen([CLI, "train", *args, "--out", str(out)], env=env, start_new_session=True,
                             stdout=open(logs / f"{name}.out", "w"), stderr=open(logs / f"{name}.err", "w"))
 
 
-def start_cluster(out: Path, workers: int, logs: Path, prefix: str) -> list[subprocess.Popen]:
+def start_cluster(out: Path, workers: int, logs: Path, prefix: str, extra=()) -> list[subprocess.Popen]:
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}
-    return [start(out, logs, f"{prefix}{index}", {"cluster": cluster, "task": {"type": "worker", "index": index}})
-            for index in range(workers)]
+    return [start(out, logs, f"{prefix}{index}", {"cluster": cluster, "task": {"type": "worker", "index": index}},
+                  extra) for index in range(workers)]
 
 
 def wait_all(procs, timeout: float) -> list[int]:
@@ -92,23 +92,30 @@ def median_gap(a: dict, b: dict) -> float:
 
 def test_two_workers_equal_one_worker(tmp_path):
     # The two workers, the one-worker reference and the rounding yardstick (a plain one-device run) at once:
-    # the workers often wait for each other, the other two use that time.
+    # the workers often wait for each other, the other two use that time. The two workers stop after the
+    # float phase and resume for QAT: both restore the chief's checkpoint, worker 1 from a copy of the run
+    # (stopped and resumed, two workers gave the unbroken two-worker run's bytes when measured; README).
     began = time.time()
-    cluster = start_cluster(tmp_path / "two", 2, tmp_path, "two-w")
+    cluster = start_cluster(tmp_path / "two", 2, tmp_path, "two-w", ["--qat-epochs", "0"])
     others = [*start_cluster(tmp_path / "one", 1, tmp_path, "one-w"), start(tmp_path / "plain", tmp_path, "plain", None)]
     codes = wait_all(cluster, TIMEOUT)
+    codes += wait_all(start_cluster(tmp_path / "two", 2, tmp_path, "two-r", ["--resume", "--qat-epochs", "1"]), TIMEOUT)
     wall = time.time() - began
     codes += wait_all(others, TIMEOUT)
-    assert codes == [0] * 4, {n: (tmp_path / f"{n}.err").read_text()[-3000:] for n in ("two-w0", "two-w1", "one-w0", "plain")}
+    logs = ("two-w0", "two-w1", "two-r0", "two-r1", "one-w0", "plain")
+    assert codes == [0] * 6, {n: (tmp_path / f"{n}.err").read_text()[-3000:] for n in logs}
     two, one, plain = tmp_path / "two", tmp_path / "one", tmp_path / "plain"
     names = sorted(p.name for p in two.iterdir())
     assert names == ["checkpoints", "config.json", "float_model.h5", "history.json", "labels.txt", "qat_model.h5",
                      "splits.json", "training_curve.png"], names
-    assert not list((tmp_path / "tmp-two-w1").iterdir())  # worker 1's saves went there and were removed
+    for name in ("tmp-two-w1", "tmp-two-r1"):
+        assert not list((tmp_path / name).iterdir())  # worker 1's saves went there and were removed
     assert "2 workers, this is worker 0 (chief); 2 replicas in all, global batch 24" in \
         (tmp_path / "two-w0.err").read_text()
     assert "this is worker 1;" in (tmp_path / "two-w1.err").read_text()
-    print(f"two-worker run: {wall:.0f} s wall (beside the two reference runs)")
+    for name in ("two-r0", "two-r1"):
+        assert "resuming float training after epoch 1/1" in (tmp_path / f"{name}.err").read_text()
+    print(f"two-worker run (float, then resumed for QAT): {wall:.0f} s wall (beside the two reference runs)")
     assert (two / "splits.json").read_bytes() == (one / "splits.json").read_bytes()
 
     history = {d.name: json.loads((d / "history.json").read_text()) for d in (two, one)}
