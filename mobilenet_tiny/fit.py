@@ -117,7 +117,7 @@ def _code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def randomize_batchnorm(model, seed: int = 0) -> None:
+def randomize_batchnorm(model, seed: int = 0):
     """Random batch-norm statistics: a freshly built model's defaults make int8 ranges collapse (TFLM's
     softmax then refuses the model; see shared/notes/tensorflow-qat.md)."""
     from .tf_env import keras
@@ -128,6 +128,7 @@ def randomize_batchnorm(model, seed: int = 0) -> None:
             g, b, m, v = layer.get_weights()
             layer.set_weights([rng.uniform(0.5, 1.5, g.shape), rng.uniform(-0.5, 0.5, b.shape),
                                rng.uniform(-0.5, 0.5, m.shape), rng.uniform(0.5, 2.0, v.shape)])
+    return model
 
 
 def reference_model(arch: str, alpha: float, channels: int, classes: int, resolution: int = REFERENCE_RESOLUTION,

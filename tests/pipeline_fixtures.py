@@ -1,10 +1,10 @@
 """Session-wide trained and converted models, built once and cached on disk (tests/artifact_cache.py).
 
 Other test packages (compiler, firmware) may use these too: import the fixtures through conftest.py."""
-import numpy as np
 import pytest
 
 from artifact_cache import cached_bytes, cached_dir, source_hash
+from mobilenet_tiny.fit import randomize_batchnorm  # noqa: F401 (the tests' models take fit's)
 
 TRAINING_CODE = ("models", "data", "train.py", "convert", "interpreters.py", "tf_env.py")
 
@@ -25,20 +25,6 @@ def trained_run():
         convert_model(path, log=lambda line: None)
 
     return cached_dir("e2e-run", {"run": E2E_RUN, "code": source_hash(*TRAINING_CODE)}, build)
-
-
-def randomize_batchnorm(model, seed: int = 0):
-    """Random BN statistics: an untrained model with default BN can collapse activation scales, which makes
-    TFLM's int8 softmax prepare abort (shared/notes/tensorflow-qat.md)."""
-    from mobilenet_tiny.tf_env import keras
-
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            g, b, m, v = layer.get_weights()
-            layer.set_weights([rng.uniform(0.5, 1.5, g.shape), rng.uniform(-0.5, 0.5, b.shape),
-                               rng.uniform(-0.5, 0.5, m.shape), rng.uniform(0.5, 2.0, v.shape)])
-    return model
 
 
 def keras_application_h5(which: str, input_shape, alpha: float, classes: int, seed: int = 0) -> bytes:

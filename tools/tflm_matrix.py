@@ -23,20 +23,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "compiler")
 import numpy as np  # noqa: E402
 
 SERIAL_MODELS = ("v1_gray", "v2_gray", "keras_mobilenet_a025")
-TABLE_MODELS = ("v1_gray", "v2_gray", "vww_rgb")
+TABLE_MODELS = ("v1_gray", "v2_gray", "vww_topology")
 
 
 def model_bytes(name: str) -> bytes:
-    import model_zoo as zoo
-    from compiler_helpers import cached_model
+    from compiler_helpers import zoo_model
 
-    return {
-        "v1_gray": lambda: cached_model("v1-gray", lambda: zoo.mobilenet("v1", (96, 96, 1)), arch="v1", shape="96x96x1"),
-        "v2_gray": lambda: cached_model("v2-gray", lambda: zoo.mobilenet("v2", (96, 96, 1)), arch="v2", shape="96x96x1"),
-        "keras_mobilenet_a025": lambda: cached_model(
-            "kapp-v1", lambda: zoo.keras_application("mobilenet", alpha=0.25), kind="mobilenet", alpha=0.25),
-        "vww_rgb": lambda: cached_model("vww", lambda: zoo.vww_topology(), kind="vww"),
-    }[name]()
+    return zoo_model(name)
 
 
 def serial_test(env: str, kernels: str, name: str, n_images: int) -> dict:

@@ -32,6 +32,22 @@ def cached_model(name: str, build, **params) -> bytes:
     return cached_bytes(f"compiler-{name}", zoo_key(**params), build)
 
 
+def zoo_model(name: str) -> bytes:
+    """The zoo's whole models by the names every test and tool uses, each built once (cached by content)."""
+    import model_zoo as zoo
+
+    return {
+        "v1_gray": lambda: cached_model("v1-gray", lambda: zoo.mobilenet("v1", (96, 96, 1)), arch="v1", shape="96x96x1"),
+        "v1_rgb": lambda: cached_model("v1-rgb", lambda: zoo.mobilenet("v1", (96, 96, 3)), arch="v1", shape="96x96x3"),
+        "v2_gray": lambda: cached_model("v2-gray", lambda: zoo.mobilenet("v2", (96, 96, 1)), arch="v2", shape="96x96x1"),
+        "keras_mobilenet_a025": lambda: cached_model(
+            "kapp-v1", lambda: zoo.keras_application("mobilenet", alpha=0.25), kind="mobilenet", alpha=0.25),
+        "keras_mobilenet_v2_a035": lambda: cached_model(
+            "kapp-v2", lambda: zoo.keras_application("mobilenet_v2", alpha=0.35), kind="mobilenet_v2", alpha=0.35),
+        "vww_topology": lambda: cached_model("vww", lambda: zoo.vww_topology(), kind="vww"),
+    }[name]()
+
+
 def make_inputs(model_bytes: bytes, n_random: int = 200, n_images: int = 40, seed: int = 0) -> np.ndarray:
     """≥ 240 int8 inputs: uniform random, structured extremes, and built-in `shapes` images as a camera
     would deliver them (uint8 pixels quantized with the model's input scale and zero point)."""
@@ -82,3 +98,21 @@ def assert_matches_tflm(model_bytes: bytes, inputs: np.ndarray, extra_flags=(), 
     assert bad.size == 0, (f"{label}: {bad.size}/{len(inputs)} inputs differ from TFLM, first #{bad[0]}: "
                            f"ours {ours[bad[0]].tolist()[:16]} tflm {ref[bad[0]].tolist()[:16]}")
     return ours
+
+
+def poisoned_build_differs(tmp_path: Path, model_bytes: bytes, graph, steps, plan, inputs: np.ndarray) -> bool:
+    """Whether a poison-freed host build of `plan` (one a test has broken on purpose) gives other outputs
+    than TFLM on `inputs`: the proof that the poison build catches a bad plan."""
+    import subprocess
+
+    from mobilenet_tiny.compiler import codegen
+    from mobilenet_tiny.compiler.host import build_host_executable
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    labels = ["a", "b", "c", "d"]
+    (tmp_path / "bad.h").write_text(codegen.render_header("bad", graph.model, labels, plan.arena_bytes, 0, 0))
+    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, labels))
+    exe = build_host_executable(tmp_path, "bad", tmp_path / "bad", ["-DMTK_POISON_FREED"])
+    out = np.frombuffer(subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True).stdout,
+                        np.int8).reshape(len(inputs), -1)
+    return bool(np.any(out != TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)))

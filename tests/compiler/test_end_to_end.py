@@ -4,26 +4,17 @@ few images (TFLM with all tensors preserved)."""
 import numpy as np
 import pytest
 
-from compiler_helpers import assert_matches_tflm, cached_model, make_inputs
+from compiler_helpers import assert_matches_tflm, make_inputs, zoo_model
 
 pytestmark = pytest.mark.slow
 
 
-MODELS = {
-    "v1_gray": lambda zoo: cached_model("v1-gray", lambda: zoo.mobilenet("v1", (96, 96, 1)), arch="v1", shape="96x96x1"),
-    "v1_rgb": lambda zoo: cached_model("v1-rgb", lambda: zoo.mobilenet("v1", (96, 96, 3)), arch="v1", shape="96x96x3"),
-    "v2_gray": lambda zoo: cached_model("v2-gray", lambda: zoo.mobilenet("v2", (96, 96, 1)), arch="v2", shape="96x96x1"),
-    "keras_mobilenet_a025": lambda zoo: cached_model(
-        "kapp-v1", lambda: zoo.keras_application("mobilenet", alpha=0.25), kind="mobilenet", alpha=0.25),
-    "keras_mobilenet_v2_a035": lambda zoo: cached_model(
-        "kapp-v2", lambda: zoo.keras_application("mobilenet_v2", alpha=0.35), kind="mobilenet_v2", alpha=0.35),
-    "vww_topology": lambda zoo: cached_model("vww", lambda: zoo.vww_topology(), kind="vww"),
-}
+MODELS = ("keras_mobilenet_a025", "keras_mobilenet_v2_a035", "v1_gray", "v1_rgb", "v2_gray", "vww_topology")
 
 
 @pytest.fixture(scope="module", params=sorted(MODELS))
-def model(request, zoo):
-    return request.param, MODELS[request.param](zoo)
+def model(request):
+    return request.param, zoo_model(request.param)
 
 
 def test_outputs_match_tflm_byte_for_byte(model):

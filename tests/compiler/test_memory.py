@@ -4,13 +4,12 @@ with residual ADDs inside the stage, the VWW-shaped model, keras.applications Mo
 sweep's conv, depthwise and add models, in poison-freed builds; the stage computes every row once; the
 planner's report; the kernels' in-place answers."""
 import json
-import subprocess
 
 import numpy as np
 import pytest
 
 import op_cases
-from compiler_helpers import cached_model, make_inputs, op_inputs
+from compiler_helpers import cached_model, make_inputs, op_inputs, poisoned_build_differs
 
 pytestmark = pytest.mark.slow
 
@@ -130,10 +129,8 @@ def test_stage_makes_every_row_once(zoo, which):
 def test_poisoning_catches_a_bad_stage(zoo, tmp_path):
     """The poison build judges the stage's buffers too: a transient buffer moved onto a window that is still
     live must change the outputs."""
-    from mobilenet_tiny.compiler import codegen, lowering, reader
-    from mobilenet_tiny.compiler.host import build_host_executable
+    from mobilenet_tiny.compiler import lowering, reader
     from mobilenet_tiny.compiler.memory import plan_memory
-    from mobilenet_tiny.interpreters import TflmInterpreter
 
     model = WHOLE["v1"](zoo)
     graph = reader.read_model(model)
@@ -143,14 +140,7 @@ def test_poisoning_catches_a_bad_stage(zoo, tmp_path):
     window = next(b for b in buffers if b.kind == "window")
     transient = next(b for b in buffers if b.kind == "transient" and b.size <= window.size)
     transient.offset = window.offset
-    labels = ["a", "b", "c", "d"]
-    (tmp_path / "bad.h").write_text(codegen.render_header("bad", graph.model, labels, plan.arena_bytes, 0, 0))
-    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, labels))
-    exe = build_host_executable(tmp_path, "bad", tmp_path / "bad", ["-DMTK_POISON_FREED"])
-    inputs = make_inputs(model, n_random=4, n_images=4)
-    out = np.frombuffer(subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True).stdout,
-                        np.int8).reshape(len(inputs), -1)
-    assert np.any(out != TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1))
+    assert poisoned_build_differs(tmp_path, model, graph, steps, plan, make_inputs(model, n_random=4, n_images=4))
 
 
 def test_memory_modes_and_goals(zoo):

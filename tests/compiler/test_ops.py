@@ -157,7 +157,18 @@ def test_relu_as_an_operator(zoo, seed):
     assert [op.name for op in read_model(model).operators] == ["RELU"]
 
 
-@pytest.mark.parametrize("op", ["HARD_SWISH", "RELU"])
+@pytest.mark.parametrize("seed", range(2))
+def test_relu6_as_an_operator(zoo, seed):
+    from mobilenet_tiny.compiler.reader import read_model
+    from mobilenet_tiny.tf_env import keras
+
+    p = dict(lo=[-1.0, -8.0][seed], hi=[7.5, 3.0][seed])
+    model = _check(f"relu6-{seed}", lambda: zoo.single_layer(lambda x: keras.layers.ReLU(6.0)(x), (6, 5, 4), seed,
+                                                             (p["lo"], p["hi"])), p)
+    assert [op.name for op in read_model(model).operators] == ["RELU6"]
+
+
+@pytest.mark.parametrize("op", ["HARD_SWISH", "RELU", "RELU6"])
 def test_elementwise_op_on_every_input_value(op):
     """Written directly: all 256 int8 values through the operator for 6 random scale pairs (the converter
     ties the output scale to the input's range; TFLM does not)."""

@@ -1,10 +1,9 @@
 """The arena planner: peak equals the lower bound on MobileNetV1, stays within 1.1x on MobileNetV2 (its
 residuals keep two tensors alive), and no two live buffers share bytes — checked statically and by a
 build that poisons every buffer the moment it is dead."""
-import numpy as np
 import pytest
 
-from compiler_helpers import assert_matches_tflm, cached_model, make_inputs
+from compiler_helpers import assert_matches_tflm, cached_model, make_inputs, poisoned_build_differs
 
 pytestmark = pytest.mark.slow
 
@@ -62,9 +61,7 @@ def test_poisoned_freed_buffers_do_not_change_outputs(which, v1, v2):
 def test_poisoning_catches_a_bad_plan(v2, tmp_path):
     """The poison build is a real check: squeeze one residual tensor onto a buffer that is still live and
     the outputs must go wrong."""
-    from mobilenet_tiny.compiler import codegen, lowering, planner, reader
-    from mobilenet_tiny.compiler.host import build_host_executable
-    from mobilenet_tiny.interpreters import TflmInterpreter
+    from mobilenet_tiny.compiler import lowering, planner, reader
 
     graph = reader.read_model(v2)
     steps = lowering.lower_graph(graph)
@@ -74,17 +71,7 @@ def test_poisoning_catches_a_bad_plan(v2, tmp_path):
     other = next(b for b in plan.buffers.values() if b is not victim and b.overlaps_in_time(victim)
                  and b.first > victim.first)
     victim.offset = other.offset
-    labels = ["a", "b", "c", "d"]
-    (tmp_path / "bad.h").write_text(codegen.render_header("bad", graph.model, labels, plan.arena_bytes, 0, 0))
-    (tmp_path / "bad.c").write_text(codegen.render_source("bad", steps, plan, graph, labels))
-    exe = build_host_executable(tmp_path, "bad", tmp_path / "bad", ["-DMTK_POISON_FREED"])
-    import subprocess
-
-    inputs = make_inputs(v2, n_random=8, n_images=4)
-    out = np.frombuffer(subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True).stdout,
-                        np.int8).reshape(len(inputs), -1)
-    ref = TflmInterpreter(v2).run_batch(inputs).reshape(len(inputs), -1)
-    assert np.any(out != ref)
+    assert poisoned_build_differs(tmp_path, v2, graph, steps, plan, make_inputs(v2, n_random=8, n_images=4))
 
 
 def test_scratch_sizes_are_the_kernels_own(tmp_path, monkeypatch):

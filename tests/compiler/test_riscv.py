@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from compiler_helpers import HERE, cached_model, make_inputs, op_inputs
+from compiler_helpers import HERE, cached_model, make_inputs, op_inputs, zoo_model
 
 pytestmark = [pytest.mark.qemu, pytest.mark.skipif(
     not (shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32")),
@@ -94,32 +94,23 @@ def test_rv32_loop_edge_cases(zoo, opt):
     _check(model, make_inputs(model, n_random=8, n_images=2), f"rv32 edges {opt}", opt=opt)
 
 
-ZOO = {
-    "v1_gray": lambda zoo: cached_model("v1-gray", lambda: zoo.mobilenet("v1", (96, 96, 1)), arch="v1", shape="96x96x1"),
-    "v1_rgb": lambda zoo: cached_model("v1-rgb", lambda: zoo.mobilenet("v1", (96, 96, 3)), arch="v1", shape="96x96x3"),
-    "v2_gray": lambda zoo: cached_model("v2-gray", lambda: zoo.mobilenet("v2", (96, 96, 1)), arch="v2", shape="96x96x1"),
-    "keras_mobilenet_a025": lambda zoo: cached_model(
-        "kapp-v1", lambda: zoo.keras_application("mobilenet", alpha=0.25), kind="mobilenet", alpha=0.25),
-    "keras_mobilenet_v2_a035": lambda zoo: cached_model(
-        "kapp-v2", lambda: zoo.keras_application("mobilenet_v2", alpha=0.35), kind="mobilenet_v2", alpha=0.35),
-    "vww_topology": lambda zoo: cached_model("vww", lambda: zoo.vww_topology(), kind="vww"),
-}
+ZOO = ("keras_mobilenet_a025", "keras_mobilenet_v2_a035", "v1_gray", "v1_rgb", "v2_gray", "vww_topology")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ZOO))
-def test_model_zoo_on_rv32(zoo, name):
-    model = ZOO[name](zoo)
+def test_model_zoo_on_rv32(name):
+    model = zoo_model(name)
     inputs = make_inputs(model, n_random=3, n_images=4)  # random, 6 structured extremes, shapes images
     run = _check(model, inputs, name)
     assert len({o.tobytes() for o in run.outputs}) > 3, f"{name}: outputs barely vary, the model collapsed"
 
 
 @pytest.mark.slow
-def test_vww_riscv_path_beats_portable(zoo):
+def test_vww_riscv_path_beats_portable():
     """The MLPerf VWW shape (V1 α0.25 96×96×3): the RISC-V path must actually be in use: at most 4.5
     instructions per MAC (the portable C path: 9.2), and the two builds give the same bytes."""
-    model = ZOO["vww_topology"](zoo)
+    model = zoo_model("vww_topology")
     inputs = make_inputs(model, n_random=1, n_images=1)[[0, -1]]
     fast = _check(model, inputs, "vww rv32 path")
     portable = _run(model, inputs, portable=True)

@@ -15,24 +15,12 @@ import pytest
 from tflm_helpers import require_tflm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compiler"))  # the compiler tests' model zoo
+from compiler_helpers import zoo_model  # noqa: E402
 
 pytestmark = [pytest.mark.qemu, pytest.mark.tflm]
 
 SUITE_MATRIX = [("qemu_m4", "reference"), ("qemu_m55", "cmsis-nn")]
 N_IMAGES = 50
-
-
-def _model(name: str) -> bytes:
-    """The compiler tests' models (same cache entries: built once for both)."""
-    import model_zoo as zoo
-    from compiler_helpers import cached_model
-
-    return {
-        "v1_gray": lambda: cached_model("v1-gray", lambda: zoo.mobilenet("v1", (96, 96, 1)), arch="v1", shape="96x96x1"),
-        "v2_gray": lambda: cached_model("v2-gray", lambda: zoo.mobilenet("v2", (96, 96, 1)), arch="v2", shape="96x96x1"),
-        "keras_mobilenet_a025": lambda: cached_model(
-            "kapp-v1", lambda: zoo.keras_application("mobilenet", alpha=0.25), kind="mobilenet", alpha=0.25),
-    }[name]()
 
 
 def _shapes_images(shape, n: int, seed: int) -> np.ndarray:
@@ -66,7 +54,7 @@ def test_tflm_firmware_is_bit_exact_with_host_tflm(name, tmp_path):
 
     for _, kernels in SUITE_MATRIX:
         require_tflm(kernels)
-    model_bytes = _model(name)
+    model_bytes = zoo_model(name)
     (tmp_path / "model.tflite").write_bytes(model_bytes)
     builds = {(env, kernels): build_firmware(env, tmp_path / "model.tflite", runtime="tflm", kernels=kernels,
                                              out_dir=tmp_path / f"fw-{env}", log=lambda *_: None)

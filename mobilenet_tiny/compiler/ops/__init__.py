@@ -43,11 +43,11 @@ class OpEntry:
 
 
 from . import (add, conv, depthwise, fully_connected, hard_swish, mean, pad, pool, quantize,  # noqa: E402
-               relu, reshape, softmax)
+               relu, relu6, reshape, softmax)
 
 OP_TABLE: dict[str, OpEntry] = {e.name: e for e in (
     conv.ENTRY, depthwise.ENTRY, fully_connected.ENTRY, mean.ENTRY, softmax.ENTRY, reshape.ENTRY, add.ENTRY,
-    pool.AVERAGE_ENTRY, pool.MAX_ENTRY, pad.ENTRY, quantize.ENTRY, hard_swish.ENTRY, relu.ENTRY,
+    pool.AVERAGE_ENTRY, pool.MAX_ENTRY, pad.ENTRY, quantize.ENTRY, hard_swish.ENTRY, relu.ENTRY, relu6.ENTRY,
 )}
 
 __all__ = ["OP_TABLE", "OpEntry", "Call"]

@@ -171,6 +171,12 @@ typedef struct {
     int32_t act_min;
 } mtk_relu_params;
 
+/* RELU6 as an operator (TFLM's Relu6Quantized: clamped to [zero, six] in the input's quantization). */
+typedef struct {
+    uint32_t size;
+    int8_t zero, six;
+} mtk_relu6_params;
+
 void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 /* two pixels sign-extended to 16 bits for the dot engine, plus two im2col rows unless the conv is 1x1
  * without padding (it then reads pixels in place) */
@@ -199,6 +205,7 @@ void mtk_pad_s8(const mtk_pad_params *p, const int8_t *input, int8_t *output);
 void mtk_requantize_s8(const mtk_requantize_params *p, const int8_t *input, int8_t *output);
 void mtk_hard_swish_s8(const mtk_hard_swish_params *p, const int8_t *input, int8_t *output);
 void mtk_relu_s8(const mtk_relu_params *p, const int8_t *input, int8_t *output);
+void mtk_relu6_s8(const mtk_relu6_params *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }
