@@ -144,6 +144,8 @@ def _train_default(name):
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True, help="Float peak learning rate (QAT: lr/10).")
 @click.option("--qat-lr", type=float, default=None, help="QAT learning rate [lr/10].")
+@click.option("--lr-scaling", type=click.Choice(["none", "linear"]), default="none", show_default=True,
+              help="linear: both learning rates × batch-size / 32 (for large global batches).")
 @click.option("--lr-schedule", type=click.Choice(["cosine", "step", "constant"]), default="constant", show_default=True,
               help="After the warm-up: constant, cosine decay to 0, or step (×0.1 at 50 % and 75 %).")
 @click.option("--warmup-epochs", type=int, default=0, show_default=True, help="Linear learning-rate warm-up.")
@@ -158,40 +160,61 @@ def _train_default(name):
               help="balanced: weight each class by 1 / its share of the training images.")
 @click.option("--augment", type=click.Choice(["none", "light", "strong"]), default="light", show_default=True)
 @click.option("--no-flip", is_flag=True, help="No horizontal flips (digits, text, anything with a handedness).")
+@click.option("--dropout", type=float, default=0.1, show_default=True, help="Dropout before the classifier.")
 @click.option("--weights", default=None, help="imagenet (keras.applications, same α) or PATH.h5 of such weights.")
 @click.option("--freeze-base-epochs", type=int, default=0, show_default=True,
               help="With --weights: train only the classifier for the first N epochs.")
 @click.option("--skip-bad-images", is_flag=True, help="Leave unreadable image files out (they are listed).")
+@click.option("--input-pipeline", "pipeline", type=click.Choice(["auto", "memory", "stream"]), default="auto",
+              show_default=True, help="Decoded images held in memory, or streamed from the files or --cache "
+              "(auto: stream folders over 256 MB decoded). The batches are the same either way.")
+@click.option("--cache", "cache_dir", default=None,
+              help="Folder for decoded, resized images: written once, reused by later epochs and runs.")
+@click.option("--strategy", type=click.Choice(["auto", "one-device", "mirrored", "multi-worker"]), default="auto",
+              show_default=True, help="tf.distribute strategy (multi-worker: cluster from TF_CONFIG); "
+              "--batch-size is the global batch.")
+@click.option("--benchmark-input", is_flag=True, help="Only measure the input pipeline's images/s (no training).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", default="runs/latest", show_default=True, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
 @click.option("--fit-board", default=None, help="α and input from `fit --board ENV`'s pick (--input's channels).")
-def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, lr_schedule, warmup_epochs,
-          patience, val_split, val_dir, test_split, class_weight, augment, no_flip, weights, freeze_base_epochs,
-          skip_bad_images, seed, out_dir, resume, fit_board):
+def train(data, arch, alpha, input_text, epochs, qat_epochs, batch_size, lr, qat_lr, lr_scaling, lr_schedule,
+          warmup_epochs, patience, val_split, val_dir, test_split, class_weight, augment, no_flip, dropout, weights,
+          freeze_base_epochs, skip_bad_images, pipeline, cache_dir, strategy, benchmark_input, seed, out_dir, resume,
+          fit_board):
     """Train float, then fine-tune with quantization-aware training (tfmot)."""
     from .data import BUILTIN_DEFAULT
     from .train import TrainConfig, parse_input_size, train as run_training
 
     from .fileio import check_output_dir
 
-    check_output_dir(out_dir)
+    if not benchmark_input:
+        check_output_dir(out_dir)
     if fit_board:
         from .fit import pick_for_training
 
         alpha, shape = pick_for_training(fit_board, arch, alpha, input_text, log=lambda line: click.echo(line, err=True))
         input_text = "x".join(map(str, shape))
-    interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
     config = TrainConfig(arch=arch, alpha=alpha, input_shape=parse_input_size(input_text) if input_text else None,
                          data=data or BUILTIN_DEFAULT, val_split=val_split, val_dir=val_dir, test_split=test_split,
                          epochs=_train_default("epochs") if epochs is None else epochs,
                          qat_epochs=_train_default("qat_epochs") if qat_epochs is None else qat_epochs,
-                         batch_size=batch_size, lr=lr, qat_lr=qat_lr, lr_schedule=lr_schedule,
+                         batch_size=batch_size, lr=lr, qat_lr=qat_lr, lr_scaling=lr_scaling, lr_schedule=lr_schedule,
                          warmup_epochs=warmup_epochs, patience=patience, class_weight=class_weight, augment=augment,
-                         flip=not no_flip, weights=weights, freeze_base_epochs=freeze_base_epochs,
+                         flip=not no_flip, dropout=dropout, weights=weights, freeze_base_epochs=freeze_base_epochs,
                          skip_bad_images=skip_bad_images, seed=seed)
+    if benchmark_input:
+        from .train import benchmark_input as run_benchmark
+
+        r = run_benchmark(config, pipeline=pipeline, cache=cache_dir, log=lambda line: click.echo(line, err=True))
+        h, w, c = r["input_shape"]
+        click.echo(f"input pipeline: {r['images_per_second']:,.0f} images/s ({r['images']:,} images at {h}x{w}x{c}, "
+                   f"batch {r['batch_size']}, augment {r['augment']}, {r['pipeline']}; {os.cpu_count()} cores)")
+        return
+    interrupts.note_kept(f"{out_dir} keeps its completed epochs (continue with --resume)")
     result = run_training(config, out_dir, resume=resume, log=lambda line: click.echo(line, err=True),
-                          epochs=epochs if resume else None, qat_epochs=qat_epochs if resume else None)
+                          epochs=epochs if resume else None, qat_epochs=qat_epochs if resume else None,
+                          pipeline=pipeline, cache=cache_dir, strategy=strategy)
     parts = [f"float val acc {result.float_val_accuracy:.4f}" if result.float_val_accuracy is not None else "",
              f"QAT val acc {result.qat_val_accuracy:.4f}" if result.qat_val_accuracy is not None else ""]
     if result.test:
@@ -339,6 +362,34 @@ def split_export(run_dir, which, out_dir):
 
     count, path = export_split(run_dir, which, out_dir)
     click.echo(f"wrote {count} images of the {which} split to {path}")
+
+
+# -------------------------------------------------------------------------------------------- dataset
+@main.group()
+def dataset():
+    """Build a training set from a public data set on disk."""
+
+
+@dataset.command("vww")
+@click.option("--coco", "coco_dir", required=True,
+              help="A COCO 2014 or 2017 download: annotations/instances_*.json and the image folders.")
+@click.option("-o", "--out", "out_dir", required=True, help="New folder: train/ and val/, each person/ and no_person/.")
+@click.option("--min-area", type=float, default=0.005, show_default=True,
+              help="Person if a person annotation covers at least this share of the image.")
+@click.option("--area", type=click.Choice(["box", "segment"]), default="box", show_default=True,
+              help="Measure a person by its box (MLPerf Tiny's data) or its mask (the tensorflow/models builder).")
+@click.option("--year", type=click.Choice(["2014", "2017"]), default=None, help="Which COCO [the one in --coco].")
+@click.option("--minival-ids", default=None,
+              help="COCO 2014: the minival id list (mscoco_minival_ids.txt) that is the paper's validation split.")
+@click.option("--limit", type=int, default=None, help="A stratified, seeded sample of at most N images in all.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
+@click.option("--copy", is_flag=True, help="Copy the image files instead of hard-linking them.")
+def dataset_vww(coco_dir, out_dir, min_area, area, year, minival_ids, limit, seed, copy):
+    """Visual Wake Words (Chowdhery et al., MLPerf Tiny): person / no_person folders from COCO."""
+    from .data.vww import build_vww
+
+    build_vww(coco_dir, out_dir, min_area=min_area, area=area, year=year, minival_ids=minival_ids, limit=limit,
+              seed=seed, copy=copy, log=click.echo)
 
 
 # -------------------------------------------------------------------------------------------- compile

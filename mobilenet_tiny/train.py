@@ -36,12 +36,14 @@ BN_MOMENTUM = 0.9
 DEFAULT_INPUT_SIZE = (96, 96)
 LR_SCHEDULES = ("cosine", "step", "constant")
 CLASS_WEIGHTS = ("none", "balanced")
+LR_SCALINGS = ("none", "linear")
+LR_REFERENCE_BATCH = 32  # --lr-scaling linear: --lr is the rate for a global batch of this size
 CHECKPOINTS_KEPT = 2  # the last epochs of a phase kept besides its best one
 
 # What a run recorded before these options existed did: resuming it must not change its course.
 _LEGACY = {"lr_schedule": "constant", "warmup_epochs": 0, "patience": 0, "augment": "light",
            "class_weight": "none", "flip": True, "test_split": 0.0, "weights": None, "freeze_base_epochs": 0,
-           "skip_bad_images": False, "dropout": 0.1, "extensions": []}
+           "skip_bad_images": False, "dropout": 0.1, "extensions": [], "lr_scaling": "none"}
 
 
 @dataclass
@@ -58,6 +60,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 3e-3
     qat_lr: float | None = None  # None: lr / 10
+    lr_scaling: str = "none"  # linear: both rates × batch_size / LR_REFERENCE_BATCH (Goyal et al.)
     lr_schedule: str = "constant"  # measured best at this budget (README, "Measured defaults")
     warmup_epochs: int = 0
     patience: int = 10  # 0: no early stopping
@@ -91,6 +94,8 @@ class TrainConfig:
             raise UserError("--batch-size must be ≥ 1")
         if not self.lr > 0 or (self.qat_lr is not None and not self.qat_lr > 0):
             raise UserError("learning rates must be > 0")
+        if self.lr_scaling not in LR_SCALINGS:
+            raise UserError(f"unknown --lr-scaling {self.lr_scaling!r}: choose one of {', '.join(LR_SCALINGS)}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise UserError(f"unknown --lr-schedule {self.lr_schedule!r}: choose one of {', '.join(LR_SCHEDULES)}")
         if self.class_weight not in CLASS_WEIGHTS:
@@ -114,7 +119,11 @@ class TrainConfig:
         return {"float": self.epochs, "qat": self.qat_epochs}
 
     def phase_lr(self, phase: str) -> float:
-        return self.lr if phase == "float" else (self.qat_lr or self.lr / 10)
+        """The phase's peak rate; with --lr-scaling linear scaled by the global batch (the rule of Goyal et
+        al., which TensorFlow's distributed-training guides follow: a k times larger batch takes k times
+        fewer steps, each k times longer)."""
+        scale = self.batch_size / LR_REFERENCE_BATCH if self.lr_scaling == "linear" else 1.0
+        return scale * (self.lr if phase == "float" else (self.qat_lr or self.lr / 10))
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -320,11 +329,13 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training: the message says what the run kept."""
 
 
-def _kept(run_dir: Path) -> str:
+def _kept(run_dir: Path, shown: Path | None = None) -> str:
+    """`shown`: the run directory to name, when `run_dir` is a worker's private copy of its state."""
     done = completed_epochs(run_dir)
     kept = " and ".join(f"{n} {phase} epoch{'s' if n != 1 else ''}" for phase, n in done.items() if n)
-    return (f"the run in {run_dir} keeps {kept or 'no epoch yet'}: continue it with "
-            f"`mobilenet-tiny train --out {run_dir} --resume`")
+    shown = shown or run_dir
+    return (f"the run in {shown} keeps {kept or 'no epoch yet'}: continue it with "
+            f"`mobilenet-tiny train --out {shown} --resume`")
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -335,22 +346,13 @@ def _resolve_input_size(config: TrainConfig) -> tuple:
     return (h, w, c[0] if c else None)
 
 
-def _load_run_data(config: TrainConfig, run_dir: Path, resume: bool, log):
+def _load_run_data(config: TrainConfig, run_dir: Path, resume: bool, log, pipeline: str = "auto", cache=None):
     """The run's data: on resume the recorded splits (hash-checked), else listed, decoded and split."""
-    from .data import TrainingData, load_training_data
-    from .data.run_splits import load_split_images, read_run_splits
+    from .data import load_recorded_training_data, load_training_data
+    from .data.run_splits import read_run_splits
     from .progress import task_progress
 
     recorded = read_run_splits(run_dir) if resume else None
-    if recorded is not None:
-        from .data.run_splits import source_of
-
-        parts = {}
-        for name, items in recorded.splits.items():
-            decoded = load_split_images(recorded, items)
-            parts[name] = (source_of(items.source, recorded.labels, decoded.keys, decoded.y), decoded)
-        return TrainingData(recorded.labels, tuple(recorded.input_shape), recorded.seed, parts,
-                            [(s["file"], s["reason"]) for s in recorded.skipped], recorded.summary.get("conversions", {}))
     with contextlib.ExitStack() as stack:
         bars = {}
 
@@ -359,9 +361,12 @@ def _load_run_data(config: TrainConfig, run_dir: Path, resume: bool, log):
                 bars[total] = stack.enter_context(task_progress("decoding images", total, log))
             bars[total].update(done)
 
+        if recorded is not None:
+            return load_recorded_training_data(recorded, pipeline=pipeline, cache_dir=cache, progress=progress)
         return load_training_data(config.data, _resolve_input_size(config), val_split=config.val_split,
                                   val_dir=config.val_dir, test_split=config.test_split, seed=config.seed,
-                                  skip_bad=config.skip_bad_images, progress=progress)
+                                  skip_bad=config.skip_bad_images, progress=progress, pipeline=pipeline,
+                                  cache_dir=cache)
 
 
 def _check_extension(run_dir: Path, epochs: int | None, qat_epochs: int | None):
@@ -413,16 +418,63 @@ def _seed_for(seed: int, phase: str, epoch: int = 0) -> int:
 
 
 def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epochs: int | None = None,
-          qat_epochs: int | None = None, note_interrupts: bool = True) -> TrainResult:
+          qat_epochs: int | None = None, note_interrupts: bool = True, pipeline: str = "auto", cache=None,
+          strategy: str = "auto") -> TrainResult:
     """Train float then QAT into `run_dir`; with resume=True continue a stopped run from its last epoch
     (`epochs` / `qat_epochs` then extend its phases). `note_interrupts`: after each epoch, tell the CLI's
-    interrupt message which epochs the run keeps (the demo says it its own way)."""
+    interrupt message which epochs the run keeps (the demo says it its own way).
+
+    `pipeline` and `cache`: how the images reach the model (data.load_training_data); `strategy`: the
+    tf.distribute strategy (distribute.py). None of them changes what is trained: the same seed gives the
+    same batches in memory or streamed, and the same global batches on one replica or several."""
+    from .distribute import make_distribution
+
+    dist = make_distribution(strategy)  # first: a multi-worker strategy must exist before TensorFlow runs
+    options = dict(resume=resume, log=log, epochs=epochs, qat_epochs=qat_epochs, note_interrupts=note_interrupts,
+                   pipeline=pipeline, cache=cache)
+    if dist.is_chief:
+        return _train(config, Path(run_dir), Path(run_dir), dist, **options)
+    # TensorFlow's multi-worker recipe: every worker saves (saving is a collective operation), the chief into
+    # the run directory, the others into a temporary directory deleted when they end; all restore the
+    # chief's checkpoints. Nothing of this worker's lands in --out.
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix=f"mobilenet-tiny-worker-{dist.worker_index}-"))
+    try:
+        if resume:
+            _copy_chief_run(Path(run_dir), scratch / "run")
+        return _train(config, scratch / "run", Path(run_dir), dist, **options)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _copy_chief_run(chief_dir: Path, to: Path):
+    """What a resuming worker restores from: the chief's run directory (a shared folder or a copy of it), as
+    it is now. Files the chief removes meanwhile (the stale files of an interrupted epoch) are left out."""
+    import shutil
+
+    if not (chief_dir / "config.json").is_file():
+        raise UserError(f"{chief_dir}: not a training run (no config.json): a worker that is not the chief resumes "
+                        "from the chief's run directory, so --out must be that folder (shared) or a copy of it")
+
+    def copy_if_there(src, dst):
+        try:
+            shutil.copy2(src, dst)
+        except FileNotFoundError:
+            pass
+
+    shutil.copytree(chief_dir, to, copy_function=copy_if_there)
+
+
+def _train(config: TrainConfig, run_dir: Path, chief_dir: Path, dist, *, resume, log, epochs, qat_epochs,
+           note_interrupts, pipeline, cache) -> TrainResult:
+    """train() in `run_dir`: the run directory itself, or for a worker that is not the chief its private one
+    (`chief_dir` is then the run's)."""
     from .data import to_tf_dataset
-    from .models import build_model
     from .progress import make_keras_progress
     from .tf_env import keras, tf
 
-    run_dir = Path(run_dir)
     start_time = time.time()
     log = log or print
     if resume:
@@ -435,7 +487,7 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
         raise UserError("epochs to extend by are for --resume")
     config.check()
 
-    data = _load_run_data(config, run_dir, resume, log)
+    data = _load_run_data(config, run_dir, resume, log, pipeline, cache)
     if config.labels and config.labels != data.labels:
         raise UserError(f"the data's classes {data.labels} differ from the run's {config.labels}")
     config.labels = list(data.labels)
@@ -446,8 +498,11 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
         raise UserError("no training images left after the validation and test splits")
     if config.val_split > 0 and config.val_dir is None and len(val_x) == 0:
         raise UserError("no validation images: use a larger --val-split, --val DIR, or --val-split 0")
+    dist.per_replica_batch(config.batch_size)
     for line in data.summary_lines():
         log(line)
+    if dist.strategy is not None:
+        log(f"  training on {dist.describe()}, global batch {config.batch_size}")
     if resume:
         _apply_extension(config, run_dir, epochs, qat_epochs, log)
         config.check()
@@ -470,6 +525,8 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
     done = completed_epochs(run_dir) if resume else {"float": 0, "qat": 0}
     if resume and done["float"] + done["qat"] == 0:
         history = []
+    if dist.workers > 1:
+        _check_workers_agree(dist, data, config, done)
 
     # A fresh Keras state: layer and weight names (which the .h5 files hold) do not depend on what this
     # process built before, so a run trained in a long-lived process writes the bytes a fresh one would.
@@ -477,7 +534,6 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     has_val = len(val_x) > 0
-    val_ds = to_tf_dataset(val_x, val_y, config.batch_size, training=False) if has_val else None
     steps = -(-len(train_x) // config.batch_size)
     class_weight = None
     if config.class_weight == "balanced":
@@ -485,31 +541,54 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
 
         counts = np.bincount(train_y, minlength=len(config.labels))
         class_weight = {i: float(len(train_y) / (len(counts) * c)) if c else 0.0 for i, c in enumerate(counts)}
+    # Keras applies class weights itself to a plain dataset; a distributed one carries them per image.
+    fit_class_weight = class_weight if dist.strategy is None else None
+    in_pipeline_weights = class_weight if dist.strategy is not None else None
 
-    model = build_model(config.arch, config.input_shape, config.alpha, len(config.labels), dropout=config.dropout,
-                        bn_momentum=BN_MOMENTUM)
-    result = TrainResult(run_dir, config.labels, history, None, None, 0.0)
+    def train_dataset(phase: str, epoch: int, local: bool = False):
+        """One pipeline per epoch, seeded by (seed, phase, epoch): resume sees the same batches."""
+        def make(batch, shard):
+            return to_tf_dataset(train_x, train_y, batch, training=True, seed=_seed_for(config.seed, phase, epoch),
+                                 augment=config.augment, flip=config.flip, shard=shard,
+                                 class_weight=in_pipeline_weights)
+        if local:  # this worker's own share, not distributed (the input probe)
+            shard = (dist.workers, dist.worker_index) if dist.workers > 1 else None
+            return make(dist.per_replica_batch(config.batch_size) * (dist.replicas // dist.workers), shard)
+        return dist.dataset(make, config.batch_size)
+
+    val_ds = dist.dataset(lambda batch, shard: to_tf_dataset(val_x, val_y, batch, training=False, shard=shard),
+                          config.batch_size) if has_val else None
+    # A distributed dataset does not know its length: Keras needs the steps (of global batches).
+    fit_steps = {} if dist.strategy is None else dict(
+        steps_per_epoch=steps, **({"validation_steps": -(-len(val_x) // config.batch_size)} if has_val else {}))
+
+    model = _build_model(config, dist)
+    result = TrainResult(chief_dir, config.labels, history, None, None, 0.0)
     from . import interrupts as interrupts_module
 
+    input_rate, verdict_due = None, False
     try:
         with _Interrupts(log) as interrupts:
             for phase in PHASES:
                 total = config.phase_epochs[phase]
                 if total == 0:
                     continue
-                if phase == "qat":
-                    from .tf_env import tfmot
+                with dist.scope():
+                    if phase == "qat":
+                        from .tf_env import tfmot
 
-                    model = tfmot().quantization.keras.quantize_model(model)
-                # QAT fine-tunes for a few epochs: a cosine decay from its lower rate, no warm-up (constant stays).
-                kind = config.lr_schedule if phase == "float" or config.lr_schedule == "constant" else "cosine"
-                schedule = make_schedule(keras, tf, kind, config.phase_lr(phase), total * steps,
-                                         config.warmup_epochs * steps if phase == "float" else 0)
-                optimizer = keras.optimizers.Adam(schedule)
-                generators = _dropout_generators(model)
-                for i, generator in enumerate(generators):
-                    generator.reset_from_seed(_seed_for(config.seed, phase) * 7 + i)
-                ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, dropout=generators)
+                        model = tfmot().quantization.keras.quantize_model(model)
+                        if dist.strategy is not None:
+                            _synchronize_batch_norms(model)
+                    # QAT fine-tunes for a few epochs: a cosine decay from its lower rate, no warm-up (constant stays).
+                    kind = config.lr_schedule if phase == "float" or config.lr_schedule == "constant" else "cosine"
+                    schedule = make_schedule(keras, tf, kind, config.phase_lr(phase), total * steps,
+                                             config.warmup_epochs * steps if phase == "float" else 0)
+                    optimizer = keras.optimizers.Adam(schedule)
+                    generators = _dropout_generators(model)
+                    for i, generator in enumerate(generators):
+                        generator.reset_from_seed(_seed_for(config.seed, phase) * 7 + i)
+                    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, dropout=generators)
                 start = min(done[phase], total)
                 frozen = None
 
@@ -524,11 +603,13 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
 
                         set_backbone_trainable(model, not want)
                     frozen = want
-                    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(),
-                                  metrics=["accuracy"])
+                    with dist.scope():
+                        model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(),
+                                      metrics=["accuracy"])
 
                 # Slots for every variable that will ever train, before any is frozen: one checkpoint layout.
-                optimizer.build(model.trainable_variables)
+                with dist.scope():
+                    optimizer.build(model.trainable_variables)
                 compile_for(start)
                 if start:
                     restored = ckpt.read(str(_checkpoint_prefix(run_dir, phase, start)))
@@ -544,27 +625,38 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
 
                     log(load_pretrained_backbone(model, config.arch, config.alpha, config.weights, reference))
                 progress = make_keras_progress(phase, total, steps, log)
-                guard = _GuardCallback(keras, interrupts)
+                guard = _GuardCallback(keras, interrupts, config.batch_size)
                 status = phase_status(config, history, phase, start)
                 for epoch in range(start, total):
                     if status["finished"]:
                         break
+                    if input_rate is None:
+                        input_rate = _probe_input(train_dataset(phase, epoch, local=True))
+                        log(f"  input pipeline alone: {input_rate:,.0f} images/s ({data.pipeline}"
+                            f"{', this worker' if dist.workers > 1 else ''}); `train --benchmark-input` measures longer")
+                        verdict_due = True
                     compile_for(epoch)
-                    # One pipeline per epoch, seeded by (seed, phase, epoch): resume sees the same batches.
-                    train_ds = to_tf_dataset(train_x, train_y, config.batch_size, training=True,
-                                             seed=_seed_for(config.seed, phase, epoch), augment=config.augment,
-                                             flip=config.flip)
+                    train_ds = train_dataset(phase, epoch)
+                    if dist.strategy is not None:
+                        # Keras' fit makes a plain dataset's iterator twice in its first epoch (enumerate_epochs:
+                        # before the loop, and again because it should_recreate_iterator) and trains on the second
+                        # pass, reshuffled; a distributed dataset with steps_per_epoch is iterated once. One
+                        # iterator made and dropped here gives it the same order and augmentation seeds.
+                        iter(train_ds)
                     lr_now = float(schedule(optimizer.iterations))
                     fit = model.fit(train_ds, validation_data=val_ds, epochs=epoch + 1, initial_epoch=epoch, verbose=0,
-                                    callbacks=[progress, guard], class_weight=class_weight)
+                                    callbacks=[progress, guard], class_weight=fit_class_weight, **fit_steps)
                     history.append({"phase": phase, "epoch": epoch + 1,
                                     **{k: float(v[-1]) for k, v in fit.history.items()},
                                     "lr": lr_now, "first_batch_loss": guard.first_batch_loss})
+                    if verdict_due and guard.images_per_second:
+                        log(_input_verdict(input_rate, guard.images_per_second, config.batch_size))
+                        verdict_due = False
                     status = phase_status(config, history, phase, epoch + 1)
                     _save_checkpoint(ckpt, run_dir, phase, epoch + 1, status["best_epoch"])
                     _write_history(run_dir, history)
                     if note_interrupts:  # what a Ctrl-C from now on leaves: said by the CLI's one line
-                        interrupts_module.note_kept(_kept(run_dir))
+                        interrupts_module.note_kept(_kept(run_dir, chief_dir))
                     interrupts.check()
                 completed = completed_epochs(run_dir)[phase]
                 status = phase_status(config, history, phase, completed)
@@ -590,7 +682,15 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
                         _save_keras(model, run_dir / "qat_model.h5")
                 interrupts.check()
     except KeyboardInterrupt:
-        raise TrainingInterrupted(_kept(run_dir)) from None
+        raise TrainingInterrupted(_kept(run_dir, chief_dir)) from None
+    except tf.errors.OpError as e:
+        from .data.stream import CHANGED_MARK
+
+        if CHANGED_MARK in str(e):  # a streamed image changed or vanished while training read it
+            line = next(line for line in str(e).splitlines() if CHANGED_MARK in line)
+            raise UserError(line[line.find("cannot read"):] if "cannot read" in line else
+                            line[line.find("image "):]) from None
+        raise
     if config.qat_epochs == 0:
         (run_dir / "qat_model.h5").unlink(missing_ok=True)
     result.test = _score_test_split(run_dir, data, model, config, log)
@@ -598,19 +698,132 @@ def train(config: TrainConfig, run_dir, *, resume: bool = False, log=None, epoch
     return result
 
 
-def _GuardCallback(keras, interrupts):
+def benchmark_input(config: TrainConfig, *, pipeline: str = "auto", cache=None, seconds: float = 20.0,
+                    log=None) -> dict:
+    """Images per second of the training input pipeline alone (decoding or reading, augmentation,
+    batching; no model): the first float epoch's pipeline, iterated for an epoch (at least 1,000 images),
+    at most `seconds`. Nothing is written but the cache."""
+    from .data import to_tf_dataset
+    from .tf_env import keras, tf
+
+    log = log or print
+    config.check()
+    data = _load_run_data(config, Path("."), False, log, pipeline, cache)
+    for line in data.summary_lines():
+        log(line)
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    from .data.pipeline import measure_images_per_second
+
+    dataset = to_tf_dataset(data.x("train"), data.y("train"), config.batch_size, training=True,
+                            seed=_seed_for(config.seed, "float", 0), augment=config.augment, flip=config.flip)
+    # An epoch, or 1,000 images of a small set (repeated), or `seconds` of a large one.
+    batches = -(-max(len(data.y("train")), 1000) // config.batch_size)
+    rate, count = measure_images_per_second(dataset.repeat(), max_seconds=seconds, max_batches=batches)
+    h, w, c = data.input_shape
+    return {"images_per_second": rate, "images": count, "pipeline": data.pipeline, "input_shape": [h, w, c],
+            "batch_size": config.batch_size, "augment": config.augment, "note": data.input_note}
+
+
+def _build_model(config: TrainConfig, dist):
+    """The model, created inside the strategy's scope. Under a strategy it starts from the weights a
+    one-device run draws (built first, outside the scope, from the same seed), and with several replicas
+    its batch norms are synchronized: each replica normalizes by the whole global batch's statistics, as
+    one device would, instead of its own share's."""
+    from .models import build_model
+    from .tf_env import keras
+
+    def build():
+        return build_model(config.arch, config.input_shape, config.alpha, len(config.labels),
+                           dropout=config.dropout, bn_momentum=BN_MOMENTUM)
+
+    if dist.strategy is None:
+        return build()
+    template = build()
+
+    def clone(layer):
+        layer_config = layer.get_config()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer_config["synchronized"] = True
+        return layer.__class__.from_config(layer_config)
+
+    with dist.scope():
+        model = keras.models.clone_model(template, clone_function=clone)
+        model.set_weights(template.get_weights())
+    return model
+
+
+def _synchronize_batch_norms(model):
+    """Synchronized batch norms again after quantize_model: tfmot rebuilds every layer from its config, and
+    Keras leaves `synchronized` out of a BatchNormalization's config, so QAT would normalize each replica's
+    share by its own statistics (a different model from the one-device run's, not just rounding)."""
+    from .tf_env import keras
+
+    for layer in model.layers:
+        inner = getattr(layer, "layer", layer)  # QAT wraps layers
+        if isinstance(inner, keras.layers.BatchNormalization):
+            inner.synchronized, inner.fused = True, False  # Keras' own rule: a synchronized norm is not fused
+
+
+def _check_workers_agree(dist, data, config: TrainConfig, done: dict):
+    """All workers must train on the same images and resume from the same epoch, or they would silently
+    compute different things (or wait for each other forever): compared once, before training."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps({
+        "labels": data.labels, "shape": list(data.input_shape), "config": config.to_json(),
+        "splits": {name: list(decoded.hashes) for name, (_, decoded) in data.parts.items()}}).encode())
+    mine = [int(digest.hexdigest()[:15], 16), done["float"], done["qat"]]
+    rows = dist.gather_ints(mine)
+    if any(row[0] != rows[0][0] for row in rows):
+        raise UserError("the workers' data or arguments differ (their splits' content hashes do not match): give "
+                        "every worker the same data folder, arguments and seed")
+    if any(row[1:] != rows[0][1:] for row in rows):
+        raise UserError("the workers would resume from different epochs ("
+                        + "; ".join(f"worker {i}: {r[1]} float, {r[2]} QAT" for i, r in enumerate(rows))
+                        + "): give every worker its own copy of the run directory as it was when they stopped")
+
+
+def _probe_input(dataset, seconds: float = 1.0, batches: int = 8) -> float:
+    from .data.pipeline import measure_images_per_second
+
+    rate, _ = measure_images_per_second(dataset, max_seconds=seconds, max_batches=batches)
+    return rate
+
+
+def _input_verdict(input_rate: float, train_rate: float, batch: int) -> str:
+    """Whether training waits for its input: it ran near the input pipeline's own speed."""
+    if train_rate >= 0.8 * input_rate:
+        return (f"  input-bound: training ran at {train_rate:,.0f} images/s, the input pipeline alone gives "
+                f"{input_rate:,.0f}: the model waits for images (--cache DIR saves decoding; more cores help)")
+    return (f"  not input-bound: training ran at {train_rate:,.0f} images/s, the input pipeline alone gives "
+            f"{input_rate:,.0f} images/s")
+
+
+def _GuardCallback(keras, interrupts, batch_size: int = 0):
     """Looks at Ctrl-C between steps, and records the first batch's loss (where training started from)."""
 
     class Guard(keras.callbacks.Callback):
         first_batch_loss = None
+        images_per_second = None  # of the epoch's steps after the first two (those pay for tracing)
 
         def on_epoch_begin(self, epoch, logs=None):
             self.first_batch_loss = None
+            self._since, self._steps = None, 0
 
         def on_train_batch_end(self, batch, logs=None):
             if batch == 0 and logs and "loss" in logs:
                 self.first_batch_loss = float(logs["loss"])
+            if batch == 1:
+                self._since = time.perf_counter()
+            elif batch > 1:
+                self._steps, self._last = self._steps + 1, time.perf_counter()
             interrupts.check()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.images_per_second = None
+            if self._steps >= 3:  # steps 3… of the epoch, up to its last training batch (not validation)
+                self.images_per_second = self._steps * batch_size / (self._last - self._since)
 
         def on_test_batch_end(self, batch, logs=None):
             interrupts.check()
@@ -635,11 +848,25 @@ def _score_test_split(run_dir: Path, data, model, config: TrainConfig, log) -> d
         if model_path.exists():
             with tfmot().quantization.keras.quantize_scope():
                 m = keras.models.load_model(str(model_path), compile=False)
-            scores[f"{phase}_accuracy"] = keras_accuracy(m, test_x, test_y)
+            scores[f"{phase}_accuracy"] = _accuracy(m, test_x, test_y, keras_accuracy)
     atomic_write(path, json.dumps(scores, indent=2))
     log(f"test split ({len(test_y)} images, scored once, at the end): "
         + ", ".join(f"{p} {scores[f'{p}_accuracy']:.4f}" for p in PHASES if f"{p}_accuracy" in scores))
     return scores
+
+
+def _accuracy(model, x, y, keras_accuracy) -> float:
+    """Keras accuracy on uint8 images: an array at once, streamed images through their pipeline."""
+    from .data.stream import StreamedImages
+
+    if not isinstance(x, StreamedImages):
+        return keras_accuracy(model, x, y)
+    import numpy as np
+
+    from .data import to_tf_dataset
+
+    probs = model.predict(to_tf_dataset(x, y, 64, training=False).map(lambda images, _: images), verbose=0)
+    return float((probs.argmax(axis=1) == np.asarray(y)).mean())
 
 
 def _read_history(run_dir: Path) -> list[dict]:

@@ -16,29 +16,29 @@ extern "C" {
 #define FRAME_CRC_BYTES 4
 
 typedef enum {
-  FRAME_NONE = 0,      /* need more bytes */
-  FRAME_OK,            /* a whole frame with a good CRC is in the buffer */
-  FRAME_ERR_TOO_SHORT, /* fewer bytes than header + CRC */
-  FRAME_ERR_TOO_LONG,  /* more bytes than the buffer holds; the rest of the frame was skipped */
-  FRAME_ERR_COBS,      /* a code byte pointed past the end of the frame */
-  FRAME_ERR_CRC,
+    FRAME_NONE = 0,      /* need more bytes */
+    FRAME_OK,            /* a whole frame with a good CRC is in the buffer */
+    FRAME_ERR_TOO_SHORT, /* fewer bytes than header + CRC */
+    FRAME_ERR_TOO_LONG,  /* more bytes than the buffer holds; the rest of the frame was skipped */
+    FRAME_ERR_COBS,      /* a code byte pointed past the end of the frame */
+    FRAME_ERR_CRC,
 } frame_status_t;
 
 /* The payload goes straight to its final place (for infer: the model's input buffer), so receiving an
  * image costs no RAM beyond the model's own input. The last four decoded bytes wait in `tail` until the
  * frame ends: only then is it known that they are the CRC and not payload. */
 typedef struct {
-  uint8_t header[FRAME_HEADER_BYTES];
-  uint8_t *payload;
-  size_t capacity;     /* payload bytes that fit */
-  size_t count;        /* decoded bytes of the current frame so far */
-  size_t payload_len;  /* valid after FRAME_OK */
-  uint8_t tail[FRAME_CRC_BYTES];
-  uint32_t crc;        /* running CRC of the bytes that have left `tail` */
-  uint8_t code;        /* bytes left in the current COBS block */
-  uint8_t block;       /* the current block's code (0xFF blocks carry no implied zero) */
-  uint8_t overflow;    /* the frame outgrew `capacity`: skip to the delimiter */
-  uint8_t raw;         /* any byte seen since the last delimiter */
+    uint8_t header[FRAME_HEADER_BYTES];
+    uint8_t *payload;
+    size_t capacity;    /* payload bytes that fit */
+    size_t count;       /* decoded bytes of the current frame so far */
+    size_t payload_len; /* valid after FRAME_OK */
+    uint8_t tail[FRAME_CRC_BYTES];
+    uint32_t crc;     /* running CRC of the bytes that have left `tail` */
+    uint8_t code;     /* bytes left in the current COBS block */
+    uint8_t block;    /* the current block's code (0xFF blocks carry no implied zero) */
+    uint8_t overflow; /* the frame outgrew `capacity`: skip to the delimiter */
+    uint8_t raw;      /* any byte seen since the last delimiter */
 } frame_decoder_t;
 
 void frame_decoder_init(frame_decoder_t *d, uint8_t *payload, size_t capacity);

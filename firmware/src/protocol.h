@@ -9,22 +9,22 @@ extern "C" {
 #endif
 
 enum {
-  MSG_PING = 0x01,
-  MSG_HELLO = 0x02,
-  MSG_INFER = 0x03,
-  MSG_REPLY_FLAG = 0x80, /* a reply's type is the request's type | 0x80 */
-  MSG_ERROR = 0x7F,
+    MSG_PING = 0x01,
+    MSG_HELLO = 0x02,
+    MSG_INFER = 0x03,
+    MSG_REPLY_FLAG = 0x80, /* a reply's type is the request's type | 0x80 */
+    MSG_ERROR = 0x7F,
 };
 
 enum {
-  ERR_BAD_CRC = 1,
-  ERR_TOO_SHORT = 2,
-  ERR_TOO_LONG = 3,
-  ERR_BAD_VERSION = 4,
-  ERR_UNKNOWN_COMMAND = 5,
-  ERR_BAD_LENGTH = 6,
-  ERR_BAD_FRAMING = 7,
-  ERR_RUNTIME = 8,
+    ERR_BAD_CRC = 1,
+    ERR_TOO_SHORT = 2,
+    ERR_TOO_LONG = 3,
+    ERR_BAD_VERSION = 4,
+    ERR_UNKNOWN_COMMAND = 5,
+    ERR_BAD_LENGTH = 6,
+    ERR_BAD_FRAMING = 7,
+    ERR_RUNTIME = 8,
 };
 
 #define PING_MAX_PAYLOAD 64

@@ -11,10 +11,10 @@ extern "C" {
 #endif
 
 typedef struct {
-  const char *name;              /* what a tick is, for `hello` */
-  uint32_t ticks_per_second;     /* 0 when unknown */
-  uint32_t instructions_per_tick;/* 0 when ticks are cycles rather than retired instructions */
-  uint32_t cpu_hz;               /* clock for latencies in ms: the CPU's, or on QEMU that of the part the
+    const char *name;               /* what a tick is, for `hello` */
+    uint32_t ticks_per_second;      /* 0 when unknown */
+    uint32_t instructions_per_tick; /* 0 when ticks are cycles rather than retired instructions */
+    uint32_t cpu_hz;                /* clock for latencies in ms: the CPU's, or on QEMU that of the part the
                                     board stands for (instructions then count as cycles) */
 } timing_info_t;
 

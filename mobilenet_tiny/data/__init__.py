@@ -14,6 +14,12 @@ from .split import assign_splits, check_val_split
 
 BUILTIN_DEFAULT = "builtin:shapes"
 AUGMENT_LEVELS = ("none", "light", "strong")  # training-time augmentation (data/pipeline.py)
+PIPELINES = ("auto", "memory", "stream")  # how training images reach the model (choose_pipeline)
+# Decoded size up to which `auto` keeps a folder's images in memory (larger sets stream: data/stream.py).
+# Measured here (tools/measure_input.py): from memory and from the cache the pipeline feeds images
+# several times faster than MobileNetV1 α0.25 trains on 2 cores, so streaming costs little; memory
+# holds about three copies of the decoded set at its peak (decode, split, tensor).
+MEMORY_LIMIT_BYTES = 256 * 2 ** 20
 
 
 @dataclass
@@ -50,6 +56,8 @@ class TrainingData:
     skipped: list = field(default_factory=list)  # (key, reason) of unreadable files left out
     conversions: dict = field(default_factory=dict)
     channels_chosen: str = ""  # how the input's channels were decided, when they were
+    pipeline: str = "memory"  # "memory" (uint8 arrays) or "stream" (data.stream.StreamedImages)
+    input_note: str = ""  # how the images reach the model, for the summary
 
     def x(self, split: str) -> np.ndarray:
         return self.parts[split][1].x
@@ -89,6 +97,8 @@ class TrainingData:
             changes.append(f"{conv['generated']:,} generated at {h}x{w}x{c} (seed {self.seed})")
         if changes:
             lines.append("  decoding: " + "; ".join(changes))
+        if self.input_note:
+            lines.append(f"  input: {self.input_note}")
         if self.skipped:
             first = ", ".join(key for key, _ in self.skipped[:3])
             lines.append(f"  skipped {len(self.skipped)} unreadable file(s): {first}"
@@ -113,13 +123,19 @@ def _merge_conversions(a: dict, b: dict) -> dict:
 
 def load_training_data(spec: str, input_size, *, val_split: float = 0.2, val_dir: str | None = None,
                        test_split: float = 0.0, seed: int = 0, skip_bad: bool = False,
-                       progress=None) -> TrainingData:
+                       progress=None, pipeline: str = "auto", cache_dir=None) -> TrainingData:
     """List, decode and split `spec` ("builtin:<name>[?n=<images>]" or a folder with one sub-folder per
     class). `input_size` is (H, W, C) or (H, W, None): None takes the data's nature (RGB for colour data).
 
     The validation set is `val_dir` when given (folder data only; same class folders), otherwise a
     stratified, seeded `val_split` of the data; `test_split` is held out the same way. `progress(done,
     total)` is called while images are decoded.
+
+    `pipeline` (auto, memory, stream) says whether the images are held decoded in memory (uint8 arrays)
+    or streamed (data.stream.StreamedImages: decoded from their files every epoch, or read from the
+    cache in `cache_dir`); `auto` streams a folder whose decoded images exceed MEMORY_LIMIT_BYTES.
+    Either way every file is read, checked and hashed here, once (the record of the run needs the
+    hashes, and an unreadable file must stop training before it starts, not in its tenth epoch).
     """
     h, w, c = input_size
     val_split = check_val_split(val_split)
@@ -140,11 +156,16 @@ def load_training_data(spec: str, input_size, *, val_split: float = 0.2, val_dir
         c = natural_channels(source)
         chosen = ("the data is colour" if c == 3 else "the data is gray") + "; --input HxWxC overrides"
     input_shape = check_input_shape((h, w, c))
-    decoded = decode(source, input_shape, skip_bad=skip_bad, progress=progress)
+    count = len(source.keys) + (len(val_source.keys) if val_source is not None else 0)
+    mode, why = choose_pipeline(pipeline, source.kind, count, input_shape, cache_dir)
+    notes = []
+    decoded = decode_for_training(source, input_shape, mode, cache_dir, skip_bad=skip_bad, progress=progress,
+                                  notes=notes)
     skipped = list(decoded.skipped)
     conversions = decoded.conversions
     if val_source is not None:
-        val_decoded = decode(val_source, input_shape, skip_bad=skip_bad, progress=progress)
+        val_decoded = decode_for_training(val_source, input_shape, mode, cache_dir, skip_bad=skip_bad,
+                                          progress=progress, notes=notes)
         skipped += [(f"{val_dir}/{key}", reason) for key, reason in val_decoded.skipped]
         conversions = _merge_conversions(conversions, val_decoded.conversions)
         split = assign_splits(decoded.y, 0.0, seed, test_split)
@@ -153,7 +174,112 @@ def load_training_data(spec: str, input_size, *, val_split: float = 0.2, val_dir
     else:
         split = assign_splits(decoded.y, val_split, seed, test_split)
         parts = {name: (source, _rows(decoded, idx)) for name, idx in split.items()}
-    return TrainingData(source.labels, input_shape, seed, parts, skipped, conversions, chosen)
+    return TrainingData(source.labels, input_shape, seed, parts, skipped, conversions, chosen, mode,
+                        input_note(mode, why, count, input_shape, notes))
+
+
+def choose_pipeline(pipeline: str, kind: str, count: int, input_shape, cache_dir=None) -> tuple[str, str]:
+    """("memory" or "stream", why): `auto` keeps what fits MEMORY_LIMIT_BYTES decoded in memory."""
+    if pipeline not in PIPELINES:
+        raise UserError(f"unknown input pipeline {pipeline!r}: choose one of {', '.join(PIPELINES)}")
+    if kind == "builtin":
+        if pipeline == "stream":
+            raise UserError("built-in sets are generated in memory: --input-pipeline stream is for image folders")
+        if cache_dir is not None:
+            raise UserError("--cache is for image folders: built-in sets are generated in memory")
+        return "memory", "generated"
+    size = count * int(np.prod(input_shape))
+    if pipeline != "auto":
+        return pipeline, f"--input-pipeline {pipeline}"
+    limit = MEMORY_LIMIT_BYTES
+    if size <= limit:
+        return "memory", f"auto: {_mb(size)} decoded ≤ {_mb(limit)}"
+    return "stream", f"auto: {_mb(size)} decoded > {_mb(limit)}"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2 ** 20:,.0f} MB" if n >= 2 ** 20 else f"{n / 2 ** 10:,.0f} KB"
+
+
+def decode_for_training(source, input_shape, mode: str, cache_dir=None, *, skip_bad=False, progress=None,
+                        notes=None) -> Decoded:
+    """Decode `source` for the pipeline `mode`: pixels in memory (from the files or the cache), or only
+    checked and hashed with x a StreamedImages over the files or the cache. `notes` collects the cache's
+    (reused, decoded, pixel file)."""
+    from .stream import decode_cached, stream_files
+
+    if cache_dir is not None and source.kind == "folder":
+        decoded, stats = decode_cached(source, input_shape, cache_dir, skip_bad=skip_bad, progress=progress)
+        if notes is not None:
+            notes.append(stats)
+        if mode == "memory":
+            decoded.x = np.asarray(decoded.x)
+        return decoded
+    if mode == "memory" or source.kind != "folder":
+        return decode(source, input_shape, skip_bad=skip_bad, progress=progress)
+    decoded = decode(source, input_shape, skip_bad=skip_bad, progress=progress, keep_pixels=False)
+    return stream_files(decoded, source, input_shape)
+
+
+def input_note(mode: str, why: str, count: int, input_shape, cache_stats) -> str:
+    """The summary's line on how images reach the model."""
+    size = _mb(count * int(np.prod(input_shape)))
+    if cache_stats:
+        reused = sum(s.reused for s in cache_stats)
+        decoded = sum(s.decoded for s in cache_stats)
+        where = ", ".join(str(s.path) for s in cache_stats)
+        cache = f"cache {where}: {reused:,} images reused, {decoded:,} decoded"
+        if mode == "memory":
+            return f"in memory ({count:,} images, {size} decoded; {why}), read from the {cache}"
+        return f"streamed from the {cache} ({size}; {why})"
+    if mode == "memory":
+        return f"in memory ({count:,} images, {size} decoded; {why})" if why != "generated" else \
+            f"in memory ({count:,} images, {size}; generated)"
+    return (f"streamed from the files, decoded in parallel every epoch ({count:,} images, {size} decoded; "
+            f"{why}; --cache DIR decodes them once)")
+
+
+def load_recorded_training_data(rs, *, pipeline: str = "auto", cache_dir=None, progress=None) -> TrainingData:
+    """A run's recorded splits (data/run_splits.py) decoded again to resume it, every image checked
+    against its recorded hash, through the same pipeline choice and cache as `load_training_data`."""
+    from .run_splits import load_split_images, source_of
+
+    count = sum(len(items) for items in rs.splits.values())
+    kind = rs.source()["kind"]
+    input_shape = tuple(rs.input_shape)
+    mode, why = choose_pipeline(pipeline, kind, count, input_shape, cache_dir)
+    notes, parts = [], {}
+    if kind == "builtin" or (mode == "memory" and cache_dir is None):
+        for name, items in rs.splits.items():
+            decoded = load_split_images(rs, items, progress=progress)
+            parts[name] = (source_of(items.source, rs.labels, decoded.keys, decoded.y), decoded)
+    else:
+        groups = {}  # one decode per folder (train and test share one; a --val folder is another)
+        for name, items in rs.splits.items():
+            groups.setdefault(items.source["path"], []).append((name, items))
+        for path, members in groups.items():
+            keys = [k for _, items in members for k in items.keys]
+            y = np.concatenate([items.labels for _, items in members]).astype(np.int32)
+            source = source_of(members[0][1].source, rs.labels, keys, y)
+            missing = [k for k in keys if not source.file(k).is_file()]
+            if missing:
+                raise UserError(f"{len(missing)} of the {len(keys)} recorded images are missing from {path} "
+                                f"(first: {missing[0]}): the data moved or changed since {rs.run_dir} was trained")
+            decoded = decode_for_training(source, input_shape, mode, cache_dir, progress=progress, notes=notes)
+            expected = [digest for _, items in members for digest in items.hashes]
+            changed = [k for k, got, want in zip(decoded.keys, decoded.hashes, expected) if got != want]
+            if changed:
+                raise UserError(f"{len(changed)} of the {len(keys)} recorded images in {path} have changed since "
+                                f"{rs.run_dir} was trained (first: {changed[0]}, content hash differs)")
+            offset = 0
+            for name, items in members:
+                rows = np.arange(offset, offset + len(items))
+                offset += len(items)
+                parts[name] = (source_of(items.source, rs.labels, list(items.keys), items.labels),
+                               _rows(decoded, rows))
+    skipped = [(entry["file"], entry["reason"]) for entry in rs.skipped]
+    return TrainingData(rs.labels, input_shape, rs.seed, parts, skipped, rs.summary.get("conversions", {}), "",
+                        mode, input_note(mode, why, count, input_shape, notes))
 
 
 def _rows(decoded: Decoded, idx: np.ndarray) -> Decoded:
@@ -180,4 +306,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AUGMENT_LEVELS", "BUILTIN_PREFIX", "ImageData", "TrainingData", "load_data", "load_training_data", "to_tf_dataset", "BUILTIN_DEFAULT", "BUILTIN_SETS"]
+__all__ = ["AUGMENT_LEVELS", "PIPELINES", "load_recorded_training_data", "BUILTIN_PREFIX", "ImageData", "TrainingData", "load_data", "load_training_data", "to_tf_dataset", "BUILTIN_DEFAULT", "BUILTIN_SETS"]

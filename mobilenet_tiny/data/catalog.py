@@ -6,10 +6,12 @@ key — the file's path relative to the folder, or the image's index in the gene
 Decoding gives uint8 pixels at the model's input shape, the SHA-256 of each file's bytes (of the pixels
 for generated images, which have no file), what had to be converted, and the files that could not be read.
 """
+import collections
 import functools
 import hashlib
 import io
 import os
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -111,30 +113,94 @@ def pixels_hash(pixels: np.ndarray) -> str:
     return _hash(np.ascontiguousarray(pixels, dtype=np.uint8).tobytes())
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     """A file Pillow cannot decode; the message is the reason."""
 
 
-def _decode_file(path: Path, input_shape) -> tuple[np.ndarray, str, tuple]:
-    """(pixels, sha256 of the file, (size, mode, exif-rotated)); _Unreadable if the file cannot be decoded."""
+_decoded = [0]  # image files decoded by this process
+_decoded_lock = threading.Lock()
+
+
+def files_decoded() -> int:
+    """How many image files this process has decoded so far (what a cache saves is measured by it)."""
+    return _decoded[0]
+
+
+def decode_file(path: Path, input_shape) -> tuple[np.ndarray, str, tuple]:
+    """(pixels, sha256 of the file, (size, mode, exif-rotated)); Unreadable if the file cannot be decoded."""
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise _Unreadable(e.strerror or str(e)) from None
+        raise Unreadable(e.strerror or str(e)) from None
+    with _decoded_lock:
+        _decoded[0] += 1
     try:
         with Image.open(io.BytesIO(data)) as image:
             facts = (image.size, image.mode, image.getexif().get(0x0112, 1) not in (1, None))
             return fit_image(image, input_shape), _hash(data), facts
     except Exception as error:  # Pillow raises many types for bad files: OSError, SyntaxError, ValueError…
-        raise _Unreadable(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        raise Unreadable(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+
+
+def decode_in_order(paths: list[Path], input_shape):
+    """Decode `paths` in threads (Pillow releases the GIL while decoding and resizing), yielding
+    (i, (pixels, sha256, facts) or None, reason or None) in order. At most a few hundred files are in
+    flight, so memory stays flat however many there are."""
+    def work(i):
+        try:
+            return i, decode_file(paths[i], input_shape), None
+        except Unreadable as e:
+            return i, None, str(e)
+
+    workers = min(8, os.cpu_count() or 1, max(1, len(paths)))
+    window = 32 * workers
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = collections.deque()
+        for i in range(len(paths)):
+            pending.append(pool.submit(work, i))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+class DecodeTally:
+    """What decoding had to change (sizes, modes, EXIF turns), summed as images are decoded or recalled
+    from a cache."""
+
+    def __init__(self, input_shape):
+        self.input_shape = input_shape
+        self.sizes, self.modes, self.rotated = Counter(), Counter(), 0
+
+    def add(self, facts):
+        size, mode, was_rotated = facts
+        self.sizes[tuple(size)] += 1
+        self.modes[mode] += 1
+        self.rotated += bool(was_rotated)
+
+    def conversions(self) -> dict:
+        h, w, c = self.input_shape
+        target_mode = "L" if c == 1 else "RGB"
+        return {
+            "resized": sum(n for size, n in self.sizes.items() if size != (w, h)),
+            "source_sizes": _size_range(self.sizes),
+            "converted_modes": {f"{mode}→{target_mode}": n for mode, n in sorted(self.modes.items())
+                                if mode != target_mode},
+            "exif_rotated": self.rotated,
+        }
+
+
+def unreadable_error(path, reason: str) -> UserError:
+    return UserError(f"cannot read image {path}: {reason} (pass {SKIP_FLAG} to leave unreadable files out)")
 
 
 def decode(source: Source, input_shape: tuple[int, int, int], *, indices=None, skip_bad: bool = False,
-           progress=None) -> Decoded:
+           progress=None, keep_pixels: bool = True) -> Decoded:
     """Decode the items at `indices` (all when None) at input_shape, in that order.
 
     Unreadable files raise UserError naming the file and SKIP_FLAG, unless skip_bad (then they are left
-    out and listed in `skipped`). `progress(done, total)` is called as images are decoded."""
+    out and listed in `skipped`). `progress(done, total)` is called as images are decoded. keep_pixels
+    False checks and hashes every file but keeps no pixels (x is None): for data streamed from its files."""
     h, w, c = input_shape
     all_indices = np.arange(len(source.keys)) if indices is None else np.asarray(indices, dtype=np.int64)
     if source.kind == "builtin":
@@ -146,43 +212,28 @@ def decode(source: Source, input_shape: tuple[int, int, int], *, indices=None, s
                        conversions={"generated": len(x)})
 
     paths = [source.file(source.keys[i]) for i in all_indices]
-    out = np.empty((len(paths), h, w, c), dtype=np.uint8)
+    out = np.empty((len(paths), h, w, c), dtype=np.uint8) if keep_pixels else None
     good = np.ones(len(paths), dtype=bool)
     hashes, skipped = [""] * len(paths), []
-    sizes, modes, rotated = Counter(), Counter(), 0
-    target_mode = "L" if c == 1 else "RGB"
-
-    def work(i):
-        try:
-            return i, _decode_file(paths[i], input_shape), None
-        except _Unreadable as e:
-            return i, None, str(e)
-
-    workers = min(8, os.cpu_count() or 1, max(1, len(paths)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for done, (i, result, error) in enumerate(pool.map(work, range(len(paths))), start=1):
-            if error is not None:
-                if not skip_bad:
-                    raise UserError(f"cannot read image {paths[i]}: {error} (pass {SKIP_FLAG} to leave "
-                                    "unreadable files out)")
-                good[i] = False
-                skipped.append((source.keys[all_indices[i]], error))
-            else:
-                out[i], hashes[i], (size, mode, was_rotated) = result
-                sizes[size] += 1
-                modes[mode] += 1
-                rotated += was_rotated
-            if progress:
-                progress(done, len(paths))
-    conversions = {
-        "resized": sum(n for size, n in sizes.items() if size != (w, h)),
-        "source_sizes": _size_range(sizes),
-        "converted_modes": {f"{mode}→{target_mode}": n for mode, n in sorted(modes.items()) if mode != target_mode},
-        "exif_rotated": rotated,
-    }
+    tally = DecodeTally(input_shape)
+    for done, (i, result, error) in enumerate(decode_in_order(paths, input_shape), start=1):
+        if error is not None:
+            if not skip_bad:
+                raise unreadable_error(paths[i], error)
+            good[i] = False
+            skipped.append((source.keys[all_indices[i]], error))
+        else:
+            pixels, hashes[i], facts = result
+            if out is not None:
+                out[i] = pixels
+            tally.add(facts)
+        if progress:
+            progress(done, len(paths))
     keep = np.flatnonzero(good)
-    return Decoded(out[keep], source.y[all_indices][keep].astype(np.int32),
-                   [source.keys[all_indices[i]] for i in keep], [hashes[i] for i in keep], skipped, conversions)
+    x = None if out is None else (out if len(keep) == len(out) else out[keep])
+    return Decoded(x, source.y[all_indices][keep].astype(np.int32),
+                   [source.keys[all_indices[i]] for i in keep], [hashes[i] for i in keep], skipped,
+                   tally.conversions())
 
 
 @functools.lru_cache(maxsize=1)

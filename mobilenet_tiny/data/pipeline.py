@@ -81,34 +81,105 @@ def _to_float(image, label):
     return tf.cast(image, tf.float32) / 255.0, label
 
 
-def to_tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, training: bool, seed: int = 0,
-                  augment: str = "light", flip: bool = True):
+def _load_streamed(x):
+    """index → uint8 image of a StreamedImages, through tf.numpy_function (the reader is Python: Pillow's
+    decoder, or a pread from the cache; both release the GIL for the heavy part)."""
+    h, w, c = x.input_shape
+
+    def load(position):
+        image = tf.numpy_function(x.load, [position], tf.uint8, stateful=False)
+        image.set_shape((h, w, c))
+        return image
+
+    return load
+
+
+def to_tf_dataset(x, y: np.ndarray, batch_size: int, *, training: bool, seed: int = 0,
+                  augment: str = "light", flip: bool = True, shard: tuple[int, int] | None = None,
+                  class_weight: dict | None = None):
     """A tf.data.Dataset of (float32 images N×H×W×C in [0, 1], int32 labels) batches.
 
     training=True: reshuffled every epoch and augmented (`augment` none, light or strong; `flip` False for
     data where mirror images mean something else, such as digits and text), both seeded by `seed` (same
     seed → same batches, epoch after epoch, on CPU). training=False: in order, unchanged.
 
-    There is no `cache()`: the images are already decoded into memory (by `load_data`), which is what a cache
-    would give a file-reading pipeline; caching here would only add a second copy (four times larger as
-    float32). The uint8 → float cast is done per batch, next to the augmentation, and prefetched.
+    `x` is a uint8 array, or a data.stream.StreamedImages (images read from their files or a cache when a
+    batch needs them): the same seed gives the same batches, byte for byte, either way — the streamed
+    pipeline shuffles image indices with the seed and buffer the in-memory one shuffles images with.
+
+    `shard` = (count, index): this input pipeline's share of every global batch, for distributed training
+    (tf.distribute's `input_context`): each element keeps its place in the shuffled stream and its
+    augmentation seeds, then every count-th one is kept, so the pipelines together see exactly the
+    elements one pipeline would, and `batch_size` is then the per-replica batch. `class_weight` ({label:
+    weight}) adds each image's weight as a third element (what Keras' `fit(class_weight=...)` does to a
+    plain dataset, and cannot do to a distributed one).
+
+    There is no `cache()`: in-memory images are already decoded (what a cache would give a file-reading
+    pipeline; caching here would only add a second copy, four times larger as float32), and streamed
+    data has its own cache of decoded images (data/stream.py). The uint8 → float cast is done per image,
+    next to the augmentation, and prefetched.
     """
-    x, y = np.asarray(x), np.asarray(y)
+    from .stream import StreamedImages
+
+    streamed = isinstance(x, StreamedImages)
+    if not streamed:
+        x = np.asarray(x)
+    y = np.asarray(y)
     if x.dtype != np.uint8 or x.ndim != 4:
         raise UserError(f"images must be uint8 N×H×W×C, got {x.dtype} with shape {x.shape}")
     if y.shape != (x.shape[0],):
         raise UserError(f"labels must have shape ({x.shape[0]},), got {y.shape}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise UserError(f"batch size {batch_size!r} must be a positive whole number")
-    dataset = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
-    if not training:
-        return dataset.map(_to_float).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    if augment not in AUGMENT_LEVELS:
+    if training and augment not in AUGMENT_LEVELS:
         raise UserError(f"unknown augmentation {augment!r}: choose one of {', '.join(AUGMENT_LEVELS)}")
-    dataset = dataset.shuffle(max(1, len(x)), seed=seed, reshuffle_each_iteration=True).map(_to_float)
-    if augment != "none":
+    n = len(x)
+    if streamed:
+        labels = tf.constant(y.astype(np.int32))
+        load = _load_streamed(x)
+        dataset = tf.data.Dataset.range(n)
+        to_pair = lambda i: (load(i), tf.gather(labels, i))  # noqa: E731
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
+        to_pair = None
+    if training:
+        dataset = dataset.shuffle(max(1, n), seed=seed, reshuffle_each_iteration=True)
+    augmenting = training and augment != "none"
+    if augmenting:
         # Eight seed pairs (16 int64) per image for the stateless ops, a fresh stream each epoch.
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2 * _SEED_PAIRS)
-        dataset = tf.data.Dataset.zip(dataset, seeds).map(lambda xy, s: _augment(*xy, s, augment, flip),
-                                                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = tf.data.Dataset.zip(dataset, seeds)
+    if shard is not None and shard[0] > 1:
+        dataset = dataset.shard(*shard)
+    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if streamed:  # index (, seeds) → (image, label) (, seeds)
+        dataset = dataset.map((lambda i, s: (to_pair(i), s)) if augmenting else to_pair, **parallel)
+    if augmenting:
+        dataset = dataset.map(lambda pair, s: _augment(*_to_float(*pair), s, augment, flip), **parallel)
+    else:
+        dataset = dataset.map(_to_float)
+    if class_weight is not None:
+        weights = tf.constant([float(class_weight[i]) for i in range(len(class_weight))], tf.float32)
+        dataset = dataset.map(lambda image, label: (image, label, tf.gather(weights, label)))
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def measure_images_per_second(dataset, *, max_seconds: float = 10.0, max_batches: int | None = None,
+                              warmup_batches: int = 1) -> tuple[float, int]:
+    """(images/s, images counted) of iterating `dataset` alone — the input pipeline without a model —
+    after `warmup_batches` (the first batches pay for starting the threads), for at most `max_seconds`."""
+    import time
+
+    count, start = 0, None
+    for i, element in enumerate(dataset):
+        images = element[0]
+        if i == warmup_batches:
+            start = time.perf_counter()
+        elif i > warmup_batches:
+            count += int(images.shape[0])
+        if start is not None and (time.perf_counter() - start > max_seconds
+                                  or (max_batches is not None and i - warmup_batches >= max_batches)):
+            break
+    if start is None or count == 0:
+        return float("nan"), 0
+    return count / (time.perf_counter() - start), count

@@ -24,6 +24,22 @@ CASES = [
     ("train", "--resume", "--out", E, "not a training run"),
     ("train", "--out", F, "is not a directory"),
     ("train", "--out", F + "/run", "is a file"),
+    ("train", "--strategy", "ring", "--out", "t",
+     "'ring' is not one of 'auto', 'one-device', 'mirrored', 'multi-worker'"),
+    ("train", "--strategy", "multi-worker", "--out", "t", "--strategy multi-worker needs TF_CONFIG"),
+    ({"TF_CONFIG": "{not json"}, "train", "--out", "t", "TF_CONFIG is not a cluster description"),
+    ({"TF_CONFIG": '{"cluster": {"worker": ["127.0.0.1:1"]}}'}, "train", "--strategy", "multi-worker", "--out", "t",
+     "(no 'task' in it)"),
+    ({"TF_CONFIG": '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}'}, "train",
+     "--out", "t", "task worker 3 is not in the cluster"),
+    ("train", "--cache", "c", "--out", "t", "--cache is for image folders"),
+    ("train", "--data", D, "--cache", F, "--out", "t", "cannot create the cache folder"),
+    ("train", "--input-pipeline", "stream", "--out", "t", "--input-pipeline stream is for image folders"),
+    ("train", "--data", "/missing", "--benchmark-input", "data directory not found: /missing"),
+    # dataset vww (its other bad inputs: tests/data/test_vww.py)
+    ("dataset", "vww", "--coco", "/nowhere", "-o", "v", "COCO folder not found: /nowhere"),
+    ("dataset", "vww", "--coco", E, "-o", "v", "is not a COCO download"),
+    ("dataset", "vww", "--coco", E, "-o", "v", "--min-area", "2", "--min-area 2.0 must be a fraction"),
     # convert
     ("convert", "nope.h5", "no such file or directory"),
     ("convert", F, "expected a training run directory"),
@@ -166,9 +182,15 @@ def inputs(tmp_path_factory, small_model_path, image_folder):
     return {k: str(v) for k, v in files.items()}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[" ".join(c[:-1])[:60] for c in CASES])
+def _case_id(case) -> str:
+    env = case[0] if isinstance(case[0], dict) else {}
+    return " ".join([*(f"{k}={v}" for k, v in env.items()), *case[bool(env):-1]])[:60]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_bad_input_gives_one_line(tmp_path, case, inputs):
     *args, fragment = case
+    extra_env = args.pop(0) if isinstance(args[0], dict) else {}  # a case may set environment variables first
     args = [inputs.get(a, a) for a in args]
     for placeholder in (F,):  # paths under the a-file placeholder
         args = [inputs[placeholder] + a[len(placeholder):] if a.startswith(placeholder) else a for a in args]
@@ -176,6 +198,8 @@ def test_bad_input_gives_one_line(tmp_path, case, inputs):
     env = {k: v for k, v in os.environ.items() if k != "MTK_TFLM_DIR"}
     env["MOBILENET_TINY_CACHE"] = str(tmp_path / "no-cache")  # no TFLM tree (only read: nothing is made)
     env["XDG_RUNTIME_DIR"] = str(tmp_path)  # flash's state, never the user's
+    env.pop("TF_CONFIG", None)
+    env.update(extra_env)
     r = subprocess.run([CLI, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     lines = r.stderr.splitlines()
     assert r.returncode != 0, r.stdout
@@ -189,7 +213,7 @@ def test_bad_input_gives_one_line(tmp_path, case, inputs):
 def test_the_walk_covers_every_command():
     from mobilenet_tiny.cli import main
 
-    commands = {c[0] for c in CASES}
+    commands = {c[1] if isinstance(c[0], dict) else c[0] for c in CASES}
     assert set(main.commands) - {"firmware"} <= commands, set(main.commands) - commands
 
 

@@ -10,26 +10,35 @@
 #endif
 
 typedef struct {
-  uint8_t data[RX_RING_BYTES];
-  volatile uint32_t head; /* written by the ISR */
-  volatile uint32_t tail; /* written by the protocol loop */
+    uint8_t data[RX_RING_BYTES];
+    volatile uint32_t head; /* written by the ISR */
+    volatile uint32_t tail; /* written by the protocol loop */
 } rx_ring_t;
 
-static inline int rx_ring_full(const rx_ring_t *r) { return r->head - r->tail == RX_RING_BYTES; }
-static inline int rx_ring_empty(const rx_ring_t *r) { return r->head == r->tail; }
-
-static inline void rx_ring_push(rx_ring_t *r, uint8_t byte) {
-  r->data[r->head % RX_RING_BYTES] = byte;
-  __asm volatile("" ::: "memory"); /* the byte is stored before the index publishes it */
-  r->head = r->head + 1;
+static inline int rx_ring_full(const rx_ring_t *r)
+{
+    return r->head - r->tail == RX_RING_BYTES;
+}
+static inline int rx_ring_empty(const rx_ring_t *r)
+{
+    return r->head == r->tail;
 }
 
-static inline int rx_ring_pop(rx_ring_t *r) {
-  if (rx_ring_empty(r)) return -1;
-  uint8_t byte = r->data[r->tail % RX_RING_BYTES];
-  __asm volatile("" ::: "memory");
-  r->tail = r->tail + 1;
-  return byte;
+static inline void rx_ring_push(rx_ring_t *r, uint8_t byte)
+{
+    r->data[r->head % RX_RING_BYTES] = byte;
+    __asm volatile("" ::: "memory"); /* the byte is stored before the index publishes it */
+    r->head = r->head + 1;
+}
+
+static inline int rx_ring_pop(rx_ring_t *r)
+{
+    if (rx_ring_empty(r))
+        return -1;
+    uint8_t byte = r->data[r->tail % RX_RING_BYTES];
+    __asm volatile("" ::: "memory");
+    r->tail = r->tail + 1;
+    return byte;
 }
 
 #endif

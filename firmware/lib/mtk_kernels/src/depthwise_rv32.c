@@ -44,6 +44,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
 
 /* The taps of one column x of a window row for the left output (weight wl) and, when `right`, the right
  * one (weight wr): the byte loaded once. */
+/* clang-format off */
 #define DW_COLUMN_BOTH(row, x, wl, wr)                                                                        \
     "lb %[x], " #x "(%[" row "])\n\t"                                                                      \
     "mul %[t], %[x], %[" wl "]\n\t"                                                                        \
@@ -67,6 +68,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
     DW_COLUMN_LEFT(row, 0, "w" k "0") DW_COLUMN_LEFT(row, 1, "w" k "1")                                     \
     DW_COLUMN_BOTH(row, 2, "w" k "2", "w" k "0") DW_COLUMN_RIGHT(row, 3, "w" k "1")                         \
     DW_COLUMN_RIGHT(row, 4, "w" k "2")
+/* clang-format on */
 
 /* The 3x3 window at rows a, b, c and, `stride` columns on, its right neighbour, weights w (tap order) in
  * registers: stride 1: 12 loads for 18 multiply-accumulates. Written out because GCC spills the weights. */
@@ -74,7 +76,7 @@ MTK_INLINE void taps_3x3_pair(const int stride, const int8_t *a, const int8_t *b
                               int32_t *acc0, int32_t *acc1)
 {
     int32_t s0 = *acc0, s1 = *acc1, x, t;
-#define DW_OPERANDS                                                                                           \
+#define DW_OPERANDS                                                                                                    \
     : [s0] "+r"(s0), [s1] "+r"(s1), [x] "=&r"(x), [t] "=&r"(t)                                               \
     : [a] "r"(a), [b] "r"(b), [c] "r"(c), [w00] "r"(w[0]), [w01] "r"(w[1]), [w02] "r"(w[2]), [w10] "r"(w[3]),  \
       [w11] "r"(w[4]), [w12] "r"(w[5]), [w20] "r"(w[6]), [w21] "r"(w[7]), [w22] "r"(w[8])                      \
@@ -175,11 +177,11 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
 
 typedef void (*group_fn)(const mtk_depthwise_params *, int, const int8_t *, int, int8_t *, int8_t *);
 
-#define DW_VARIANT(name, mode, is3x3, stride)                                                                 \
-    static void name(const mtk_depthwise_params *p, int width, const int8_t *input, int g, int8_t *slots,         \
-                     int8_t *output)                                                                          \
-    {                                                                                                         \
-        group_rows(p, mode, is3x3, stride, width, input, g, slots, output);                                   \
+#define DW_VARIANT(name, mode, is3x3, stride)                                                                          \
+    static void name(const mtk_depthwise_params *p, int width, const int8_t *input, int g, int8_t *slots,              \
+                     int8_t *output)                                                                                   \
+    {                                                                                                                  \
+        group_rows(p, mode, is3x3, stride, width, input, g, slots, output);                                            \
     }
 DW_VARIANT(group_3x3s1_folded, RV_OUT_FOLDED, 1, 1)
 DW_VARIANT(group_3x3s1_clamped, RV_OUT_FOLDED_CLAMPED, 1, 1)

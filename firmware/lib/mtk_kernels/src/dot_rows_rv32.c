@@ -19,28 +19,28 @@ typedef struct {
 /* One value j of a block for 2 pixels x 4 filters: the two pixels' bytes, then per filter its byte (pair A
  * at wa, pair B at wb: filters 0 and 1 at +0 and +4, as packed) into two MUL + ADD pairs. 22 instructions
  * for 8 multiply-accumulates. */
-#define RV_MAC_2X4_VALUE(j)                                                                                    \
-    "lb %[p], " #j "(%[x0])\n\t"                                                                           \
-    "lb %[q], " #j "(%[x1])\n\t"                                                                           \
-    "lb %[f], " #j "(%[wa])\n\t"                                                                           \
-    "mul %[t], %[f], %[p]\n\t"                                                                             \
-    "add %[a00], %[a00], %[t]\n\t"                                                                         \
-    "mul %[t], %[f], %[q]\n\t"                                                                             \
-    "add %[a10], %[a10], %[t]\n\t"                                                                         \
-    "lb %[f], " #j " + 4(%[wa])\n\t"                                                                       \
-    "mul %[t], %[f], %[p]\n\t"                                                                             \
-    "add %[a01], %[a01], %[t]\n\t"                                                                         \
-    "mul %[t], %[f], %[q]\n\t"                                                                             \
-    "add %[a11], %[a11], %[t]\n\t"                                                                         \
-    "lb %[f], " #j "(%[wb])\n\t"                                                                           \
-    "mul %[t], %[f], %[p]\n\t"                                                                             \
-    "add %[a02], %[a02], %[t]\n\t"                                                                         \
-    "mul %[t], %[f], %[q]\n\t"                                                                             \
-    "add %[a12], %[a12], %[t]\n\t"                                                                         \
-    "lb %[f], " #j " + 4(%[wb])\n\t"                                                                       \
-    "mul %[t], %[f], %[p]\n\t"                                                                             \
-    "add %[a03], %[a03], %[t]\n\t"                                                                         \
-    "mul %[t], %[f], %[q]\n\t"                                                                             \
+#define RV_MAC_2X4_VALUE(j)                                                                                            \
+    "lb %[p], " #j "(%[x0])\n\t"                                                                                       \
+    "lb %[q], " #j "(%[x1])\n\t"                                                                                       \
+    "lb %[f], " #j "(%[wa])\n\t"                                                                                       \
+    "mul %[t], %[f], %[p]\n\t"                                                                                         \
+    "add %[a00], %[a00], %[t]\n\t"                                                                                     \
+    "mul %[t], %[f], %[q]\n\t"                                                                                         \
+    "add %[a10], %[a10], %[t]\n\t"                                                                                     \
+    "lb %[f], " #j " + 4(%[wa])\n\t"                                                                                   \
+    "mul %[t], %[f], %[p]\n\t"                                                                                         \
+    "add %[a01], %[a01], %[t]\n\t"                                                                                     \
+    "mul %[t], %[f], %[q]\n\t"                                                                                         \
+    "add %[a11], %[a11], %[t]\n\t"                                                                                     \
+    "lb %[f], " #j "(%[wb])\n\t"                                                                                       \
+    "mul %[t], %[f], %[p]\n\t"                                                                                         \
+    "add %[a02], %[a02], %[t]\n\t"                                                                                     \
+    "mul %[t], %[f], %[q]\n\t"                                                                                         \
+    "add %[a12], %[a12], %[t]\n\t"                                                                                     \
+    "lb %[f], " #j " + 4(%[wb])\n\t"                                                                                   \
+    "mul %[t], %[f], %[p]\n\t"                                                                                         \
+    "add %[a03], %[a03], %[t]\n\t"                                                                                     \
+    "mul %[t], %[f], %[q]\n\t"                                                                                         \
     "add %[a13], %[a13], %[t]\n\t"
 
 /* 2 pixels x 4 filters (two packed pairs) over `blocks` (>= 1) blocks of 4 values: 93 instructions per
@@ -53,6 +53,7 @@ MTK_INLINE void rv_mac_2x4(const int8_t *wa, const int8_t *wb, const int8_t *x0,
     int32_t a10 = acc->a[1][0], a11 = acc->a[1][1], a12 = acc->a[1][2], a13 = acc->a[1][3];
     const int8_t *const end = x0 + 4 * blocks;
     int32_t p, q, f, t;
+    /* clang-format off */
     __asm__("1:\n\t"
             RV_MAC_2X4_VALUE(0) RV_MAC_2X4_VALUE(1) RV_MAC_2X4_VALUE(2) RV_MAC_2X4_VALUE(3)
             "addi %[x0], %[x0], 4\n\t"
@@ -65,6 +66,7 @@ MTK_INLINE void rv_mac_2x4(const int8_t *wa, const int8_t *wb, const int8_t *x0,
               [wb] "+r"(wb), [p] "=&r"(p), [q] "=&r"(q), [f] "=&r"(f), [t] "=&r"(t)
             : [end] "r"(end)
             : "memory");
+    /* clang-format on */
     acc->a[0][0] = a00, acc->a[0][1] = a01, acc->a[0][2] = a02, acc->a[0][3] = a03;
     acc->a[1][0] = a10, acc->a[1][1] = a11, acc->a[1][2] = a12, acc->a[1][3] = a13;
 }
@@ -81,8 +83,8 @@ void mtk_rv32_mac_2x8(int32_t *acc, const int8_t *w, int32_t pair_stride, const 
 /* `pixels` (1 or 2) rows x the filters whose packed blocks start at w[0..filters) (1, 2 or 4; `step` bytes
  * between one filter's blocks) over `blocks` blocks of 4 values; constants after inlining (one row, a last
  * pair or filter, and -O0 builds: the written-out loop needs the optimiser's register allocation). */
-MTK_INLINE void rv_mac(const int pixels, const int filters, const int8_t *const *w, const int step,
-                       const int8_t *x0, const int8_t *x1, int blocks, rv_acc *acc)
+MTK_INLINE void rv_mac(const int pixels, const int filters, const int8_t *const *w, const int step, const int8_t *x0,
+                       const int8_t *x1, int blocks, rv_acc *acc)
 {
     int32_t a00 = acc->a[0][0], a01 = acc->a[0][1], a02 = acc->a[0][2], a03 = acc->a[0][3];
     int32_t a10 = acc->a[1][0], a11 = acc->a[1][1], a12 = acc->a[1][2], a13 = acc->a[1][3];
@@ -94,19 +96,23 @@ MTK_INLINE void rv_mac(const int pixels, const int filters, const int8_t *const 
             const int32_t p = x0[j], q = pixels > 1 ? x1[j] : 0;
             int32_t f = w0[j];
             a00 += f * p;
-            if (pixels > 1) a10 += f * q;
+            if (pixels > 1)
+                a10 += f * q;
             if (filters > 1) {
                 f = w1[j];
                 a01 += f * p;
-                if (pixels > 1) a11 += f * q;
+                if (pixels > 1)
+                    a11 += f * q;
             }
             if (filters > 2) {
                 f = w2[j];
                 a02 += f * p;
-                if (pixels > 1) a12 += f * q;
+                if (pixels > 1)
+                    a12 += f * q;
                 f = w3[j];
                 a03 += f * p;
-                if (pixels > 1) a13 += f * q;
+                if (pixels > 1)
+                    a13 += f * q;
             }
         }
     }
@@ -121,7 +127,8 @@ MTK_INLINE void rv_mac_tail(const int pixels, const int filters, const int8_t *c
     for (int f = 0; f < filters; ++f) {
         for (int j = 0; j < tail; ++j) {
             acc->a[0][f] += w[f][j] * x0[j];
-            if (pixels > 1) acc->a[1][f] += w[f][j] * x1[j];
+            if (pixels > 1)
+                acc->a[1][f] += w[f][j] * x1[j];
         }
     }
 }
@@ -131,7 +138,8 @@ MTK_INLINE void rv_mac_tail(const int pixels, const int filters, const int8_t *c
 MTK_INLINE void rv_store_pair(const int mode, const mtk_output_quant *q, const int32_t *t, int j, int32_t acc0,
                               int32_t acc1, int8_t *out0, int8_t *out1)
 {
-    const int32_t m = t[MTK_DOT_QUANT_GROUP + j], n = t[2 * MTK_DOT_QUANT_GROUP + j], r = t[3 * MTK_DOT_QUANT_GROUP + j];
+    const int32_t m = t[MTK_DOT_QUANT_GROUP + j], n = t[2 * MTK_DOT_QUANT_GROUP + j],
+                  r = t[3 * MTK_DOT_QUANT_GROUP + j];
     const int32_t y0 = rv_output_as(mode, q, m, n, r, acc0), y1 = rv_output_as(mode, q, m, n, r, acc1);
     *out0 = (int8_t)y0;
     *out1 = (int8_t)y1;
@@ -199,10 +207,10 @@ MTK_INLINE void rv_rows(const mtk_dot_rows *d, const int mode, const int pixels,
     }
 }
 
-#define RV_ROWS_VARIANT(name, mode, pixels)                                                                   \
-    static void name(const mtk_dot_rows *d, const int8_t *x0, const int8_t *x1, int8_t *out0, int8_t *out1)  \
-    {                                                                                                         \
-        rv_rows(d, mode, pixels, x0, x1, out0, out1);                                                         \
+#define RV_ROWS_VARIANT(name, mode, pixels)                                                                            \
+    static void name(const mtk_dot_rows *d, const int8_t *x0, const int8_t *x1, int8_t *out0, int8_t *out1)            \
+    {                                                                                                                  \
+        rv_rows(d, mode, pixels, x0, x1, out0, out1);                                                                  \
     }
 RV_ROWS_VARIANT(rows2_folded, RV_OUT_FOLDED, 2)
 RV_ROWS_VARIANT(rows2_clamped, RV_OUT_FOLDED_CLAMPED, 2)
@@ -215,12 +223,14 @@ void mtk_dot_rows_rv32(const mtk_dot_rows *d, const int8_t *row0, const int8_t *
 {
     const int mode = rv_output_mode(d->folded, d->q);
     if (row1 != NULL) {
-        (mode == RV_OUT_FOLDED ? rows2_folded : mode == RV_OUT_GENERAL ? rows2_general : rows2_clamped)(
-            d, row0, row1, out0, out1);
+        (mode == RV_OUT_FOLDED    ? rows2_folded
+         : mode == RV_OUT_GENERAL ? rows2_general
+                                  : rows2_clamped)(d, row0, row1, out0, out1);
         return;
     }
-    (mode == RV_OUT_FOLDED ? rows1_folded : mode == RV_OUT_GENERAL ? rows1_general : rows1_clamped)(
-        d, row0, row0, out0, out0);
+    (mode == RV_OUT_FOLDED    ? rows1_folded
+     : mode == RV_OUT_GENERAL ? rows1_general
+                              : rows1_clamped)(d, row0, row0, out0, out0);
 }
 
 #endif

@@ -50,7 +50,7 @@ MTK_INLINE int32_t rv_output_folded(int32_t acc, int32_t m, int32_t rounding, in
 /* One output in form `mode` from the table values m, rounding, r held in registers (general form: r is
  * TFLM's shift, rounding unused). In int8 range, but an int32: the byte store needs no sign extension. */
 MTK_INLINE int32_t rv_output_as(int mode, const mtk_output_quant *q, int32_t m, int32_t rounding, int32_t r,
-                               int32_t acc)
+                                int32_t acc)
 {
     if (mode == RV_OUT_GENERAL) {
         return mtk_output_s8(acc, m, r, q->output_zero_point, q->act_min, q->act_max);
@@ -62,8 +62,7 @@ MTK_INLINE int32_t rv_output_as(int mode, const mtk_output_quant *q, int32_t m, 
 }
 
 /* One output of channel j of table block t (blocks of `group`) in form `mode` (a constant after inlining). */
-MTK_INLINE int8_t rv_output_entry(int mode, const mtk_output_quant *q, const int32_t *t, int group, int j,
-                                  int32_t acc)
+MTK_INLINE int8_t rv_output_entry(int mode, const mtk_output_quant *q, const int32_t *t, int group, int j, int32_t acc)
 {
     if (mode == RV_OUT_GENERAL) {
         return mtk_output_s8(acc, t[group + j], t[3 * group + j], q->output_zero_point, q->act_min, q->act_max);

@@ -17,7 +17,10 @@ void UART0_RX_Handler(void);
 
 void Reset_Handler(void);
 
-static void Fault_Handler(void) { semihosting_exit(3); }
+static void Fault_Handler(void)
+{
+    semihosting_exit(3);
+}
 
 /* 16 system exceptions + the first 64 device interrupts (the UART's receive interrupt among them). */
 #define VECTOR_COUNT (16 + 64)
@@ -35,7 +38,9 @@ __attribute__((section(".isr_vector"), used)) static void (*const vector_table[V
     Fault_Handler, /* BusFault */
     Fault_Handler, /* UsageFault */
     Fault_Handler, /* SecureFault (v8-M) */
-    0, 0, 0,
+    0,
+    0,
+    0,
     Fault_Handler, /* SVCall */
     Fault_Handler, /* DebugMonitor */
     0,
@@ -45,12 +50,15 @@ __attribute__((section(".isr_vector"), used)) static void (*const vector_table[V
 };
 #pragma GCC diagnostic pop
 
-void Reset_Handler(void) {
-  SCB_CPACR |= 0xFu << 20; /* CP10/CP11 full access: the first float instruction faults otherwise */
-  __asm volatile("dsb\n isb" ::: "memory");
-  SCB_VTOR = (uint32_t)vector_table;
-  for (uint32_t *src = &__data_load, *dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
-  for (uint32_t *dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
-  __libc_init_array();
-  semihosting_exit(main());
+void Reset_Handler(void)
+{
+    SCB_CPACR |= 0xFu << 20; /* CP10/CP11 full access: the first float instruction faults otherwise */
+    __asm volatile("dsb\n isb" ::: "memory");
+    SCB_VTOR = (uint32_t)vector_table;
+    for (uint32_t *src = &__data_load, *dst = &__data_start; dst < &__data_end;)
+        *dst++ = *src++;
+    for (uint32_t *dst = &__bss_start; dst < &__bss_end;)
+        *dst++ = 0;
+    __libc_init_array();
+    semihosting_exit(main());
 }

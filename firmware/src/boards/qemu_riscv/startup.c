@@ -16,38 +16,45 @@ void uart_rx_interrupt(void);
 #define MCAUSE_INTERRUPT 0x80000000u
 #define MCAUSE_MACHINE_EXTERNAL 11u
 
-void board_exit(int code) {
-  SIFIVE_TEST = code == 0 ? 0x5555u : ((uint32_t)code << 16) | 0x3333u;
-  for (;;) {
-  }
+void board_exit(int code)
+{
+    SIFIVE_TEST = code == 0 ? 0x5555u : ((uint32_t)code << 16) | 0x3333u;
+    for (;;) {
+    }
 }
 
-__attribute__((interrupt("machine"), aligned(4))) static void trap_handler(void) {
-  uint32_t cause;
-  __asm volatile("csrr %0, mcause" : "=r"(cause));
-  if (cause != (MCAUSE_INTERRUPT | MCAUSE_MACHINE_EXTERNAL)) board_exit(3);
-  uint32_t source = PLIC_CLAIM;
-  if (source != MTK_UART_RX_IRQ) board_exit(3);
-  uart_rx_interrupt();
-  PLIC_CLAIM = source; /* complete */
+__attribute__((interrupt("machine"), aligned(4))) static void trap_handler(void)
+{
+    uint32_t cause;
+    __asm volatile("csrr %0, mcause" : "=r"(cause));
+    if (cause != (MCAUSE_INTERRUPT | MCAUSE_MACHINE_EXTERNAL))
+        board_exit(3);
+    uint32_t source = PLIC_CLAIM;
+    if (source != MTK_UART_RX_IRQ)
+        board_exit(3);
+    uart_rx_interrupt();
+    PLIC_CLAIM = source; /* complete */
 }
 
-__attribute__((noreturn, used)) static void reset(void) {
-  for (uint32_t *src = &__data_load, *dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
-  for (uint32_t *dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
-  __asm volatile("csrw mtvec, %0" : : "r"((uintptr_t)trap_handler)); /* direct mode: every trap here */
-  __libc_init_array();
-  board_exit(main());
+__attribute__((noreturn, used)) static void reset(void)
+{
+    for (uint32_t *src = &__data_load, *dst = &__data_start; dst < &__data_end;)
+        *dst++ = *src++;
+    for (uint32_t *dst = &__bss_start; dst < &__bss_end;)
+        *dst++ = 0;
+    __asm volatile("csrw mtvec, %0" : : "r"((uintptr_t)trap_handler)); /* direct mode: every trap here */
+    __libc_init_array();
+    board_exit(main());
 }
 
 /* The ELF entry: QEMU's virt machine jumps here (-bios none). gp first, without relaxation, since the
  * linker would otherwise rewrite this very load relative to gp. */
-__attribute__((naked, section(".text.start"), used)) void _start(void) {
-  __asm volatile(
-      ".option push\n"
-      ".option norelax\n"
-      "la gp, __global_pointer$\n"
-      ".option pop\n"
-      "la sp, __stack_top\n"
-      "j reset\n");
+__attribute__((naked, section(".text.start"), used)) void _start(void)
+{
+    __asm volatile(".option push\n"
+                   ".option norelax\n"
+                   "la gp, __global_pointer$\n"
+                   ".option pop\n"
+                   "la sp, __stack_top\n"
+                   "j reset\n");
 }

@@ -34,57 +34,75 @@
 
 static rx_ring_t rx;
 
-static inline void interrupts_off(void) { __asm volatile("csrci mstatus, %0" : : "i"(MSTATUS_MIE) : "memory"); }
-static inline void interrupts_on(void) { __asm volatile("csrsi mstatus, %0" : : "i"(MSTATUS_MIE) : "memory"); }
+static inline void interrupts_off(void)
+{
+    __asm volatile("csrci mstatus, %0" : : "i"(MSTATUS_MIE) : "memory");
+}
+static inline void interrupts_on(void)
+{
+    __asm volatile("csrsi mstatus, %0" : : "i"(MSTATUS_MIE) : "memory");
+}
 
 /* Called by the trap handler (startup.c) for the UART's PLIC source. */
-void uart_rx_interrupt(void) {
-  while (UART[UART_LSR] & LSR_DATA_READY) {
-    if (rx_ring_full(&rx)) {
-      UART[UART_IER] = 0; /* the rest waits in the FIFO; board_read_byte resumes */
-      return;
+void uart_rx_interrupt(void)
+{
+    while (UART[UART_LSR] & LSR_DATA_READY) {
+        if (rx_ring_full(&rx)) {
+            UART[UART_IER] = 0; /* the rest waits in the FIFO; board_read_byte resumes */
+            return;
+        }
+        rx_ring_push(&rx, UART[UART_RBR_THR]);
     }
-    rx_ring_push(&rx, UART[UART_RBR_THR]);
-  }
 }
 
-void board_init(void) {
-  UART[UART_IER] = 0;
-  /* Divisor 1: the fastest rate QEMU models, so its character timeout (4 characters) is short. */
-  UART[UART_LCR] = LCR_DIVISOR_LATCH;
-  UART[UART_DLL] = 1;
-  UART[UART_DLM] = 0;
-  UART[UART_LCR] = LCR_8N1;
-  UART[UART_FCR] = FCR_FIFO_ON_CLEARED_TRIGGER_14;
-  UART[UART_IER] = IER_RX_AVAILABLE;
-  PLIC_PRIORITY(MTK_UART_RX_IRQ) = 1;
-  PLIC_ENABLE_HART0_M[MTK_UART_RX_IRQ / 32] |= 1u << (MTK_UART_RX_IRQ % 32);
-  PLIC_THRESHOLD_HART0_M = 0;
-  __asm volatile("csrs mie, %0" : : "r"(MIE_MACHINE_EXTERNAL));
-  interrupts_on();
+void board_init(void)
+{
+    UART[UART_IER] = 0;
+    /* Divisor 1: the fastest rate QEMU models, so its character timeout (4 characters) is short. */
+    UART[UART_LCR] = LCR_DIVISOR_LATCH;
+    UART[UART_DLL] = 1;
+    UART[UART_DLM] = 0;
+    UART[UART_LCR] = LCR_8N1;
+    UART[UART_FCR] = FCR_FIFO_ON_CLEARED_TRIGGER_14;
+    UART[UART_IER] = IER_RX_AVAILABLE;
+    PLIC_PRIORITY(MTK_UART_RX_IRQ) = 1;
+    PLIC_ENABLE_HART0_M[MTK_UART_RX_IRQ / 32] |= 1u << (MTK_UART_RX_IRQ % 32);
+    PLIC_THRESHOLD_HART0_M = 0;
+    __asm volatile("csrs mie, %0" : : "r"(MIE_MACHINE_EXTERNAL));
+    interrupts_on();
 }
 
-int board_read_byte(void) {
-  int byte = rx_ring_pop(&rx);
-  if (byte >= 0 && UART[UART_IER] == 0) UART[UART_IER] = IER_RX_AVAILABLE; /* re-raises if data waits */
-  return byte;
+int board_read_byte(void)
+{
+    int byte = rx_ring_pop(&rx);
+    if (byte >= 0 && UART[UART_IER] == 0)
+        UART[UART_IER] = IER_RX_AVAILABLE; /* re-raises if data waits */
+    return byte;
 }
 
-void board_wait_for_input(void) {
-  /* With interrupts masked, an interrupt arriving between the check and WFI still ends WFI. */
-  interrupts_off();
-  if (rx_ring_empty(&rx)) __asm volatile("wfi" ::: "memory");
-  interrupts_on();
+void board_wait_for_input(void)
+{
+    /* With interrupts masked, an interrupt arriving between the check and WFI still ends WFI. */
+    interrupts_off();
+    if (rx_ring_empty(&rx))
+        __asm volatile("wfi" ::: "memory");
+    interrupts_on();
 }
 
-void board_write(const uint8_t *data, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    while (!(UART[UART_LSR] & LSR_THR_EMPTY)) {
+void board_write(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        while (!(UART[UART_LSR] & LSR_THR_EMPTY)) {
+        }
+        UART[UART_RBR_THR] = data[i];
     }
-    UART[UART_RBR_THR] = data[i];
-  }
 }
 
-void board_flush(void) {}
+void board_flush(void)
+{
+}
 
-const char *board_name(void) { return MTK_BOARD_NAME; }
+const char *board_name(void)
+{
+    return MTK_BOARD_NAME;
+}
