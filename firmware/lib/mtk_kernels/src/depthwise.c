@@ -219,6 +219,7 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
 /* The lane's biases (table words 0 and 2 from t), the 3x3 taps, and the folded stage of its four values
  * (multiplier, rounding, shift at words 4/8/12 and 6/10/14), saturated to int8 and left as the bytes 0 and
  * 2 of one word per pixel (UXTB16), so that the two lanes of a pixel combine with one shifted ORR. */
+/* clang-format off */
 #define DW2_LANE(ROW)                                                                                                  \
     "ldr %[p0l], [%[t]]\n\t"                                                                                           \
     "ldr %[p0h], [%[t], #8]\n\t"                                                                                       \
@@ -239,6 +240,7 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
     "bfi %[p1l], %[p1h], #16, #8\n\t"                                                                                  \
     "uxtb16 %[p0l], %[p0l]\n\t"                                                                                        \
     "uxtb16 %[p1l], %[p1l]\n\t"
+/* clang-format on */
 
 /* One halfword lane of two neighbouring 3x3 windows at stride 1 or 2 (a constant after inlining), from bias
  * to output bytes: r0..r2, w and t point at the lane's words (+1 word for the second lane). */

@@ -26,28 +26,33 @@
 
 static volatile uint32_t wraps;
 
-void SysTick_Handler(void) { wraps++; }
-
-void timing_init(void) {
-  SYST_RVR = SYST_RELOAD;
-  SYST_CVR = 0;
-  SYST_CSR = 7; /* enable, interrupt on wrap, processor clock */
+void SysTick_Handler(void)
+{
+    wraps++;
 }
 
-uint64_t timing_now(void) {
-  uint32_t before, count;
-  /* Re-read if a wrap was counted between the two reads. */
-  do {
-    before = wraps;
-    count = SYST_CVR;
-    __asm volatile("" ::: "memory");
-  } while (before != wraps);
-  /* A wrap pending but not yet serviced (interrupts masked) shows as a count that just reloaded. */
-  const uint64_t ticks = (uint64_t)before * (SYST_RELOAD + 1u) + (SYST_RELOAD - count);
+void timing_init(void)
+{
+    SYST_RVR = SYST_RELOAD;
+    SYST_CVR = 0;
+    SYST_CSR = 7; /* enable, interrupt on wrap, processor clock */
+}
+
+uint64_t timing_now(void)
+{
+    uint32_t before, count;
+    /* Re-read if a wrap was counted between the two reads. */
+    do {
+        before = wraps;
+        count = SYST_CVR;
+        __asm volatile("" ::: "memory");
+    } while (before != wraps);
+    /* A wrap pending but not yet serviced (interrupts masked) shows as a count that just reloaded. */
+    const uint64_t ticks = (uint64_t)before * (SYST_RELOAD + 1u) + (SYST_RELOAD - count);
 #if NS_PER_SECOND % F_CPU == 0
-  return ticks;
+    return ticks;
 #else /* in two parts, so that hours of virtual time do not overflow */
-  return ticks / F_CPU * NS_PER_SECOND + ticks % F_CPU * NS_PER_SECOND / F_CPU;
+    return ticks / F_CPU * NS_PER_SECOND + ticks % F_CPU * NS_PER_SECOND / F_CPU;
 #endif
 }
 
@@ -56,4 +61,7 @@ uint64_t timing_now(void) {
 static const timing_info_t info = {"systick at " MTK_XSTR(F_CPU) " Hz, in " TICK_NAME " (QEMU -icount)",
                                    TICKS_PER_SECOND, INSTRUCTIONS_PER_TICK, MTK_CPU_HZ};
 
-const timing_info_t *timing_info(void) { return &info; }
+const timing_info_t *timing_info(void)
+{
+    return &info;
+}
