@@ -5,7 +5,7 @@ keras.applications MobileNet, and the one-run comparison table (compiled vs TFLM
 CMSIS-NN) for V1 a0.25 96x96x1, V2 a0.35 96x96x1 and the MLPerf VWW-shaped RGB model on each board.
 
     .venv/bin/python tools/tflm_matrix.py [--boards qemu_m4,qemu_m7,qemu_m55] [--images 50] [--no-serial]
-                                          [--json OUT.json]
+                                          [--memory fast] [--json OUT.json]
 
 Needs the TFLM tree (`mobilenet-tiny tflm-tree`). Models come from the test suite's cache
 (MOBILENET_TINY_TEST_CACHE, default .cache/test-artifacts), built there if missing.
@@ -65,6 +65,8 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3, help="inferences per benchmark")
     parser.add_argument("--no-serial", action="store_true", help="only the comparison tables")
+    parser.add_argument("--memory", default="fast", choices=("min", "balanced", "fast"),
+                        help="the compiled runtime's schedule (the README's table: fast, layer by layer)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     from mobilenet_tiny.device.bench import compare
@@ -92,7 +94,7 @@ def main() -> int:
     for name in TABLE_MODELS:
         for env in boards:
             result = compare(env, model_bytes(name), ["compiled", "tflm-reference", "tflm-cmsis-nn"], runs=args.runs,
-                             log=lambda *_: None)
+                             memory=args.memory, log=lambda *_: None)
             out["tables"].append(dict(result.as_dict(), model=name))
             print(f"\n{name}:")
             print("\n".join(result.table_lines()))
