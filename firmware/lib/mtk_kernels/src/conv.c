@@ -45,9 +45,9 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
 
 #if MTK_DSP
 /* Whether a 3x3 layer reads its windows in place (the first layer of a grayscale or RGB model). */
-MTK_INLINE int window_in_place(const mtk_conv_params *p, int group)
+MTK_INLINE int window_in_place(const mtk_conv_params *p, const mtk_dot_rows *d)
 {
-    return (p->in_c == 1 || p->in_c == 3) && p->filter_h == 3 && p->filter_w == 3 && group == 3;
+    return (p->in_c == 1 || p->in_c == 3) && p->filter_h == 3 && p->filter_w == 3 && mtk_dot_rows3_expanded_ok(d);
 }
 
 /* The blocks (int8 x 4: 3 for one channel, 7 for three) of pixel (oy, ox)'s im2col row, 3x3 window. Inside
@@ -145,7 +145,7 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     const int8_t *rows[MTK_DOT_MAX_ROWS];
     int n = 0;
 #if MTK_DSP
-    if (window_in_place(p, group)) {
+    if (window_in_place(p, &d)) {
         n = (p->in_c == 1 ? window_pixels_c1 : window_pixels_c3)(p, &d, input, output, (mtk_word *)(void *)scratch);
     }
 #endif

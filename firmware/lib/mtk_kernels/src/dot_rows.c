@@ -17,7 +17,183 @@ MTK_INLINE int8_t output_any(const mtk_dot_rows *d, int32_t acc, int oc)
     return mtk_output_channel(d->quant, MTK_DOT_QUANT_GROUP, d->folded, d->q, oc, acc);
 }
 
+#if MTK_MVE
+
+/* Helium: a filter pair's 2 x 16 values are one VLD20/VLD21 pair (the packed blocks of four are whole words,
+ * so deinterleaving words splits the two filters), each row's 16 values one load in place (no expansion),
+ * and each filter x row one VMLADAVA.S8 over 16 lanes: per 16 values 2 + npx loads and 2 * npx MACs, every
+ * loaded vector used two or three times. A row length that is not a multiple of 16 ends with predicated
+ * loads: the rows' bytes beyond k read as zero, the pair's last blocks come as two gathers of whole words,
+ * so nothing beyond the filter array is read. The accumulators are the DSP path's, so its output stage
+ * follows unchanged. */
+
+/* Byte offsets of the tail's words of one filter of a pair (the other filter's are 4 bytes on). */
+static const uint32_t pair_tail_offsets[4] = {0, 8, 16, 24};
+
+/* Output stage of filter pair t (table block t) for one row's accumulators, into out[0..1]. */
+MTK_INLINE void mve_pair_out(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a0,
+                             int32_t a1, int8_t *out)
+{
+#if MTK_THUMB2_ASM
+    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
+        mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a0, &a1);
+        uint32_t packed = (uint32_t)(uint8_t)a0 | ((uint32_t)(uint8_t)a1 << 8);
+        if (mode == MTK_OUT_FOLDED_MIN) {
+            packed = mtk_max_s8x4(packed, lo4);
+        }
+        const uint16_t pixel = (uint16_t)packed;
+        memcpy(out, &pixel, 2);
+        return;
+    }
+#endif
+    (void)lo4;
+    const int8_t pixel[2] = {(int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 0, a0),
+                             (int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 1, a1)};
+    memcpy(out, pixel, 2);
+}
+
+/* Every filter against npx rows (1 to 3; `npx` and `mode` are constants after inlining), out[r] the row's
+ * outputs. */
+MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, const int8_t *const rows[3],
+                         int8_t *const out[3])
+{
+    const int k = d->k, chunks = k >> 4, rest = k & 15, pairs = d->out_c >> 1;
+    const int tail_bytes = 2 * (mtk_padded4(k) - 16 * chunks); /* of a pair's weights after its chunks */
+    const mve_pred16_t row_tail = vctp8q((uint32_t)rest), word_tail = vctp32q((uint32_t)(rest + 3) >> 2);
+    const uint32x4_t offsets = vld1q_u32(pair_tail_offsets);
+    const int8_t *w = d->weights;
+    const int32_t *t = d->quant;
+    const mtk_output_quant q = *d->q;
+    const uint32_t lo4 = mtk_bytes4(q.act_min);
+    const int8_t *const x0 = rows[0], *const x1 = rows[npx > 1 ? 1 : 0], *const x2 = rows[npx > 2 ? 2 : 0];
+    int8_t *o0 = out[0], *o1 = out[npx > 1 ? 1 : 0], *o2 = out[npx > 2 ? 2 : 0];
+    for (int pair = 0; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+        int32_t a00 = t[0], a01 = t[1];
+        int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
+        int i = 0;
+        for (int c = chunks; c > 0; --c, i += 16, w += 32) {
+            const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
+            const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
+            int8x16_t x = vld1q_s8(x0 + i);
+            a00 = vmladavaq_s8(a00, f0, x);
+            a01 = vmladavaq_s8(a01, f1, x);
+            if (npx > 1) {
+                x = vld1q_s8(x1 + i);
+                a10 = vmladavaq_s8(a10, f0, x);
+                a11 = vmladavaq_s8(a11, f1, x);
+            }
+            if (npx > 2) {
+                x = vld1q_s8(x2 + i);
+                a20 = vmladavaq_s8(a20, f0, x);
+                a21 = vmladavaq_s8(a21, f1, x);
+            }
+        }
+        if (rest) {
+            const int32_t *wt = (const int32_t *)(const void *)w;
+            const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, word_tail));
+            const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, word_tail));
+            int8x16_t x = vldrbq_z_s8(x0 + i, row_tail);
+            a00 = vmladavaq_s8(a00, f0, x);
+            a01 = vmladavaq_s8(a01, f1, x);
+            if (npx > 1) {
+                x = vldrbq_z_s8(x1 + i, row_tail);
+                a10 = vmladavaq_s8(a10, f0, x);
+                a11 = vmladavaq_s8(a11, f1, x);
+            }
+            if (npx > 2) {
+                x = vldrbq_z_s8(x2 + i, row_tail);
+                a20 = vmladavaq_s8(a20, f0, x);
+                a21 = vmladavaq_s8(a21, f1, x);
+            }
+            w += tail_bytes;
+        }
+        mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
+        if (npx > 1) {
+            mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
+        }
+        if (npx > 2) {
+            mve_pair_out(mode, &q, t, lo4, a20, a21, o2);
+        }
+    }
+    if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros */
+        int32_t a[3] = {t[0], t[0], t[0]};
+        for (int r = 0; r < npx; ++r) {
+            const int8_t *x = rows[r];
+            int i = 0;
+            for (; i + 16 <= k; i += 16) {
+                a[r] = vmladavaq_s8(a[r], vld1q_s8(w + i), vld1q_s8(x + i));
+            }
+            if (rest) {
+                a[r] = vmladavaq_s8(a[r], vldrbq_z_s8(w + i, row_tail), vldrbq_z_s8(x + i, row_tail));
+            }
+        }
+        /* All from the table before the first byte store, after which it must be assumed changed. */
+        int8_t y[3];
+        for (int r = 0; r < npx; ++r) {
+            y[r] = (int8_t)mtk_output_as(mode, &q, a[r], t[2], t[4], t[6]);
+        }
+        o0[0] = y[0];
+        if (npx > 1) {
+            o1[0] = y[1];
+        }
+        if (npx > 2) {
+            o2[0] = y[2];
+        }
+    }
+}
+
+#define MVE_VARIANT(name, mode, npx)                                                                                   \
+    static void name(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *const out[3])                         \
+    {                                                                                                                  \
+        mve_rows(d, mode, npx, rows, out);                                                                             \
+    }
+MVE_VARIANT(mve_rows1_general, MTK_OUT_GENERAL, 1)
+MVE_VARIANT(mve_rows1_folded, MTK_OUT_FOLDED, 1)
+MVE_VARIANT(mve_rows1_folded_min, MTK_OUT_FOLDED_MIN, 1)
+MVE_VARIANT(mve_rows1_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 1)
+MVE_VARIANT(mve_rows2_general, MTK_OUT_GENERAL, 2)
+MVE_VARIANT(mve_rows2_folded, MTK_OUT_FOLDED, 2)
+MVE_VARIANT(mve_rows2_folded_min, MTK_OUT_FOLDED_MIN, 2)
+MVE_VARIANT(mve_rows2_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 2)
+MVE_VARIANT(mve_rows3_general, MTK_OUT_GENERAL, 3)
+MVE_VARIANT(mve_rows3_folded, MTK_OUT_FOLDED, 3)
+MVE_VARIANT(mve_rows3_folded_min, MTK_OUT_FOLDED_MIN, 3)
+MVE_VARIANT(mve_rows3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 3)
+
+typedef void (*mve_rows_fn)(const mtk_dot_rows *, const int8_t *const[3], int8_t *const[3]);
+
+/* The routine for npx (1 to 3) rows in the layer's output stage form. */
+static void mve_dot_rows(const mtk_dot_rows *d, int npx, const int8_t *const rows[3], int8_t *const out[3])
+{
+    static const mve_rows_fn fns[3][4] = {
+        {mve_rows1_general, mve_rows1_folded, mve_rows1_folded_min, mve_rows1_folded_clamped},
+        {mve_rows2_general, mve_rows2_folded, mve_rows2_folded_min, mve_rows2_folded_clamped},
+        {mve_rows3_general, mve_rows3_folded, mve_rows3_folded_min, mve_rows3_folded_clamped},
+    };
+    fns[npx - 1][mtk_output_mode(d->folded, d->q)](d, rows, out);
+}
+
+#endif /* MTK_MVE */
+
 #if MTK_DSP
+/* The job of dot_rows_dsp.S (offsets listed there). */
+typedef struct {
+    const int8_t *weights;
+    const mtk_word *x;
+    const int32_t *table;
+    int8_t *out;
+    int32_t out_stride;
+    int32_t blocks;
+    int32_t pairs;
+    int32_t clamp; /* 0 none, 1 lower bound, 2 both */
+    uint32_t lo4, hi4;
+} mtk_dot3_job;
+
+void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
+#endif
+
+/* The DSP path's own rows (Helium reads rows in place, above). */
+#if MTK_DSP && !MTK_MVE
 
 /* One block of rows 0 and 1 (four values each) sign-extended: [row0 even, row0 odd, row1 even, row1 odd],
  * the halfword order SXTB16 gives, matching the filter words' own SXTB16. */
@@ -66,21 +242,6 @@ static void expand_rows3(const int8_t *const rows[3], int k, mtk_word *x)
         x[5] = mtk_sxtb16_ror8(mtk_read_s8x4(t[2]));
     }
 }
-
-/* The job of dot_rows_dsp.S (offsets listed there). */
-typedef struct {
-    const int8_t *weights;
-    const mtk_word *x;
-    const int32_t *table;
-    int8_t *out;
-    int32_t out_stride;
-    int32_t blocks;
-    int32_t pairs;
-    int32_t clamp; /* 0 none, 1 lower bound, 2 both */
-    uint32_t lo4, hi4;
-} mtk_dot3_job;
-
-void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
 
 #if MTK_THUMB2_ASM
 /* One block of 4 values: 3 LDRD (post-indexed), 4 SXTB16, 8 SMLAD. GCC's own schedule of the same C
@@ -245,16 +406,18 @@ static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
     }
 }
 
-#endif /* MTK_DSP */
+#endif /* MTK_DSP && !MTK_MVE */
+
+int mtk_dot_rows3_expanded_ok(const mtk_dot_rows *d)
+{
+    return MTK_DSP && d->folded && d->out_c >= 2 && (d->out_c & 1) == 0;
+}
 
 int mtk_dot_rows_group(const mtk_dot_rows *d)
 {
-#if MTK_DSP
-    if (d->folded && d->out_c >= 2 && (d->out_c & 1) == 0) {
+    if (MTK_MVE || mtk_dot_rows3_expanded_ok(d)) {
         return 3;
     }
-#endif
-    (void)d;
     return 2;
 }
 
@@ -281,7 +444,12 @@ void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t 
 
 void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch)
 {
-#if MTK_DSP
+#if MTK_MVE
+    (void)scratch; /* rows are read in place */
+    int8_t *const outs[3] = {out, out + out_stride, out + 2 * out_stride};
+    mve_dot_rows(d, 3, rows, outs);
+    return;
+#elif MTK_DSP
     if (mtk_dot_rows_group(d) == 3) {
         mtk_word *x = (mtk_word *)(void *)scratch;
         expand_rows3(rows, d->k, x);
@@ -310,7 +478,13 @@ static int32_t dot_packed(const int8_t *w, int block_step, const int8_t *x, int 
 void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *row1, int8_t *out0, int8_t *out1,
                      int8_t *scratch)
 {
-#if MTK_DSP
+#if MTK_MVE
+    (void)scratch; /* rows are read in place */
+    const int8_t *const rows[3] = {row0, row1, NULL};
+    int8_t *const outs[3] = {out0, out1, NULL};
+    mve_dot_rows(d, row1 != NULL ? 2 : 1, rows, outs);
+    return;
+#elif MTK_DSP
     if (scratch == NULL) {
         rows_1px(d, row0, out0);
         if (row1 != NULL) {

@@ -47,14 +47,18 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
                      int8_t *scratch);
 
 /* How many input rows a call should bring on this target: 3 where mtk_dot_rows3_s8 has a routine for the
- * layer (the Arm DSP path, folded output stage, even filter count), else 2. */
+ * layer (Helium: every layer; the Arm DSP path: mtk_dot_rows3_expanded_ok), else 2. */
 int mtk_dot_rows_group(const mtk_dot_rows *d);
+
+/* Whether mtk_dot_rows3_expanded_s8 serves the layer (the Arm DSP path, folded output stage, even filter
+ * count). */
+int mtk_dot_rows3_expanded_ok(const mtk_dot_rows *d);
 
 /* out[i * out_stride + oc] for rows[i], i < 3 (scratch as for mtk_dot_rows_s8). */
 void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch);
 
 #if MTK_DSP
-/* mtk_dot_rows3_s8 for three rows a caller has sign-extended into x itself, where mtk_dot_rows_group(d) is 3:
+/* mtk_dot_rows3_s8 for three rows a caller has sign-extended into x itself, where mtk_dot_rows3_expanded_ok(d):
  * per block of four values [row0 even, row0 odd, row1 even, row1 odd, row2 even, row2 odd] (SXTB16 order),
  * padding values anything finite (their weights are zero). */
 void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride);

@@ -3,7 +3,8 @@
  * (saturating rounding doubling high multiply, rounding divide by a power of two). Signed overflow is
  * avoided by doing shifts in unsigned arithmetic; GCC and Clang convert back modulo 2^32.
  *
- * MTK_DSP is 1 when the Arm DSP extension is available (Cortex-M4/M7/M33/M55) and MTK_PORTABLE is not set.
+ * MTK_DSP is 1 when the Arm DSP extension is available (Cortex-M4/M7/M33/M55) and MTK_PORTABLE is not set;
+ * MTK_MVE is 1 when Helium is available too (Cortex-M55).
  */
 #ifndef MTK_FIXEDPOINT_H_
 #define MTK_FIXEDPOINT_H_
@@ -16,6 +17,15 @@
 #include <arm_acle.h>
 #else
 #define MTK_DSP 0
+#endif
+
+/* Helium (MVE, Cortex-M55/M85): integer vector instructions on top of the DSP extension, which the core
+ * also has (the Helium blocks keep the DSP path's scalar output stage). -DMTK_NO_MVE keeps the DSP path. */
+#if MTK_DSP && defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MTK_NO_MVE)
+#define MTK_MVE 1
+#include <arm_mve.h>
+#else
+#define MTK_MVE 0
 #endif
 
 /* RV32 with the M extension (ESP32-C3/C6 class): register-blocked C loops, dot_rows_rv32.c and
