@@ -561,7 +561,8 @@ def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, 
               help="Emulated board to count instructions on: qemu_m4, qemu_m7, qemu_m55, qemu_rv32.")
 @click.option("--model", "model_path", required=True, help="MODEL.tflite or a run directory.")
 @click.option("--runtime", "runtimes", default="compiled", show_default=True,
-              help="Comma-separated: compiled (DSP path), compiled-portable, tflm (reference kernels), tflm-cmsis-nn.")
+              help="Comma-separated: compiled (DSP path; Helium on the M55), compiled-dsp (no Helium), "
+                   "compiled-portable, tflm (reference kernels), tflm-cmsis-nn.")
 @click.option("--runs", type=int, default=3, show_default=True, help="Inferences to time (seeded random inputs).")
 @click.option("--profile", is_flag=True, help="Also instructions per layer (first input).")
 @click.option("--opt", default="-O2", show_default=True, type=click.Choice(["-O2", "-Os", "-O3", "-O0"]),

@@ -19,8 +19,9 @@ Figures: instructions (median over the inputs), per MAC, the arena the runtime r
 (.data + .bss + the stack's high-water mark of an inference, measured by painting free RAM), flash (the
 image without its benchmark inputs: runtime, model and start-up code; the serial protocol is not in it).
 
-Runtimes: compiled (this project's compiled C, DSP path where the core has it), compiled-portable
-(-DMTK_PORTABLE), tflm-reference (alias tflm) and tflm-cmsis-nn (TFLM from its tree, see tflm_tree.py).
+Runtimes: compiled (this project's compiled C, DSP path where the core has it, Helium on the M55),
+compiled-dsp (-DMTK_NO_MVE: the DSP path also on the M55), compiled-portable (-DMTK_PORTABLE),
+tflm-reference (alias tflm) and tflm-cmsis-nn (TFLM from its tree, see tflm_tree.py).
 """
 from __future__ import annotations
 
@@ -62,10 +63,12 @@ class Runtime:
     runtime: str         # the firmware's runtime: compiled or tflm
     kernels: str | None = None  # TFLM's kernel set
     portable: bool = False      # compiled runtime without its Arm DSP path
+    no_helium: bool = False     # compiled runtime with its DSP path but not its Helium (MVE) one
 
 
 RUNTIMES = {r.name: r for r in (
     Runtime("compiled", "compiled"), Runtime("compiled-portable", "compiled", portable=True),
+    Runtime("compiled-dsp", "compiled", no_helium=True),
     Runtime("tflm-reference", "tflm", "reference"), Runtime("tflm-cmsis-nn", "tflm", "cmsis-nn"))}
 ALIASES = {"tflm": "tflm-reference", "portable": "compiled-portable", "dsp": "compiled"}
 
@@ -276,6 +279,7 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
 
     cpu = list(tc.cpu_flags)
     defines = [*tc.defines] + (["MTK_PORTABLE"] if runtime.portable else []) + \
+              (["MTK_NO_MVE"] if runtime.no_helium else []) + \
               (["MTK_TRACE"] if trace else []) + (["MTK_BENCH_INIT_ONLY"] if init_only else [])
     includes = [work, SRC_DIR, KERNELS_DIR / "include"]
     sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c"]

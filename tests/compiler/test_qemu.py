@@ -1,6 +1,7 @@
 """The Arm DSP path (ACLE intrinsics, Cortex-M4) built with arm-none-eabi-gcc and run under QEMU mps2-an386
 (the benchmark harness: the firmware's runtime and board code with a driver that runs linked-in inputs)
-gives the same bytes as the portable path built the same way, and both equal the host TFLM interpreter."""
+gives the same bytes as the portable path built the same way, and both equal the host TFLM interpreter;
+likewise the Helium (MVE) path on the Cortex-M55 under QEMU mps3-an547."""
 import shutil
 
 import numpy as np
@@ -39,11 +40,9 @@ def test_mobilenet_dsp_equals_portable_equals_tflm(zoo, arch, tmp_path):
     assert dsp.instructions_per_inference < 0.6 * portable.instructions_per_inference
 
 
-@pytest.mark.parametrize("opt", ["-O2", "-Os", "-O0"])
-def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
+def _edge_case_model(zoo):
     """Odd pixel and channel counts, im2col with padding, depth multiplier 2, per-tensor FC — the tails and
-    fallbacks of the DSP kernels — in one small model; at -Os (PlatformIO's release builds) and at -O0, where
-    the DSP path runs its C versions of the hand-scheduled blocks."""
+    fallbacks of the DSP and Helium kernels — in one small model."""
     from mobilenet_tiny.tf_env import keras
 
     def layers(x):
@@ -59,7 +58,15 @@ def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
         x = keras.layers.Dense(11)(x)
         return keras.layers.Softmax()(x)
 
-    model = cached_model("qemu-edges", lambda: zoo.single_layer(layers, (13, 11, 3), 3, (-1.0, 1.0)), kind="edges")
+    return cached_model("qemu-edges", lambda: zoo.single_layer(layers, (13, 11, 3), 3, (-1.0, 1.0)), kind="edges")
+
+
+@pytest.mark.parametrize("opt", ["-O2", "-Os", "-O0"])
+def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
+    """Odd pixel and channel counts, im2col with padding, depth multiplier 2, per-tensor FC — the tails and
+    fallbacks of the DSP kernels — in one small model; at -Os (PlatformIO's release builds) and at -O0, where
+    the DSP path runs its C versions of the hand-scheduled blocks."""
+    model = _edge_case_model(zoo)
     inputs = make_inputs(model, n_random=6, n_images=2)
     _run_both_paths(model, inputs, tmp_path, opt)
 
@@ -114,3 +121,57 @@ def test_in_place_window_conv_at_other_optimisations(opt, tmp_path):
         result = _dsp_on_m4(model, inputs, tmp_path / label.replace(" ", "_"), opt)
         ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
         assert np.array_equal(result.outputs, ref), f"{label} at {opt}: Cortex-M4 DSP path differs from TFLM"
+
+
+# Helium (MVE, arm_mve.h) on the Cortex-M55: qemu_m55 (mps3-an547), whose QEMU executes MVE.
+
+def _on_m55(model_bytes, inputs, tmp_path, opt="-O2", runtime="compiled"):
+    from mobilenet_tiny.device.bench import bench_model
+
+    return bench_model(model_bytes, "qemu_m55", runtime, inputs=inputs, workdir=tmp_path, opt=opt)
+
+
+def _helium_equals_tflm(model, inputs, tmp_path, label, opt="-O2"):
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    result = _on_m55(model, inputs, tmp_path, opt)
+    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+    assert np.array_equal(result.outputs, ref), f"{label} at {opt}: Cortex-M55 Helium path differs from TFLM"
+    return result
+
+
+@pytest.mark.parametrize("arch", ["v1", "v2"])
+def test_mobilenet_helium_equals_dsp_equals_tflm(zoo, arch, tmp_path):
+    model = cached_model(f"{arch}-gray", lambda: zoo.mobilenet(arch, (96, 96, 1)), arch=arch, shape="96x96x1")
+    inputs = make_inputs(model, n_random=1, n_images=1)[[0, 2, -1]]  # random, all 127, one image
+    helium = _helium_equals_tflm(model, inputs, tmp_path / "helium", arch)
+    dsp = _on_m55(model, inputs, tmp_path / "dsp", runtime="compiled-dsp")
+    assert np.array_equal(helium.outputs, dsp.outputs), "Helium and DSP paths differ"
+    # Helium must actually be faster, or it is not in use.
+    assert helium.instructions_per_inference < 0.8 * dsp.instructions_per_inference
+
+
+@pytest.mark.parametrize("kind,seed", CASES)
+def test_op_sweep_on_cortex_m55(zoo, kind, seed, tmp_path):
+    """The per-op sweep through the Helium dot engine: row lengths below, at and above 16 with every tail,
+    odd filter counts, one, two and three rows a call, every output stage form."""
+    import op_cases
+    from compiler_helpers import op_inputs
+
+    name, build, params = getattr(op_cases, kind)(zoo, seed)
+    model = cached_model(name, build, **params)
+    _helium_equals_tflm(model, op_inputs(model, n=5), tmp_path, f"{name} {params}")
+
+
+@pytest.mark.parametrize("opt", ["-O2", "-Os"])
+def test_output_stage_forms_and_edges_on_cortex_m55(zoo, opt, tmp_path):
+    """Each output stage form and the kernel edge-case model on the Helium path, at -O2 and at -Os
+    (PlatformIO's release builds), where GCC allocates the MVE registers differently."""
+    import op_cases
+    from compiler_helpers import op_inputs
+
+    for index, (label, build) in enumerate(op_cases.output_stage_forms()):
+        model = build()
+        _helium_equals_tflm(model, op_inputs(model, n=6), tmp_path / str(index), label, opt)
+    edges = _edge_case_model(zoo)
+    _helium_equals_tflm(edges, make_inputs(edges, n_random=6, n_images=2), tmp_path / "edges", "edge cases", opt)

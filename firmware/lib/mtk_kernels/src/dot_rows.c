@@ -52,6 +52,59 @@ MTK_INLINE void mve_pair_out(const int mode, const mtk_output_quant *q, const in
     memcpy(out, pixel, 2);
 }
 
+#if MTK_THUMB2_ASM
+/* The folded output stage of filter j of pair t (table blocks of 2) for three accumulators, saturated to
+ * int8: its parameters read once. */
+MTK_INLINE void mve_fold3(const int32_t *t, const int j, int32_t *a0, int32_t *a1, int32_t *a2)
+{
+    int32_t m, n, r, tmp;
+    /* clang-format off */
+    __asm__("ldr %[m], [%[t], %[om]]\n\t"
+            "ldr %[n], [%[t], %[on]]\n\t"
+            "ldr %[r], [%[t], %[or]]\n\t"
+            MTK_FOLDED_ONE("a0", "m", "n", "r")
+            MTK_FOLDED_ONE("a1", "m", "n", "r")
+            MTK_FOLDED_ONE("a2", "m", "n", "r")
+            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r),
+              [tmp] "=&r"(tmp)
+            : [t] "r"(t), [om] "I"(4 * (2 + j)), [on] "I"(4 * (4 + j)), [or] "I"(4 * (6 + j))
+            : "memory");
+    /* clang-format on */
+}
+#endif
+
+/* Output stage of filter pair t for three rows' accumulators (a[row][filter]) into out0..out2: the folded
+ * forms with one table read per filter for all three rows, the other forms through mve_pair_out. */
+MTK_INLINE void mve_pair_out3(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a00,
+                              int32_t a01, int32_t a10, int32_t a11, int32_t a20, int32_t a21, int8_t *out0,
+                              int8_t *out1, int8_t *out2)
+{
+#if MTK_THUMB2_ASM
+    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
+        mve_fold3(t, 0, &a00, &a10, &a20);
+        mve_fold3(t, 1, &a01, &a11, &a21);
+        /* per row its two channels in the low halfword (BFI), clamped bytewise for ReLU */
+        uint32_t p0 = (uint32_t)a00, p1 = (uint32_t)a10, p2 = (uint32_t)a20;
+        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p0) : [b] "r"(a01));
+        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p1) : [b] "r"(a11));
+        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p2) : [b] "r"(a21));
+        if (mode == MTK_OUT_FOLDED_MIN) {
+            p0 = mtk_max_s8x4(p0, lo4);
+            p1 = mtk_max_s8x4(p1, lo4);
+            p2 = mtk_max_s8x4(p2, lo4);
+        }
+        const uint16_t h0 = (uint16_t)p0, h1 = (uint16_t)p1, h2 = (uint16_t)p2;
+        memcpy(out0, &h0, 2);
+        memcpy(out1, &h1, 2);
+        memcpy(out2, &h2, 2);
+        return;
+    }
+#endif
+    mve_pair_out(mode, q, t, lo4, a00, a01, out0);
+    mve_pair_out(mode, q, t, lo4, a10, a11, out1);
+    mve_pair_out(mode, q, t, lo4, a20, a21, out2);
+}
+
 /* Every filter against npx rows (1 to 3; `npx` and `mode` are constants after inlining), out[r] the row's
  * outputs. */
 MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, const int8_t *const rows[3],
@@ -67,7 +120,29 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
     const uint32_t lo4 = mtk_bytes4(q.act_min);
     const int8_t *const x0 = rows[0], *const x1 = rows[npx > 1 ? 1 : 0], *const x2 = rows[npx > 2 ? 2 : 0];
     int8_t *o0 = out[0], *o1 = out[npx > 1 ? 1 : 0], *o2 = out[npx > 2 ? 2 : 0];
-    for (int pair = 0; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+    if (k <= 16 && pairs > 0) { /* short rows (V2's expand layers): each row one vector for all filters */
+        const mve_pred16_t row_all = vctp8q((uint32_t)k), words = vctp32q((uint32_t)mtk_padded4(k) >> 2);
+        const int8x16_t v0 = vldrbq_z_s8(x0, row_all), v1 = vldrbq_z_s8(x1, row_all), v2 = vldrbq_z_s8(x2, row_all);
+        for (int pair = 0; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+            const int32_t *wt = (const int32_t *)(const void *)w;
+            const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, words));
+            const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, words));
+            w += 2 * mtk_padded4(k);
+            const int32_t b0 = t[0], b1 = t[1];
+            if (npx == 3) {
+                mve_pair_out3(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v0), vmladavaq_s8(b1, f1, v0),
+                              vmladavaq_s8(b0, f0, v1), vmladavaq_s8(b1, f1, v1), vmladavaq_s8(b0, f0, v2),
+                              vmladavaq_s8(b1, f1, v2), o0, o1, o2);
+                continue;
+            }
+            mve_pair_out(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v0), vmladavaq_s8(b1, f1, v0), o0);
+            if (npx > 1) {
+                mve_pair_out(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v1), vmladavaq_s8(b1, f1, v1), o1);
+            }
+        }
+    }
+    for (int pair = k <= 16 ? pairs : 0; pair < pairs;
+         ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
         int32_t a00 = t[0], a01 = t[1];
         int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
         int i = 0;
@@ -107,12 +182,13 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
             }
             w += tail_bytes;
         }
+        if (npx == 3) {
+            mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
+            continue;
+        }
         mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
         if (npx > 1) {
             mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
-        }
-        if (npx > 2) {
-            mve_pair_out(mode, &q, t, lo4, a20, a21, o2);
         }
     }
     if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros */
