@@ -24,6 +24,15 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
         /* Whole window inside: each filter row is one contiguous run of the input. */
         const int8_t *src = input + (y0 * in_w + x0) * in_c;
         for (int ky = 0; ky < fh; ++ky, src += in_w * in_c, row += row_bytes) {
+#if MTK_MVE
+            if (row_bytes >= 8) { /* 16 bytes a predicated load and store */
+                for (int i = 0; i < row_bytes; i += 16) {
+                    const mve_pred16_t n = vctp8q((uint32_t)(row_bytes - i));
+                    vstrbq_p_s8(row + i, vldrbq_z_s8(src + i, n), n);
+                }
+                continue;
+            }
+#endif
             for (int i = 0; i < row_bytes; ++i) {
                 row[i] = src[i];
             }

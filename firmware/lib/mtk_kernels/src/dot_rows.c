@@ -486,7 +486,7 @@ static void rows_1px(const mtk_dot_rows *d, const int8_t *row, int8_t *out)
 
 int mtk_dot_rows3_expanded_ok(const mtk_dot_rows *d)
 {
-    return MTK_DSP && d->folded && d->out_c >= 2 && (d->out_c & 1) == 0;
+    return MTK_DSP && !MTK_MVE && d->folded && d->out_c >= 2 && (d->out_c & 1) == 0;
 }
 
 int mtk_dot_rows_group(const mtk_dot_rows *d)
