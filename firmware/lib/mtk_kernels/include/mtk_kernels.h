@@ -12,7 +12,9 @@
  * Layout: one entry point per file (src/<op>.c), the way CMSIS-NN lays out its kernels. Inside it the Arm
  * DSP block comes first (#if MTK_DSP: ACLE SIMD intrinsics, and hand-scheduled Thumb-2 blocks in optimised
  * builds), the portable C99 fallback after it; another architecture's block goes between the two. The
- * DSP path is chosen by __ARM_FEATURE_DSP (Cortex-M4/M7/M33/M55); the RV32IM block (#elif MTK_RISCV: RV32
+ * DSP path is chosen by __ARM_FEATURE_DSP (Cortex-M4/M7/M33/M55), and on a core with Helium (__ARM_FEATURE_MVE:
+ * Cortex-M55) the MVE block (#if MTK_MVE, arm_mve.h intrinsics) comes before the DSP one in the dot engine of
+ * CONV_2D and FULLY_CONNECTED (-DMTK_NO_MVE keeps the DSP path); the RV32IM block (#elif MTK_RISCV: RV32
  * with the M extension, the ESP32-C3/C6 class) is register-blocked C and assembly in <op>_rv32.c/.S beside
  * its entry point; -DMTK_PORTABLE forces portable C. Every path gives identical bytes.
  *

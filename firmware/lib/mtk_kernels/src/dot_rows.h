@@ -6,7 +6,9 @@
  * Filters arrive packed by the compiler (see mtk_kernels.h): rows padded with zeros to a multiple of 4,
  * two rows interleaved in blocks of 4. One 8-byte load then feeds two filters, and the DSP path runs two
  * filters x two pixels per pass against pixels sign-extended once into scratch (SXTB16 order), so its
- * inner loop is 3 loads + 4 SXTB16 + 8 SMLAD for 16 multiply-accumulates.
+ * inner loop is 3 loads + 4 SXTB16 + 8 SMLAD for 16 multiply-accumulates. The Helium path (dot_rows.c) reads
+ * the rows in place instead: per 16 values of a filter pair VLD20/VLD21 and one load per row, then one
+ * VMLADAVA.S8 per filter and row (2 filters x 3 rows a pass), before the same scalar output stage.
  */
 #ifndef MTK_DOT_ROWS_H_
 #define MTK_DOT_ROWS_H_
