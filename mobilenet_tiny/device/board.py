@@ -23,7 +23,7 @@ class Board:
     clock_hz: int = 0        # CPU clock latencies in ms are given at (an emulated board: its real part's)
     baud: int = 115200       # serial rate the firmware opens (real boards; QEMU's socket has none)
     arch: str = "arm"        # "arm" or "riscv32": the toolchain and, on QEMU, the emulator binary
-    kernel_path: str = "dsp"  # the compiled runtime's kernel path on this CPU: "dsp", "riscv" or "portable"
+    kernel_path: str = "dsp"  # the compiled runtime's kernel path on this CPU: "dsp", "mve", "riscv" or "portable"
     cycle_model: str = ""    # how `bench --cycles` prices QEMU's executed stream (mobilenet_tiny/cycles): "m4", "m55-beats"
 
     @property
@@ -55,7 +55,8 @@ BOARDS: dict[str, Board] = {b.env: b for b in (
           cycle_model="m4"),  # the M7 build's stream at Cortex-M4 timings: no M7 model (dual issue) here
     Board("qemu_m55", "QEMU mps3-an547, Cortex-M55 with Helium (budget of an Alif Ensemble-class part)",
           "compiled", ("compiled", "tflm"), 2048 * KIB, 512 * KIB, "mps3-an547",
-          "SysTick under -icount: 1 tick = 40 instructions", 400_000_000, cycle_model="m55-beats"),
+          "SysTick at 32 MHz under -icount, reported in instructions", 400_000_000, kernel_path="mve",
+          cycle_model="m55-beats"),
     Board("qemu_rv32", "QEMU virt, RV32IMAC: the ESP32-C3/C6 class (budget of an ESP32-C3)", "compiled",
           ("compiled",), 4096 * KIB, 400 * KIB, "virt", "minstret under -icount: 1 tick = 1 instruction",
           160_000_000, arch="riscv32", kernel_path="riscv"),
