@@ -86,7 +86,8 @@ def add(zoo, seed: int):
 def output_stage_forms() -> list[tuple[str, object]]:
     """(label, build) for models written directly whose output quantization picks each output stage form of
     the DSP kernels: folded with a lower clamp (RELU, RELU6 with zero point -20), folded with both clamps
-    (RELU_N1_TO_1), general (a multiplier above 1), in pointwise, im2col and depthwise convolutions, the
+    (RELU_N1_TO_1; RELU6 with zero point -128 whose upper bound is below 127, in a pointwise layer of 8 input
+    channels as V1's first and V2's expand layers have), general (a multiplier above 1), in pointwise, im2col and depthwise convolutions, the
     latter with and without a tail channel and with a 5x5 stride-2 window; and the one- and three-channel
     3x3 CONV_2D whose inner pixels read their rows in place (SAME borders, and a VALID window whose last
     row's word load would end past the input)."""
@@ -97,6 +98,8 @@ def output_stage_forms() -> list[tuple[str, object]]:
         ("pointwise relu", lambda: fm.conv2d((7, 9, 8), 6, 1, activation=1, seed=1, out_q=relu_q)),
         ("pointwise general", lambda: fm.conv2d((7, 9, 8), 5, 1, seed=2, out_q=general_q)),
         ("pointwise relu_n1_to_1", lambda: fm.conv2d((7, 9, 8), 6, 1, activation=2, seed=13, out_q=relu_q)),
+        ("pointwise relu6 upper clamp", lambda: fm.conv2d((7, 9, 8), 6, 1, activation=3, seed=14,
+                                                          out_q=(0.03, -128))),
         ("conv3x3 relu_n1_to_1", lambda: fm.conv2d((7, 8, 3), 5, 3, activation=2, seed=3, out_q=relu_q)),
         ("conv3x3 relu6", lambda: fm.conv2d((7, 8, 3), 4, 3, stride=2, activation=3, seed=4, out_q=relu_q)),
         ("depthwise relu", lambda: fm.depthwise_conv2d((9, 7, 12), 3, activation=1, seed=5, out_q=relu_q)),

@@ -118,7 +118,7 @@ def test_fused_activations_written_directly(activation, padding, stride):
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=f"act {activation}")
 
 
-@pytest.mark.parametrize("index", range(13))
+@pytest.mark.parametrize("index", range(14))
 def test_output_stage_forms(index):
     label, build = op_cases.output_stage_forms()[index]
     model_bytes = build()

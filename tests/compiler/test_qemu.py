@@ -92,7 +92,7 @@ def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     assert np.array_equal(result.outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
 
 
-@pytest.mark.parametrize("index", range(13))
+@pytest.mark.parametrize("index", range(14))
 def test_output_stage_forms_on_cortex_m4(index, tmp_path):
     """Each output stage form of the DSP kernels (lower clamp, both clamps, general) against TFLM."""
     import op_cases

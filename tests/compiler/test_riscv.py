@@ -47,7 +47,7 @@ def test_op_sweep_on_rv32(zoo, kind, seed):
     _check(model, op_inputs(model, n=5), f"{name} {params}")
 
 
-@pytest.mark.parametrize("index", range(13))
+@pytest.mark.parametrize("index", range(14))
 def test_output_stage_forms_on_rv32(index):
     import op_cases
 

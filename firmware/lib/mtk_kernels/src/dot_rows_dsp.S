@@ -8,7 +8,8 @@
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). Four
  * blocks a pass, entered part-way for a block count that is not a multiple of 4; the pass ends when the
  * pixel pointer reaches its end (kept on the stack: no register is left for it). The pair loop is written
- * out once per clamp form (none, lower, both), so a pass tests nothing but its ends.
+ * out once per clamp form (none, lower, both), so a pass tests nothing but its ends. It enters with the pair's
+ * table block in r1, so the biases are one LDRD without reloading its pointer.
  *
  * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
  *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
@@ -74,12 +75,11 @@
     ssat \a, #8, \a
     .endm
 
-/* Every filter pair, then to .Ldone: \clamp 0 none, 1 the lower bound, 2 both (labels .Lpair\clamp...). */
+/* Every filter pair, then to .Ldone: \clamp 0 none, 1 the lower bound, 2 both (labels .Lpair\clamp...).
+ * Enters with the pair's table block in r1. */
     .macro PAIRS clamp
 .Lpair\clamp:
-    ldr r2, [sp, #TABLE]
-    ldr r4, [r2]                    /* biases: every pixel starts from its filter's */
-    ldr r5, [r2, #4]
+    ldrd r4, r5, [r1]               /* biases: every pixel starts from its filter's */
     mov r6, r4
     mov r8, r4
     mov r7, r5
@@ -184,6 +184,7 @@ mtk_dot3_folded_dsp:
     str r3, [sp, #LO4]
     ldr r3, [r0, #36]
     str r3, [sp, #HI4]
+    ldr r1, [r0, #8]                /* r1: the first pair's table block */
     ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
 
     ldr r3, [sp, #CLAMP]            /* one copy of the pair loop per clamp form: no per-pass test */
