@@ -162,12 +162,9 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     if (pointwise && group == 3 && p->stride_h == 1 && p->stride_w == 1) {
         /* Stride 1: pixel n's row is at n * in_c, three rows a call with nothing else to find per pixel
          * (few channels, as in V1's first pointwise layer, make a call short). */
-        const int in_c = p->in_c, out_c = p->out_c;
-        for (; n + 3 <= pixels; n += 3) {
-            const int8_t *const row = input + n * in_c;
-            const int8_t *const three[3] = {row, row + in_c, row + 2 * in_c};
-            mtk_dot_rows3_s8(&d, three, output + n * out_c, out_c, scratch);
-        }
+        const int run = pixels - pixels % 3;
+        mtk_dot_rows3_run_s8(&d, input, p->in_c, run, output, p->out_c, scratch);
+        n = run;
     }
     /* The next pixel's position, stepped rather than divided out (an SDIV is up to 12 cycles, and a
      * pointwise layer with few channels spends little more than that per row). */

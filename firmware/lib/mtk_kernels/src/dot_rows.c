@@ -498,7 +498,8 @@ int mtk_dot_rows_group(const mtk_dot_rows *d)
 }
 
 #if MTK_DSP
-void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride)
+/* The three-pixel routine's job for layer d, pixels expanded in x, outputs out_stride apart. */
+MTK_INLINE mtk_dot3_job dot3_job(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride)
 {
     const mtk_output_quant q = *d->q;
     const int mode = mtk_output_mode(d->folded, d->q);
@@ -514,6 +515,12 @@ void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t 
                                                            : 2,
                               mtk_bytes4(q.act_min),
                               mtk_bytes4(q.act_max)};
+    return job;
+}
+
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride)
+{
+    const mtk_dot3_job job = dot3_job(d, x, out, out_stride);
     mtk_dot3_folded_dsp(&job);
 }
 #endif
@@ -535,6 +542,28 @@ void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t
 #endif
     mtk_dot_rows_s8(d, rows[0], rows[1], out, out + out_stride, scratch);
     mtk_dot_rows_s8(d, rows[2], NULL, out + 2 * out_stride, NULL, scratch);
+}
+
+void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,
+                          int out_stride, int8_t *scratch)
+{
+#if MTK_DSP && !MTK_MVE
+    if (mtk_dot_rows_group(d) == 3) {
+        /* The job once for the run: per three rows only their expansion and the routine. */
+        mtk_word *x = (mtk_word *)(void *)scratch;
+        mtk_dot3_job job = dot3_job(d, x, out, out_stride);
+        for (int i = 0; i < count; i += 3, rows += 3 * row_stride, job.out += 3 * out_stride) {
+            const int8_t *const three[3] = {rows, rows + row_stride, rows + 2 * row_stride};
+            expand_rows3(three, d->k, x);
+            mtk_dot3_folded_dsp(&job);
+        }
+        return;
+    }
+#endif
+    for (int i = 0; i < count; i += 3, rows += 3 * row_stride, out += 3 * out_stride) {
+        const int8_t *const three[3] = {rows, rows + row_stride, rows + 2 * row_stride};
+        mtk_dot_rows3_s8(d, three, out, out_stride, scratch);
+    }
 }
 
 /* Portable C: one filter row at a time against each input row, in exact int32 arithmetic. */

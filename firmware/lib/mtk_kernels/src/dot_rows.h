@@ -59,6 +59,11 @@ int mtk_dot_rows3_expanded_ok(const mtk_dot_rows *d);
 /* out[i * out_stride + oc] for rows[i], i < 3 (scratch as for mtk_dot_rows_s8). */
 void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *out, int out_stride, int8_t *scratch);
 
+/* mtk_dot_rows3_s8 over `count` rows (a multiple of 3) row_stride bytes apart, their outputs out_stride
+ * apart: the layer's set-up once for the run rather than per three rows. */
+void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,
+                          int out_stride, int8_t *scratch);
+
 #if MTK_DSP
 /* mtk_dot_rows3_s8 for three rows a caller has sign-extended into x itself, where mtk_dot_rows3_expanded_ok(d):
  * per block of four values [row0 even, row0 odd, row1 even, row1 odd, row2 even, row2 odd] (SXTB16 order),
