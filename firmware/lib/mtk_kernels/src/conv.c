@@ -159,7 +159,7 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
         n = (p->in_c == 1 ? window_pixels_c1 : window_pixels_c3)(p, &d, input, output, (mtk_word *)(void *)scratch);
     }
 #endif
-    if (pointwise && group == 3 && p->stride_h == 1 && p->stride_w == 1) {
+    if (pointwise && group == 3 && p->stride_h == 1 && p->stride_w == 1 && p->out_w == p->in_w) {
         /* Stride 1: pixel n's row is at n * in_c, three rows a call with nothing else to find per pixel
          * (few channels, as in V1's first pointwise layer, make a call short). */
         const int run = pixels - pixels % 3;
