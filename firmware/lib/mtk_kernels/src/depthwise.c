@@ -168,58 +168,40 @@ MTK_INLINE void taps_3x3(const mtk_word *r0, const mtk_word *r1, const mtk_word 
 #endif
 
 #if MTK_THUMB2_ASM
+/* clang-format off */
+/* Both halfword lanes of pixel p (p0 or p1) accumulate the column word in tmp times weight w. */
+#define DW2_MAC(p, w)                                                                                                  \
+    "smlabb %[" p "l], %[tmp], %[" w "], %[" p "l]\n\t"                                                                \
+    "smlatt %[" p "h], %[tmp], %[" w "], %[" p "h]\n\t"
+/* The row's three weights; its column at byte offset `at` into tmp. */
+#define DW2_WEIGHTS(wa, wb, wc)                                                                                        \
+    "ldr %[wa], [%[w], #" wa "]\n\t"                                                                                   \
+    "ldr %[wb], [%[w], #" wb "]\n\t"                                                                                   \
+    "ldr %[wc], [%[w], #" wc "]\n\t"
+#define DW2_COLUMN(row, at) "ldr %[tmp], [%[" row "], #" at "]\n\t"
 /* Row `row` of two neighbouring 3x3 windows in one halfword lane (the words at +0 of each column, or at +4:
  * the pointers say which): weights at [w, #wa/wb/wc], columns 8 bytes apart; p0 the first pixel's
  * accumulators, p1 the second's (l: the lane's bottom halfword channel, h: its top). Stride 1: the windows
  * share two columns. */
 #define DW2_ROW_S1(row, wa, wb, wc)                                                                                    \
-    "ldr %[wa], [%[w], #" wa "]\n\t"                                                                                   \
-    "ldr %[wb], [%[w], #" wb "]\n\t"                                                                                   \
-    "ldr %[wc], [%[w], #" wc "]\n\t"                                                                                   \
-    "ldr %[tmp], [%[" row "]]\n\t"                                                                                     \
-    "smlabb %[p0l], %[tmp], %[wa], %[p0l]\n\t"                                                                         \
-    "smlatt %[p0h], %[tmp], %[wa], %[p0h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #8]\n\t"                                                                                 \
-    "smlabb %[p0l], %[tmp], %[wb], %[p0l]\n\t"                                                                         \
-    "smlatt %[p0h], %[tmp], %[wb], %[p0h]\n\t"                                                                         \
-    "smlabb %[p1l], %[tmp], %[wa], %[p1l]\n\t"                                                                         \
-    "smlatt %[p1h], %[tmp], %[wa], %[p1h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #16]\n\t"                                                                                \
-    "smlabb %[p0l], %[tmp], %[wc], %[p0l]\n\t"                                                                         \
-    "smlatt %[p0h], %[tmp], %[wc], %[p0h]\n\t"                                                                         \
-    "smlabb %[p1l], %[tmp], %[wb], %[p1l]\n\t"                                                                         \
-    "smlatt %[p1h], %[tmp], %[wb], %[p1h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #24]\n\t"                                                                                \
-    "smlabb %[p1l], %[tmp], %[wc], %[p1l]\n\t"                                                                         \
-    "smlatt %[p1h], %[tmp], %[wc], %[p1h]\n\t"
+    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
+    "ldr %[tmp], [%[" row "]]\n\t" DW2_MAC("p0", "wa")                                                                 \
+    DW2_COLUMN(row, "8") DW2_MAC("p0", "wb") DW2_MAC("p1", "wa")                                                       \
+    DW2_COLUMN(row, "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wb")                                                      \
+    DW2_COLUMN(row, "24") DW2_MAC("p1", "wc")
 
 /* The same at stride 2: the windows share one column (the first's third, the second's first). */
 #define DW2_ROW_S2(row, wa, wb, wc)                                                                                    \
-    "ldr %[wa], [%[w], #" wa "]\n\t"                                                                                   \
-    "ldr %[wb], [%[w], #" wb "]\n\t"                                                                                   \
-    "ldr %[wc], [%[w], #" wc "]\n\t"                                                                                   \
-    "ldr %[tmp], [%[" row "]]\n\t"                                                                                     \
-    "smlabb %[p0l], %[tmp], %[wa], %[p0l]\n\t"                                                                         \
-    "smlatt %[p0h], %[tmp], %[wa], %[p0h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #8]\n\t"                                                                                 \
-    "smlabb %[p0l], %[tmp], %[wb], %[p0l]\n\t"                                                                         \
-    "smlatt %[p0h], %[tmp], %[wb], %[p0h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #16]\n\t"                                                                                \
-    "smlabb %[p0l], %[tmp], %[wc], %[p0l]\n\t"                                                                         \
-    "smlatt %[p0h], %[tmp], %[wc], %[p0h]\n\t"                                                                         \
-    "smlabb %[p1l], %[tmp], %[wa], %[p1l]\n\t"                                                                         \
-    "smlatt %[p1h], %[tmp], %[wa], %[p1h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #24]\n\t"                                                                                \
-    "smlabb %[p1l], %[tmp], %[wb], %[p1l]\n\t"                                                                         \
-    "smlatt %[p1h], %[tmp], %[wb], %[p1h]\n\t"                                                                         \
-    "ldr %[tmp], [%[" row "], #32]\n\t"                                                                                \
-    "smlabb %[p1l], %[tmp], %[wc], %[p1l]\n\t"                                                                         \
-    "smlatt %[p1h], %[tmp], %[wc], %[p1h]\n\t"
+    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
+    "ldr %[tmp], [%[" row "]]\n\t" DW2_MAC("p0", "wa")                                                                 \
+    DW2_COLUMN(row, "8") DW2_MAC("p0", "wb")                                                                           \
+    DW2_COLUMN(row, "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wa")                                                      \
+    DW2_COLUMN(row, "24") DW2_MAC("p1", "wb")                                                                          \
+    DW2_COLUMN(row, "32") DW2_MAC("p1", "wc")
 
 /* The lane's biases (table words 0 and 2 from t), the 3x3 taps, and the folded stage of its four values
  * (multiplier, rounding, shift at words 4/8/12 and 6/10/14), saturated to int8 and left as the bytes 0 and
  * 2 of one word per pixel (UXTB16), so that the two lanes of a pixel combine with one shifted ORR. */
-/* clang-format off */
 #define DW2_LANE(ROW)                                                                                                  \
     "ldr %[p0l], [%[t]]\n\t"                                                                                           \
     "ldr %[p0h], [%[t], #8]\n\t"                                                                                       \
