@@ -36,33 +36,35 @@
 #define HI4 36
 #define FRAME 40
 
+/* The next pixel's two words of the block into r2/r3. */
+    .macro PIXEL_WORDS
+    ldr r2, [r1], #4
+    ldr r3, [r1], #4
+    .endm
+
+/* One pixel's words (r2 even, r3 odd halves) into its accumulators \f0 (filter 0) and \f1 (filter 1). */
+    .macro PIXEL_MACS f0, f1
+    smlad \f0, r10, r2, \f0
+    smlad \f0, r12, r3, \f0
+    smlad \f1, r11, r2, \f1
+    smlad \f1, lr, r3, \f1
+    .endm
+
 /* One block: filters' words into r10/r11 (odd halves r12/lr), pixels' words through r2/r3; accumulators
  * r4/r5 (pixel 0, filters 0/1), r6/r7 (pixel 1), r8/r9 (pixel 2). */
     .macro BLOCK
     ldr r10, [r0], #4
     ldr r11, [r0], #4
-    ldr r2, [r1], #4
-    ldr r3, [r1], #4
+    PIXEL_WORDS                     /* pixel 0's loads before the expansion: they pipeline with the two above */
     sxtb16 r12, r10, ror #8
     sxtb16 r10, r10
     sxtb16 lr, r11, ror #8
     sxtb16 r11, r11
-    smlad r4, r10, r2, r4
-    smlad r4, r12, r3, r4
-    smlad r5, r11, r2, r5
-    smlad r5, lr, r3, r5
-    ldr r2, [r1], #4
-    ldr r3, [r1], #4
-    smlad r6, r10, r2, r6
-    smlad r6, r12, r3, r6
-    smlad r7, r11, r2, r7
-    smlad r7, lr, r3, r7
-    ldr r2, [r1], #4
-    ldr r3, [r1], #4
-    smlad r8, r10, r2, r8
-    smlad r8, r12, r3, r8
-    smlad r9, r11, r2, r9
-    smlad r9, lr, r3, r9
+    PIXEL_MACS r4, r5
+    PIXEL_WORDS
+    PIXEL_MACS r6, r7
+    PIXEL_WORDS
+    PIXEL_MACS r8, r9
     .endm
 
 /* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
