@@ -36,6 +36,12 @@
 #define HI4 36
 #define FRAME 40
 
+/* A job field (at byte \at of the job in r0) into the frame slot \slot, through r3. */
+    .macro JOB_TO_FRAME at, slot
+    ldr r3, [r0, #\at]
+    str r3, [sp, #\slot]
+    .endm
+
 /* The next pixel's two words of the block into r2/r3. */
     .macro PIXEL_WORDS
     ldr r2, [r1], #4
@@ -170,22 +176,16 @@ mtk_dot3_folded_dsp:
     rsb r3, r2, #0
     and r3, r3, #3                  /* blocks the first pass skips */
     str r3, [sp, #ENTRY]
-    ldr r3, [r0, #8]
-    str r3, [sp, #TABLE]
-    ldr r3, [r0, #12]
-    str r3, [sp, #OUT]
-    ldr r3, [r0, #16]
-    str r3, [sp, #STRIDE]
+    JOB_TO_FRAME 8, TABLE
+    JOB_TO_FRAME 12, OUT
+    JOB_TO_FRAME 16, STRIDE
     ldr r3, [r0, #24]               /* pairs: the table ends 32 bytes a pair on */
     ldr r2, [r0, #8]
     add r3, r2, r3, lsl #5
     str r3, [sp, #TABLE_END]
-    ldr r3, [r0, #28]
-    str r3, [sp, #CLAMP]
-    ldr r3, [r0, #32]
-    str r3, [sp, #LO4]
-    ldr r3, [r0, #36]
-    str r3, [sp, #HI4]
+    JOB_TO_FRAME 28, CLAMP
+    JOB_TO_FRAME 32, LO4
+    JOB_TO_FRAME 36, HI4
     ldr r1, [r0, #8]                /* r1: the first pair's table block */
     ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
 
