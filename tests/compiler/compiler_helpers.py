@@ -116,3 +116,14 @@ def poisoned_build_differs(tmp_path: Path, model_bytes: bytes, graph, steps, pla
     out = np.frombuffer(subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True).stdout,
                         np.int8).reshape(len(inputs), -1)
     return bool(np.any(out != TflmInterpreter(model_bytes).run_batch(inputs).reshape(len(inputs), -1)))
+
+
+def assert_live_buffers_apart(plan) -> None:
+    """Every buffer of an arena plan lies inside the arena, and two buffers live at the same time never share
+    a byte."""
+    buffers = list(plan.buffers.values())
+    for i, a in enumerate(buffers):
+        assert 0 <= a.offset and a.offset + a.size <= plan.arena_bytes
+        for b in buffers[i + 1:]:
+            if a.overlaps_in_time(b):
+                assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, (a, b)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import op_cases
-from compiler_helpers import cached_model, make_inputs, op_inputs, poisoned_build_differs
+from compiler_helpers import assert_live_buffers_apart, cached_model, make_inputs, op_inputs, poisoned_build_differs
 
 pytestmark = pytest.mark.slow
 
@@ -118,12 +118,7 @@ def test_stage_makes_every_row_once(zoo, which):
         for b in block:
             if a is not b and a.first <= b.last and b.first <= a.last:
                 assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, (a, b)
-    buffers = list(plan.buffers.values())
-    for i, a in enumerate(buffers):
-        assert 0 <= a.offset and a.offset + a.size <= plan.arena_bytes
-        for b in buffers[i + 1:]:
-            if a.overlaps_in_time(b):
-                assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, (a, b)
+    assert_live_buffers_apart(plan)
 
 
 def test_poisoning_catches_a_bad_stage(zoo, tmp_path):

@@ -3,7 +3,8 @@ residuals keep two tensors alive), and no two live buffers share bytes — check
 build that poisons every buffer the moment it is dead."""
 import pytest
 
-from compiler_helpers import assert_matches_tflm, cached_model, make_inputs, poisoned_build_differs
+from compiler_helpers import (assert_live_buffers_apart, assert_matches_tflm, cached_model, make_inputs,
+                              poisoned_build_differs)
 
 pytestmark = pytest.mark.slow
 
@@ -43,12 +44,7 @@ def test_v2_peak_within_ten_percent_of_lower_bound(v2):
 @pytest.mark.parametrize("which", ["v1", "v2"])
 def test_live_buffers_never_overlap(which, v1, v2):
     plan = _plan({"v1": v1, "v2": v2}[which])
-    buffers = list(plan.buffers.values())
-    for i, a in enumerate(buffers):
-        assert 0 <= a.offset and a.offset + a.size <= plan.arena_bytes
-        for b in buffers[i + 1:]:
-            if a.overlaps_in_time(b):
-                assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, (a, b)
+    assert_live_buffers_apart(plan)
 
 
 @pytest.mark.parametrize("which", ["v1", "v2"])
