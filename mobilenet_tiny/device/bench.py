@@ -145,10 +145,6 @@ class BenchRun:
     clock_hz: int = 0                                    # the ms figures' clock; 0: the board's
 
     @property
-    def cycle_model(self) -> str:
-        return self.image.board.cycle_model
-
-    @property
     def clock(self) -> int:
         return self.clock_hz or self.image.cpu_hz
 
@@ -157,9 +153,8 @@ class BenchRun:
         """Estimated cycles (the board's cycle model), median over the inputs."""
         if not self.estimates:
             return None
-        from ..cycles import CYCLE_MODELS
-
-        return int(np.median([getattr(e, CYCLE_MODELS[self.cycle_model][0]) for e in self.estimates]))
+        field_name = _cycle_field(self.image.board)
+        return int(np.median([getattr(e, field_name) for e in self.estimates]))
 
     @property
     def cycles_per_mac(self) -> float | None:
