@@ -49,6 +49,27 @@ def depthwise_conv2d(zoo, seed: int):
     return f"dw-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), p
 
 
+DEPTHWISE_3X3 = [  # (h, w, c, stride, padding, act, lo): odd and even output widths, both pads, 4k+2 channels
+    (9, 11, 8, 1, "same", "relu", 0.0), (8, 10, 12, 2, "same", "none", -2.0), (7, 7, 6, 1, "valid", "relu6", 0.0),
+    (10, 9, 4, 2, "valid", "relu", -2.0), (6, 13, 20, 1, "same", "none", -2.0), (11, 12, 18, 2, "same", "relu6", 0.0),
+    (5, 3, 8, 1, "same", "none", 0.0), (5, 6, 4, 2, "same", "relu", 0.0)]
+
+
+def depthwise_3x3(zoo, seed: int):
+    """DEPTHWISE_CONV_2D 3x3 at stride 1 and 2, depth multiplier 1 (the DSP path's planar rows): output
+    widths 1 to 13, odd and even, SAME and VALID, channel counts with and without a tail beyond 4."""
+    from mobilenet_tiny.tf_env import keras
+
+    h, w, c, stride, padding, act, lo = DEPTHWISE_3X3[seed]
+    p = dict(k=3, stride=stride, padding=padding, h=h, w=w, c=c, mult=1, act=act, lo=lo)
+
+    def layer(x):
+        y = keras.layers.DepthwiseConv2D(3, strides=stride, padding=padding, bias_initializer="random_normal")(x)
+        return activation(keras, act, y)
+
+    return f"dw3-{seed}", lambda: zoo.single_layer(layer, (h, w, c), 40 + seed, (lo, 1.0)), p
+
+
 def fully_connected(zoo, seed: int):
     """FULLY_CONNECTED: 1-69 inputs, 1-23 outputs, with or without Flatten."""
     from mobilenet_tiny.tf_env import keras

@@ -73,9 +73,10 @@ def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
 
 CASES = [("conv2d", s) for s in range(12)] + [("depthwise_conv2d", s) for s in range(10)] + \
         [("fully_connected", s) for s in range(6)]
+DEPTHWISE_3X3_CASES = [("depthwise_3x3", s) for s in range(8)]
 
 
-@pytest.mark.parametrize("kind,seed", CASES)
+@pytest.mark.parametrize("kind,seed", CASES + DEPTHWISE_3X3_CASES)
 def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     """The host per-op sweep's models (the same cached bytes) through the DSP path: every tail of the
     hand-scheduled loops (odd filters, odd pixels, channels not a multiple of 4, non-3x3 windows, each output

@@ -263,6 +263,252 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
 }
 #endif
 
+#if MTK_THUMB2_ASM
+/* The 3x3 layers at stride 1 or 2 with the folded output stage, channel-planar: per channel of the group one
+ * int16 plane of the filter_h row slots, a word per column pair (x[2k] low, x[2k+1] high) and the slots of
+ * a pair side by side (word k of slot s at 3k + s), so that one pointer with immediate offsets reaches all
+ * three rows of a window and SMLAD takes two taps of one channel at once. The slot holding window row ky
+ * changes from output row to output row; the weights are permuted into slot order instead, so the loop never
+ * changes. Per channel and output row the nine weights stay in five registers. */
+#define DWP_SLOTS 3
+
+static int plane_words(const mtk_depthwise_params *p)
+{
+    return (padded_width(p) + 1) / 2;
+}
+
+/* Columns 2k and 2k + 1 of one input row (zero point outside the image) as planar words of channels 0..3. */
+static void planar_pair(const mtk_depthwise_params *p, const int8_t *row, int k, uint32_t *w)
+{
+    const int in_w = p->in_w, in_c = p->in_c, x0 = 2 * k - p->pad_left;
+    for (int c = 0; c < DW_GROUP; ++c) {
+        const int32_t lo = row != NULL && x0 >= 0 && x0 < in_w ? row[x0 * in_c + c] : p->input_zero_point;
+        const int32_t hi = row != NULL && x0 + 1 >= 0 && x0 + 1 < in_w ? row[(x0 + 1) * in_c + c] : p->input_zero_point;
+        w[c] = (uint16_t)lo | ((uint32_t)hi << 16);
+    }
+}
+
+/* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
+static void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
+                              mtk_word *planes)
+{
+    const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, left = p->pad_left;
+    const int8_t *row = iy >= 0 && iy < p->in_h ? input + iy * p->in_w * in_c + DW_GROUP * g : NULL;
+    /* pairs [k_lo, k_hi) have both columns inside the image */
+    const int k_lo = row != NULL ? (left + 1) / 2 : words;
+    const int k_hi = row != NULL ? (p->in_w + left) / 2 : words;
+    uint32_t w[DW_GROUP];
+    for (int k = 0; k < k_lo; ++k) {
+        planar_pair(p, row, k, w);
+        for (int c = 0; c < DW_GROUP; ++c) {
+            planes[c * plane + DWP_SLOTS * k + slot] = (int32_t)w[c];
+        }
+    }
+    if (k_hi > k_lo) {
+        /* 15 instructions a pair of pixels: two loads, two PKH and four SXTB16 give the four planar words */
+        const int8_t *src = row + (2 * k_lo - left) * in_c;
+        mtk_word *d0 = planes + DWP_SLOTS * k_lo + slot, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t n = k_hi - k_lo, v0, v1, t;
+        /* clang-format off */
+        __asm__ volatile("1:\n\t"
+                "ldr %[v0], [%[src]]\n\t"
+                "ldr %[v1], [%[src], %[c]]\n\t"
+                "add %[src], %[src], %[c], lsl #1\n\t"
+                "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"
+                "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"
+                "sxtb16 %[v0], %[t]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "str %[v0], [%[d0]], #12\n\t"
+                "str %[t], [%[d1]], #12\n\t"
+                "sxtb16 %[v0], %[v1]\n\t"
+                "sxtb16 %[v1], %[v1], ror #8\n\t"
+                "str %[v0], [%[d2]], #12\n\t"
+                "str %[v1], [%[d3]], #12\n\t"
+                "subs %[n], %[n], #1\n\t"
+                "bne 1b\n\t"
+                : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
+                  [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
+                : [c] "r"(in_c)
+                : "cc", "memory");
+        /* clang-format on */
+    }
+    for (int k = k_hi > k_lo ? k_hi : k_lo; k < words; ++k) {
+        planar_pair(p, row, k, w);
+        for (int c = 0; c < DW_GROUP; ++c) {
+            planes[c * plane + DWP_SLOTS * k + slot] = (int32_t)w[c];
+        }
+    }
+}
+
+/* One channel's output stage parameters and loop end, read by the row loop from the stack (the registers
+ * all hold weights, pointers and values). */
+typedef struct {
+    int32_t bias, m, n, r, act_min, out_c;
+    const mtk_word *end;
+} dwp_channel;
+
+/* clang-format off */
+/* Slot s of two neighbouring windows at stride 1 (words o0, o1: column pairs k and k + 1): pixel 0 takes
+ * SMLAD of (x0, x1) and the pair weight P, pixel 1 SMLADX of (x2, x1) made by PKHBT; the third taps by SMLAxy
+ * with the slot's half (b or t) of single-weight register S. */
+#define DWP_S1(o0, o1, P, S, h)                                                                                        \
+    "ldr %[A], [%[x], #" o0 "]\n\t"                                                                                    \
+    "ldr %[B], [%[x], #" o1 "]\n\t"                                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[a0]\n\t"                                                                           \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[" P "], %[a1]\n\t"                                                                          \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"
+/* The same at stride 2 (column pairs k, k + 1, k + 2): the pairs are the windows' own. */
+#define DWP_S2(o0, o1, o2, P, S, h)                                                                                    \
+    "ldr %[A], [%[x], #" o0 "]\n\t"                                                                                    \
+    "ldr %[B], [%[x], #" o1 "]\n\t"                                                                                    \
+    "ldr %[C], [%[x], #" o2 "]\n\t"                                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[a0]\n\t"                                                                           \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlad %[a1], %[B], %[" P "], %[a1]\n\t"                                                                           \
+    "smlab" h " %[a1], %[C], %[" S "], %[a1]\n\t"
+/* Folded output stage of both pixels: (SMMULR(2 acc, m) + n + sign(acc)) >> r, the sign added to n first so
+ * that three registers serve both, then SSAT to int8. */
+#define DWP_OUT                                                                                                        \
+    "ldr %[C], %[m]\n\t"                                                                                               \
+    "ldr %[D], %[r]\n\t"                                                                                               \
+    "ldr %[A], %[n]\n\t"                                                                                               \
+    "ldr %[B], %[n]\n\t"                                                                                               \
+    "add %[A], %[A], %[a0], asr #31\n\t"                                                                               \
+    "add %[B], %[B], %[a1], asr #31\n\t"                                                                               \
+    "lsl %[a0], %[a0], #1\n\t"                                                                                         \
+    "lsl %[a1], %[a1], #1\n\t"                                                                                         \
+    "smmlar %[a0], %[a0], %[C], %[A]\n\t"                                                                              \
+    "smmlar %[a1], %[a1], %[C], %[B]\n\t"                                                                              \
+    "asr %[a0], %[a0], %[D]\n\t"                                                                                       \
+    "asr %[a1], %[a1], %[D]\n\t"                                                                                       \
+    "ssat %[a0], #8, %[a0]\n\t"                                                                                        \
+    "ssat %[a1], #8, %[a1]\n\t"
+#define DWP_MIN                                                                                                        \
+    "ldr %[A], %[lo]\n\t"                                                                                              \
+    "cmp %[a0], %[A]\n\t"                                                                                              \
+    "it lt\n\t"                                                                                                        \
+    "movlt %[a0], %[A]\n\t"                                                                                            \
+    "cmp %[a1], %[A]\n\t"                                                                                              \
+    "it lt\n\t"                                                                                                        \
+    "movlt %[a1], %[A]\n\t"
+#define DWP_STORE(step)                                                                                                \
+    "ldr %[A], %[oc]\n\t"                                                                                              \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
+    "add %[out], %[out], %[A], lsl #1\n\t"                                                                             \
+    "add %[x], %[x], #" step "\n\t"                                                                                    \
+    "ldr %[B], %[end]\n\t"                                                                                             \
+    "cmp %[x], %[B]\n\t"                                                                                               \
+    "bne 1b\n\t"
+#define DWP_BIAS                                                                                                       \
+    "ldr %[a0], %[bias]\n\t"                                                                                           \
+    "ldr %[a1], %[bias]\n\t"
+#define DWP_PASS_S1 DWP_BIAS DWP_S1("0", "12", "P0", "S01", "b") DWP_S1("4", "16", "P1", "S01", "t")                   \
+    DWP_S1("8", "20", "P2", "S2", "b") DWP_OUT
+#define DWP_PASS_S2 DWP_BIAS DWP_S2("0", "12", "24", "P0", "S01", "b") DWP_S2("4", "16", "28", "P1", "S01", "t")      \
+    DWP_S2("8", "20", "32", "P2", "S2", "b") DWP_OUT
+#define DWP_OPERANDS                                                                                                   \
+    : [x] "+r"(x), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C),        \
+      [D] "=&r"(D)                                                                                                     \
+    : [P0] "r"(P0), [P1] "r"(P1), [P2] "r"(P2), [S01] "r"(S01), [S2] "r"(S2), [bias] "m"(ch->bias), [m] "m"(ch->m),  \
+      [n] "m"(ch->n), [r] "m"(ch->r), [lo] "m"(ch->act_min), [oc] "m"(ch->out_c), [end] "m"(ch->end)                \
+    : "cc", "memory"
+/* clang-format on */
+
+/* Pairs of neighbouring outputs of one channel along an output row, from x (the planes' word of the first
+ * window's column pair) to ch->end: P0..P2 the pair weights (taps 0, 1 of a row) of slots 0..2, S01 the
+ * third taps of slots 0 (bottom) and 1 (top), S2 that of slot 2. */
+MTK_INLINE void channel_pairs(const int stride, const int mode, const mtk_word *x, int8_t *out, uint32_t P0,
+                              uint32_t P1, uint32_t P2, uint32_t S01, uint32_t S2, const dwp_channel *channel)
+{
+    const dwp_channel copy = *channel, *ch = &copy; /* on the stack: [sp, #offset] operands, no base register */
+    int32_t a0, a1, A, B, C, D;
+    /* clang-format off */
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile("1:\n\t" DWP_PASS_S1 DWP_STORE("12") DWP_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile("1:\n\t" DWP_PASS_S1 DWP_MIN DWP_STORE("12") DWP_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile("1:\n\t" DWP_PASS_S2 DWP_STORE("24") DWP_OPERANDS);
+    } else {
+        __asm__ volatile("1:\n\t" DWP_PASS_S2 DWP_MIN DWP_STORE("24") DWP_OPERANDS);
+    }
+    /* clang-format on */
+}
+
+/* All output rows of channel group g (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots. */
+MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                                  int g, mtk_word *planes, int8_t *output)
+{
+    static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
+    const int words = plane_words(p), plane = DWP_SLOTS * words, out_w = p->out_w, out_c = p->out_c;
+    const int pairs = out_w / 2;
+    const int16_t *f = p->filter + g * 9 * DW_GROUP;
+    const int32_t *t = p->quant + g * 4 * DW_GROUP;
+    uint32_t pair[DW_GROUP][3];
+    int32_t single[DW_GROUP][3];
+    dwp_channel ch[DW_GROUP];
+    for (int c = 0; c < DW_GROUP; ++c) {
+        for (int ky = 0; ky < 3; ++ky) {
+            const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
+            pair[c][ky] = (uint16_t)w[0] | ((uint32_t)(uint16_t)w[DW_GROUP] << 16);
+            single[c][ky] = w[2 * DW_GROUP];
+        }
+        ch[c] =
+            (dwp_channel){t[c], t[DW_GROUP + c], t[2 * DW_GROUP + c], t[3 * DW_GROUP + c], p->q.act_min, out_c, NULL};
+    }
+    int next = -p->pad_top, first = 0;
+    for (int oy = 0; oy < p->out_h; ++oy) {
+        const int y0 = oy * p->stride_h - p->pad_top;
+        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+            expand_row_planar(p, input, y0 + ky, g, slot, planes);
+        }
+        next = y0 + 3;
+        const int k0 = first == 0 ? 0 : 3 - first; /* window row in slot 0, 1, 2 */
+        const int k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+        int8_t *row_out = output + oy * out_w * out_c + DW_GROUP * g;
+        for (int c = 0; c < DW_GROUP; ++c) {
+            const mtk_word *x = planes + c * plane;
+            if (pairs > 0) {
+                ch[c].end = x + pairs * DWP_SLOTS * stride;
+                channel_pairs(stride, mode, x, row_out + c, pair[c][k0], pair[c][k1], pair[c][k2],
+                              (uint16_t)single[c][k0] | ((uint32_t)(uint16_t)single[c][k1] << 16),
+                              (uint32_t)(uint16_t)single[c][k2], &ch[c]);
+            }
+            if (out_w & 1) {
+                /* the last output alone: its column pair starts at an even column */
+                const mtk_word *xl = x + (out_w - 1) * stride / 2 * DWP_SLOTS;
+                const int kk[3] = {k0, k1, k2};
+                int32_t acc = ch[c].bias;
+                for (int s = 0; s < 3; ++s) {
+                    acc = __smlad(xl[s], (int32_t)pair[c][kk[s]], acc);
+                    acc += (int16_t)xl[DWP_SLOTS + s] * single[c][kk[s]];
+                }
+                const mtk_output_quant q = p->q;
+                row_out[(out_w - 1) * out_c + c] = (int8_t)mtk_output_as(mode, &q, acc, ch[c].m, ch[c].n, ch[c].r);
+            }
+        }
+        first += p->stride_h;
+        while (first >= 3) {
+            first -= 3;
+        }
+    }
+}
+
+#define DWP_VARIANT(name, mode, stride)                                                                                \
+    static void name(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)       \
+    {                                                                                                                  \
+        group_rows_planar(p, mode, stride, input, g, slots, output);                                                   \
+    }
+DWP_VARIANT(group_planar_s1, MTK_OUT_FOLDED, 1)
+DWP_VARIANT(group_planar_s1_min, MTK_OUT_FOLDED_MIN, 1)
+DWP_VARIANT(group_planar_s2, MTK_OUT_FOLDED, 2)
+DWP_VARIANT(group_planar_s2_min, MTK_OUT_FOLDED_MIN, 2)
+#endif
+
 /* One output row of one channel group: rows[ky] are the expanded input rows of the windows, w the group's
  * weights, t its table block; `mode` and `is3x3` are constants after inlining. */
 MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const int is3x3, const mtk_word *const *rows,
@@ -360,6 +606,15 @@ DW_VARIANT(group_any_general, MTK_OUT_GENERAL, 0)
 static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
+#if MTK_THUMB2_ASM
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) &&
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+        if (p->stride_w == 1) {
+            return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
+        }
+        return mode == MTK_OUT_FOLDED ? group_planar_s2 : group_planar_s2_min;
+    }
+#endif
     if (p->filter_h != 3 || p->filter_w != 3) {
         return mode == MTK_OUT_GENERAL ? group_any_general : group_any_folded;
     }
@@ -443,8 +698,10 @@ static void group_rows_portable(const mtk_depthwise_params *p, const int8_t *inp
 
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
 {
-    /* filter_h input rows of one channel group, sign-extended (both paths get the same arena) */
-    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (uint32_t)padded_width(p) : 0u;
+    /* filter_h input rows of one channel group, sign-extended, the width rounded up to whole column pairs
+     * (the planar layout's words); every path gets the same arena */
+    const uint32_t width = (uint32_t)padded_width(p);
+    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (width + (width & 1u)) : 0u;
 }
 
 void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
