@@ -73,7 +73,7 @@ def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
 
 CASES = [("conv2d", s) for s in range(12)] + [("depthwise_conv2d", s) for s in range(10)] + \
         [("fully_connected", s) for s in range(6)]
-DEPTHWISE_3X3_CASES = [("depthwise_3x3", s) for s in range(8)]
+DEPTHWISE_3X3_CASES = [("depthwise_3x3", s) for s in range(10)]
 
 
 @pytest.mark.parametrize("kind,seed", CASES + DEPTHWISE_3X3_CASES)

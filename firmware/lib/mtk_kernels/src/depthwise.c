@@ -271,6 +271,7 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
  * changes from output row to output row; the weights are permuted into slot order instead, so the loop never
  * changes. Per channel and output row the nine weights stay in five registers. */
 #define DWP_SLOTS 3
+#define DWP_MIN_WIDTH 16
 
 static int plane_words(const mtk_depthwise_params *p)
 {
@@ -280,12 +281,18 @@ static int plane_words(const mtk_depthwise_params *p)
 /* Columns 2k and 2k + 1 of one input row (zero point outside the image) as planar words of channels 0..3. */
 static void planar_pair(const mtk_depthwise_params *p, const int8_t *row, int k, uint32_t *w)
 {
-    const int in_w = p->in_w, in_c = p->in_c, x0 = 2 * k - p->pad_left;
-    for (int c = 0; c < DW_GROUP; ++c) {
-        const int32_t lo = row != NULL && x0 >= 0 && x0 < in_w ? row[x0 * in_c + c] : p->input_zero_point;
-        const int32_t hi = row != NULL && x0 + 1 >= 0 && x0 + 1 < in_w ? row[(x0 + 1) * in_c + c] : p->input_zero_point;
-        w[c] = (uint16_t)lo | ((uint32_t)hi << 16);
-    }
+    const int x0 = 2 * k - p->pad_left;
+    const int8_t *lo = row != NULL && x0 >= 0 && x0 < p->in_w ? row + x0 * p->in_c : NULL;
+    const int8_t *hi = row != NULL && x0 + 1 >= 0 && x0 + 1 < p->in_w ? row + (x0 + 1) * p->in_c : NULL;
+    const int8_t zp[DW_GROUP] = {(int8_t)p->input_zero_point, (int8_t)p->input_zero_point, (int8_t)p->input_zero_point,
+                                 (int8_t)p->input_zero_point};
+    const int32_t v0 = mtk_read_s8x4(lo != NULL ? lo : zp), v1 = mtk_read_s8x4(hi != NULL ? hi : zp);
+    const uint32_t t = ((uint32_t)v0 & 0xffffu) | ((uint32_t)v1 << 16),
+                   u = ((uint32_t)v0 >> 16) | ((uint32_t)v1 & 0xffff0000u);
+    w[0] = (uint32_t)__sxtb16((int32_t)t);
+    w[1] = (uint32_t)mtk_sxtb16_ror8((int32_t)t);
+    w[2] = (uint32_t)__sxtb16((int32_t)u);
+    w[3] = (uint32_t)mtk_sxtb16_ror8((int32_t)u);
 }
 
 /* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
@@ -340,8 +347,8 @@ static void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input
     }
 }
 
-/* One channel's output stage parameters and loop end, read by the row loop from the stack (the registers
- * all hold weights, pointers and values). */
+/* One channel's output stage parameters and loop end, which the row loop reloads per pass (the other
+ * registers hold weights, pointers and values); the byte offsets are the loop's. */
 typedef struct {
     int32_t bias, m, n, r, act_min, out_c;
     const mtk_word *end;
@@ -371,10 +378,10 @@ typedef struct {
 /* Folded output stage of both pixels: (SMMULR(2 acc, m) + n + sign(acc)) >> r, the sign added to n first so
  * that three registers serve both, then SSAT to int8. */
 #define DWP_OUT                                                                                                        \
-    "ldr %[C], %[m]\n\t"                                                                                               \
-    "ldr %[D], %[r]\n\t"                                                                                               \
-    "ldr %[A], %[n]\n\t"                                                                                               \
-    "ldr %[B], %[n]\n\t"                                                                                               \
+    "ldr %[C], [%[ch], #4]\n\t"                                                                                               \
+    "ldr %[D], [%[ch], #12]\n\t"                                                                                               \
+    "ldr %[A], [%[ch], #8]\n\t"                                                                                               \
+    "ldr %[B], [%[ch], #8]\n\t"                                                                                               \
     "add %[A], %[A], %[a0], asr #31\n\t"                                                                               \
     "add %[B], %[B], %[a1], asr #31\n\t"                                                                               \
     "lsl %[a0], %[a0], #1\n\t"                                                                                         \
@@ -386,7 +393,7 @@ typedef struct {
     "ssat %[a0], #8, %[a0]\n\t"                                                                                        \
     "ssat %[a1], #8, %[a1]\n\t"
 #define DWP_MIN                                                                                                        \
-    "ldr %[A], %[lo]\n\t"                                                                                              \
+    "ldr %[A], [%[ch], #16]\n\t"                                                                                              \
     "cmp %[a0], %[A]\n\t"                                                                                              \
     "it lt\n\t"                                                                                                        \
     "movlt %[a0], %[A]\n\t"                                                                                            \
@@ -394,17 +401,17 @@ typedef struct {
     "it lt\n\t"                                                                                                        \
     "movlt %[a1], %[A]\n\t"
 #define DWP_STORE(step)                                                                                                \
-    "ldr %[A], %[oc]\n\t"                                                                                              \
+    "ldr %[A], [%[ch], #20]\n\t"                                                                                              \
     "strb %[a0], [%[out]]\n\t"                                                                                         \
     "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
     "add %[out], %[out], %[A], lsl #1\n\t"                                                                             \
     "add %[x], %[x], #" step "\n\t"                                                                                    \
-    "ldr %[B], %[end]\n\t"                                                                                             \
+    "ldr %[B], [%[ch], #24]\n\t"                                                                                             \
     "cmp %[x], %[B]\n\t"                                                                                               \
     "bne 1b\n\t"
 #define DWP_BIAS                                                                                                       \
-    "ldr %[a0], %[bias]\n\t"                                                                                           \
-    "ldr %[a1], %[bias]\n\t"
+    "ldr %[a0], [%[ch], #0]\n\t"                                                                                           \
+    "ldr %[a1], [%[ch], #0]\n\t"
 #define DWP_PASS_S1 DWP_BIAS DWP_S1("0", "12", "P0", "S01", "b") DWP_S1("4", "16", "P1", "S01", "t")                   \
     DWP_S1("8", "20", "P2", "S2", "b") DWP_OUT
 #define DWP_PASS_S2 DWP_BIAS DWP_S2("0", "12", "24", "P0", "S01", "b") DWP_S2("4", "16", "28", "P1", "S01", "t")      \
@@ -412,8 +419,7 @@ typedef struct {
 #define DWP_OPERANDS                                                                                                   \
     : [x] "+r"(x), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C),        \
       [D] "=&r"(D)                                                                                                     \
-    : [P0] "r"(P0), [P1] "r"(P1), [P2] "r"(P2), [S01] "r"(S01), [S2] "r"(S2), [bias] "m"(ch->bias), [m] "m"(ch->m),  \
-      [n] "m"(ch->n), [r] "m"(ch->r), [lo] "m"(ch->act_min), [oc] "m"(ch->out_c), [end] "m"(ch->end)                \
+    : [P0] "r"(P0), [P1] "r"(P1), [P2] "r"(P2), [S01] "r"(S01), [S2] "r"(S2), [ch] "r"(ch)                              \
     : "cc", "memory"
 /* clang-format on */
 
@@ -421,9 +427,8 @@ typedef struct {
  * window's column pair) to ch->end: P0..P2 the pair weights (taps 0, 1 of a row) of slots 0..2, S01 the
  * third taps of slots 0 (bottom) and 1 (top), S2 that of slot 2. */
 MTK_INLINE void channel_pairs(const int stride, const int mode, const mtk_word *x, int8_t *out, uint32_t P0,
-                              uint32_t P1, uint32_t P2, uint32_t S01, uint32_t S2, const dwp_channel *channel)
+                              uint32_t P1, uint32_t P2, uint32_t S01, uint32_t S2, const dwp_channel *ch)
 {
-    const dwp_channel copy = *channel, *ch = &copy; /* on the stack: [sp, #offset] operands, no base register */
     int32_t a0, a1, A, B, C, D;
     /* clang-format off */
     if (stride == 1 && mode == MTK_OUT_FOLDED) {
@@ -607,7 +612,10 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
 #if MTK_THUMB2_ASM
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) &&
+    /* Planar rows pay a per channel and row set-up (weights permuted into slot order, about 60 cycles) that
+     * only rows of DWP_MIN_WIDTH outputs or more win back (measured on the zoo's 48, 24, 12, 6, 3 wide
+     * layers: faster at 24 and 48, slower below). */
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
         (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
