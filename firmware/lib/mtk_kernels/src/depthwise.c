@@ -271,45 +271,52 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
  * changes from output row to output row; the weights are permuted into slot order instead, so the loop never
  * changes. Per channel and output row the nine weights stay in five registers. */
 #define DWP_SLOTS 3
-#define DWP_MIN_WIDTH 16
+#define DWP_MIN_WIDTH 1
 
 static int plane_words(const mtk_depthwise_params *p)
 {
     return (padded_width(p) + 1) / 2;
 }
 
-/* Columns 2k and 2k + 1 of one input row (zero point outside the image) as planar words of channels 0..3. */
-static void planar_pair(const mtk_depthwise_params *p, const int8_t *row, int k, uint32_t *w)
+/* Columns 2k and 2k + 1 (words v0, v1: channels 0..3 of each) as the planar words of channels 0..3 at d,
+ * d + plane, ...: PKHBT/PKHTB pair the columns' halves, SXTB16 sign-extends. */
+MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
 {
-    const int x0 = 2 * k - p->pad_left;
-    const int8_t *lo = row != NULL && x0 >= 0 && x0 < p->in_w ? row + x0 * p->in_c : NULL;
-    const int8_t *hi = row != NULL && x0 + 1 >= 0 && x0 + 1 < p->in_w ? row + (x0 + 1) * p->in_c : NULL;
-    const int8_t zp[DW_GROUP] = {(int8_t)p->input_zero_point, (int8_t)p->input_zero_point, (int8_t)p->input_zero_point,
-                                 (int8_t)p->input_zero_point};
-    const int32_t v0 = mtk_read_s8x4(lo != NULL ? lo : zp), v1 = mtk_read_s8x4(hi != NULL ? hi : zp);
-    const uint32_t t = ((uint32_t)v0 & 0xffffu) | ((uint32_t)v1 << 16),
-                   u = ((uint32_t)v0 >> 16) | ((uint32_t)v1 & 0xffff0000u);
-    w[0] = (uint32_t)__sxtb16((int32_t)t);
-    w[1] = (uint32_t)mtk_sxtb16_ror8((int32_t)t);
-    w[2] = (uint32_t)__sxtb16((int32_t)u);
-    w[3] = (uint32_t)mtk_sxtb16_ror8((int32_t)u);
+    const int32_t t = (int32_t)(((uint32_t)v0 & 0xffffu) | ((uint32_t)v1 << 16));
+    const int32_t u = (int32_t)(((uint32_t)v0 >> 16) | ((uint32_t)v1 & 0xffff0000u));
+    d[0] = __sxtb16(t);
+    d[plane] = mtk_sxtb16_ror8(t);
+    d[2 * plane] = __sxtb16(u);
+    d[3 * plane] = mtk_sxtb16_ror8(u);
 }
 
 /* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
 static void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
                               mtk_word *planes)
 {
-    const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, left = p->pad_left;
-    const int8_t *row = iy >= 0 && iy < p->in_h ? input + iy * p->in_w * in_c + DW_GROUP * g : NULL;
-    /* pairs [k_lo, k_hi) have both columns inside the image */
-    const int k_lo = row != NULL ? (left + 1) / 2 : words;
-    const int k_hi = row != NULL ? (p->in_w + left) / 2 : words;
-    uint32_t w[DW_GROUP];
-    for (int k = 0; k < k_lo; ++k) {
-        planar_pair(p, row, k, w);
-        for (int c = 0; c < DW_GROUP; ++c) {
-            planes[c * plane + DWP_SLOTS * k + slot] = (int32_t)w[c];
+    const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, in_w = p->in_w, left = p->pad_left;
+    const int32_t zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
+    mtk_word *d = planes + slot;
+    if (iy < 0 || iy >= p->in_h) {
+        const int32_t zz = __sxtb16(zp4);
+        for (int k = 0; k < words; ++k, d += DWP_SLOTS) {
+            d[0] = d[plane] = d[2 * plane] = d[3 * plane] = zz;
         }
+        return;
+    }
+    const int8_t *row = input + iy * in_w * in_c + DW_GROUP * g;
+    /* pairs [k_lo, k_hi) have both columns inside the image; the others (at most one or two a side) read the
+     * zero point for their outside columns */
+    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
+    for (int k = 0; k < words; ++k) {
+        if (k == k_lo && k_hi > k_lo) {
+            k = k_hi - 1;
+            continue;
+        }
+        const int x0 = 2 * k - left;
+        const int32_t v0 = x0 >= 0 && x0 < in_w ? mtk_read_s8x4(row + x0 * in_c) : zp4;
+        const int32_t v1 = x0 + 1 >= 0 && x0 + 1 < in_w ? mtk_read_s8x4(row + (x0 + 1) * in_c) : zp4;
+        planar_store(d + DWP_SLOTS * k, plane, v0, v1);
     }
     if (k_hi > k_lo) {
         /* 15 instructions a pair of pixels: two loads, two PKH and four SXTB16 give the four planar words */
@@ -339,26 +346,93 @@ static void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input
                 : "cc", "memory");
         /* clang-format on */
     }
-    for (int k = k_hi > k_lo ? k_hi : k_lo; k < words; ++k) {
-        planar_pair(p, row, k, w);
-        for (int c = 0; c < DW_GROUP; ++c) {
-            planes[c * plane + DWP_SLOTS * k + slot] = (int32_t)w[c];
-        }
-    }
 }
 
-/* One channel's output stage parameters and loop end, which the row loop reloads per pass (the other
- * registers hold weights, pointers and values); the byte offsets are the loop's. */
+/* What the row loops of one channel read, for one assignment of window rows to slots: the pair weights
+ * (taps 0 and 1 of a window row, low and high halfword) of slots 0..2, the third taps of slots 0 (bottom)
+ * and 1 (top) in s01 and of slot 2 in s2, all doubled, and the bias doubled, so that the accumulators hold
+ * 2 * acc, which the folded stage's SMMLAR takes (|acc| < 2^30, see mtk_fixedpoint.h); then the stage's
+ * parameters and the end of the four-output passes. The byte offsets are the loops'. */
 typedef struct {
-    int32_t bias, m, n, r, act_min, out_c;
-    const mtk_word *end;
+    uint32_t p0, p1, p2, s01, s2; /* 0, 4, 8, 12, 16 */
+    int32_t bias2, m, n, r;       /* 20, 24, 28, 32 */
+    int32_t act_min, out_c;       /* 36, 40 */
+    const mtk_word *end4;         /* 44 */
 } dwp_channel;
 
 /* clang-format off */
-/* Slot s of two neighbouring windows at stride 1 (words o0, o1: column pairs k and k + 1): pixel 0 takes
- * SMLAD of (x0, x1) and the pair weight P, pixel 1 SMLADX of (x2, x1) made by PKHBT; the third taps by SMLAxy
- * with the slot's half (b or t) of single-weight register S. */
-#define DWP_S1(o0, o1, P, S, h)                                                                                        \
+/* Four neighbouring windows at stride 1, words o0..o2 (column pairs k..k+2) of a slot in A, B and D: even
+ * outputs SMLAD of their own pair with weights P, odd ones SMLADX of the pair PKHBT makes across two words;
+ * the third taps by SMLAxy with half h (b or t) of S; accumulating onto register `acc` (the bias in the first
+ * slot, the accumulators after it). */
+#define DWP4_S1_MAC(D, P, S, h, acc0, acc1, acc2, acc3)                                                                \
+    "smlad %[a0], %[A], %[" P "], %[" acc0 "]\n\t"                                                                     \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[" P "], %[" acc1 "]\n\t"                                                                    \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"                                                                      \
+    "smlad %[a2], %[B], %[" P "], %[" acc2 "]\n\t"                                                                     \
+    "smlab" h " %[a2], %[" D "], %[" S "], %[a2]\n\t"                                                                  \
+    "pkhbt %[B], %[" D "], %[B]\n\t"                                                                                   \
+    "smladx %[a3], %[B], %[" P "], %[" acc3 "]\n\t"                                                                    \
+    "smlat" h " %[a3], %[" D "], %[" S "], %[a3]\n\t"
+#define DWP_LD(r, o) "ldr %[" r "], [%[x], #" o "]\n\t"
+#define DWP_REC(r, o) "ldr %[" r "], [%[ch], #" o "]\n\t"
+/* Slot 0 with the bias (in T1), slot 1, and slot 2 with its weights loaded into T1, T2: each slot's loads
+ * in one run (a load after a load takes one cycle). */
+#define DWP4_PASS_S1                                                                                                   \
+    DWP_REC("T1", "20") DWP_LD("A", "0") DWP_LD("B", "12") DWP_LD("T2", "24")                                           \
+    DWP4_S1_MAC("T2", "P0", "S01", "b", "T1", "T1", "T1", "T1")                                                        \
+    DWP_LD("A", "4") DWP_LD("B", "16") DWP_LD("T2", "28")                                                               \
+    DWP4_S1_MAC("T2", "P1", "S01", "t", "a0", "a1", "a2", "a3")                                                        \
+    DWP_REC("T1", "8") DWP_REC("T2", "16") DWP_LD("A", "8") DWP_LD("B", "20")                                           \
+    "smlad %[a0], %[A], %[T1], %[a0]\n\t"                                                                              \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[T1], %[a1]\n\t"                                                                             \
+    "smlabb %[a0], %[B], %[T2], %[a0]\n\t"                                                                             \
+    "smlatb %[a1], %[B], %[T2], %[a1]\n\t"                                                                             \
+    "smlad %[a2], %[B], %[T1], %[a2]\n\t"                                                                              \
+    DWP_LD("A", "32")                                                                                                  \
+    "smlabb %[a2], %[A], %[T2], %[a2]\n\t"                                                                             \
+    "pkhbt %[B], %[A], %[B]\n\t"                                                                                       \
+    "smladx %[a3], %[B], %[T1], %[a3]\n\t"                                                                             \
+    "smlatb %[a3], %[A], %[T2], %[a3]\n\t"
+/* The same at stride 2, words o0..o4 of a slot: every window's pair is a word. */
+#define DWP4_PASS_S2                                                                                                   \
+    DWP_REC("T1", "20") DWP_LD("A", "0") DWP_LD("B", "12") DWP_LD("T2", "24")                                           \
+    "smlad %[a0], %[A], %[P0], %[T1]\n\t"                                                                              \
+    "smlabb %[a0], %[B], %[S01], %[a0]\n\t"                                                                            \
+    "smlad %[a1], %[B], %[P0], %[T1]\n\t"                                                                              \
+    "smlabb %[a1], %[T2], %[S01], %[a1]\n\t"                                                                           \
+    "smlad %[a2], %[T2], %[P0], %[T1]\n\t"                                                                             \
+    DWP_LD("A", "36") DWP_LD("B", "48")                                                                                \
+    "smlabb %[a2], %[A], %[S01], %[a2]\n\t"                                                                            \
+    "smlad %[a3], %[A], %[P0], %[T1]\n\t"                                                                              \
+    "smlabb %[a3], %[B], %[S01], %[a3]\n\t"                                                                            \
+    DWP_LD("A", "4") DWP_LD("B", "16") DWP_LD("T1", "28") DWP_LD("T2", "40")                                           \
+    "smlad %[a0], %[A], %[P1], %[a0]\n\t"                                                                              \
+    "smlabt %[a0], %[B], %[S01], %[a0]\n\t"                                                                            \
+    "smlad %[a1], %[B], %[P1], %[a1]\n\t"                                                                              \
+    "smlabt %[a1], %[T1], %[S01], %[a1]\n\t"                                                                           \
+    "smlad %[a2], %[T1], %[P1], %[a2]\n\t"                                                                             \
+    "smlabt %[a2], %[T2], %[S01], %[a2]\n\t"                                                                           \
+    "smlad %[a3], %[T2], %[P1], %[a3]\n\t"                                                                             \
+    DWP_LD("A", "52")                                                                                                  \
+    "smlabt %[a3], %[A], %[S01], %[a3]\n\t"                                                                            \
+    DWP_REC("T1", "8") DWP_REC("T2", "16") DWP_LD("A", "8") DWP_LD("B", "20")                                           \
+    "smlad %[a0], %[A], %[T1], %[a0]\n\t"                                                                              \
+    "smlabb %[a0], %[B], %[T2], %[a0]\n\t"                                                                             \
+    "smlad %[a1], %[B], %[T1], %[a1]\n\t"                                                                              \
+    DWP_LD("A", "32")                                                                                                  \
+    "smlabb %[a1], %[A], %[T2], %[a1]\n\t"                                                                             \
+    "smlad %[a2], %[A], %[T1], %[a2]\n\t"                                                                              \
+    DWP_LD("B", "44")                                                                                                  \
+    "smlabb %[a2], %[B], %[T2], %[a2]\n\t"                                                                             \
+    "smlad %[a3], %[B], %[T1], %[a3]\n\t"                                                                              \
+    DWP_LD("A", "56")                                                                                                  \
+    "smlabb %[a3], %[A], %[T2], %[a3]\n\t"
+/* Two windows (the tail of a row of outputs). */
+#define DWP2_S1(o0, o1, P, S, h)                                                                                       \
     "ldr %[A], [%[x], #" o0 "]\n\t"                                                                                    \
     "ldr %[B], [%[x], #" o1 "]\n\t"                                                                                    \
     "smlad %[a0], %[A], %[" P "], %[a0]\n\t"                                                                           \
@@ -366,81 +440,125 @@ typedef struct {
     "smladx %[a1], %[A], %[" P "], %[a1]\n\t"                                                                          \
     "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
     "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"
-/* The same at stride 2 (column pairs k, k + 1, k + 2): the pairs are the windows' own. */
-#define DWP_S2(o0, o1, o2, P, S, h)                                                                                    \
+#define DWP2_S2(o0, o1, o2, P, S, h)                                                                                   \
     "ldr %[A], [%[x], #" o0 "]\n\t"                                                                                    \
     "ldr %[B], [%[x], #" o1 "]\n\t"                                                                                    \
-    "ldr %[C], [%[x], #" o2 "]\n\t"                                                                                    \
     "smlad %[a0], %[A], %[" P "], %[a0]\n\t"                                                                           \
     "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
     "smlad %[a1], %[B], %[" P "], %[a1]\n\t"                                                                           \
-    "smlab" h " %[a1], %[C], %[" S "], %[a1]\n\t"
-/* Folded output stage of both pixels: (SMMULR(2 acc, m) + n + sign(acc)) >> r, the sign added to n first so
- * that three registers serve both, then SSAT to int8. */
-#define DWP_OUT                                                                                                        \
-    "ldr %[C], [%[ch], #4]\n\t"                                                                                               \
-    "ldr %[D], [%[ch], #12]\n\t"                                                                                               \
-    "ldr %[A], [%[ch], #8]\n\t"                                                                                               \
-    "ldr %[B], [%[ch], #8]\n\t"                                                                                               \
-    "add %[A], %[A], %[a0], asr #31\n\t"                                                                               \
-    "add %[B], %[B], %[a1], asr #31\n\t"                                                                               \
-    "lsl %[a0], %[a0], #1\n\t"                                                                                         \
-    "lsl %[a1], %[a1], #1\n\t"                                                                                         \
-    "smmlar %[a0], %[a0], %[C], %[A]\n\t"                                                                              \
-    "smmlar %[a1], %[a1], %[C], %[B]\n\t"                                                                              \
-    "asr %[a0], %[a0], %[D]\n\t"                                                                                       \
-    "asr %[a1], %[a1], %[D]\n\t"                                                                                       \
-    "ssat %[a0], #8, %[a0]\n\t"                                                                                        \
-    "ssat %[a1], #8, %[a1]\n\t"
-#define DWP_MIN                                                                                                        \
-    "ldr %[A], [%[ch], #16]\n\t"                                                                                              \
-    "cmp %[a0], %[A]\n\t"                                                                                              \
+    "ldr %[A], [%[x], #" o2 "]\n\t"                                                                                    \
+    "smlab" h " %[a1], %[A], %[" S "], %[a1]\n\t"
+/* The weights of slot 2 (their registers hold the output stage's parameters afterwards). */
+#define DWP_SLOT2_WEIGHTS                                                                                              \
+    "ldr %[T1], [%[ch], #8]\n\t"                                                                                       \
+    "ldr %[T2], [%[ch], #16]\n\t"
+/* Folded stage of the doubled accumulator a: SMMLAR(2 acc, m, n) + sign(acc), >> r, saturated to int8
+ * (m in A, n in B, r in T1). */
+#define DWP_OUT_ONE(a)                                                                                                 \
+    "smmlar %[T2], %[" a "], %[A], %[B]\n\t"                                                                           \
+    "add %[" a "], %[T2], %[" a "], asr #31\n\t"                                                                       \
+    "asr %[" a "], %[" a "], %[T1]\n\t"                                                                                \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define DWP_OUT_PARAMS                                                                                                 \
+    "ldr %[A], [%[ch], #24]\n\t"                                                                                       \
+    "ldr %[B], [%[ch], #28]\n\t"                                                                                       \
+    "ldr %[T1], [%[ch], #32]\n\t"
+#define DWP_MIN_ONE(a)                                                                                                 \
+    "cmp %[" a "], %[A]\n\t"                                                                                           \
     "it lt\n\t"                                                                                                        \
-    "movlt %[a0], %[A]\n\t"                                                                                            \
-    "cmp %[a1], %[A]\n\t"                                                                                              \
-    "it lt\n\t"                                                                                                        \
-    "movlt %[a1], %[A]\n\t"
-#define DWP_STORE(step)                                                                                                \
-    "ldr %[A], [%[ch], #20]\n\t"                                                                                              \
+    "movlt %[" a "], %[A]\n\t"
+#define DWP_LO "ldr %[A], [%[ch], #36]\n\t"
+/* Two outputs of the channel stored out_c bytes apart, out advanced past them. */
+#define DWP_STORE2(a, b)                                                                                               \
+    "strb %[" a "], [%[out]]\n\t"                                                                                      \
+    "strb %[" b "], [%[out], %[A]]\n\t"                                                                                \
+    "add %[out], %[out], %[A], lsl #1\n\t"
+#define DWP_OC "ldr %[A], [%[ch], #40]\n\t"
+#define DWP_BIAS(a) "ldr %[" a "], [%[ch], #20]\n\t"
+
+#define DWP4_OUT DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1") DWP_OUT_ONE("a2") DWP_OUT_ONE("a3")
+#define DWP4_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3")
+/* The four outputs stored out_c bytes apart, out advanced past them; the loop's end read with out_c. */
+#define DWP4_STORE_LOOP(step)                                                                                          \
+    DWP_REC("A", "40") DWP_REC("T1", "44")                                                                             \
+    "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
     "strb %[a0], [%[out]]\n\t"                                                                                         \
     "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
-    "add %[out], %[out], %[A], lsl #1\n\t"                                                                             \
+    "strb %[a2], [%[B]]\n\t"                                                                                           \
+    "strb %[a3], [%[B], %[A]]\n\t"                                                                                     \
+    "add %[out], %[B], %[A], lsl #1\n\t"                                                                               \
     "add %[x], %[x], #" step "\n\t"                                                                                    \
-    "ldr %[B], [%[ch], #24]\n\t"                                                                                             \
-    "cmp %[x], %[B]\n\t"                                                                                               \
+    "cmp %[x], %[T1]\n\t"                                                                                              \
     "bne 1b\n\t"
-#define DWP_BIAS                                                                                                       \
-    "ldr %[a0], [%[ch], #0]\n\t"                                                                                           \
-    "ldr %[a1], [%[ch], #0]\n\t"
-#define DWP_PASS_S1 DWP_BIAS DWP_S1("0", "12", "P0", "S01", "b") DWP_S1("4", "16", "P1", "S01", "t")                   \
-    DWP_S1("8", "20", "P2", "S2", "b") DWP_OUT
-#define DWP_PASS_S2 DWP_BIAS DWP_S2("0", "12", "24", "P0", "S01", "b") DWP_S2("4", "16", "28", "P1", "S01", "t")      \
-    DWP_S2("8", "20", "32", "P2", "S2", "b") DWP_OUT
+#define DWP2_PASS_S1                                                                                                   \
+    DWP_BIAS("a0") DWP_BIAS("a1")                                                                                      \
+    DWP2_S1("0", "12", "P0", "S01", "b") DWP2_S1("4", "16", "P1", "S01", "t")                                          \
+    DWP_SLOT2_WEIGHTS DWP2_S1("8", "20", "T1", "T2", "b")
+#define DWP2_PASS_S2                                                                                                   \
+    DWP_BIAS("a0") DWP_BIAS("a1")                                                                                      \
+    DWP2_S2("0", "12", "24", "P0", "S01", "b") DWP2_S2("4", "16", "28", "P1", "S01", "t")                              \
+    DWP_SLOT2_WEIGHTS DWP2_S2("8", "20", "32", "T1", "T2", "b")
+#define DWP2_OUT DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1")
+#define DWP2_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1")
+#define DWP2_STORE DWP_OC DWP_STORE2("a0", "a1")
+#define DWP_WEIGHTS                                                                                                    \
+    "ldr %[P0], [%[ch], #0]\n\t"                                                                                       \
+    "ldr %[P1], [%[ch], #4]\n\t"                                                                                       \
+    "ldr %[S01], [%[ch], #12]\n\t"
 #define DWP_OPERANDS                                                                                                   \
-    : [x] "+r"(x), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C),        \
-      [D] "=&r"(D)                                                                                                     \
-    : [P0] "r"(P0), [P1] "r"(P1), [P2] "r"(P2), [S01] "r"(S01), [S2] "r"(S2), [ch] "r"(ch)                              \
+    : [x] "+r"(x), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [A] "=&r"(A),    \
+      [B] "=&r"(B), [T1] "=&r"(T1), [T2] "=&r"(T2), [P0] "=&r"(P0), [P1] "=&r"(P1), [S01] "=&r"(S01)                 \
+    : [ch] "r"(ch)                                                                                                     \
     : "cc", "memory"
 /* clang-format on */
 
-/* Pairs of neighbouring outputs of one channel along an output row, from x (the planes' word of the first
- * window's column pair) to ch->end: P0..P2 the pair weights (taps 0, 1 of a row) of slots 0..2, S01 the
- * third taps of slots 0 (bottom) and 1 (top), S2 that of slot 2. */
-MTK_INLINE void channel_pairs(const int stride, const int mode, const mtk_word *x, int8_t *out, uint32_t P0,
-                              uint32_t P1, uint32_t P2, uint32_t S01, uint32_t S2, const dwp_channel *ch)
+/* One channel's outputs along an output row from x (the planes' word of the first window's column pair) and
+ * out: passes of four while x differs from ch->end4, then two and one as out_w leaves (a constant after
+ * inlining for each of `tail2`, `tail1`). Weights and parameters come from ch. */
+MTK_INLINE void channel_row(const int stride, const int mode, const int quads, const int tail2, const int tail1,
+                            const mtk_word *x, int8_t *out, const dwp_channel *ch)
 {
-    int32_t a0, a1, A, B, C, D;
+    int32_t a0, a1, a2, a3, A, B, T1, T2, P0, P1, S01;
     /* clang-format off */
-    if (stride == 1 && mode == MTK_OUT_FOLDED) {
-        __asm__ volatile("1:\n\t" DWP_PASS_S1 DWP_STORE("12") DWP_OPERANDS);
-    } else if (stride == 1) {
-        __asm__ volatile("1:\n\t" DWP_PASS_S1 DWP_MIN DWP_STORE("12") DWP_OPERANDS);
-    } else if (mode == MTK_OUT_FOLDED) {
-        __asm__ volatile("1:\n\t" DWP_PASS_S2 DWP_STORE("24") DWP_OPERANDS);
-    } else {
-        __asm__ volatile("1:\n\t" DWP_PASS_S2 DWP_MIN DWP_STORE("24") DWP_OPERANDS);
+    if (quads) {
+        if (stride == 1 && mode == MTK_OUT_FOLDED) {
+            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S1 DWP4_OUT DWP4_STORE_LOOP("24") DWP_OPERANDS);
+        } else if (stride == 1) {
+            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S1 DWP4_OUT DWP4_MIN DWP4_STORE_LOOP("24")
+                             DWP_OPERANDS);
+        } else if (mode == MTK_OUT_FOLDED) {
+            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S2 DWP4_OUT DWP4_STORE_LOOP("48") DWP_OPERANDS);
+        } else {
+            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S2 DWP4_OUT DWP4_MIN DWP4_STORE_LOOP("48")
+                             DWP_OPERANDS);
+        }
+    }
+    if (tail2) {
+        if (stride == 1 && mode == MTK_OUT_FOLDED) {
+            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S1 DWP2_OUT DWP2_STORE DWP_OPERANDS);
+        } else if (stride == 1) {
+            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S1 DWP2_OUT DWP2_MIN DWP2_STORE DWP_OPERANDS);
+        } else if (mode == MTK_OUT_FOLDED) {
+            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S2 DWP2_OUT DWP2_STORE DWP_OPERANDS);
+        } else {
+            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S2 DWP2_OUT DWP2_MIN DWP2_STORE DWP_OPERANDS);
+        }
     }
     /* clang-format on */
+    if (tail1) {
+        /* the last output alone (its column pair starts at an even column) */
+        const uint32_t w[3][2] = {{ch->p0, ch->s01}, {ch->p1, ch->s01 >> 16}, {ch->p2, ch->s2}};
+        int32_t acc2 = ch->bias2;
+        for (int s = 0; s < DWP_SLOTS; ++s) {
+            acc2 = __smlad(x[s], (int32_t)w[s][0], acc2);
+            acc2 += (int16_t)x[DWP_SLOTS + s] * (int16_t)w[s][1];
+        }
+        int32_t y = __ssat((mtk_smmlar(acc2, ch->m, ch->n) + (acc2 >> 31)) >> ch->r, 8);
+        if (mode == MTK_OUT_FOLDED_MIN && y < ch->act_min) {
+            y = ch->act_min;
+        }
+        *out = (int8_t)y;
+    }
 }
 
 /* All output rows of channel group g (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots. */
@@ -449,20 +567,33 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
     const int words = plane_words(p), plane = DWP_SLOTS * words, out_w = p->out_w, out_c = p->out_c;
-    const int pairs = out_w / 2;
+    const int quads = out_w / 4, tail2 = out_w & 2, tail1 = out_w & 1;
     const int16_t *f = p->filter + g * 9 * DW_GROUP;
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
-    uint32_t pair[DW_GROUP][3];
-    int32_t single[DW_GROUP][3];
-    dwp_channel ch[DW_GROUP];
+    dwp_channel ch[DWP_SLOTS][DW_GROUP]; /* [slot of window row 0][channel] */
     for (int c = 0; c < DW_GROUP; ++c) {
+        uint32_t pair[3], single[3];
         for (int ky = 0; ky < 3; ++ky) {
             const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-            pair[c][ky] = (uint16_t)w[0] | ((uint32_t)(uint16_t)w[DW_GROUP] << 16);
-            single[c][ky] = w[2 * DW_GROUP];
+            pair[ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+            single[ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
-        ch[c] =
-            (dwp_channel){t[c], t[DW_GROUP + c], t[2 * DW_GROUP + c], t[3 * DW_GROUP + c], p->q.act_min, out_c, NULL};
+        for (int first = 0; first < DWP_SLOTS; ++first) {
+            const int k0 = first == 0 ? 0 : 3 - first; /* window rows in slots 0, 1, 2 */
+            const int k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+            ch[first][c] = (dwp_channel){pair[k0],
+                                         pair[k1],
+                                         pair[k2],
+                                         single[k0] | (single[k1] << 16),
+                                         single[k2],
+                                         2 * t[c],
+                                         t[DW_GROUP + c],
+                                         t[2 * DW_GROUP + c],
+                                         t[3 * DW_GROUP + c],
+                                         p->q.act_min,
+                                         out_c,
+                                         planes + c * plane + quads * 2 * DWP_SLOTS * stride};
+        }
     }
     int next = -p->pad_top, first = 0;
     for (int oy = 0; oy < p->out_h; ++oy) {
@@ -472,28 +603,22 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
             expand_row_planar(p, input, y0 + ky, g, slot, planes);
         }
         next = y0 + 3;
-        const int k0 = first == 0 ? 0 : 3 - first; /* window row in slot 0, 1, 2 */
-        const int k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
         int8_t *row_out = output + oy * out_w * out_c + DW_GROUP * g;
         for (int c = 0; c < DW_GROUP; ++c) {
+            const dwp_channel *rec = &ch[first][c];
             const mtk_word *x = planes + c * plane;
-            if (pairs > 0) {
-                ch[c].end = x + pairs * DWP_SLOTS * stride;
-                channel_pairs(stride, mode, x, row_out + c, pair[c][k0], pair[c][k1], pair[c][k2],
-                              (uint16_t)single[c][k0] | ((uint32_t)(uint16_t)single[c][k1] << 16),
-                              (uint32_t)(uint16_t)single[c][k2], &ch[c]);
+            int8_t *out = row_out + c;
+            if (quads > 0) {
+                channel_row(stride, mode, 1, 0, 0, x, out, rec);
             }
-            if (out_w & 1) {
-                /* the last output alone: its column pair starts at an even column */
-                const mtk_word *xl = x + (out_w - 1) * stride / 2 * DWP_SLOTS;
-                const int kk[3] = {k0, k1, k2};
-                int32_t acc = ch[c].bias;
-                for (int s = 0; s < 3; ++s) {
-                    acc = __smlad(xl[s], (int32_t)pair[c][kk[s]], acc);
-                    acc += (int16_t)xl[DWP_SLOTS + s] * single[c][kk[s]];
+            x += quads * 2 * DWP_SLOTS * stride;
+            out += quads * 4 * out_c;
+            if (tail2 || tail1) {
+                channel_row(stride, mode, 0, tail2, 0, x, out, rec);
+                if (tail1) {
+                    channel_row(stride, mode, 0, 0, 1, x + (tail2 ? DWP_SLOTS * stride : 0),
+                                out + (tail2 ? 2 * out_c : 0), rec);
                 }
-                const mtk_output_quant q = p->q;
-                row_out[(out_w - 1) * out_c + c] = (int8_t)mtk_output_as(mode, &q, acc, ch[c].m, ch[c].n, ch[c].r);
             }
         }
         first += p->stride_h;
