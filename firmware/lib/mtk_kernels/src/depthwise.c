@@ -271,7 +271,7 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
  * changes from output row to output row; the weights are permuted into slot order instead, so the loop never
  * changes. Per channel and output row the nine weights stay in five registers. */
 #define DWP_SLOTS 3
-#define DWP_MIN_WIDTH 1
+#define DWP_MIN_WIDTH 4
 
 static int plane_words(const mtk_depthwise_params *p)
 {
@@ -291,8 +291,8 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
 }
 
 /* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
-static void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
-                              mtk_word *planes)
+MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
+                                  mtk_word *planes)
 {
     const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, in_w = p->in_w, left = p->pad_left;
     const int32_t zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
@@ -319,32 +319,57 @@ static void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input
         planar_store(d + DWP_SLOTS * k, plane, v0, v1);
     }
     if (k_hi > k_lo) {
-        /* 15 instructions a pair of pixels: two loads, two PKH and four SXTB16 give the four planar words */
+        /* two column pairs a pass (an odd count starts with one): loads, PKHBT/PKHTB pairing the columns and
+         * SXTB16 sign-extending, 14 instructions a pair; the four planes' stores post-increment by a pair */
         const int8_t *src = row + (2 * k_lo - left) * in_c;
         mtk_word *d0 = planes + DWP_SLOTS * k_lo + slot, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
-        int32_t n = k_hi - k_lo, v0, v1, t;
-        /* clang-format off */
-        __asm__ volatile("1:\n\t"
-                "ldr %[v0], [%[src]]\n\t"
-                "ldr %[v1], [%[src], %[c]]\n\t"
-                "add %[src], %[src], %[c], lsl #1\n\t"
-                "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"
-                "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"
-                "sxtb16 %[v0], %[t]\n\t"
-                "sxtb16 %[t], %[t], ror #8\n\t"
-                "str %[v0], [%[d0]], #12\n\t"
-                "str %[t], [%[d1]], #12\n\t"
-                "sxtb16 %[v0], %[v1]\n\t"
-                "sxtb16 %[v1], %[v1], ror #8\n\t"
-                "str %[v0], [%[d2]], #12\n\t"
-                "str %[v1], [%[d3]], #12\n\t"
-                "subs %[n], %[n], #1\n\t"
-                "bne 1b\n\t"
-                : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
-                  [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
-                : [c] "r"(in_c)
-                : "cc", "memory");
-        /* clang-format on */
+        int32_t n = k_hi - k_lo, v0, v1, v2, v3, t;
+        if (n & 1) {
+            planar_store(d0, plane, mtk_read_s8x4(src), mtk_read_s8x4(src + in_c));
+            src += 2 * in_c;
+            d0 += DWP_SLOTS;
+            d1 += DWP_SLOTS;
+            d2 += DWP_SLOTS;
+            d3 += DWP_SLOTS;
+        }
+        n >>= 1;
+        if (n > 0) {
+            const int32_t c3 = 3 * in_c;
+            /* clang-format off */
+            __asm__ volatile("1:\n\t"
+                    "ldr %[v0], [%[src]]\n\t"
+                    "ldr %[v1], [%[src], %[c]]\n\t"
+                    "ldr %[v2], [%[src], %[c], lsl #1]\n\t"
+                    "ldr %[v3], [%[src], %[c3]]\n\t"
+                    "add %[src], %[src], %[c], lsl #2\n\t"
+                    "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"
+                    "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"
+                    "sxtb16 %[v0], %[t]\n\t"
+                    "sxtb16 %[t], %[t], ror #8\n\t"
+                    "str %[v0], [%[d0]], #12\n\t"
+                    "str %[t], [%[d1]], #12\n\t"
+                    "sxtb16 %[v0], %[v1]\n\t"
+                    "sxtb16 %[v1], %[v1], ror #8\n\t"
+                    "str %[v0], [%[d2]], #12\n\t"
+                    "str %[v1], [%[d3]], #12\n\t"
+                    "pkhbt %[t], %[v2], %[v3], lsl #16\n\t"
+                    "pkhtb %[v3], %[v3], %[v2], asr #16\n\t"
+                    "sxtb16 %[v2], %[t]\n\t"
+                    "sxtb16 %[t], %[t], ror #8\n\t"
+                    "str %[v2], [%[d0]], #12\n\t"
+                    "str %[t], [%[d1]], #12\n\t"
+                    "sxtb16 %[v2], %[v3]\n\t"
+                    "sxtb16 %[v3], %[v3], ror #8\n\t"
+                    "str %[v2], [%[d2]], #12\n\t"
+                    "str %[v3], [%[d3]], #12\n\t"
+                    "subs %[n], %[n], #1\n\t"
+                    "bne 1b\n\t"
+                    : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
+                      [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), [t] "=&r"(t)
+                    : [c] "r"(in_c), [c3] "r"(c3)
+                    : "cc", "memory");
+            /* clang-format on */
+        }
     }
 }
 
