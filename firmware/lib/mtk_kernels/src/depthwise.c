@@ -597,28 +597,39 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     dwp_channel ch[DWP_SLOTS][DW_GROUP]; /* [slot of window row 0][channel] */
     for (int c = 0; c < DW_GROUP; ++c) {
-        uint32_t pair[3], single[3];
+        /* window row ky's pair and third tap, doubled */
+        uint32_t pr[3], sg[3];
         for (int ky = 0; ky < 3; ++ky) {
             const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-            pair[ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
-            single[ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
+            pr[ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+            sg[ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
-        for (int first = 0; first < DWP_SLOTS; ++first) {
-            const int k0 = first == 0 ? 0 : 3 - first; /* window rows in slots 0, 1, 2 */
-            const int k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
-            ch[first][c] = (dwp_channel){pair[k0],
-                                         pair[k1],
-                                         pair[k2],
-                                         single[k0] | (single[k1] << 16),
-                                         single[k2],
-                                         2 * t[c],
-                                         t[DW_GROUP + c],
-                                         t[2 * DW_GROUP + c],
-                                         t[3 * DW_GROUP + c],
-                                         p->q.act_min,
-                                         out_c,
-                                         planes + c * plane + quads * 2 * DWP_SLOTS * stride};
-        }
+        const dwp_channel base = {pr[0],
+                                  pr[1],
+                                  pr[2],
+                                  sg[0] | (sg[1] << 16),
+                                  sg[2],
+                                  2 * t[c],
+                                  t[DW_GROUP + c],
+                                  t[2 * DW_GROUP + c],
+                                  t[3 * DW_GROUP + c],
+                                  p->q.act_min,
+                                  out_c,
+                                  planes + c * plane + quads * 2 * DWP_SLOTS * stride};
+        /* window row 0 in slot 0: slots hold rows 0, 1, 2; in slot 1: rows 2, 0, 1; in slot 2: rows 1, 2, 0 */
+        ch[0][c] = base;
+        ch[1][c] = base;
+        ch[1][c].p0 = pr[2];
+        ch[1][c].p1 = pr[0];
+        ch[1][c].p2 = pr[1];
+        ch[1][c].s01 = sg[2] | (sg[0] << 16);
+        ch[1][c].s2 = sg[1];
+        ch[2][c] = base;
+        ch[2][c].p0 = pr[1];
+        ch[2][c].p1 = pr[2];
+        ch[2][c].p2 = pr[0];
+        ch[2][c].s01 = sg[1] | (sg[2] << 16);
+        ch[2][c].s2 = sg[0];
     }
     int next = -p->pad_top, first = 0;
     for (int oy = 0; oy < p->out_h; ++oy) {
