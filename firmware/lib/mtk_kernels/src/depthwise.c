@@ -271,7 +271,7 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
  * changes from output row to output row; the weights are permuted into slot order instead, so the loop never
  * changes. Per channel and output row the nine weights stay in five registers. */
 #define DWP_SLOTS 3
-#define DWP_MIN_WIDTH 4
+#define DWP_MIN_WIDTH 3
 
 static int plane_words(const mtk_depthwise_params *p)
 {
@@ -373,17 +373,21 @@ MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *i
     }
 }
 
-/* What the row loops of one channel read, for one assignment of window rows to slots: the pair weights
+/* What the row loop of one channel reads, for one assignment of window rows to slots: the pair weights
  * (taps 0 and 1 of a window row, low and high halfword) of slots 0..2, the third taps of slots 0 (bottom)
  * and 1 (top) in s01 and of slot 2 in s2, all doubled, and the bias doubled, so that the accumulators hold
- * 2 * acc, which the folded stage's SMMLAR takes (|acc| < 2^30, see mtk_fixedpoint.h); then the stage's
- * parameters and the end of the four-output passes. The byte offsets are the loops'. */
+ * 2 * acc, which the folded stage's SMMLAR takes (|acc| < 2^30, see mtk_fixedpoint.h); the stage's
+ * parameters; where the channel's plane starts and its four-output passes end; which tails (bit 1: two
+ * outputs, bit 0: one) the row has; how far back the output pointer goes from the row's end to the next
+ * channel; and whether this is the group's last channel. The byte offsets are the loop's. */
 typedef struct {
     uint32_t p0, p1, p2, s01, s2; /* 0, 4, 8, 12, 16 */
     int32_t bias2, m, n, r;       /* 20, 24, 28, 32 */
     int32_t act_min, out_c;       /* 36, 40 */
-    const mtk_word *end4;         /* 44 */
+    const mtk_word *end4, *x0;    /* 44, 48 */
+    int32_t tails, rewind, last;  /* 52, 56, 60 */
 } dwp_channel;
+_Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel");
 
 /* clang-format off */
 /* Four neighbouring windows at stride 1, words o0..o2 (column pairs k..k+2) of a slot in A, B and D: even
@@ -504,7 +508,7 @@ typedef struct {
 #define DWP4_OUT DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1") DWP_OUT_ONE("a2") DWP_OUT_ONE("a3")
 #define DWP4_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3")
 /* The four outputs stored out_c bytes apart, out advanced past them; the loop's end read with out_c. */
-#define DWP4_STORE_LOOP(step)                                                                                          \
+#define DWP4_STORE_LOOP(step, loop)                                                                                          \
     DWP_REC("A", "40") DWP_REC("T1", "44")                                                                             \
     "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
     "strb %[a0], [%[out]]\n\t"                                                                                         \
@@ -514,7 +518,7 @@ typedef struct {
     "add %[out], %[B], %[A], lsl #1\n\t"                                                                               \
     "add %[x], %[x], #" step "\n\t"                                                                                    \
     "cmp %[x], %[T1]\n\t"                                                                                              \
-    "bne 1b\n\t"
+    "bne " loop "\n\t"
 #define DWP2_PASS_S1                                                                                                   \
     DWP_BIAS("a0") DWP_BIAS("a1")                                                                                      \
     DWP2_S1("0", "12", "P0", "S01", "b") DWP2_S1("4", "16", "P1", "S01", "t")                                          \
@@ -525,65 +529,61 @@ typedef struct {
     DWP_SLOT2_WEIGHTS DWP2_S2("8", "20", "32", "T1", "T2", "b")
 #define DWP2_OUT DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1")
 #define DWP2_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1")
+#define DWP1_MIN DWP_LO DWP_MIN_ONE("a0")
 #define DWP2_STORE DWP_OC DWP_STORE2("a0", "a1")
-#define DWP_WEIGHTS                                                                                                    \
-    "ldr %[P0], [%[ch], #0]\n\t"                                                                                       \
-    "ldr %[P1], [%[ch], #4]\n\t"                                                                                       \
-    "ldr %[S01], [%[ch], #12]\n\t"
+#define DWP1_S(P, S, h, o0, o1) DWP_LD("A", o0) DWP_LD("B", o1) "smlad %[a0], %[A], %[" P "], %[a0]\n\t"       \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"
+/* One window: its pair and the next pair's low half, per slot. */
+#define DWP1_PASS                                                                                                      \
+    DWP_BIAS("a0") DWP1_S("P0", "S01", "b", "0", "12") DWP1_S("P1", "S01", "t", "4", "16")                             \
+    DWP_SLOT2_WEIGHTS DWP1_S("T1", "T2", "b", "8", "20") DWP_OUT_PARAMS DWP_OUT_ONE("a0")
+#define DWP_WEIGHTS DWP_REC("P0", "0") DWP_REC("P1", "4") DWP_REC("S01", "12") DWP_REC("x", "48")
+/* A group's output row: per channel (records ch[0..3]) passes of four outputs to end4, then the tails of two
+ * and one, then back to the next channel's first output; every register holds a value, pointer or weight,
+ * so all the rest is read from the record. */
+#define DWP_ROW(PASS4, STEP4, PASS2, STEP2, MIN4, MIN2, MIN1)                                                          \
+    "1:\n\t" DWP_WEIGHTS DWP_REC("A", "44")                                                                            \
+    "cmp %[x], %[A]\n\t"                                                                                               \
+    "beq 3f\n\t"                                                                                                       \
+    "2:\n\t" PASS4 DWP4_OUT MIN4 DWP4_STORE_LOOP(STEP4, "2b")                                                          \
+    "3:\n\t" DWP_REC("A", "52")                                                                                        \
+    "tst %[A], #2\n\t"                                                                                                 \
+    "beq 4f\n\t" PASS2 DWP2_OUT MIN2 DWP2_STORE                                                                        \
+    "add %[x], %[x], #" STEP2 "\n\t"                                                                                   \
+    "4:\n\t" DWP_REC("A", "52")                                                                                        \
+    "tst %[A], #1\n\t"                                                                                                 \
+    "beq 5f\n\t" DWP1_PASS MIN1                                                                                        \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "5:\n\t" DWP_REC("A", "56") DWP_REC("B", "60")                                                                     \
+    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "add %[ch], %[ch], #64\n\t"                                                                                        \
+    "cmp %[B], #0\n\t"                                                                                                 \
+    "beq 1b\n\t"
 #define DWP_OPERANDS                                                                                                   \
-    : [x] "+r"(x), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [A] "=&r"(A),    \
-      [B] "=&r"(B), [T1] "=&r"(T1), [T2] "=&r"(T2), [P0] "=&r"(P0), [P1] "=&r"(P1), [S01] "=&r"(S01)                 \
-    : [ch] "r"(ch)                                                                                                     \
+    : [ch] "+r"(ch), [out] "+r"(out), [x] "=&r"(x), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),  \
+      [A] "=&r"(A), [B] "=&r"(B), [T1] "=&r"(T1), [T2] "=&r"(T2), [P0] "=&r"(P0), [P1] "=&r"(P1), [S01] "=&r"(S01)   \
+    :                                                                                                                  \
     : "cc", "memory"
 /* clang-format on */
 
-/* One channel's outputs along an output row from x (the planes' word of the first window's column pair) and
- * out: passes of four while x differs from ch->end4, then two and one as out_w leaves (a constant after
- * inlining for each of `tail2`, `tail1`). Weights and parameters come from ch. */
-MTK_INLINE void channel_row(const int stride, const int mode, const int quads, const int tail2, const int tail1,
-                            const mtk_word *x, int8_t *out, const dwp_channel *ch)
+/* One output row of a group's four channels (records ch[0..3], out at channel 0 of the row's first pixel). */
+MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
 {
+    const mtk_word *x;
     int32_t a0, a1, a2, a3, A, B, T1, T2, P0, P1, S01;
     /* clang-format off */
-    if (quads) {
-        if (stride == 1 && mode == MTK_OUT_FOLDED) {
-            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S1 DWP4_OUT DWP4_STORE_LOOP("24") DWP_OPERANDS);
-        } else if (stride == 1) {
-            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S1 DWP4_OUT DWP4_MIN DWP4_STORE_LOOP("24")
-                             DWP_OPERANDS);
-        } else if (mode == MTK_OUT_FOLDED) {
-            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S2 DWP4_OUT DWP4_STORE_LOOP("48") DWP_OPERANDS);
-        } else {
-            __asm__ volatile(DWP_WEIGHTS "1:\n\t" DWP4_PASS_S2 DWP4_OUT DWP4_MIN DWP4_STORE_LOOP("48")
-                             DWP_OPERANDS);
-        }
-    }
-    if (tail2) {
-        if (stride == 1 && mode == MTK_OUT_FOLDED) {
-            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S1 DWP2_OUT DWP2_STORE DWP_OPERANDS);
-        } else if (stride == 1) {
-            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S1 DWP2_OUT DWP2_MIN DWP2_STORE DWP_OPERANDS);
-        } else if (mode == MTK_OUT_FOLDED) {
-            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S2 DWP2_OUT DWP2_STORE DWP_OPERANDS);
-        } else {
-            __asm__ volatile(DWP_WEIGHTS DWP2_PASS_S2 DWP2_OUT DWP2_MIN DWP2_STORE DWP_OPERANDS);
-        }
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S1, "24", DWP2_PASS_S1, "12", "", "", "") DWP_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S1, "24", DWP2_PASS_S1, "12", DWP4_MIN, DWP2_MIN, DWP1_MIN)
+                         DWP_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S2, "48", DWP2_PASS_S2, "24", "", "", "") DWP_OPERANDS);
+    } else {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S2, "48", DWP2_PASS_S2, "24", DWP4_MIN, DWP2_MIN, DWP1_MIN)
+                         DWP_OPERANDS);
     }
     /* clang-format on */
-    if (tail1) {
-        /* the last output alone (its column pair starts at an even column) */
-        const uint32_t w[3][2] = {{ch->p0, ch->s01}, {ch->p1, ch->s01 >> 16}, {ch->p2, ch->s2}};
-        int32_t acc2 = ch->bias2;
-        for (int s = 0; s < DWP_SLOTS; ++s) {
-            acc2 = __smlad(x[s], (int32_t)w[s][0], acc2);
-            acc2 += (int16_t)x[DWP_SLOTS + s] * (int16_t)w[s][1];
-        }
-        int32_t y = __ssat((mtk_smmlar(acc2, ch->m, ch->n) + (acc2 >> 31)) >> ch->r, 8);
-        if (mode == MTK_OUT_FOLDED_MIN && y < ch->act_min) {
-            y = ch->act_min;
-        }
-        *out = (int8_t)y;
-    }
 }
 
 /* All output rows of channel group g (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots. */
@@ -592,7 +592,7 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
     const int words = plane_words(p), plane = DWP_SLOTS * words, out_w = p->out_w, out_c = p->out_c;
-    const int quads = out_w / 4, tail2 = out_w & 2, tail1 = out_w & 1;
+    const int quads = out_w / 4;
     const int16_t *f = p->filter + g * 9 * DW_GROUP;
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     dwp_channel ch[DWP_SLOTS][DW_GROUP]; /* [slot of window row 0][channel] */
@@ -604,6 +604,7 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
             pr[ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
             sg[ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
+        const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
         const dwp_channel base = {pr[0],
                                   pr[1],
                                   pr[2],
@@ -615,7 +616,11 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
                                   t[3 * DW_GROUP + c],
                                   p->q.act_min,
                                   out_c,
-                                  planes + c * plane + quads * 2 * DWP_SLOTS * stride};
+                                  planes + c * plane + quads * step4,
+                                  planes + c * plane,
+                                  out_w & 3,
+                                  (quads * 4 + (out_w & 2)) * out_c - 1,
+                                  c == DW_GROUP - 1};
         /* window row 0 in slot 0: slots hold rows 0, 1, 2; in slot 1: rows 2, 0, 1; in slot 2: rows 1, 2, 0 */
         ch[0][c] = base;
         ch[1][c] = base;
@@ -640,23 +645,7 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
         }
         next = y0 + 3;
         int8_t *row_out = output + oy * out_w * out_c + DW_GROUP * g;
-        for (int c = 0; c < DW_GROUP; ++c) {
-            const dwp_channel *rec = &ch[first][c];
-            const mtk_word *x = planes + c * plane;
-            int8_t *out = row_out + c;
-            if (quads > 0) {
-                channel_row(stride, mode, 1, 0, 0, x, out, rec);
-            }
-            x += quads * 2 * DWP_SLOTS * stride;
-            out += quads * 4 * out_c;
-            if (tail2 || tail1) {
-                channel_row(stride, mode, 0, tail2, 0, x, out, rec);
-                if (tail1) {
-                    channel_row(stride, mode, 0, 0, 1, x + (tail2 ? DWP_SLOTS * stride : 0),
-                                out + (tail2 ? 2 * out_c : 0), rec);
-                }
-            }
-        }
+        group_row(stride, mode, ch[first], row_out);
         first += p->stride_h;
         while (first >= 3) {
             first -= 3;
