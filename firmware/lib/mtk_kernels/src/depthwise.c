@@ -9,7 +9,9 @@
  * layer at stride 1 or 2 with the folded output stage takes two neighbouring output pixels at a time, one
  * halfword lane (two of the four channels) per pass from bias to output bytes in registers: the two windows
  * share their middle columns and every weight, so a row of both is 7 (stride 1) or 8 single loads for 12
- * SMLAxy, not 12 LDRD.
+ * SMLAxy, not 12 LDRD. Rows of 4 or more such outputs go channel-planar instead (below): one channel's
+ * int16 row as column pairs, so that SMLAD takes two taps of a window at once and four outputs of one
+ * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -268,10 +270,11 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
  * int16 plane of the filter_h row slots, a word per column pair (x[2k] low, x[2k+1] high) and the slots of
  * a pair side by side (word k of slot s at 3k + s), so that one pointer with immediate offsets reaches all
  * three rows of a window and SMLAD takes two taps of one channel at once. The slot holding window row ky
- * changes from output row to output row; the weights are permuted into slot order instead, so the loop never
- * changes. Per channel and output row the nine weights stay in five registers. */
+ * changes from output row to output row; the weights are permuted into slot order instead (a record per
+ * assignment, built once per group), so the loop never changes. Along a channel's row the weights of slots 0
+ * and 1 stay in registers; slot 2's are reloaded per pass, their registers then serving the output stage. */
 #define DWP_SLOTS 3
-#define DWP_MIN_WIDTH 3
+#define DWP_MIN_WIDTH 4
 
 static int plane_words(const mtk_depthwise_params *p)
 {
@@ -762,9 +765,9 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
 #if MTK_THUMB2_ASM
-    /* Planar rows pay a per channel and row set-up (weights permuted into slot order, about 60 cycles) that
-     * only rows of DWP_MIN_WIDTH outputs or more win back (measured on the zoo's 48, 24, 12, 6, 3 wide
-     * layers: faster at 24 and 48, slower below). */
+    /* Planar rows pay a group's set-up and per row a few branches and pointer moves per channel, which rows
+     * of 3 outputs do not win back (measured on the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC
+     * planar, 9.8 and 8.3 in two-pixel lanes). */
     if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
         (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
         if (p->stride_w == 1) {
