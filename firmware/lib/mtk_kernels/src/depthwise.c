@@ -270,8 +270,8 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
  * int16 plane of the filter_h row slots, a word per column pair (x[2k] low, x[2k+1] high) and the slots of
  * a pair side by side (word k of slot s at 3k + s), so that one pointer with immediate offsets reaches all
  * three rows of a window and SMLAD takes two taps of one channel at once. The slot holding window row ky
- * changes from output row to output row; the weights are permuted into slot order instead (a record per
- * assignment, built once per group), so the loop never changes. Along a channel's row the weights of slots 0
+ * changes from output row to output row; the weights are permuted into slot order instead (per row, in each
+ * channel's record), so the loop never changes. Along a channel's row the weights of slots 0
  * and 1 stay in registers; slot 2's are reloaded per pass, their registers then serving the output stage. */
 #define DWP_SLOTS 3
 #define DWP_MIN_WIDTH 4
@@ -598,46 +598,33 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
     const int quads = out_w / 4;
     const int16_t *f = p->filter + g * 9 * DW_GROUP;
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
-    dwp_channel ch[DWP_SLOTS][DW_GROUP]; /* [slot of window row 0][channel] */
+    /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
+     * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
+    uint32_t pr[DW_GROUP][3], sg[DW_GROUP][3];
+    dwp_channel ch[DW_GROUP];
+    const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
-        /* window row ky's pair and third tap, doubled */
-        uint32_t pr[3], sg[3];
         for (int ky = 0; ky < 3; ++ky) {
             const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-            pr[ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
-            sg[ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
+            pr[c][ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+            sg[c][ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
-        const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
-        const dwp_channel base = {pr[0],
-                                  pr[1],
-                                  pr[2],
-                                  sg[0] | (sg[1] << 16),
-                                  sg[2],
-                                  2 * t[c],
-                                  t[DW_GROUP + c],
-                                  t[2 * DW_GROUP + c],
-                                  t[3 * DW_GROUP + c],
-                                  p->q.act_min,
-                                  out_c,
-                                  planes + c * plane + quads * step4,
-                                  planes + c * plane,
-                                  out_w & 3,
-                                  (quads * 4 + (out_w & 2)) * out_c - 1,
-                                  c == DW_GROUP - 1};
-        /* window row 0 in slot 0: slots hold rows 0, 1, 2; in slot 1: rows 2, 0, 1; in slot 2: rows 1, 2, 0 */
-        ch[0][c] = base;
-        ch[1][c] = base;
-        ch[1][c].p0 = pr[2];
-        ch[1][c].p1 = pr[0];
-        ch[1][c].p2 = pr[1];
-        ch[1][c].s01 = sg[2] | (sg[0] << 16);
-        ch[1][c].s2 = sg[1];
-        ch[2][c] = base;
-        ch[2][c].p0 = pr[1];
-        ch[2][c].p1 = pr[2];
-        ch[2][c].p2 = pr[0];
-        ch[2][c].s01 = sg[1] | (sg[2] << 16);
-        ch[2][c].s2 = sg[0];
+        ch[c] = (dwp_channel){0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              2 * t[c],
+                              t[DW_GROUP + c],
+                              t[2 * DW_GROUP + c],
+                              t[3 * DW_GROUP + c],
+                              p->q.act_min,
+                              out_c,
+                              planes + c * plane + quads * step4,
+                              planes + c * plane,
+                              out_w & 3,
+                              (quads * 4 + (out_w & 2)) * out_c - 1,
+                              c == DW_GROUP - 1};
     }
     int next = -p->pad_top, first = 0;
     for (int oy = 0; oy < p->out_h; ++oy) {
@@ -647,8 +634,16 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
             expand_row_planar(p, input, y0 + ky, g, slot, planes);
         }
         next = y0 + 3;
-        int8_t *row_out = output + oy * out_w * out_c + DW_GROUP * g;
-        group_row(stride, mode, ch[first], row_out);
+        /* window rows in slots 0, 1, 2 */
+        const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+        for (int c = 0; c < DW_GROUP; ++c) {
+            ch[c].p0 = pr[c][k0];
+            ch[c].p1 = pr[c][k1];
+            ch[c].p2 = pr[c][k2];
+            ch[c].s01 = sg[c][k0] | (sg[c][k1] << 16);
+            ch[c].s2 = sg[c][k2];
+        }
+        group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
         first += p->stride_h;
         while (first >= 3) {
             first -= 3;
