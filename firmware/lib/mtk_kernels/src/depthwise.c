@@ -251,6 +251,106 @@ MTK_INLINE void lane_3x3_2px(const int stride, const mtk_word *r0, const mtk_wor
     *pixel1 = (uint32_t)p1l;
 }
 
+/* clang-format off */
+/* Row `row` of three neighbouring 3x3 windows in one halfword lane (rows of 3 outputs, V2's last layers):
+ * each column loaded once and used by every window that covers it, 5 (stride 1) or 7 (stride 2) loads and 3
+ * weight loads for 18 SMLAxy; p0..p2 the three pixels' accumulators. */
+#define DW3_ROW_S1(wa, wb, wc)                                                                                         \
+    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
+    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
+    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb") DW2_MAC("p1", "wa")                                                     \
+    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wb") DW2_MAC("p2", "wa")                                \
+    DW2_COLUMN("row", "24") DW2_MAC("p1", "wc") DW2_MAC("p2", "wb")                                                    \
+    DW2_COLUMN("row", "32") DW2_MAC("p2", "wc")
+#define DW3_ROW_S2(wa, wb, wc)                                                                                         \
+    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
+    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
+    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb")                                                                         \
+    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wa")                                                    \
+    DW2_COLUMN("row", "24") DW2_MAC("p1", "wb")                                                                        \
+    DW2_COLUMN("row", "32") DW2_MAC("p1", "wc") DW2_MAC("p2", "wa")                                                    \
+    DW2_COLUMN("row", "40") DW2_MAC("p2", "wb")                                                                        \
+    DW2_COLUMN("row", "48") DW2_MAC("p2", "wc")
+/* One statement a row keeps it within the registers (six accumulators, three weights, a column, two
+ * pointers); the accumulators stay in registers between the rows. */
+#define DW3_ROW_ASM(ROW, r, oa, ob, oc)                                                                                \
+    __asm__(ROW(oa, ob, oc)                                                                                            \
+            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),  \
+              [wa] "=&r"(ka), [wb] "=&r"(kb), [wc] "=&r"(kc), [tmp] "=&r"(tmp)                                        \
+            : [row] "r"(r), [w] "r"(w)                                                                                 \
+            : "memory")
+/* The lane's folded stage (parameters at table words 4/8/12 and 6/10/14 from t) of its six values, left as
+ * bytes 0 and 2 of one word per pixel (as DW2_LANE). */
+#define DW3_OUT                                                                                                        \
+    "ldr %[m], [%[t], #16]\n\t"                                                                                        \
+    "ldr %[n], [%[t], #32]\n\t"                                                                                        \
+    "ldr %[r], [%[t], #48]\n\t"                                                                                        \
+    MTK_FOLDED_ONE("p0l", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p1l", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p2l", "m", "n", "r")                                                                               \
+    "ldr %[m], [%[t], #24]\n\t"                                                                                        \
+    "ldr %[n], [%[t], #40]\n\t"                                                                                        \
+    "ldr %[r], [%[t], #56]\n\t"                                                                                        \
+    MTK_FOLDED_ONE("p0h", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p1h", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p2h", "m", "n", "r")                                                                               \
+    "bfi %[p0l], %[p0h], #16, #8\n\t"                                                                                  \
+    "bfi %[p1l], %[p1h], #16, #8\n\t"                                                                                  \
+    "bfi %[p2l], %[p2h], #16, #8\n\t"                                                                                  \
+    "uxtb16 %[p0l], %[p0l]\n\t"                                                                                        \
+    "uxtb16 %[p1l], %[p1l]\n\t"                                                                                        \
+    "uxtb16 %[p2l], %[p2l]\n\t"
+/* clang-format on */
+
+/* One halfword lane of three neighbouring 3x3 windows at stride 1 or 2 (a constant after inlining), from
+ * bias to output bytes (px[0..2]); the pointers as for lane_3x3_2px. */
+MTK_INLINE void lane_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1, const mtk_word *r2,
+                             const mtk_word *w, const int32_t *t, uint32_t *px)
+{
+    int32_t p0l = t[0], p0h = t[2], p1l = p0l, p1h = p0h, p2l = p0l, p2h = p0h, ka, kb, kc, tmp, m, n, r;
+    if (stride == 1) {
+        DW3_ROW_ASM(DW3_ROW_S1, r0, "0", "8", "16");
+        DW3_ROW_ASM(DW3_ROW_S1, r1, "24", "32", "40");
+        DW3_ROW_ASM(DW3_ROW_S1, r2, "48", "56", "64");
+    } else {
+        DW3_ROW_ASM(DW3_ROW_S2, r0, "0", "8", "16");
+        DW3_ROW_ASM(DW3_ROW_S2, r1, "24", "32", "40");
+        DW3_ROW_ASM(DW3_ROW_S2, r2, "48", "56", "64");
+    }
+    /* clang-format off */
+    __asm__(DW3_OUT
+            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),
+              [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r), [tmp] "=&r"(tmp)
+            : [t] "r"(t)
+            : "memory");
+    /* clang-format on */
+    px[0] = (uint32_t)p0l;
+    px[1] = (uint32_t)p1l;
+    px[2] = (uint32_t)p2l;
+}
+
+/* A row of three outputs of a group (3x3, stride 1 or 2, folded stage; lo4 the lower clamp in every byte,
+ * -128 when there is none): both lanes, combined and stored. Not inlined and the lanes not unrolled: the
+ * eight copies of a lane the group variants would make cost 4 KB of flash. */
+__attribute__((noinline)) static void row_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1,
+                                                  const mtk_word *r2, const mtk_word *w, const int32_t *t, uint32_t lo4,
+                                                  int8_t *out, int out_c)
+{
+    uint32_t px[2][3]; /* lanes (c0, c2) and (c1, c3) */
+#pragma GCC unroll 1
+    for (int l = 0; l < 2; ++l) {
+        if (stride == 1) {
+            lane_3x3_3px(1, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
+        } else {
+            lane_3x3_3px(2, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
+        }
+    }
+    for (int k = 0; k < 3; ++k, out += out_c) {
+        const uint32_t pixel = mtk_max_s8x4(px[0][k] | (px[1][k] << 8), lo4);
+        memcpy(out, &pixel, 4);
+    }
+}
+
 /* The folded output stage of one pixel's four accumulators (channels 0..3), packed and stored. */
 MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, int32_t a0, int32_t a1, int32_t a2,
                               int32_t a3, int8_t *out)
@@ -676,6 +776,11 @@ MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const 
     const mtk_word *r0 = rows[0], *r1 = rows[fh > 1 ? 1 : 0], *r2 = rows[fh > 2 ? 2 : 0];
     int ox = 0;
 #if MTK_THUMB2_ASM
+    if (is3x3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && (step == 2 || step == 4) && out_w == 3) {
+        /* a row of three in lanes of three pixels: no single-pixel tail (its LDRD taps cost as much) */
+        row_3x3_3px(step / 2, r0, r1, r2, w, t, mode == MTK_OUT_FOLDED_MIN ? lo4 : 0x80808080u, out, out_c);
+        return;
+    }
     if (is3x3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && (step == 2 || step == 4)) {
         for (; ox + 2 <= out_w; ox += 2, out += 2 * out_c, r0 += 2 * step, r1 += 2 * step, r2 += 2 * step) {
             uint32_t even0, even1, odd0, odd1; /* lanes (c0, c2) and (c1, c3) of both pixels */
