@@ -393,40 +393,78 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
     d[3 * plane] = mtk_sxtb16_ror8(u);
 }
 
-/* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
-MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
-                                  mtk_word *planes)
+/* What expanding a row takes, worked out once per group: the row loop's asm clobbers memory, so GCC would
+ * re-derive it from the descriptor for every row. The pairs [k_lo, k_lo + inner) have both columns inside
+ * the image; the others (one on the left at most, two on the right: a 3x3 window's padding and the width
+ * rounded up to whole pairs) are listed with their columns' byte offsets in the row, -1 for the zero
+ * point. */
+#define DWP_MAX_BORDERS 4
+typedef struct {
+    int words, plane, in_h, row_bytes, in_c, inner, src0, borders;
+    int k_lo;
+    int32_t zp4;
+    int16_t bk[DWP_MAX_BORDERS], b0[DWP_MAX_BORDERS], b1[DWP_MAX_BORDERS];
+} dwp_rows;
+
+/* The border pairs' count (the planar path serves layers with at most DWP_MAX_BORDERS); with e, the plan. */
+static int planar_borders(const mtk_depthwise_params *p, dwp_rows *e)
 {
-    const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, in_w = p->in_w, left = p->pad_left;
-    const int32_t zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
+    const int words = plane_words(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
+    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
+    int n = 0;
+    for (int k = 0; k < words; ++k) {
+        if (k >= k_lo && k < k_hi) {
+            continue;
+        }
+        if (e != NULL && n < DWP_MAX_BORDERS) {
+            const int x0 = 2 * k - left;
+            e->bk[n] = (int16_t)k;
+            e->b0[n] = (int16_t)(x0 >= 0 && x0 < in_w ? x0 * in_c : -1);
+            e->b1[n] = (int16_t)(x0 + 1 >= 0 && x0 + 1 < in_w ? (x0 + 1) * in_c : -1);
+        }
+        ++n;
+    }
+    if (e != NULL) {
+        e->words = words;
+        e->plane = DWP_SLOTS * words;
+        e->in_h = p->in_h;
+        e->row_bytes = in_w * in_c;
+        e->in_c = in_c;
+        e->inner = k_hi > k_lo ? k_hi - k_lo : 0;
+        e->src0 = (2 * k_lo - left) * in_c;
+        e->borders = n;
+        e->k_lo = k_lo;
+        e->zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
+    }
+    return n;
+}
+
+/* Input row iy of the group's channels (row_g: the group's first channel of image row 0) into slot `slot` of
+ * the four planes (each DWP_SLOTS * plane_words). */
+MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy, int slot, mtk_word *planes)
+{
+    const int plane = e->plane, in_c = e->in_c;
+    const int32_t zp4 = e->zp4;
     mtk_word *d = planes + slot;
-    if (iy < 0 || iy >= p->in_h) {
+    if ((unsigned)iy >= (unsigned)e->in_h) {
         const int32_t zz = __sxtb16(zp4);
-        for (int k = 0; k < words; ++k, d += DWP_SLOTS) {
+        for (int k = e->words; k > 0; --k, d += DWP_SLOTS) {
             d[0] = d[plane] = d[2 * plane] = d[3 * plane] = zz;
         }
         return;
     }
-    const int8_t *row = input + iy * in_w * in_c + DW_GROUP * g;
-    /* pairs [k_lo, k_hi) have both columns inside the image; the others (at most one or two a side) read the
-     * zero point for their outside columns */
-    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
-    for (int k = 0; k < words; ++k) {
-        if (k == k_lo && k_hi > k_lo) {
-            k = k_hi - 1;
-            continue;
-        }
-        const int x0 = 2 * k - left;
-        const int32_t v0 = x0 >= 0 && x0 < in_w ? mtk_read_s8x4(row + x0 * in_c) : zp4;
-        const int32_t v1 = x0 + 1 >= 0 && x0 + 1 < in_w ? mtk_read_s8x4(row + (x0 + 1) * in_c) : zp4;
-        planar_store(d + DWP_SLOTS * k, plane, v0, v1);
+    const int8_t *row = row_g + iy * e->row_bytes;
+    for (int b = 0; b < e->borders; ++b) {
+        const int32_t v0 = e->b0[b] >= 0 ? mtk_read_s8x4(row + e->b0[b]) : zp4;
+        const int32_t v1 = e->b1[b] >= 0 ? mtk_read_s8x4(row + e->b1[b]) : zp4;
+        planar_store(d + DWP_SLOTS * e->bk[b], plane, v0, v1);
     }
-    if (k_hi > k_lo) {
+    if (e->inner > 0) {
         /* two column pairs a pass (an odd count starts with one): loads, PKHBT/PKHTB pairing the columns and
          * SXTB16 sign-extending, 14 instructions a pair; the four planes' stores post-increment by a pair */
-        const int8_t *src = row + (2 * k_lo - left) * in_c;
-        mtk_word *d0 = planes + DWP_SLOTS * k_lo + slot, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
-        int32_t n = k_hi - k_lo, v0, v1, v2, v3, t;
+        const int8_t *src = row + e->src0;
+        mtk_word *d0 = d + DWP_SLOTS * e->k_lo, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t n = e->inner, v0, v1, v2, v3, t;
         if (n & 1) {
             planar_store(d0, plane, mtk_read_s8x4(src), mtk_read_s8x4(src + in_c));
             src += 2 * in_c;
@@ -484,11 +522,14 @@ MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *i
  * outputs, bit 0: one) the row has; how far back the output pointer goes from the row's end to the next
  * channel; and whether this is the group's last channel. The byte offsets are the loop's. */
 typedef struct {
-    uint32_t p0, p1, p2, s01, s2; /* 0, 4, 8, 12, 16 */
-    int32_t bias2, m, n, r;       /* 20, 24, 28, 32 */
-    int32_t act_min, out_c;       /* 36, 40 */
-    const mtk_word *end4, *x0;    /* 44, 48 */
-    int32_t tails, rewind, last;  /* 52, 56, 60 */
+    uint32_t p0, p1, p2, s01, s2;
+} dwp_weights;
+typedef struct {
+    dwp_weights w;               /* p0, p1, p2, s01, s2 at 0, 4, 8, 12, 16 */
+    int32_t bias2, m, n, r;      /* 20, 24, 28, 32 */
+    int32_t act_min, out_c;      /* 36, 40 */
+    const mtk_word *end4, *x0;   /* 44, 48 */
+    int32_t tails, rewind, last; /* 52, 56, 60 */
 } dwp_channel;
 _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel");
 
@@ -702,6 +743,9 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
      * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
     uint32_t pr[DW_GROUP][3], sg[DW_GROUP][3];
     dwp_channel ch[DW_GROUP];
+    dwp_rows e;
+    planar_borders(p, &e);
+    const int8_t *row_g = input + DW_GROUP * g;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
         for (int ky = 0; ky < 3; ++ky) {
@@ -709,11 +753,7 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
             pr[c][ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
             sg[c][ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
-        ch[c] = (dwp_channel){0,
-                              0,
-                              0,
-                              0,
-                              0,
+        ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
                               2 * t[c],
                               t[DW_GROUP + c],
                               t[2 * DW_GROUP + c],
@@ -731,17 +771,13 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
         const int y0 = oy * p->stride_h - p->pad_top;
         for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
             const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-            expand_row_planar(p, input, y0 + ky, g, slot, planes);
+            expand_row_planar(&e, row_g, y0 + ky, slot, planes);
         }
         next = y0 + 3;
         /* window rows in slots 0, 1, 2 */
         const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
         for (int c = 0; c < DW_GROUP; ++c) {
-            ch[c].p0 = pr[c][k0];
-            ch[c].p1 = pr[c][k1];
-            ch[c].p2 = pr[c][k2];
-            ch[c].s01 = sg[c][k0] | (sg[c][k1] << 16);
-            ch[c].s2 = sg[c][k2];
+            ch[c].w = (dwp_weights){pr[c][k0], pr[c][k1], pr[c][k2], sg[c][k0] | (sg[c][k1] << 16), sg[c][k2]};
         }
         group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
         first += p->stride_h;
@@ -869,7 +905,7 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
      * of 3 outputs do not win back (measured on the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC
      * planar, 9.8 and 8.3 in two-pixel lanes). */
     if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
         }
