@@ -741,7 +741,7 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
      * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
-    uint32_t pr[DW_GROUP][3], sg[DW_GROUP][3];
+    uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
     dwp_channel ch[DW_GROUP];
     dwp_rows e;
     planar_borders(p, &e);
@@ -750,8 +750,8 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
     for (int c = 0; c < DW_GROUP; ++c) {
         for (int ky = 0; ky < 3; ++ky) {
             const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-            pr[c][ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
-            sg[c][ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
+            pr[ky][c] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+            sg[ky][c] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
         ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
                               2 * t[c],
@@ -776,8 +776,10 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
         next = y0 + 3;
         /* window rows in slots 0, 1, 2 */
         const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+        const uint32_t *q0 = pr[k0], *q1 = pr[k1], *q2 = pr[k2], *g0 = sg[k0], *g1 = sg[k1], *g2 = sg[k2];
+#pragma GCC unroll 4
         for (int c = 0; c < DW_GROUP; ++c) {
-            ch[c].w = (dwp_weights){pr[c][k0], pr[c][k1], pr[c][k2], sg[c][k0] | (sg[c][k1] << 16), sg[c][k2]};
+            ch[c].w = (dwp_weights){q0[c], q1[c], q2[c], g0[c] | (g1[c] << 16), g2[c]};
         }
         group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
         first += p->stride_h;
