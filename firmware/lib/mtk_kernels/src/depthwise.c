@@ -75,11 +75,29 @@ static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *
 /* Input row iy of channels 4g..4g+3, sign-extended: per padded column two words (c0, c2) and (c1, c3), the
  * halfword order of the weights. Columns and rows outside the image hold the input zero point, so every
  * window reads the same way. */
-static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, mtk_word *row)
+typedef struct {
+    int width, left, in_w, in_c, in_h, row_bytes; /* padded width, the image's, bytes an image row */
+    int32_t zp;                                   /* the zero point sign-extended in both halfwords */
+} dw_rows;
+
+/* The row geometry once per group (the descriptor would be re-read after every asm block's clobber). */
+static void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
 {
-    const int c_count = p->in_c, in_w = p->in_w, width = padded_width(p), left = p->pad_left;
-    const int32_t zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
-    if (iy < 0 || iy >= p->in_h) {
+    e->width = padded_width(p);
+    e->left = p->pad_left;
+    e->in_w = p->in_w;
+    e->in_c = p->in_c;
+    e->in_h = p->in_h;
+    e->row_bytes = p->in_w * p->in_c;
+    e->zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
+}
+
+/* (row_g: channel 4g of image row 0) */
+static void expand_row(const dw_rows *rp, const int8_t *row_g, int iy, mtk_word *row)
+{
+    const int c_count = rp->in_c, in_w = rp->in_w, width = rp->width, left = rp->left;
+    const int32_t zp = rp->zp;
+    if ((unsigned)iy >= (unsigned)rp->in_h) {
         for (int i = 0; i < 2 * width; ++i) {
             row[i] = zp;
         }
@@ -89,7 +107,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
     for (; col < left; ++col, row += 2) {
         row[0] = row[1] = zp;
     }
-    const int8_t *src = input + iy * in_w * c_count + DW_GROUP * g;
+    const int8_t *src = row_g + iy * rp->row_bytes;
 #if MTK_THUMB2_ASM
     /* 6 instructions a pixel instead of GCC's 9 (it indexes the stores instead of post-incrementing). */
     int32_t v, e, n = in_w;
@@ -814,11 +832,6 @@ MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const 
     const mtk_word *r0 = rows[0], *r1 = rows[fh > 1 ? 1 : 0], *r2 = rows[fh > 2 ? 2 : 0];
     int ox = 0;
 #if MTK_THUMB2_ASM
-    if (is3x3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && (step == 2 || step == 4) && out_w == 3) {
-        /* a row of three in lanes of three pixels: no single-pixel tail (its LDRD taps cost as much) */
-        row_3x3_3px(step / 2, r0, r1, r2, w, t, mode == MTK_OUT_FOLDED_MIN ? lo4 : 0x80808080u, out, out_c);
-        return;
-    }
     if (is3x3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && (step == 2 || step == 4)) {
         for (; ox + 2 <= out_w; ox += 2, out += 2 * out_c, r0 += 2 * step, r1 += 2 * step, r2 += 2 * step) {
             uint32_t even0, even1, odd0, odd1; /* lanes (c0, c2) and (c1, c3) of both pixels */
@@ -865,13 +878,16 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
     const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * taps * DW_GROUP);
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     const mtk_word *rows[DW_MAX_ROWS];
+    dw_rows e;
+    rows_plan(p, &e);
+    const int8_t *row_g = input + DW_GROUP * g;
     int next = -p->pad_top; /* first input row not yet expanded for this group */
     int first = 0;          /* the slot of the window's first row, (y0 + pad_top) % fh kept without dividing */
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_top;
         for (int ky = next > y0 ? next - y0 : 0; ky < fh; ++ky) {
             const int slot = first + ky < fh ? first + ky : first + ky - fh;
-            expand_row(p, input, y0 + ky, g, slots + slot * row_words);
+            expand_row(&e, row_g, y0 + ky, slots + slot * row_words);
         }
         next = y0 + fh;
         for (int ky = 0; ky < fh; ++ky) {
@@ -884,6 +900,40 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
         }
     }
 }
+
+#if MTK_THUMB2_ASM
+/* All output rows of group g when a row has 3 outputs (3x3, stride 1 or 2, folded stage, with or without a
+ * lower clamp): the rolling rows of group_rows, each output row one row_3x3_3px call, the geometry read once
+ * (V2's last layers have 84 groups of 3 rows: the per-row set-up is a third of their cycles). */
+static void group_rows_3px(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)
+{
+    const int row_words = 2 * padded_width(p), stride = p->stride_w, stride_h = p->stride_h, out_c = p->out_c;
+    const int out_h = p->out_h, pad_top = p->pad_top, out_row = 3 * out_c;
+    const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
+    const int32_t *t = p->quant + g * 4 * DW_GROUP;
+    const uint32_t lo4 =
+        mtk_output_mode(p->folded, &p->q) == MTK_OUT_FOLDED_MIN ? mtk_bytes4(p->q.act_min) : 0x80808080u;
+    dw_rows e;
+    rows_plan(p, &e);
+    const int8_t *row_g = input + DW_GROUP * g;
+    int8_t *out = output + DW_GROUP * g;
+    int next = -pad_top, first = 0;
+    for (int oy = 0, y0 = -pad_top; oy < out_h; ++oy, y0 += stride_h, out += out_row) {
+        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+            expand_row(&e, row_g, y0 + ky, slots + slot * row_words);
+        }
+        next = y0 + 3;
+        const int s1 = first == 2 ? 0 : first + 1, s2 = s1 == 2 ? 0 : s1 + 1;
+        row_3x3_3px(stride, slots + first * row_words, slots + s1 * row_words, slots + s2 * row_words, w, t, lo4, out,
+                    out_c);
+        first += stride_h;
+        while (first >= 3) {
+            first -= 3;
+        }
+    }
+}
+#endif
 
 typedef void (*group_fn)(const mtk_depthwise_params *, const int8_t *, int, mtk_word *, int8_t *);
 
@@ -903,6 +953,10 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
 #if MTK_THUMB2_ASM
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 3 &&
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+        return group_rows_3px;
+    }
     /* Planar rows pay a group's set-up and per row a few branches and pointer moves per channel, which rows
      * of 3 outputs do not win back (measured on the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC
      * planar, 9.8 and 8.3 in two-pixel lanes). */
