@@ -56,21 +56,27 @@
     smlad \f1, lr, r3, \f1
     .endm
 
-/* One block: filters' words into r10/r11 (odd halves r12/lr), pixels' words through r2/r3; accumulators
- * r4/r5 (pixel 0, filters 0/1), r6/r7 (pixel 1), r8/r9 (pixel 2). */
-    .macro BLOCK
+/* The pair's next words into r10/r11 (odd halves r12/lr) and pixel 0's words into r2/r3 (their loads before
+ * the expansion: they pipeline with the two above). */
+    .macro BLOCK_LOADS
     ldr r10, [r0], #4
     ldr r11, [r0], #4
-    PIXEL_WORDS                     /* pixel 0's loads before the expansion: they pipeline with the two above */
+    PIXEL_WORDS
     sxtb16 r12, r10, ror #8
     sxtb16 r10, r10
     sxtb16 lr, r11, ror #8
     sxtb16 r11, r11
-    PIXEL_MACS r4, r5
+    .endm
+
+/* One block: filters' words into r10/r11 (odd halves r12/lr), pixels' words through r2/r3; accumulators
+ * \p0a/\p0b (pixel 0, filters 0/1), \p1a/\p1b (pixel 1), \p2a/\p2b (pixel 2). */
+    .macro BLOCK p0a=r4, p0b=r5, p1a=r6, p1b=r7, p2a=r8, p2b=r9
+    BLOCK_LOADS
+    PIXEL_MACS \p0a, \p0b
     PIXEL_WORDS
-    PIXEL_MACS r6, r7
+    PIXEL_MACS \p1a, \p1b
     PIXEL_WORDS
-    PIXEL_MACS r8, r9
+    PIXEL_MACS \p2a, \p2b
     .endm
 
 /* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
@@ -81,6 +87,29 @@
     add \a, r2, \a, asr #31
     asr \a, \a, r12
     ssat \a, #8, \a
+    .endm
+
+/* The clamps of form \clamp (0 none, 1 the lower bound, 2 both) on three pixels' packed outputs \a, \b, \c,
+ * through r10 and r2. */
+    .macro CLAMPS clamp, a, b, c
+    .if \clamp >= 1
+    ldr r10, [sp, #LO4]             /* bytewise max(v, lo): SSUB8 sets GE where v >= lo, SEL keeps v */
+    ssub8 r2, \a, r10
+    sel \a, \a, r10
+    ssub8 r2, \b, r10
+    sel \b, \b, r10
+    ssub8 r2, \c, r10
+    sel \c, \c, r10
+    .endif
+    .if \clamp == 2
+    ldr r10, [sp, #HI4]             /* bytewise min(v, hi): GE where v >= hi, SEL takes hi there */
+    ssub8 r2, \a, r10
+    sel \a, r10, \a
+    ssub8 r2, \b, r10
+    sel \b, r10, \b
+    ssub8 r2, \c, r10
+    sel \c, r10, \c
+    .endif
     .endm
 
 /* Every filter pair, then to .Ldone: \clamp 0 none, 1 the lower bound, 2 both (labels .Lpair\clamp...).
@@ -129,24 +158,7 @@
     bfi r4, r5, #8, #8              /* per pixel its two channels, as one halfword */
     bfi r6, r7, #8, #8
     bfi r8, r9, #8, #8
-    .if \clamp >= 1
-    ldr r10, [sp, #LO4]             /* bytewise max(v, lo): SSUB8 sets GE where v >= lo, SEL keeps v */
-    ssub8 r2, r4, r10
-    sel r4, r4, r10
-    ssub8 r2, r6, r10
-    sel r6, r6, r10
-    ssub8 r2, r8, r10
-    sel r8, r8, r10
-    .endif
-    .if \clamp == 2
-    ldr r10, [sp, #HI4]             /* bytewise min(v, hi): GE where v >= hi, SEL takes hi there */
-    ssub8 r2, r4, r10
-    sel r4, r10, r4
-    ssub8 r2, r6, r10
-    sel r6, r10, r6
-    ssub8 r2, r8, r10
-    sel r8, r10, r8
-    .endif
+    CLAMPS \clamp, r4, r6, r8
     ldr r3, [sp, #OUT]
     ldr r2, [sp, #STRIDE]
     strh r4, [r3]
@@ -158,6 +170,69 @@
     ldr r2, [sp, #TABLE_END]
     cmp r1, r2
     bne .Lpair\clamp
+    b .Ldone
+    .endm
+
+/* The first block of a pair in FIXED_PAIRS (entered with the pair's table block in r1): the accumulators
+ * start from the biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into
+ * r8/r9, pixel 2 into r4/r5 last, over the biases' own registers. */
+    .macro FIRST_BLOCK
+    str r1, [sp, #TABLE]
+    ldr r4, [r1]
+    ldr r5, [r1, #4]
+    ldr r1, [sp, #X_BASE]
+    BLOCK_LOADS
+    smlad r6, r10, r2, r4
+    smlad r6, r12, r3, r6
+    smlad r7, r11, r2, r5
+    smlad r7, lr, r3, r7
+    PIXEL_WORDS
+    smlad r8, r10, r2, r4
+    smlad r8, r12, r3, r8
+    smlad r9, r11, r2, r5
+    smlad r9, lr, r3, r9
+    PIXEL_WORDS
+    PIXEL_MACS r4, r5
+    .endm
+
+/* Every filter pair of a layer with exactly \nb blocks (2 to 4: 5 to 16 values, V1's first pointwise and
+ * V2's expand layers, a one-channel 3x3 window) and clamp form \clamp, then to .Ldone: the blocks written
+ * out (no entry jump, no pass test), the output stage's pointers and stride in one pipelined run of loads.
+ * At such lengths the per-pair work outside the blocks is most of a pair's cycles. */
+    .macro FIXED_PAIRS nb, clamp
+.Lfix\nb\()c\clamp:
+    FIRST_BLOCK
+    .rept \nb - 1
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r1, [sp, #TABLE]
+    ldr lr, [sp, #OUT]
+    ldr r3, [sp, #STRIDE]
+    ldr r10, [r1, #8]
+    ldr r11, [r1, #16]
+    ldr r12, [r1, #24]
+    FOLD r6
+    FOLD r8
+    FOLD r4
+    ldr r10, [r1, #12]
+    ldr r11, [r1, #20]
+    ldr r12, [r1, #28]
+    FOLD r7
+    FOLD r9
+    FOLD r5
+    bfi r6, r7, #8, #8
+    bfi r8, r9, #8, #8
+    bfi r4, r5, #8, #8
+    CLAMPS \clamp, r6, r8, r4
+    ldr r11, [sp, #TABLE_END]
+    strh r6, [lr]
+    strh r8, [lr, r3]
+    strh r4, [lr, r3, lsl #1]
+    adds lr, lr, #2
+    str lr, [sp, #OUT]
+    adds r1, r1, #32
+    cmp r1, r11
+    bne .Lfix\nb\()c\clamp
     b .Ldone
     .endm
 
@@ -187,15 +262,34 @@ mtk_dot3_folded_dsp:
     JOB_TO_FRAME 32, LO4
     JOB_TO_FRAME 36, HI4
     ldr r1, [r0, #8]                /* r1: the first pair's table block */
+    ldr r2, [r0, #20]
     ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
 
     ldr r3, [sp, #CLAMP]            /* one copy of the pair loop per clamp form: no per-pass test */
+    subs r2, r2, #2                 /* 2 to 4 blocks, clamp 0 or 1: the written-out loops */
+    cmp r2, #2
+    bhi .Lgeneric
+    cmp r3, #2
+    beq .Lpair2
+    add r2, r3, r2, lsl #1
+    tbh [pc, r2, lsl #1]
+.Lfixed:
+    .hword (.Lfix2c0 - .Lfixed) / 2, (.Lfix2c1 - .Lfixed) / 2
+    .hword (.Lfix3c0 - .Lfixed) / 2, (.Lfix3c1 - .Lfixed) / 2
+    .hword (.Lfix4c0 - .Lfixed) / 2, (.Lfix4c1 - .Lfixed) / 2
+.Lgeneric:
     cmp r3, #1
     beq .Lpair1
     bgt .Lpair2
     PAIRS 0
     PAIRS 1
     PAIRS 2
+    FIXED_PAIRS 2, 0
+    FIXED_PAIRS 2, 1
+    FIXED_PAIRS 3, 0
+    FIXED_PAIRS 3, 1
+    FIXED_PAIRS 4, 0
+    FIXED_PAIRS 4, 1
 .Ldone:
     add sp, sp, #FRAME
     pop {r4-r11, pc}
