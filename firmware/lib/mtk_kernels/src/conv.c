@@ -14,6 +14,16 @@
  */
 #include "dot_rows.h"
 
+/* Groups of three pixels a 3x3 window on one or three channels sign-extends into scratch before one call of
+ * the DSP dot routine (its set-up is then shared by that many groups). */
+#define MTK_WINDOW_GROUPS 8
+
+/* Whether the layer has that window (a grayscale or RGB model's first layer). */
+static int window_shape(const mtk_conv_params *p)
+{
+    return (p->in_c == 1 || p->in_c == 3) && p->filter_h == 3 && p->filter_w == 3;
+}
+
 static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, int ox, int8_t *row)
 {
     /* Locals only: stores through int8_t pointers may alias the descriptor. */
@@ -57,7 +67,7 @@ static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, in
 /* Whether a 3x3 layer reads its windows in place (the first layer of a grayscale or RGB model). */
 MTK_INLINE int window_in_place(const mtk_conv_params *p, const mtk_dot_rows *d)
 {
-    return (p->in_c == 1 || p->in_c == 3) && p->filter_h == 3 && p->filter_w == 3 && mtk_dot_rows3_expanded_ok(d);
+    return window_shape(p) && mtk_dot_rows3_expanded_ok(d);
 }
 
 /* The blocks (int8 x 4: 3 for one channel, 7 for three) of pixel (oy, ox)'s im2col row, 3x3 window. Inside
@@ -96,28 +106,36 @@ MTK_INLINE void window_blocks(const mtk_conv_params *p, const int c, const int8_
 }
 
 /* Every whole group of three pixels of a window_in_place layer with c channels (a constant after inlining)
- * into the dot engine, their rows sign-extended into x (the layout in dot_rows.h); returns the pixels done. */
-MTK_INLINE int window_pixels(const mtk_conv_params *p, const int c, const mtk_dot_rows *d, const int8_t *input,
+ * into the dot engine, their rows sign-extended into x (the layout in dot_rows.h), MTK_WINDOW_GROUPS groups
+ * a call; returns the pixels done. The descriptor is read into a local copy first: the stores into x (words
+ * that may alias anything) would otherwise make GCC reload its fields for every pixel. */
+MTK_INLINE int window_pixels(const mtk_conv_params *params, const int c, const mtk_dot_rows *d, const int8_t *input,
                              int8_t *output, mtk_word *x)
 {
-    const int pixels = p->out_h * p->out_w, out_w = p->out_w, blocks = c == 1 ? 3 : 7;
-    int oy = 0, ox = 0, n = 0;
-    for (; n + 3 <= pixels; n += 3) {
-        for (int r = 0; r < 3; ++r) {
-            int32_t b[7];
-            window_blocks(p, c, input, oy, ox, b);
-            for (int k = 0; k < blocks; ++k) {
-                x[6 * k + 2 * r] = __sxtb16(b[k]);
-                x[6 * k + 2 * r + 1] = mtk_sxtb16_ror8(b[k]);
-            }
-            if (++ox == out_w) {
-                ox = 0;
-                ++oy;
+    const mtk_conv_params lp = *params, *const p = &lp;
+    const int out_w = p->out_w, blocks = c == 1 ? 3 : 7, groups = p->out_h * out_w / 3;
+    int oy = 0, ox = 0;
+    for (int g = 0; g < groups;) {
+        const int count = groups - g < MTK_WINDOW_GROUPS ? groups - g : MTK_WINDOW_GROUPS;
+        mtk_word *xg = x;
+        for (int i = 0; i < count; ++i, xg += 6 * blocks) {
+            for (int r = 0; r < 3; ++r) {
+                int32_t b[7];
+                window_blocks(p, c, input, oy, ox, b);
+                for (int k = 0; k < blocks; ++k) {
+                    xg[6 * k + 2 * r] = __sxtb16(b[k]);
+                    xg[6 * k + 2 * r + 1] = mtk_sxtb16_ror8(b[k]);
+                }
+                if (++ox == out_w) {
+                    ox = 0;
+                    ++oy;
+                }
             }
         }
-        mtk_dot_rows3_expanded_s8(d, x, output + n * p->out_c, p->out_c);
+        mtk_dot_rows3_expanded_s8(d, x, count, output + 3 * g * p->out_c, p->out_c);
+        g += count;
     }
-    return n;
+    return 3 * groups;
 }
 
 static int window_pixels_c1(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output,
@@ -197,5 +215,7 @@ uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p)
 {
     const int k = p->filter_h * p->filter_w * p->in_c;
     const int pointwise = p->filter_h == 1 && p->filter_w == 1 && p->pad_top == 0 && p->pad_left == 0;
-    return mtk_dot_rows_scratch_bytes(k) + (pointwise ? 0u : MTK_DOT_MAX_ROWS * (uint32_t)k);
+    /* The same on every target (one arena plan): room for the DSP window path's groups where it may run. */
+    const uint32_t groups = window_shape(p) ? MTK_WINDOW_GROUPS : 1u;
+    return groups * mtk_dot_rows_scratch_bytes(k) + (pointwise ? 0u : MTK_DOT_MAX_ROWS * (uint32_t)k);
 }

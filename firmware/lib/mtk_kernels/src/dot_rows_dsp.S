@@ -31,10 +31,18 @@
 #define STRIDE 16
 #define TABLE_END 20
 #define ENTRY 24
-#define CLAMP 28
+#define DISPATCH 28
 #define LO4 32
 #define HI4 36
-#define FRAME 40
+#define ROWS 40
+#define ROW_STRIDE 44
+#define GROUPS 48
+#define W_BASE 52
+#define TABLE_BASE 56
+#define OUT_BASE 60
+#define BLOCKS 64
+#define X_STEP 68
+#define FRAME 72
 
 /* A job field (at byte \at of the job in r0) into the frame slot \slot, through r3. */
     .macro JOB_TO_FRAME at, slot
@@ -245,42 +253,83 @@ mtk_dot3_folded_dsp:
     ldr r1, [r0, #4]
     ldr r2, [r0, #20]
     str r1, [sp, #X_BASE]
+    str r2, [sp, #BLOCKS]
     add r3, r2, r2, lsl #1
-    add r3, r1, r3, lsl #3          /* x + 24 * blocks */
-    str r3, [sp, #X_END]
+    lsl r3, r3, #3                  /* 24 * blocks: one group's expanded pixels */
+    add r4, r1, r3
+    str r4, [sp, #X_END]
+    ldr r4, [r0, #40]
+    str r4, [sp, #ROWS]
+    cmp r4, #0                      /* x moves on a group a time unless the rows are expanded into it */
+    it ne
+    movne r3, #0
+    str r3, [sp, #X_STEP]
     rsb r3, r2, #0
     and r3, r3, #3                  /* blocks the first pass skips */
     str r3, [sp, #ENTRY]
-    JOB_TO_FRAME 8, TABLE
-    JOB_TO_FRAME 12, OUT
+    JOB_TO_FRAME 0, W_BASE
+    JOB_TO_FRAME 8, TABLE_BASE
+    JOB_TO_FRAME 12, OUT_BASE
     JOB_TO_FRAME 16, STRIDE
     ldr r3, [r0, #24]               /* pairs: the table ends 32 bytes a pair on */
-    ldr r2, [r0, #8]
-    add r3, r2, r3, lsl #5
+    ldr r1, [r0, #8]
+    add r3, r1, r3, lsl #5
     str r3, [sp, #TABLE_END]
-    JOB_TO_FRAME 28, CLAMP
     JOB_TO_FRAME 32, LO4
     JOB_TO_FRAME 36, HI4
-    ldr r1, [r0, #8]                /* r1: the first pair's table block */
-    ldr r2, [r0, #20]
-    ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
-
-    ldr r3, [sp, #CLAMP]            /* one copy of the pair loop per clamp form: no per-pass test */
-    subs r2, r2, #2                 /* 2 to 4 blocks, clamp 0 or 1: the written-out loops */
+    JOB_TO_FRAME 44, ROW_STRIDE
+    JOB_TO_FRAME 48, GROUPS
+    ldr r3, [r0, #28]               /* one copy of the pair loop per form: no per-pass test */
+    subs r2, r2, #2                 /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
     cmp r2, #2
-    bhi .Lgeneric
+    bhi 1f
     cmp r3, #2
-    beq .Lpair2
-    add r2, r3, r2, lsl #1
+    beq 1f
+    add r3, r3, r2, lsl #1
+    b 2f
+1:
+    add r3, r3, #6                  /* else the general loops 6 to 8 */
+2:
+    str r3, [sp, #DISPATCH]
+
+.Lgroup:
+    ldr r3, [sp, #ROWS]
+    cbz r3, .Lexpanded
+    /* Three rows of whole blocks at r3 (row_stride apart) sign-extended into x: per block 3 loads, 6 SXTB16,
+     * one STM, in the order the pair loops read. */
+    ldr r2, [sp, #ROW_STRIDE]
+    add r4, r3, r2
+    add r5, r4, r2
+    add r6, r5, r2
+    str r6, [sp, #ROWS]             /* the next group's first row */
+    ldr r7, [sp, #X_BASE]
+    ldr r12, [sp, #BLOCKS]
+3:
+    ldr r10, [r3], #4
+    ldr r11, [r4], #4
+    ldr lr, [r5], #4
+    sxtb16 r0, r10
+    sxtb16 r1, r10, ror #8
+    sxtb16 r2, r11
+    sxtb16 r6, r11, ror #8
+    sxtb16 r8, lr
+    sxtb16 r9, lr, ror #8
+    stmia r7!, {r0, r1, r2, r6, r8, r9}
+    subs r12, r12, #1
+    bne 3b
+.Lexpanded:
+    ldr r1, [sp, #TABLE_BASE]       /* r1: the first pair's table block */
+    ldr r0, [sp, #W_BASE]           /* r0: the next filter pair's weights from here on */
+    ldr r3, [sp, #OUT_BASE]
+    ldr r2, [sp, #DISPATCH]
+    str r1, [sp, #TABLE]
+    str r3, [sp, #OUT]
     tbh [pc, r2, lsl #1]
-.Lfixed:
-    .hword (.Lfix2c0 - .Lfixed) / 2, (.Lfix2c1 - .Lfixed) / 2
-    .hword (.Lfix3c0 - .Lfixed) / 2, (.Lfix3c1 - .Lfixed) / 2
-    .hword (.Lfix4c0 - .Lfixed) / 2, (.Lfix4c1 - .Lfixed) / 2
-.Lgeneric:
-    cmp r3, #1
-    beq .Lpair1
-    bgt .Lpair2
+.Ldispatch:
+    .hword (.Lfix2c0 - .Ldispatch) / 2, (.Lfix2c1 - .Ldispatch) / 2
+    .hword (.Lfix3c0 - .Ldispatch) / 2, (.Lfix3c1 - .Ldispatch) / 2
+    .hword (.Lfix4c0 - .Ldispatch) / 2, (.Lfix4c1 - .Ldispatch) / 2
+    .hword (.Lpair0 - .Ldispatch) / 2, (.Lpair1 - .Ldispatch) / 2, (.Lpair2 - .Ldispatch) / 2
     PAIRS 0
     PAIRS 1
     PAIRS 2
@@ -290,7 +339,25 @@ mtk_dot3_folded_dsp:
     FIXED_PAIRS 3, 1
     FIXED_PAIRS 4, 0
     FIXED_PAIRS 4, 1
-.Ldone:
+.Ldone:                             /* the group's pairs are done: the next group, if any */
+    ldr r3, [sp, #GROUPS]
+    subs r3, r3, #1
+    beq .Lreturn
+    str r3, [sp, #GROUPS]
+    ldr r1, [sp, #OUT_BASE]
+    ldr r2, [sp, #STRIDE]
+    add r2, r2, r2, lsl #1
+    add r1, r1, r2
+    str r1, [sp, #OUT_BASE]
+    ldr r1, [sp, #X_BASE]
+    ldr r2, [sp, #X_STEP]
+    ldr r3, [sp, #X_END]
+    add r1, r1, r2
+    add r3, r3, r2
+    str r1, [sp, #X_BASE]
+    str r3, [sp, #X_END]
+    b .Lgroup
+.Lreturn:
     add sp, sp, #FRAME
     pop {r4-r11, pc}
     .size mtk_dot3_folded_dsp, . - mtk_dot3_folded_dsp
