@@ -70,32 +70,39 @@ MTK_INLINE int window_in_place(const mtk_conv_params *p, const mtk_dot_rows *d)
     return window_shape(p) && mtk_dot_rows3_expanded_ok(d);
 }
 
-/* The blocks (int8 x 4: 3 for one channel, 7 for three) of pixel (oy, ox)'s im2col row, 3x3 window. Inside
- * the image they come from unaligned word loads of the three input rows, merged where a block spans two
- * rows; a loaded byte beyond the window lands on a padding weight (zero), so it only has to be readable:
- * the last one must lie within the input tensor. */
+/* The blocks (int8 x 4: 3 for one channel, 7 for three) of a 3x3 window inside the image whose top row
+ * starts at r0, rows `row` bytes apart: unaligned word loads of the three input rows, merged where a block
+ * spans two rows. A loaded byte beyond the window lands on a padding weight (zero), so it only has to be
+ * readable: the last one must lie within the input tensor. */
+MTK_INLINE void inside_blocks(const int c, const int8_t *r0, const int row, int32_t *b)
+{
+    const int8_t *r1 = r0 + row, *r2 = r1 + row;
+    if (c == 1) {
+        const uint32_t l0 = (uint32_t)mtk_read_s8x4(r0), l1 = (uint32_t)mtk_read_s8x4(r1),
+                       l2 = (uint32_t)mtk_read_s8x4(r2);
+        b[0] = (int32_t)((l0 & 0x00FFFFFFu) | (l1 << 24));    /* x00 x01 x02 x10 */
+        b[1] = (int32_t)(((l1 >> 8) & 0xFFFFu) | (l2 << 16)); /* x11 x12 x20 x21 */
+        b[2] = (int32_t)(l2 >> 16);                           /* x22, then padding */
+        return;
+    }
+    /* Three channels: each row is 9 contiguous values, the blocks v[4i..4i+3] of the 27. */
+    b[0] = mtk_read_s8x4(r0);
+    b[1] = mtk_read_s8x4(r0 + 4);
+    b[2] = (int32_t)(((uint32_t)mtk_read_s8x4(r1) << 8) | (uint8_t)r0[8]); /* r0[8] r1[0..2] */
+    b[3] = mtk_read_s8x4(r1 + 3);
+    b[4] = (int32_t)(((uint32_t)mtk_read_s8x4(r1 + 7) & 0xFFFFu) | ((uint32_t)mtk_read_s8x4(r2) << 16));
+    b[5] = mtk_read_s8x4(r2 + 2);
+    b[6] = mtk_read_s8x4(r2 + 6); /* r2[6..8], then padding */
+}
+
+/* The blocks of pixel (oy, ox)'s window anywhere: in place where it lies inside the image and its last word
+ * load ends within the input, else from its im2col row (padding = the input zero point). */
 MTK_INLINE void window_blocks(const mtk_conv_params *p, const int c, const int8_t *input, int oy, int ox, int32_t *b)
 {
     const int in_w = p->in_w, y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
     const int row = in_w * c, last_read = (y0 + 2) * row + x0 * c + (c == 1 ? 4 : 10);
     if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w && last_read <= p->in_h * row) {
-        const int8_t *r0 = input + y0 * row + x0 * c, *r1 = r0 + row, *r2 = r1 + row;
-        if (c == 1) {
-            const uint32_t l0 = (uint32_t)mtk_read_s8x4(r0), l1 = (uint32_t)mtk_read_s8x4(r1),
-                           l2 = (uint32_t)mtk_read_s8x4(r2);
-            b[0] = (int32_t)((l0 & 0x00FFFFFFu) | (l1 << 24));    /* x00 x01 x02 x10 */
-            b[1] = (int32_t)(((l1 >> 8) & 0xFFFFu) | (l2 << 16)); /* x11 x12 x20 x21 */
-            b[2] = (int32_t)(l2 >> 16);                           /* x22, then padding */
-            return;
-        }
-        /* Three channels: each row is 9 contiguous values, the blocks v[4i..4i+3] of the 27. */
-        b[0] = mtk_read_s8x4(r0);
-        b[1] = mtk_read_s8x4(r0 + 4);
-        b[2] = (int32_t)(((uint32_t)mtk_read_s8x4(r1) << 8) | (uint8_t)r0[8]); /* r0[8] r1[0..2] */
-        b[3] = mtk_read_s8x4(r1 + 3);
-        b[4] = (int32_t)(((uint32_t)mtk_read_s8x4(r1 + 7) & 0xFFFFu) | ((uint32_t)mtk_read_s8x4(r2) << 16));
-        b[5] = mtk_read_s8x4(r2 + 2);
-        b[6] = mtk_read_s8x4(r2 + 6); /* r2[6..8], then padding */
+        inside_blocks(c, input + y0 * row + x0 * c, row, b);
         return;
     }
     int8_t values[28] = {0};
@@ -107,35 +114,62 @@ MTK_INLINE void window_blocks(const mtk_conv_params *p, const int c, const int8_
 
 /* Every whole group of three pixels of a window_in_place layer with c channels (a constant after inlining)
  * into the dot engine, their rows sign-extended into x (the layout in dot_rows.h), MTK_WINDOW_GROUPS groups
- * a call; returns the pixels done. The descriptor is read into a local copy first: the stores into x (words
- * that may alias anything) would otherwise make GCC reload its fields for every pixel. */
+ * a call; returns the pixels done. Per output row the columns whose windows window_blocks would read in place
+ * are found once, so an inner pixel costs its loads and sign extensions only. The descriptor is read into a
+ * local copy first: the stores into x (words that may alias anything) would otherwise make GCC reload its
+ * fields for every pixel. */
 MTK_INLINE int window_pixels(const mtk_conv_params *params, const int c, const mtk_dot_rows *d, const int8_t *input,
                              int8_t *output, mtk_word *x)
 {
     const mtk_conv_params lp = *params, *const p = &lp;
-    const int out_w = p->out_w, blocks = c == 1 ? 3 : 7, groups = p->out_h * out_w / 3;
-    int oy = 0, ox = 0;
-    for (int g = 0; g < groups;) {
-        const int count = groups - g < MTK_WINDOW_GROUPS ? groups - g : MTK_WINDOW_GROUPS;
-        mtk_word *xg = x;
-        for (int i = 0; i < count; ++i, xg += 6 * blocks) {
-            for (int r = 0; r < 3; ++r) {
-                int32_t b[7];
+    const int in_w = p->in_w, in_h = p->in_h, out_w = p->out_w, sw = p->stride_w, pl = p->pad_left;
+    const int blocks = c == 1 ? 3 : 7, row = in_w * c, extra = c == 1 ? 4 : 10, out_c = p->out_c;
+    const int pixels = 3 * (p->out_h * out_w / 3);
+    /* Columns whose window lies within the width: x0 = ox * sw - pl in [0, in_w - 3]. */
+    const int ox_lo = (pl + sw - 1) / sw, ox_hi = in_w - 3 + pl >= 0 ? (in_w - 3 + pl) / sw + 1 : 0;
+    mtk_word *slot = x;
+    int8_t *out = output;
+    int n = 0, r = 0, count = 0;
+    for (int oy = 0; n < pixels; ++oy) {
+        const int y0 = oy * p->stride_h - p->pad_top;
+        int hi = ox_hi;
+        if (y0 < 0 || y0 + 3 > in_h) {
+            hi = 0;
+        } else if (y0 + 3 == in_h) {      /* the bottom row's last word load must end within the input */
+            const int room = row - extra; /* x0 * c <= room */
+            const int last = room < 0 ? -1 : (room / c + pl) / sw;
+            hi = hi < last + 1 ? hi : last + 1;
+        }
+        const int top = y0 * row - pl * c; /* where column ox's window starts, less ox * sw * c */
+        for (int ox = 0; ox < out_w && n < pixels; ++ox, ++n) {
+            int32_t b[7];
+            if (ox >= ox_lo && ox < hi) {
+                inside_blocks(c, input + top + ox * sw * c, row, b);
+            } else {
                 window_blocks(p, c, input, oy, ox, b);
-                for (int k = 0; k < blocks; ++k) {
-                    xg[6 * k + 2 * r] = __sxtb16(b[k]);
-                    xg[6 * k + 2 * r + 1] = mtk_sxtb16_ror8(b[k]);
-                }
-                if (++ox == out_w) {
-                    ox = 0;
-                    ++oy;
-                }
+            }
+            /* written out, so the blocks stay in registers */
+#pragma GCC unroll 7
+            for (int k = 0; k < blocks; ++k) {
+                slot[6 * k] = __sxtb16(b[k]);
+                slot[6 * k + 1] = mtk_sxtb16_ror8(b[k]);
+            }
+            if (++r < 3) {
+                slot += 2;
+                continue;
+            }
+            r = 0;
+            slot += 6 * blocks - 4;
+            if (++count == MTK_WINDOW_GROUPS) {
+                mtk_dot_rows3_expanded_s8(d, x, count, out, out_c);
+                out += 3 * count * out_c;
+                count = 0;
+                slot = x;
             }
         }
-        mtk_dot_rows3_expanded_s8(d, x, count, output + 3 * g * p->out_c, p->out_c);
-        g += count;
     }
-    return 3 * groups;
+    mtk_dot_rows3_expanded_s8(d, x, count, out, out_c);
+    return pixels;
 }
 
 static int window_pixels_c1(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output,
