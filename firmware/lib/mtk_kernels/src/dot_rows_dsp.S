@@ -1,21 +1,28 @@
 /*
  * mtk_dot_rows_s8's three-pixel DSP routine (dot_rows.c calls it; Arm Thumb-2 with the DSP extension):
- * every filter pair of a packed layer against three pixels sign-extended into scratch, the folded output
- * stage, and the clamps, in one call. Written as assembly because the loop needs all fourteen registers:
- * six accumulators (2 filters x 3 pixels), four expanded weight words, two pixel words, two pointers.
+ * every filter pair of a packed layer against groups of three pixels sign-extended into scratch, the folded
+ * output stage, and the clamps, in one call. Written as assembly because the loop needs all fourteen
+ * registers: six accumulators (2 filters x 3 pixels), four expanded weight words, two pixel words, two
+ * pointers.
  *
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
- * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). Four
- * blocks a pass, entered part-way for a block count that is not a multiple of 4; the pass ends when the
- * pixel pointer reaches its end (kept on the stack: no register is left for it). The pair loop is written
- * out once per clamp form (none, lower, both), so a pass tests nothing but its ends. It enters with the pair's
- * table block in r1, so the biases are one LDRD without reloading its pointer.
+ * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
+ * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 blocks
+ * have their pair loops written out; longer ones run four blocks a pass, entered part-way for a count that
+ * is not a multiple of 4, the pass ending when the pixel pointer reaches its end (kept on the stack: no
+ * register is left for it). The pair loop is written out once per clamp form (none, lower, both), so a pass
+ * tests nothing but its ends.
+ *
+ * One call serves many groups, so its set-up (the job copied into the frame) is paid once: either the caller
+ * has expanded them one after another into x, or (rows != NULL, rows of whole blocks) the routine expands
+ * each group's three rows into x itself before its pairs.
  *
  * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
  *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
  *   +8 channel table (blocks of 2), +12 pixel 0's output, +16 bytes between the pixels' outputs,
  *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
- *   all four bytes, +36 upper bound in all four bytes.
+ *   all four bytes, +36 upper bound in all four bytes, +40 rows (NULL: x holds the groups), +44 bytes
+ *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on).
  */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
 
@@ -120,70 +127,9 @@
     .endif
     .endm
 
-/* Every filter pair, then to .Ldone: \clamp 0 none, 1 the lower bound, 2 both (labels .Lpair\clamp...).
- * Enters with the pair's table block in r1. */
-    .macro PAIRS clamp
-.Lpair\clamp:
-    ldrd r4, r5, [r1]               /* biases: every pixel starts from its filter's */
-    mov r6, r4
-    mov r8, r4
-    mov r7, r5
-    mov r9, r5
-    ldr r1, [sp, #X_BASE]
-    ldr r2, [sp, #ENTRY]
-    tbb [pc, r2]
-.Lentry\clamp:
-    .byte (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
-    .byte (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
-    .balign 4
-.Lblock0\clamp:
-    BLOCK
-.Lblock1\clamp:
-    BLOCK
-.Lblock2\clamp:
-    BLOCK
-.Lblock3\clamp:
-    BLOCK
-    ldr r2, [sp, #X_END]
-    cmp r1, r2
-    bne .Lblock0\clamp
-
-    ldr r1, [sp, #TABLE]
-    ldr r10, [r1, #8]
-    ldr r11, [r1, #16]
-    ldr r12, [r1, #24]
-    FOLD r4
-    FOLD r6
-    FOLD r8
-    ldr r10, [r1, #12]
-    ldr r11, [r1, #20]
-    ldr r12, [r1, #28]
-    FOLD r5
-    FOLD r7
-    FOLD r9
-    add r1, r1, #32
-    str r1, [sp, #TABLE]
-    bfi r4, r5, #8, #8              /* per pixel its two channels, as one halfword */
-    bfi r6, r7, #8, #8
-    bfi r8, r9, #8, #8
-    CLAMPS \clamp, r4, r6, r8
-    ldr r3, [sp, #OUT]
-    ldr r2, [sp, #STRIDE]
-    strh r4, [r3]
-    strh r6, [r3, r2]
-    add r12, r3, r2
-    strh r8, [r12, r2]
-    adds r3, r3, #2                 /* the next pair's outputs follow */
-    str r3, [sp, #OUT]
-    ldr r2, [sp, #TABLE_END]
-    cmp r1, r2
-    bne .Lpair\clamp
-    b .Ldone
-    .endm
-
-/* The first block of a pair in FIXED_PAIRS (entered with the pair's table block in r1): the accumulators
- * start from the biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into
- * r8/r9, pixel 2 into r4/r5 last, over the biases' own registers. */
+/* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
+ * biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into r8/r9, pixel 2
+ * into r4/r5 last, over the biases' own registers. */
     .macro FIRST_BLOCK
     str r1, [sp, #TABLE]
     ldr r4, [r1]
@@ -203,16 +149,40 @@
     PIXEL_MACS r4, r5
     .endm
 
-/* Every filter pair of a layer with exactly \nb blocks (2 to 4: 5 to 16 values, V1's first pointwise and
- * V2's expand layers, a one-channel 3x3 window) and clamp form \clamp, then to .Ldone: the blocks written
- * out (no entry jump, no pass test), the output stage's pointers and stride in one pipelined run of loads.
- * At such lengths the per-pair work outside the blocks is most of a pair's cycles. */
-    .macro FIXED_PAIRS nb, clamp
-.Lfix\nb\()c\clamp:
+/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp): \clamp 0 none, 1 the lower bound, 2
+ * both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass test: at 5
+ * to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work outside the
+ * blocks is most of a pair's cycles), or 0 any count, the blocks after the first four a pass, entered
+ * part-way (ENTRY). Enters with the pair's table block in r1. The output stage's pointers and stride come
+ * in one pipelined run of loads with its first parameters. */
+    .macro PAIRS nb, clamp
+.Lpair\nb\()c\clamp:
     FIRST_BLOCK
+    .if \nb == 0
+    ldr r2, [sp, #ENTRY]
+    tbb [pc, r2]
+.Lentry\clamp:
+    .byte (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
+    .byte (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
+    .byte (.Lstage\clamp - .Lentry\clamp) / 2
+    .balign 4
+.Lblock0\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock1\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock2\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock3\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lblock0\clamp
+.Lstage\clamp:
+    .else
     .rept \nb - 1
     BLOCK r6, r7, r8, r9, r4, r5
     .endr
+    .endif
     ldr r1, [sp, #TABLE]
     ldr lr, [sp, #OUT]
     ldr r3, [sp, #STRIDE]
@@ -228,7 +198,7 @@
     FOLD r7
     FOLD r9
     FOLD r5
-    bfi r6, r7, #8, #8
+    bfi r6, r7, #8, #8              /* per pixel its two channels, as one halfword */
     bfi r8, r9, #8, #8
     bfi r4, r5, #8, #8
     CLAMPS \clamp, r6, r8, r4
@@ -236,11 +206,11 @@
     strh r6, [lr]
     strh r8, [lr, r3]
     strh r4, [lr, r3, lsl #1]
-    adds lr, lr, #2
+    adds lr, lr, #2                 /* the next pair's outputs follow */
     str lr, [sp, #OUT]
     adds r1, r1, #32
     cmp r1, r11
-    bne .Lfix\nb\()c\clamp
+    bne .Lpair\nb\()c\clamp
     b .Ldone
     .endm
 
@@ -264,8 +234,11 @@ mtk_dot3_folded_dsp:
     it ne
     movne r3, #0
     str r3, [sp, #X_STEP]
-    rsb r3, r2, #0
-    and r3, r3, #3                  /* blocks the first pass skips */
+    rsb r3, r2, #1
+    and r3, r3, #3                  /* blocks the first pass skips after the first block */
+    cmp r2, #1
+    it eq
+    moveq r3, #4                    /* one block: none after it */
     str r3, [sp, #ENTRY]
     JOB_TO_FRAME 0, W_BASE
     JOB_TO_FRAME 8, TABLE_BASE
@@ -326,19 +299,19 @@ mtk_dot3_folded_dsp:
     str r3, [sp, #OUT]
     tbh [pc, r2, lsl #1]
 .Ldispatch:
-    .hword (.Lfix2c0 - .Ldispatch) / 2, (.Lfix2c1 - .Ldispatch) / 2
-    .hword (.Lfix3c0 - .Ldispatch) / 2, (.Lfix3c1 - .Ldispatch) / 2
-    .hword (.Lfix4c0 - .Ldispatch) / 2, (.Lfix4c1 - .Ldispatch) / 2
-    .hword (.Lpair0 - .Ldispatch) / 2, (.Lpair1 - .Ldispatch) / 2, (.Lpair2 - .Ldispatch) / 2
-    PAIRS 0
-    PAIRS 1
-    PAIRS 2
-    FIXED_PAIRS 2, 0
-    FIXED_PAIRS 2, 1
-    FIXED_PAIRS 3, 0
-    FIXED_PAIRS 3, 1
-    FIXED_PAIRS 4, 0
-    FIXED_PAIRS 4, 1
+    .hword (.Lpair2c0 - .Ldispatch) / 2, (.Lpair2c1 - .Ldispatch) / 2
+    .hword (.Lpair3c0 - .Ldispatch) / 2, (.Lpair3c1 - .Ldispatch) / 2
+    .hword (.Lpair4c0 - .Ldispatch) / 2, (.Lpair4c1 - .Ldispatch) / 2
+    .hword (.Lpair0c0 - .Ldispatch) / 2, (.Lpair0c1 - .Ldispatch) / 2, (.Lpair0c2 - .Ldispatch) / 2
+    PAIRS 0, 0
+    PAIRS 0, 1
+    PAIRS 0, 2
+    PAIRS 2, 0
+    PAIRS 2, 1
+    PAIRS 3, 0
+    PAIRS 3, 1
+    PAIRS 4, 0
+    PAIRS 4, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
     subs r3, r3, #1
