@@ -8,10 +8,10 @@
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
  * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 blocks
- * have their pair loops written out; longer ones run four blocks a pass, entered part-way for a count that
- * is not a multiple of 4, the pass ending when the pixel pointer reaches its end (kept on the stack: no
- * register is left for it). The pair loop is written out once per clamp form (none, lower, both), so a pass
- * tests nothing but its ends.
+ * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles),
+ * entered part-way for a count that is not a multiple of 8, the pass ending when the pixel pointer reaches
+ * its end (kept on the stack: no register is left for it). The pair loop is written out once per clamp
+ * form (none, lower, both), so a pass tests nothing but its ends.
  *
  * One call serves many groups, so its set-up (the job copied into the frame) is paid once: either the caller
  * has expanded them one after another into x, or (rows != NULL, rows of whole blocks) the routine expands
@@ -152,7 +152,7 @@
 /* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp): \clamp 0 none, 1 the lower bound, 2
  * both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass test: at 5
  * to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work outside the
- * blocks is most of a pair's cycles), or 0 any count, the blocks after the first four a pass, entered
+ * blocks is most of a pair's cycles), or 0 any count, the blocks after the first eight a pass, entered
  * part-way (ENTRY). Enters with the pair's table block in r1. The output stage's pointers and stride come
  * in one pipelined run of loads with its first parameters. */
     .macro PAIRS nb, clamp
@@ -160,11 +160,13 @@
     FIRST_BLOCK
     .if \nb == 0
     ldr r2, [sp, #ENTRY]
-    tbb [pc, r2]
+    tbh [pc, r2, lsl #1]
 .Lentry\clamp:
-    .byte (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
-    .byte (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
-    .byte (.Lstage\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock4\clamp - .Lentry\clamp) / 2, (.Lblock5\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock6\clamp - .Lentry\clamp) / 2, (.Lblock7\clamp - .Lentry\clamp) / 2
+    .hword (.Lstage\clamp - .Lentry\clamp) / 2
     .balign 4
 .Lblock0\clamp:
     BLOCK r6, r7, r8, r9, r4, r5
@@ -173,6 +175,14 @@
 .Lblock2\clamp:
     BLOCK r6, r7, r8, r9, r4, r5
 .Lblock3\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock4\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock5\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock6\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock7\clamp:
     BLOCK r6, r7, r8, r9, r4, r5
     ldr r2, [sp, #X_END]
     cmp r1, r2
@@ -235,10 +245,10 @@ mtk_dot3_folded_dsp:
     movne r3, #0
     str r3, [sp, #X_STEP]
     rsb r3, r2, #1
-    and r3, r3, #3                  /* blocks the first pass skips after the first block */
+    and r3, r3, #7                  /* blocks the first pass skips after the first block */
     cmp r2, #1
     it eq
-    moveq r3, #4                    /* one block: none after it */
+    moveq r3, #8                    /* one block: none after it */
     str r3, [sp, #ENTRY]
     JOB_TO_FRAME 0, W_BASE
     JOB_TO_FRAME 8, TABLE_BASE
