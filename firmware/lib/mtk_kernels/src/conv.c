@@ -112,24 +112,42 @@ MTK_INLINE void window_blocks(const mtk_conv_params *p, const int c, const int8_
     }
 }
 
+/* Pixel r (0 to 2) of a group: its blocks sign-extended into its words of the group's slots; returns where
+ * the next pixel's go (written out, so the blocks stay in registers). */
+MTK_INLINE mtk_word *put_pixel(const int c, const int32_t *b, mtk_word *slot, int *r)
+{
+    const int blocks = c == 1 ? 3 : 7;
+#pragma GCC unroll 7
+    for (int k = 0; k < blocks; ++k) {
+        slot[6 * k] = __sxtb16(b[k]);
+        slot[6 * k + 1] = mtk_sxtb16_ror8(b[k]);
+    }
+    if (++*r < 3) {
+        return slot + 2;
+    }
+    *r = 0;
+    return slot + 6 * blocks - 4;
+}
+
 /* Every whole group of three pixels of a window_in_place layer with c channels (a constant after inlining)
  * into the dot engine, their rows sign-extended into x (the layout in dot_rows.h), MTK_WINDOW_GROUPS groups
- * a call; returns the pixels done. Per output row the columns whose windows window_blocks would read in place
- * are found once, so an inner pixel costs its loads and sign extensions only. The descriptor is read into a
- * local copy first: the stores into x (words that may alias anything) would otherwise make GCC reload its
- * fields for every pixel. */
+ * a call; returns the pixels done. Per output row the run of columns whose windows lie inside the image is
+ * found once and gone through in its own loop, so an inner pixel costs its loads and sign extensions only.
+ * The descriptor is read into a local copy first: the stores into x (words that may alias anything) would
+ * otherwise make GCC reload its fields for every pixel. */
 MTK_INLINE int window_pixels(const mtk_conv_params *params, const int c, const mtk_dot_rows *d, const int8_t *input,
                              int8_t *output, mtk_word *x)
 {
     const mtk_conv_params lp = *params, *const p = &lp;
     const int in_w = p->in_w, in_h = p->in_h, out_w = p->out_w, sw = p->stride_w, pl = p->pad_left;
     const int blocks = c == 1 ? 3 : 7, row = in_w * c, extra = c == 1 ? 4 : 10, out_c = p->out_c;
-    const int pixels = 3 * (p->out_h * out_w / 3);
+    const int pixels = 3 * (p->out_h * out_w / 3), step = sw * c;
+    mtk_word *const batch_end = x + 6 * blocks * MTK_WINDOW_GROUPS;
     /* Columns whose window lies within the width: x0 = ox * sw - pl in [0, in_w - 3]. */
     const int ox_lo = (pl + sw - 1) / sw, ox_hi = in_w - 3 + pl >= 0 ? (in_w - 3 + pl) / sw + 1 : 0;
     mtk_word *slot = x;
     int8_t *out = output;
-    int n = 0, r = 0, count = 0;
+    int n = 0, r = 0;
     for (int oy = 0; n < pixels; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_top;
         int hi = ox_hi;
@@ -140,35 +158,41 @@ MTK_INLINE int window_pixels(const mtk_conv_params *params, const int c, const m
             const int last = room < 0 ? -1 : (room / c + pl) / sw;
             hi = hi < last + 1 ? hi : last + 1;
         }
-        const int top = y0 * row - pl * c; /* where column ox's window starts, less ox * sw * c */
-        for (int ox = 0; ox < out_w && n < pixels; ++ox, ++n) {
-            int32_t b[7];
+        int ox = 0;
+        while (ox < out_w && n < pixels) {
+            int end = ox; /* the inside run from ox, if any */
             if (ox >= ox_lo && ox < hi) {
-                inside_blocks(c, input + top + ox * sw * c, row, b);
-            } else {
+                end = hi < ox + (pixels - n) ? hi : ox + (pixels - n);
+            }
+            if (end == ox) {
+                int32_t b[7];
                 window_blocks(p, c, input, oy, ox, b);
-            }
-            /* written out, so the blocks stay in registers */
-#pragma GCC unroll 7
-            for (int k = 0; k < blocks; ++k) {
-                slot[6 * k] = __sxtb16(b[k]);
-                slot[6 * k + 1] = mtk_sxtb16_ror8(b[k]);
-            }
-            if (++r < 3) {
-                slot += 2;
+                slot = put_pixel(c, b, slot, &r);
+                ++ox;
+                ++n;
+            } else {
+                const int8_t *src = input + y0 * row + (ox * sw - pl) * c;
+                n += end - ox;
+                for (; ox < end; ++ox, src += step) {
+                    int32_t b[7];
+                    inside_blocks(c, src, row, b);
+                    slot = put_pixel(c, b, slot, &r);
+                    if (slot == batch_end) {
+                        mtk_dot_rows3_expanded_s8(d, x, MTK_WINDOW_GROUPS, out, out_c);
+                        out += 3 * MTK_WINDOW_GROUPS * out_c;
+                        slot = x;
+                    }
+                }
                 continue;
             }
-            r = 0;
-            slot += 6 * blocks - 4;
-            if (++count == MTK_WINDOW_GROUPS) {
-                mtk_dot_rows3_expanded_s8(d, x, count, out, out_c);
-                out += 3 * count * out_c;
-                count = 0;
+            if (slot == batch_end) {
+                mtk_dot_rows3_expanded_s8(d, x, MTK_WINDOW_GROUPS, out, out_c);
+                out += 3 * MTK_WINDOW_GROUPS * out_c;
                 slot = x;
             }
         }
     }
-    mtk_dot_rows3_expanded_s8(d, x, count, out, out_c);
+    mtk_dot_rows3_expanded_s8(d, x, (int)(slot - x) / (6 * blocks), out, out_c);
     return pixels;
 }
 
