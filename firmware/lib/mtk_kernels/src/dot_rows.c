@@ -266,7 +266,8 @@ typedef struct {
     const int8_t *rows; /* NULL: x holds `groups` expanded groups one after another; else pixel rows of whole
                          * blocks, row_stride apart, which the routine expands into x three at a time */
     int32_t row_stride;
-    int32_t groups; /* of three pixels, >= 1; their outputs 3 * out_stride apart */
+    int32_t groups;         /* of three pixels, >= 1; their outputs 3 * out_stride apart */
+    int32_t one_value_last; /* the last block holds one value (its other weights are zero) */
 } mtk_dot3_job;
 
 void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
@@ -521,7 +522,8 @@ MTK_INLINE mtk_dot3_job dot3_job(const mtk_dot_rows *d, const mtk_word *x, int8_
                               mtk_bytes4(q.act_max),
                               NULL,
                               0,
-                              1};
+                              1,
+                              (d->k & 3) == 1};
     return job;
 }
 

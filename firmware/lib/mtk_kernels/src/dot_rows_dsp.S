@@ -22,7 +22,8 @@
  *   +8 channel table (blocks of 2), +12 pixel 0's output, +16 bytes between the pixels' outputs,
  *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
  *   all four bytes, +36 upper bound in all four bytes, +40 rows (NULL: x holds the groups), +44 bytes
- *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on).
+ *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on), +52 the last block holds one value
+ *   (rows of 4n + 1).
  */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
 
@@ -127,6 +128,24 @@
     .endif
     .endm
 
+/* A last block holding one value (a row of 4n + 1, the one-channel 3x3 window's 9): its other three weights
+ * are zero, so only the even words count, one SMLAD per pixel and filter. */
+    .macro HALF_BLOCK p0a, p0b, p1a, p1b, p2a, p2b
+    ldr r10, [r0], #4
+    ldr r11, [r0], #4
+    ldr r2, [r1], #8
+    ldr r3, [r1], #8
+    sxtb16 r10, r10
+    sxtb16 r11, r11
+    smlad \p0a, r10, r2, \p0a
+    smlad \p0b, r11, r2, \p0b
+    smlad \p1a, r10, r3, \p1a
+    smlad \p1b, r11, r3, \p1b
+    ldr r2, [r1], #8
+    smlad \p2a, r10, r2, \p2a
+    smlad \p2b, r11, r2, \p2b
+    .endm
+
 /* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
  * biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into r8/r9, pixel 2
  * into r4/r5 last, over the biases' own registers. */
@@ -149,14 +168,14 @@
     PIXEL_MACS r4, r5
     .endm
 
-/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp): \clamp 0 none, 1 the lower bound, 2
- * both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass test: at 5
- * to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work outside the
- * blocks is most of a pair's cycles), or 0 any count, the blocks after the first eight a pass, entered
- * part-way (ENTRY). Enters with the pair's table block in r1. The output stage's pointers and stride come
- * in one pipelined run of loads with its first parameters. */
-    .macro PAIRS nb, clamp
-.Lpair\nb\()c\clamp:
+/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
+ * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
+ * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
+ * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 0 any count,
+ * the blocks after the first eight a pass, entered part-way (ENTRY). Enters with the pair's table block in
+ * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
+    .macro PAIRS nb, clamp, half=0
+.Lpair\nb\()c\clamp\()h\half:
     FIRST_BLOCK
     .if \nb == 0
     ldr r2, [sp, #ENTRY]
@@ -189,9 +208,12 @@
     bne .Lblock0\clamp
 .Lstage\clamp:
     .else
-    .rept \nb - 1
+    .rept \nb - 1 - \half
     BLOCK r6, r7, r8, r9, r4, r5
     .endr
+    .if \half
+    HALF_BLOCK r6, r7, r8, r9, r4, r5
+    .endif
     .endif
     ldr r1, [sp, #TABLE]
     ldr lr, [sp, #OUT]
@@ -220,7 +242,7 @@
     str lr, [sp, #OUT]
     adds r1, r1, #32
     cmp r1, r11
-    bne .Lpair\nb\()c\clamp
+    bne .Lpair\nb\()c\clamp\()h\half
     b .Ldone
     .endm
 
@@ -269,6 +291,14 @@ mtk_dot3_folded_dsp:
     cmp r3, #2
     beq 1f
     add r3, r3, r2, lsl #1
+    cmp r3, #2                      /* 3 blocks, the last of one value: loops 9 and 10 */
+    blo 2f
+    cmp r3, #3
+    bhi 2f
+    ldr r2, [r0, #52]
+    cmp r2, #0
+    it ne
+    addne r3, r3, #7
     b 2f
 1:
     add r3, r3, #6                  /* else the general loops 6 to 8 */
@@ -309,10 +339,11 @@ mtk_dot3_folded_dsp:
     str r3, [sp, #OUT]
     tbh [pc, r2, lsl #1]
 .Ldispatch:
-    .hword (.Lpair2c0 - .Ldispatch) / 2, (.Lpair2c1 - .Ldispatch) / 2
-    .hword (.Lpair3c0 - .Ldispatch) / 2, (.Lpair3c1 - .Ldispatch) / 2
-    .hword (.Lpair4c0 - .Ldispatch) / 2, (.Lpair4c1 - .Ldispatch) / 2
-    .hword (.Lpair0c0 - .Ldispatch) / 2, (.Lpair0c1 - .Ldispatch) / 2, (.Lpair0c2 - .Ldispatch) / 2
+    .hword (.Lpair2c0h0 - .Ldispatch) / 2, (.Lpair2c1h0 - .Ldispatch) / 2
+    .hword (.Lpair3c0h0 - .Ldispatch) / 2, (.Lpair3c1h0 - .Ldispatch) / 2
+    .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
+    .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
+    .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
     PAIRS 0, 0
     PAIRS 0, 1
     PAIRS 0, 2
@@ -322,6 +353,8 @@ mtk_dot3_folded_dsp:
     PAIRS 3, 1
     PAIRS 4, 0
     PAIRS 4, 1
+    PAIRS 3, 0, 1
+    PAIRS 3, 1, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
     subs r3, r3, #1
