@@ -133,12 +133,11 @@ MTK_INLINE mtk_word *put_pixel(const int c, const int32_t *b, mtk_word *slot, in
  * into the dot engine, their rows sign-extended into x (the layout in dot_rows.h), MTK_WINDOW_GROUPS groups
  * a call; returns the pixels done. Per output row the run of columns whose windows lie inside the image is
  * found once and gone through in its own loop, so an inner pixel costs its loads and sign extensions only.
- * The descriptor is read into a local copy first: the stores into x (words that may alias anything) would
- * otherwise make GCC reload its fields for every pixel. */
-MTK_INLINE int window_pixels(const mtk_conv_params *params, const int c, const mtk_dot_rows *d, const int8_t *input,
+ * The descriptor's fields are read into locals first: the stores into x (words that may alias anything)
+ * would otherwise make GCC reload them for every pixel. */
+MTK_INLINE int window_pixels(const mtk_conv_params *p, const int c, const mtk_dot_rows *d, const int8_t *input,
                              int8_t *output, mtk_word *x)
 {
-    const mtk_conv_params lp = *params, *const p = &lp;
     const int in_w = p->in_w, in_h = p->in_h, out_w = p->out_w, sw = p->stride_w, pl = p->pad_left;
     const int blocks = c == 1 ? 3 : 7, row = in_w * c, extra = c == 1 ? 4 : 10, out_c = p->out_c;
     const int pixels = 3 * (p->out_h * out_w / 3), step = sw * c;
