@@ -305,9 +305,9 @@ mtk_dot3_folded_dsp:
 2:
     str r3, [sp, #DISPATCH]
 
-.Lgroup:
     ldr r3, [sp, #ROWS]
     cbz r3, .Lexpanded
+.Lrows:
     /* Three rows of whole blocks at r3 (row_stride apart) sign-extended into x: per block 3 loads, 6 SXTB16,
      * one STM, in the order the pair loops read. */
     ldr r2, [sp, #ROW_STRIDE]
@@ -357,14 +357,17 @@ mtk_dot3_folded_dsp:
     PAIRS 3, 1, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
+    ldr r1, [sp, #OUT_BASE]
+    ldr r2, [sp, #STRIDE]
     subs r3, r3, #1
     beq .Lreturn
     str r3, [sp, #GROUPS]
-    ldr r1, [sp, #OUT_BASE]
-    ldr r2, [sp, #STRIDE]
     add r2, r2, r2, lsl #1
     add r1, r1, r2
     str r1, [sp, #OUT_BASE]
+    ldr r3, [sp, #ROWS]
+    cmp r3, #0
+    bne .Lrows                      /* rows: x stays where it is */
     ldr r1, [sp, #X_BASE]
     ldr r2, [sp, #X_STEP]
     ldr r3, [sp, #X_END]
@@ -372,7 +375,7 @@ mtk_dot3_folded_dsp:
     add r3, r3, r2
     str r1, [sp, #X_BASE]
     str r3, [sp, #X_END]
-    b .Lgroup
+    b .Lexpanded
 .Lreturn:
     add sp, sp, #FRAME
     pop {r4-r11, pc}
