@@ -235,8 +235,8 @@
     bfi r4, r5, #8, #8
     CLAMPS \clamp, r6, r8, r4
     ldr r11, [sp, #TABLE_END]
+    strh r8, [lr, r3]               /* a register-offset store costs 1 right after a load */
     strh r6, [lr]
-    strh r8, [lr, r3]
     strh r4, [lr, r3, lsl #1]
     adds lr, lr, #2                 /* the next pair's outputs follow */
     str lr, [sp, #OUT]
