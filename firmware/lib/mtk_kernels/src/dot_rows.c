@@ -529,7 +529,8 @@ MTK_INLINE mtk_dot3_job dot3_job(const mtk_dot_rows *d, const mtk_word *x, int8_
 
 void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride)
 {
-    if (groups > 0) {
+    /* With Helium no layer comes here (mtk_dot_rows3_expanded_ok), and the routine is left unlinked. */
+    if (!MTK_MVE && groups > 0) {
         mtk_dot3_job job = dot3_job(d, x, out, out_stride);
         job.groups = groups;
         mtk_dot3_folded_dsp(&job);
