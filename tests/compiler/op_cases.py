@@ -117,7 +117,7 @@ def output_stage_forms() -> list[tuple[str, object]]:
 def dot_shapes() -> list[tuple[str, object]]:
     """(label, build) for CONV_2D models written directly in the shapes of the DSP dot routine's own paths:
     pointwise rows of 4 to 20 values (the written-out pair loops for 5 to 16, whole blocks expanded by the
-    routine itself, a tail expanded in C), pixel counts that leave a part group, each clamp form, odd filter
+    routine itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each clamp form, odd filter
     counts, per-tensor weights; and one- and three-channel 3x3 first layers, each padding and stride 1 and 2,
     with more pixels than one call's groups and a VALID bottom row whose last word load would end past the
     input."""
@@ -143,6 +143,7 @@ def dot_shapes() -> list[tuple[str, object]]:
         ("pointwise k20", conv((4, 7, 20), 6, seed=30)),
         ("pointwise k6", conv((5, 7, 6), 4, seed=31)),
         ("pointwise k4", conv((5, 5, 4), 4, seed=32)),
+        ("pointwise k9", conv((5, 7, 9), 6, seed=41)),
         ("3x3 one channel same stride 2 relu", conv((17, 19, 1), 8, 3, stride=2, activation=1, seed=33)),
         ("3x3 one channel valid stride 2", conv((17, 19, 1), 16, 3, stride=2, padding=1, seed=34)),
         ("3x3 one channel same stride 1", conv((11, 13, 1), 6, 3, seed=35)),

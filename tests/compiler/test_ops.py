@@ -125,7 +125,7 @@ def test_output_stage_forms(index):
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=label)
 
 
-@pytest.mark.parametrize("index", range(20))
+@pytest.mark.parametrize("index", range(21))
 def test_dot_routine_shapes(index):
     """The shapes of the DSP dot routine's own paths, on the host's portable C."""
     label, build = op_cases.dot_shapes()[index]
