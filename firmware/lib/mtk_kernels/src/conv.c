@@ -5,11 +5,11 @@
  * Two or three rows at a time (as mtk_dot_rows_group says) go through the dot engine. Scratch: the dot
  * engine's expanded rows first (word aligned), then MTK_DOT_MAX_ROWS im2col rows.
  *
- * DSP path, 3x3 window on one or three input channels (a grayscale or RGB model's first layer), three
- * pixels per call: an inner pixel's im2col row is three runs of 3 or 9 input bytes, so its blocks of four
- * are formed in registers from unaligned word loads of the rows (a byte beyond a run lands on a padding
- * weight, which is zero) and sign-extended straight into the dot engine's scratch, without the im2col copy
- * and the expansion pass. With Helium these layers take im2col (rows of 8 bytes or more copied as vectors)
+ * DSP path, 3x3 window on one or three input channels (a grayscale or RGB model's first layer), groups of
+ * three pixels, several a call: an inner pixel's im2col row is three runs of 3 or 9 input bytes, so its
+ * blocks of four are formed in registers from unaligned word loads of the rows (a byte beyond a run lands
+ * on a padding weight, which is zero) and sign-extended straight into the dot engine's scratch, without the
+ * im2col copy and the expansion pass. With Helium these layers take im2col (rows of 8 bytes or more copied as vectors)
  * and the Helium dot engine, which reads rows in place: fewer instructions there.
  */
 #include "dot_rows.h"
