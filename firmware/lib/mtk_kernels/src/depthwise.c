@@ -728,6 +728,105 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     : "cc", "memory"
 /* clang-format on */
 
+/* clang-format off */
+/* Rows of exactly 6 outputs (V1's and V2's 6x6 layers, their 12->6 stride-2 ones): one pass of six windows
+ * per channel instead of four and a tail of two, so a channel's weights and bias are read once and its
+ * outputs go through one output stage. Six accumulators leave two registers for a slot's weights (P, S:
+ * they are reloaded per slot) and three for the columns. Stride 1, words at o0..o3 of a slot: even windows
+ * SMLAD of their pair, odd ones SMLADX of the pair PKHBT makes across two words, the third taps by SMLAxy
+ * with half h of S. */
+#define DWP6_S1_SLOT(o0, o1, o2, o3, h)                                                                                \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[P], %[a1]\n\t"                                                                              \
+    "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
+    "smlat" h " %[a1], %[B], %[S], %[a1]\n\t"                                                                          \
+    "smlad %[a2], %[B], %[P], %[a2]\n\t"                                                                               \
+    "smlab" h " %[a2], %[D], %[S], %[a2]\n\t"                                                                          \
+    "pkhbt %[B], %[D], %[B]\n\t"                                                                                       \
+    "smladx %[a3], %[B], %[P], %[a3]\n\t"                                                                              \
+    "smlat" h " %[a3], %[D], %[S], %[a3]\n\t"                                                                          \
+    DWP_LD("A", o3)                                                                                                    \
+    "smlad %[a4], %[D], %[P], %[a4]\n\t"                                                                               \
+    "smlab" h " %[a4], %[A], %[S], %[a4]\n\t"                                                                          \
+    "pkhbt %[D], %[A], %[D]\n\t"                                                                                       \
+    "smladx %[a5], %[D], %[P], %[a5]\n\t"                                                                              \
+    "smlat" h " %[a5], %[A], %[S], %[a5]\n\t"
+/* Stride 2, words o0..o6: every window's pair is a word, its third tap the next word's low half. */
+#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h)                                                                    \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
+    "smlad %[a1], %[B], %[P], %[a1]\n\t"                                                                               \
+    "smlab" h " %[a1], %[D], %[S], %[a1]\n\t"                                                                          \
+    DWP_LD("A", o3) DWP_LD("B", o4)                                                                                    \
+    "smlad %[a2], %[D], %[P], %[a2]\n\t"                                                                               \
+    "smlab" h " %[a2], %[A], %[S], %[a2]\n\t"                                                                          \
+    "smlad %[a3], %[A], %[P], %[a3]\n\t"                                                                               \
+    "smlab" h " %[a3], %[B], %[S], %[a3]\n\t"                                                                          \
+    DWP_LD("D", o5) DWP_LD("A", o6)                                                                                    \
+    "smlad %[a4], %[B], %[P], %[a4]\n\t"                                                                               \
+    "smlab" h " %[a4], %[D], %[S], %[a4]\n\t"                                                                          \
+    "smlad %[a5], %[D], %[P], %[a5]\n\t"                                                                               \
+    "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
+#define DWP6_PASS_S1                                                                                                   \
+    DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
+    DWP6_S1_SLOT("0", "12", "24", "36", "b") DWP_REC("P", "4")                                                          \
+    DWP6_S1_SLOT("4", "16", "28", "40", "t") DWP_REC("P", "8") DWP_REC("S", "16")                                       \
+    DWP6_S1_SLOT("8", "20", "32", "44", "b")
+#define DWP6_PASS_S2                                                                                                   \
+    DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
+    DWP6_S2_SLOT("0", "12", "24", "36", "48", "60", "72", "b") DWP_REC("P", "4")                                        \
+    DWP6_S2_SLOT("4", "16", "28", "40", "52", "64", "76", "t") DWP_REC("P", "8") DWP_REC("S", "16")                     \
+    DWP6_S2_SLOT("8", "20", "32", "44", "56", "68", "80", "b")
+/* The folded stage (m in A, n in B, r in P, S the scratch register) and the lower clamp (in A). */
+#define DWP6_OUT_ONE(a)                                                                                                \
+    "smmlar %[S], %[" a "], %[A], %[B]\n\t"                                                                            \
+    "add %[" a "], %[S], %[" a "], asr #31\n\t"                                                                        \
+    "asr %[" a "], %[" a "], %[P]\n\t"                                                                                 \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define DWP6_OUT                                                                                                       \
+    DWP_REC("A", "24") DWP_REC("B", "28") DWP_REC("P", "32")                                                           \
+    DWP6_OUT_ONE("a0") DWP6_OUT_ONE("a1") DWP6_OUT_ONE("a2") DWP6_OUT_ONE("a3") DWP6_OUT_ONE("a4") DWP6_OUT_ONE("a5")
+#define DWP6_MIN                                                                                                       \
+    DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3") DWP_MIN_ONE("a4")                   \
+    DWP_MIN_ONE("a5")
+/* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart, then back to
+ * the next channel's first output (the record's rewind). */
+#define DWP6_ROW(PASS, MIN)                                                                                            \
+    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a0") DWP_BIAS("a1") DWP_BIAS("a2") DWP_BIAS("a3") DWP_BIAS("a4")             \
+    DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC DWP_STORE2("a0", "a1") DWP_STORE2("a2", "a3") DWP_STORE2("a4", "a5")       \
+    DWP_REC("A", "56") DWP_REC("B", "60")                                                                              \
+    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "add %[ch], %[ch], #64\n\t"                                                                                        \
+    "cmp %[B], #0\n\t"                                                                                                 \
+    "beq 1b\n\t"
+#define DWP6_OPERANDS                                                                                                  \
+    : [ch] "+r"(ch), [out] "+r"(out), [x] "=&r"(x), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),  \
+      [a4] "=&r"(a4), [a5] "=&r"(a5), [A] "=&r"(A), [B] "=&r"(B), [D] "=&r"(D), [P] "=&r"(P), [S] "=&r"(S)           \
+    :                                                                                                                  \
+    : "cc", "memory"
+/* clang-format on */
+
+/* One output row of 6 outputs of a group's four channels (as group_row). */
+MTK_INLINE void group_row6(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+{
+    const mtk_word *x;
+    int32_t a0, a1, a2, a3, a4, a5, A, B, D, P, S;
+    /* clang-format off */
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, "") DWP6_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, DWP6_MIN) DWP6_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S2, "") DWP6_OPERANDS);
+    } else {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S2, DWP6_MIN) DWP6_OPERANDS);
+    }
+    /* clang-format on */
+}
+
 /* One output row of a group's four channels (records ch[0..3], out at channel 0 of the row's first pixel). */
 MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
 {
@@ -799,7 +898,11 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
         for (int c = 0; c < DW_GROUP; ++c) {
             ch[c].w = (dwp_weights){q0[c], q1[c], q2[c], g0[c] | (g1[c] << 16), g2[c]};
         }
-        group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        if (out_w == 6) {
+            group_row6(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        } else {
+            group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        }
         first += p->stride_h;
         while (first >= 3) {
             first -= 3;
