@@ -11,7 +11,8 @@
  * share their middle columns and every weight, so a row of both is 7 (stride 1) or 8 single loads for 12
  * SMLAxy, not 12 LDRD. Rows of 4 or more such outputs go channel-planar instead (below): one channel's
  * int16 row as column pairs, so that SMLAD takes two taps of a window at once and four outputs of one
- * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage.
+ * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage
+ * (rows of exactly 6 outputs: six a pass). Rows of exactly 3 take three-pixel lanes.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -1060,9 +1061,9 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
         (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
         return group_rows_3px;
     }
-    /* Planar rows pay a group's set-up and per row a few branches and pointer moves per channel, which rows
-     * of 3 outputs do not win back (measured on the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC
-     * planar, 9.8 and 8.3 in two-pixel lanes). */
+    /* Rows of 3 outputs in three-pixel lanes: planar rows pay a group's set-up and per row a few branches and
+     * pointer moves per channel, which such rows do not win back (the zoo's 3x3-output layers: 11.5 and 9.6
+     * est. cycles a MAC planar, 9.8 and 8.3 in two-pixel lanes, 7.5 and 6.2 in three-pixel lanes). */
     if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
         (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
         if (p->stride_w == 1) {
