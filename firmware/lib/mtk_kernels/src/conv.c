@@ -13,6 +13,7 @@
  * and the Helium dot engine, which reads rows in place: fewer instructions there.
  */
 #include "dot_rows.h"
+#include "conv_window_mve.h"
 
 static void im2col_row(const mtk_conv_params *p, const int8_t *input, int oy, int ox, int8_t *row)
 {
@@ -154,6 +155,11 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     const int group = mtk_dot_rows_group(&d);
     const int8_t *rows[MTK_DOT_MAX_ROWS];
     int n = 0;
+#if MTK_MVE
+    if (mtk_conv2d_window_mve_ok(p)) {
+        n = mtk_conv2d_window_mve_s8(p, &d, input, output);
+    }
+#endif
 #if MTK_DSP
     if (window_in_place(p, &d)) {
         n = (p->in_c == 1 ? window_pixels_c1 : window_pixels_c3)(p, &d, input, output, (mtk_word *)(void *)scratch);

@@ -1,6 +1,7 @@
 /* Inner products for CONV_2D / FULLY_CONNECTED over packed filters (dot_rows.h): one entry point, its Arm DSP
  * block first (the RV32 block in dot_rows_rv32.c), the portable C fallback after it. */
 #include "dot_rows.h"
+#include "dot_rows_mve.h"
 #include "dot_rows_rv32.h"
 
 /* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
@@ -26,84 +27,6 @@ MTK_INLINE int8_t output_any(const mtk_dot_rows *d, int32_t acc, int oc)
  * loads: the rows' bytes beyond k read as zero, the pair's last blocks come as two gathers of whole words,
  * so nothing beyond the filter array is read. The accumulators are the DSP path's, so its output stage
  * follows unchanged. */
-
-/* Byte offsets of the tail's words of one filter of a pair (the other filter's are 4 bytes on). */
-static const uint32_t pair_tail_offsets[4] = {0, 8, 16, 24};
-
-/* Output stage of filter pair t (table block t) for one row's accumulators, into out[0..1]. */
-MTK_INLINE void mve_pair_out(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a0,
-                             int32_t a1, int8_t *out)
-{
-#if MTK_THUMB2_ASM
-    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
-        mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a0, &a1);
-        uint32_t packed = (uint32_t)(uint8_t)a0 | ((uint32_t)(uint8_t)a1 << 8);
-        if (mode == MTK_OUT_FOLDED_MIN) {
-            packed = mtk_max_s8x4(packed, lo4);
-        }
-        const uint16_t pixel = (uint16_t)packed;
-        memcpy(out, &pixel, 2);
-        return;
-    }
-#endif
-    (void)lo4;
-    const int8_t pixel[2] = {(int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 0, a0),
-                             (int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 1, a1)};
-    memcpy(out, pixel, 2);
-}
-
-#if MTK_THUMB2_ASM
-/* The folded output stage of filter j of pair t (table blocks of 2) for three accumulators, saturated to
- * int8: its parameters read once. */
-MTK_INLINE void mve_fold3(const int32_t *t, const int j, int32_t *a0, int32_t *a1, int32_t *a2)
-{
-    int32_t m, n, r, tmp;
-    /* clang-format off */
-    __asm__("ldr %[m], [%[t], %[om]]\n\t"
-            "ldr %[n], [%[t], %[on]]\n\t"
-            "ldr %[r], [%[t], %[or]]\n\t"
-            MTK_FOLDED_ONE("a0", "m", "n", "r")
-            MTK_FOLDED_ONE("a1", "m", "n", "r")
-            MTK_FOLDED_ONE("a2", "m", "n", "r")
-            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r),
-              [tmp] "=&r"(tmp)
-            : [t] "r"(t), [om] "I"(4 * (2 + j)), [on] "I"(4 * (4 + j)), [or] "I"(4 * (6 + j))
-            : "memory");
-    /* clang-format on */
-}
-#endif
-
-/* Output stage of filter pair t for three rows' accumulators (a[row][filter]) into out0..out2: the folded
- * forms with one table read per filter for all three rows, the other forms through mve_pair_out. */
-MTK_INLINE void mve_pair_out3(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a00,
-                              int32_t a01, int32_t a10, int32_t a11, int32_t a20, int32_t a21, int8_t *out0,
-                              int8_t *out1, int8_t *out2)
-{
-#if MTK_THUMB2_ASM
-    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
-        mve_fold3(t, 0, &a00, &a10, &a20);
-        mve_fold3(t, 1, &a01, &a11, &a21);
-        /* per row its two channels in the low halfword (BFI), clamped bytewise for ReLU */
-        uint32_t p0 = (uint32_t)a00, p1 = (uint32_t)a10, p2 = (uint32_t)a20;
-        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p0) : [b] "r"(a01));
-        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p1) : [b] "r"(a11));
-        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p2) : [b] "r"(a21));
-        if (mode == MTK_OUT_FOLDED_MIN) {
-            p0 = mtk_max_s8x4(p0, lo4);
-            p1 = mtk_max_s8x4(p1, lo4);
-            p2 = mtk_max_s8x4(p2, lo4);
-        }
-        const uint16_t h0 = (uint16_t)p0, h1 = (uint16_t)p1, h2 = (uint16_t)p2;
-        memcpy(out0, &h0, 2);
-        memcpy(out1, &h1, 2);
-        memcpy(out2, &h2, 2);
-        return;
-    }
-#endif
-    mve_pair_out(mode, q, t, lo4, a00, a01, out0);
-    mve_pair_out(mode, q, t, lo4, a10, a11, out1);
-    mve_pair_out(mode, q, t, lo4, a20, a21, out2);
-}
 
 /* Every filter against npx rows (1 to 3; `npx` and `mode` are constants after inlining), out[r] the row's
  * outputs. */

@@ -1,0 +1,175 @@
+/*
+ * The Helium (MVE) dot engine's shared pieces: the filter pair's output stage (the DSP path's scalar one,
+ * bit-exact by construction) and the core for rows that are already in vector registers (mve_vec_rows):
+ * CONV_2D's first layer forms its 3x3 windows there straight from the input rows (conv_window_mve.c)
+ * instead of copying them into im2col rows. dot_rows.c reads rows from memory with the same pieces.
+ */
+#ifndef MTK_DOT_ROWS_MVE_H_
+#define MTK_DOT_ROWS_MVE_H_
+
+#include "dot_rows.h"
+
+#if MTK_MVE
+
+/* Byte offsets of the tail's words of one filter of a pair (the other filter's are 4 bytes on). */
+static const uint32_t pair_tail_offsets[4] = {0, 8, 16, 24};
+
+/* Output stage of filter pair t (table block t) for one row's accumulators, into out[0..1]. */
+MTK_INLINE void mve_pair_out(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a0,
+                             int32_t a1, int8_t *out)
+{
+#if MTK_THUMB2_ASM
+    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
+        mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a0, &a1);
+        uint32_t packed = (uint32_t)(uint8_t)a0 | ((uint32_t)(uint8_t)a1 << 8);
+        if (mode == MTK_OUT_FOLDED_MIN) {
+            packed = mtk_max_s8x4(packed, lo4);
+        }
+        const uint16_t pixel = (uint16_t)packed;
+        memcpy(out, &pixel, 2);
+        return;
+    }
+#endif
+    (void)lo4;
+    const int8_t pixel[2] = {(int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 0, a0),
+                             (int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 1, a1)};
+    memcpy(out, pixel, 2);
+}
+
+#if MTK_THUMB2_ASM
+/* The folded output stage of filter j of pair t (table blocks of 2) for three accumulators, saturated to
+ * int8: its parameters read once. */
+MTK_INLINE void mve_fold3(const int32_t *t, const int j, int32_t *a0, int32_t *a1, int32_t *a2)
+{
+    int32_t m, n, r, tmp;
+    /* clang-format off */
+    __asm__("ldr %[m], [%[t], %[om]]\n\t"
+            "ldr %[n], [%[t], %[on]]\n\t"
+            "ldr %[r], [%[t], %[or]]\n\t"
+            MTK_FOLDED_ONE("a0", "m", "n", "r")
+            MTK_FOLDED_ONE("a1", "m", "n", "r")
+            MTK_FOLDED_ONE("a2", "m", "n", "r")
+            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r),
+              [tmp] "=&r"(tmp)
+            : [t] "r"(t), [om] "I"(4 * (2 + j)), [on] "I"(4 * (4 + j)), [or] "I"(4 * (6 + j))
+            : "memory");
+    /* clang-format on */
+}
+#endif
+
+/* Output stage of filter pair t for three rows' accumulators (a[row][filter]) into out0..out2: the folded
+ * forms with one table read per filter for all three rows, the other forms through mve_pair_out. */
+MTK_INLINE void mve_pair_out3(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a00,
+                              int32_t a01, int32_t a10, int32_t a11, int32_t a20, int32_t a21, int8_t *out0,
+                              int8_t *out1, int8_t *out2)
+{
+#if MTK_THUMB2_ASM
+    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
+        mve_fold3(t, 0, &a00, &a10, &a20);
+        mve_fold3(t, 1, &a01, &a11, &a21);
+        /* per row its two channels in the low halfword (BFI), clamped bytewise for ReLU */
+        uint32_t p0 = (uint32_t)a00, p1 = (uint32_t)a10, p2 = (uint32_t)a20;
+        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p0) : [b] "r"(a01));
+        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p1) : [b] "r"(a11));
+        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p2) : [b] "r"(a21));
+        if (mode == MTK_OUT_FOLDED_MIN) {
+            p0 = mtk_max_s8x4(p0, lo4);
+            p1 = mtk_max_s8x4(p1, lo4);
+            p2 = mtk_max_s8x4(p2, lo4);
+        }
+        const uint16_t h0 = (uint16_t)p0, h1 = (uint16_t)p1, h2 = (uint16_t)p2;
+        memcpy(out0, &h0, 2);
+        memcpy(out1, &h1, 2);
+        memcpy(out2, &h2, 2);
+        return;
+    }
+#endif
+    mve_pair_out(mode, q, t, lo4, a00, a01, out0);
+    mve_pair_out(mode, q, t, lo4, a10, a11, out1);
+    mve_pair_out(mode, q, t, lo4, a20, a21, out2);
+}
+
+/* Every filter against npx (1 to 3) rows held in vectors: xa[r] the row's values 0..15, and for nvec == 2
+ * (16 < k <= 32) xb[r] its values 16..k-1 (lanes from k - 16 on zero); `npx`, `nvec` and `mode` are
+ * constants after inlining. Outputs out + r * out_stride. Per filter pair one VLD20/VLD21 (nvec == 2) and
+ * two gathers of the pair's last blocks (whole words, nothing beyond the filter array), then one
+ * VMLADAVA.S8 per filter, row and vector. */
+MTK_INLINE void mve_vec_rows(const mtk_dot_rows *d, const int mode, const int npx, const int nvec, const int8x16_t *xa,
+                             const int8x16_t *xb, int8_t *out, int out_stride)
+{
+    const int k4 = mtk_padded4(d->k), pairs = d->out_c >> 1;
+    const uint32x4_t offsets = vld1q_u32(pair_tail_offsets);
+    const mve_pred16_t words = vctp32q((uint32_t)(nvec == 1 ? k4 : k4 - 16) >> 2);
+    const int8_t *w = d->weights;
+    const int32_t *t = d->quant;
+    const mtk_output_quant q = *d->q;
+    const uint32_t lo4 = mtk_bytes4(q.act_min);
+    int8_t *o0 = out, *o1 = npx > 1 ? out + out_stride : out, *o2 = npx > 2 ? out + 2 * out_stride : out;
+    for (int pair = 0; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+        int32_t a00 = t[0], a01 = t[1];
+        int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
+        const int32_t *tail = (const int32_t *)(const void *)w;
+        if (nvec == 2) {
+            const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
+            const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
+            a00 = vmladavaq_s8(a00, f0, xa[0]);
+            a01 = vmladavaq_s8(a01, f1, xa[0]);
+            if (npx > 1) {
+                a10 = vmladavaq_s8(a10, f0, xa[1]);
+                a11 = vmladavaq_s8(a11, f1, xa[1]);
+            }
+            if (npx > 2) {
+                a20 = vmladavaq_s8(a20, f0, xa[2]);
+                a21 = vmladavaq_s8(a21, f1, xa[2]);
+            }
+            tail += 8;
+        }
+        const int8x16_t *const x = nvec == 2 ? xb : xa;
+        const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(tail, offsets, words));
+        const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(tail + 1, offsets, words));
+        w += 2 * k4;
+        a00 = vmladavaq_s8(a00, f0, x[0]);
+        a01 = vmladavaq_s8(a01, f1, x[0]);
+        if (npx > 1) {
+            a10 = vmladavaq_s8(a10, f0, x[1]);
+            a11 = vmladavaq_s8(a11, f1, x[1]);
+        }
+        if (npx > 2) {
+            a20 = vmladavaq_s8(a20, f0, x[2]);
+            a21 = vmladavaq_s8(a21, f1, x[2]);
+            mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
+            continue;
+        }
+        mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
+        if (npx > 1) {
+            mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
+        }
+    }
+    if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros to k4 */
+        const int8x16_t fa = nvec == 2 ? vld1q_s8(w) : vldrbq_z_s8(w, vctp8q((uint32_t)k4));
+        const int8x16_t fb = nvec == 2 ? vldrbq_z_s8(w + 16, vctp8q((uint32_t)(k4 - 16))) : fa;
+        int32_t a[3];
+        for (int r = 0; r < npx; ++r) {
+            a[r] = vmladavaq_s8(t[0], fa, xa[r]);
+            if (nvec == 2) {
+                a[r] = vmladavaq_s8(a[r], fb, xb[r]);
+            }
+        }
+        /* All from the table before the first byte store, after which it must be assumed changed. */
+        int8_t y[3];
+        for (int r = 0; r < npx; ++r) {
+            y[r] = (int8_t)mtk_output_as(mode, &q, a[r], t[2], t[4], t[6]);
+        }
+        o0[0] = y[0];
+        if (npx > 1) {
+            o1[0] = y[1];
+        }
+        if (npx > 2) {
+            o2[0] = y[2];
+        }
+    }
+}
+
+#endif /* MTK_MVE */
+
+#endif /* MTK_DOT_ROWS_MVE_H_ */
