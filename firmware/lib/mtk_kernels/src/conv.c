@@ -9,8 +9,9 @@
  * pixels per call: an inner pixel's im2col row is three runs of 3 or 9 input bytes, so its blocks of four
  * are formed in registers from unaligned word loads of the rows (a byte beyond a run lands on a padding
  * weight, which is zero) and sign-extended straight into the dot engine's scratch, without the im2col copy
- * and the expansion pass. With Helium these layers take im2col (rows of 8 bytes or more copied as vectors)
- * and the Helium dot engine, which reads rows in place: fewer instructions there.
+ * and the expansion pass. With Helium these layers form each pixel's row in vector registers instead
+ * (conv_window_mve.c); other windows take im2col (rows of 8 bytes or more copied as vectors) and the Helium
+ * dot engine, which reads rows in place.
  */
 #include "dot_rows.h"
 #include "conv_window_mve.h"

@@ -53,9 +53,15 @@ MTK_INLINE void window_vectors(const mtk_conv_params *p, const int c, const int8
 }
 
 /* Whole groups of npx pixels (c channels, output stage form `mode`; all constants after inlining). */
-MTK_INLINE int window_groups(const mtk_conv_params *p, const mtk_dot_rows *d, const int mode, const int c,
+MTK_INLINE int window_groups(const mtk_conv_params *layer, const mtk_dot_rows *dot, const int mode, const int c,
                              const int npx, const int8_t *input, int8_t *output)
 {
+    /* Local copies: the output's byte stores may alias the descriptors, which would have every parameter
+     * reloaded per pixel group. */
+    const mtk_conv_params lp = *layer;
+    const mtk_output_quant q = *dot->q;
+    const mtk_dot_rows d = {dot->k, dot->out_c, dot->weights, dot->quant, dot->folded, &q};
+    const mtk_conv_params *const p = &lp;
     const int pixels = p->out_h * p->out_w, out_w = p->out_w, out_c = p->out_c;
     const int sh = p->stride_h, sw = p->stride_w;
     int y0 = -p->pad_top, x0 = -p->pad_left, ox = 0, n = 0;
@@ -70,7 +76,7 @@ MTK_INLINE int window_groups(const mtk_conv_params *p, const mtk_dot_rows *d, co
                 y0 += sh;
             }
         }
-        mve_vec_rows(d, mode, npx, c == 1 ? 1 : 2, xa, xb, output + n * out_c, out_c);
+        mve_vec_rows(&d, mode, npx, c == 1 ? 1 : 2, xa, xb, output + n * out_c, out_c);
     }
     return n;
 }
@@ -84,10 +90,10 @@ WINDOW_VARIANT(window_c1_general, MTK_OUT_GENERAL, 1, 3)
 WINDOW_VARIANT(window_c1_folded, MTK_OUT_FOLDED, 1, 3)
 WINDOW_VARIANT(window_c1_folded_min, MTK_OUT_FOLDED_MIN, 1, 3)
 WINDOW_VARIANT(window_c1_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 1, 3)
-WINDOW_VARIANT(window_c3_general, MTK_OUT_GENERAL, 3, 2)
-WINDOW_VARIANT(window_c3_folded, MTK_OUT_FOLDED, 3, 2)
-WINDOW_VARIANT(window_c3_folded_min, MTK_OUT_FOLDED_MIN, 3, 2)
-WINDOW_VARIANT(window_c3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 3, 2)
+WINDOW_VARIANT(window_c3_general, MTK_OUT_GENERAL, 3, 3)
+WINDOW_VARIANT(window_c3_folded, MTK_OUT_FOLDED, 3, 3)
+WINDOW_VARIANT(window_c3_folded_min, MTK_OUT_FOLDED_MIN, 3, 3)
+WINDOW_VARIANT(window_c3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 3, 3)
 
 typedef int (*window_fn)(const mtk_conv_params *, const mtk_dot_rows *, const int8_t *, int8_t *);
 

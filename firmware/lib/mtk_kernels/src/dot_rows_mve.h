@@ -89,6 +89,51 @@ MTK_INLINE void mve_pair_out3(const int mode, const mtk_output_quant *q, const i
     mve_pair_out(mode, q, t, lo4, a20, a21, out2);
 }
 
+#if MTK_THUMB2_ASM
+/* Filter pair w (k4 in (16, 32]) against three rows held in memory as vectors xa[r] (values 0..15) and xb[r]
+ * (16..k-1, zero beyond), into the six accumulators. Written out because GCC, with the six row vectors
+ * and the pair's four in flight, reloads and copies the row vectors through the stack for every pair: here
+ * each is loaded as it is used, per pair one VLD20/VLD21, two gathers, six loads and twelve VMLADAVA. */
+MTK_INLINE void mve_pair_rows3x2(const int8_t *w, const int8x16_t *xa, const int8x16_t *xb, uint32x4_t offsets,
+                                 mve_pred16_t words, int32_t *a00, int32_t *a01, int32_t *a10, int32_t *a11,
+                                 int32_t *a20, int32_t *a21)
+{
+    const uint32x4_t offsets1 = vaddq_n_u32(offsets, 4);
+    const int8_t *tail = w + 32;
+    /* clang-format off */
+    __asm__("vld20.32 {q0, q1}, [%[w]]\n\t"
+            "vld21.32 {q0, q1}, [%[w]]\n\t"
+            "vldrb.u8 q2, [%[xa]]\n\t"
+            "vmladava.s8 %[a00], q0, q2\n\t"
+            "vmladava.s8 %[a01], q1, q2\n\t"
+            "vldrb.u8 q2, [%[xa], #16]\n\t"
+            "vmladava.s8 %[a10], q0, q2\n\t"
+            "vmladava.s8 %[a11], q1, q2\n\t"
+            "vldrb.u8 q2, [%[xa], #32]\n\t"
+            "vmladava.s8 %[a20], q0, q2\n\t"
+            "vmladava.s8 %[a21], q1, q2\n\t"
+            "vmsr p0, %[words]\n\t"
+            "vpstt\n\t"
+            "vldrwt.u32 q0, [%[tail], %q[off]]\n\t"
+            "vldrwt.u32 q1, [%[tail], %q[off1]]\n\t"
+            "vldrb.u8 q2, [%[xb]]\n\t"
+            "vmladava.s8 %[a00], q0, q2\n\t"
+            "vmladava.s8 %[a01], q1, q2\n\t"
+            "vldrb.u8 q2, [%[xb], #16]\n\t"
+            "vmladava.s8 %[a10], q0, q2\n\t"
+            "vmladava.s8 %[a11], q1, q2\n\t"
+            "vldrb.u8 q2, [%[xb], #32]\n\t"
+            "vmladava.s8 %[a20], q0, q2\n\t"
+            "vmladava.s8 %[a21], q1, q2\n\t"
+            : [a00] "+Te"(*a00), [a01] "+Te"(*a01), [a10] "+Te"(*a10), [a11] "+Te"(*a11), [a20] "+Te"(*a20),
+              [a21] "+Te"(*a21)
+            : [w] "r"(w), [xa] "r"(xa), [xb] "r"(xb), [tail] "r"(tail), [off] "w"(offsets), [off1] "w"(offsets1),
+              [words] "r"((uint32_t)words)
+            : "q0", "q1", "q2", "memory");
+    /* clang-format on */
+}
+#endif
+
 /* Every filter against npx (1 to 3) rows held in vectors: xa[r] the row's values 0..15, and for nvec == 2
  * (16 < k <= 32) xb[r] its values 16..k-1 (lanes from k - 16 on zero); `npx`, `nvec` and `mode` are
  * constants after inlining. Outputs out + r * out_stride. Per filter pair one VLD20/VLD21 (nvec == 2) and
@@ -109,6 +154,14 @@ MTK_INLINE void mve_vec_rows(const mtk_dot_rows *d, const int mode, const int np
         int32_t a00 = t[0], a01 = t[1];
         int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
         const int32_t *tail = (const int32_t *)(const void *)w;
+#if MTK_THUMB2_ASM
+        if (nvec == 2 && npx == 3) {
+            mve_pair_rows3x2(w, xa, xb, offsets, words, &a00, &a01, &a10, &a11, &a20, &a21);
+            w += 2 * k4;
+            mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
+            continue;
+        }
+#endif
         if (nvec == 2) {
             const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
             const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
