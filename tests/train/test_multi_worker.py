@@ -1,5 +1,7 @@
 """Multi-worker training (tf.distribute.MultiWorkerMirroredStrategy, cluster from TF_CONFIG): two worker
-processes on 127.0.0.1, a tiny model, 1 float + 1 QAT epoch (stopped after the float epoch and resumed).
+processes on 127.0.0.1, a tiny model, 1 float + 1 QAT epoch (stopped after the float epoch and resumed);
+beside them `--strategy mirrored` (MirroredStrategy, one replica on this CPU), which must give the
+one-worker run's weights exactly.
 Both finish; the chief writes the run and the other worker nothing there (its saves go to a temporary
 directory it removes). The run equals a one-worker run with the same global batch: the same splits, the
 same first global batch (its loss), and weights as close as rounding allows — measured in the same test
@@ -97,13 +99,14 @@ def test_two_workers_equal_one_worker(tmp_path):
     # (stopped and resumed, two workers gave the unbroken two-worker run's bytes when measured; README).
     began = time.time()
     cluster = start_cluster(tmp_path / "two", 2, tmp_path, "two-w", ["--qat-epochs", "0"])
-    others = [*start_cluster(tmp_path / "one", 1, tmp_path, "one-w"), start(tmp_path / "plain", tmp_path, "plain", None)]
+    others = [*start_cluster(tmp_path / "one", 1, tmp_path, "one-w"), start(tmp_path / "plain", tmp_path, "plain", None),
+              start(tmp_path / "mirrored", tmp_path, "mirrored", None, ["--strategy", "mirrored"])]
     codes = wait_all(cluster, TIMEOUT)
     codes += wait_all(start_cluster(tmp_path / "two", 2, tmp_path, "two-r", ["--resume", "--qat-epochs", "1"]), TIMEOUT)
     wall = time.time() - began
     codes += wait_all(others, TIMEOUT)
-    logs = ("two-w0", "two-w1", "two-r0", "two-r1", "one-w0", "plain")
-    assert codes == [0] * 6, {n: (tmp_path / f"{n}.err").read_text()[-3000:] for n in logs}
+    logs = ("two-w0", "two-w1", "two-r0", "two-r1", "one-w0", "plain", "mirrored")
+    assert codes == [0] * 7, {n: (tmp_path / f"{n}.err").read_text()[-3000:] for n in logs}
     two, one, plain = tmp_path / "two", tmp_path / "one", tmp_path / "plain"
     names = sorted(p.name for p in two.iterdir())
     assert names == ["checkpoints", "config.json", "float_model.h5", "history.json", "labels.txt", "qat_model.h5",
@@ -117,6 +120,15 @@ def test_two_workers_equal_one_worker(tmp_path):
         assert "resuming float training after epoch 1/1" in (tmp_path / f"{name}.err").read_text()
     print(f"two-worker run (float, then resumed for QAT): {wall:.0f} s wall (beside the two reference runs)")
     assert (two / "splits.json").read_bytes() == (one / "splits.json").read_bytes()
+    # MirroredStrategy on this GPU-less machine: one replica on the CPU, the same synchronized batch norms
+    # and distributed input as a one-worker cluster, so the same arithmetic: the same weights exactly.
+    mirrored = tmp_path / "mirrored"
+    assert "training on mirrored: 1 replica in all, global batch 24" in (tmp_path / "mirrored.err").read_text()
+    assert (mirrored / "splits.json").read_bytes() == (one / "splits.json").read_bytes()
+    for name in ("float_model.h5", "qat_model.h5"):
+        w_mirrored, w_one = weights(mirrored / name), weights(one / name)
+        assert w_mirrored.keys() == w_one.keys()
+        assert all(np.array_equal(w_mirrored[k], w_one[k]) for k in w_one), name
 
     history = {d.name: json.loads((d / "history.json").read_text()) for d in (two, one)}
     assert [h["phase"] for h in history["two"]] == [h["phase"] for h in history["one"]] == ["float", "qat"]
