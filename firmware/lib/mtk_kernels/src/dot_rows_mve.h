@@ -134,6 +134,93 @@ MTK_INLINE void mve_pair_rows3x2(const int8_t *w, const int8x16_t *xa, const int
 }
 #endif
 
+#if MTK_THUMB2_ASM
+/* clang-format off */
+/* Filter j (0, 1) of the pair: twice its bias (see MVE_SHORT_OUT), multiplier, rounding and shift. */
+#define MVE_SHORT_PARAMS(j)                                                                                            \
+    "ldr %[b], [%[t], #" #j " * 4]\n\t"                                                                                \
+    "ldr %[m], [%[t], #8 + " #j " * 4]\n\t"                                                                            \
+    "ldr %[n], [%[t], #16 + " #j " * 4]\n\t"                                                                           \
+    "ldr %[r], [%[t], #24 + " #j " * 4]\n\t"                                                                           \
+    "lsls %[b], %[b], #1\n\t"
+
+/* Output a (an even register) of filter f (q0, q1) for the row in vector v: the folded stage of
+ * mtk_output_folded with the bias added as 2 * bias + 2 * dot (= 2 * acc, below 2^31 in magnitude), which
+ * saves copying the bias into the accumulator; tmp has acc's sign for the rounding step. */
+#define MVE_SHORT_OUT(a, f, v)                                                                                         \
+    "vmladav.s8 %[" a "], " f ", %q[" v "]\n\t"                                                                        \
+    "add %[tmp], %[b], %[" a "], lsl #1\n\t"                                                                           \
+    "smmlar %[" a "], %[tmp], %[m], %[n]\n\t"                                                                          \
+    "add %[" a "], %[" a "], %[tmp], asr #31\n\t"                                                                      \
+    "asr %[" a "], %[" a "], %[r]\n\t"                                                                                 \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+
+/* Bytewise max with the lower bound (mtk_max_s8x4) of the packed pair in a. */
+#define MVE_SHORT_MIN(a)                                                                                               \
+    "ldr %[tmp], %[lo4]\n\t"                                                                                           \
+    "ssub8 %[c], %[" a "], %[tmp]\n\t"                                                                                 \
+    "sel %[" a "], %[" a "], %[tmp]\n\t"
+
+/* The pair loop (count in lr): per pair one VPT block of two gathers, six outputs, three halfword stores. */
+#define MVE_SHORT_PAIRS(clamp0, clamp1, clamp2)                                                                        \
+    "dls lr, lr\n\t"                                                                                                   \
+    "1:\n\t"                                                                                                           \
+    "vptt.u32 hi, %q[lim], %q[off]\n\t"                                                                                \
+    "vldrwt.u32 q0, [%[w], %q[off]]\n\t"                                                                               \
+    "vldrwt.u32 q1, [%[w], %q[off1]]\n\t"                                                                              \
+    "ldr %[tmp], %[wstep]\n\t"                                                                                         \
+    "add %[w], %[w], %[tmp]\n\t"                                                                                       \
+    MVE_SHORT_PARAMS(0)                                                                                                \
+    MVE_SHORT_OUT("a0", "q0", "v0")                                                                                    \
+    MVE_SHORT_OUT("a1", "q0", "v1")                                                                                    \
+    MVE_SHORT_OUT("a2", "q0", "v2")                                                                                    \
+    MVE_SHORT_PARAMS(1)                                                                                                \
+    "adds %[t], #32\n\t"                                                                                               \
+    MVE_SHORT_OUT("c", "q1", "v0")                                                                                     \
+    "bfi %[a0], %[c], #8, #8\n\t"                                                                                      \
+    clamp0                                                                                                             \
+    "strh %[a0], [%[o]]\n\t"                                                                                           \
+    MVE_SHORT_OUT("c", "q1", "v1")                                                                                     \
+    "bfi %[a1], %[c], #8, #8\n\t"                                                                                      \
+    clamp1                                                                                                             \
+    "strh %[a1], [%[o], %[s]]\n\t"                                                                                     \
+    MVE_SHORT_OUT("c", "q1", "v2")                                                                                     \
+    "bfi %[a2], %[c], #8, #8\n\t"                                                                                      \
+    clamp2                                                                                                             \
+    "add %[tmp], %[o], %[s], lsl #1\n\t"                                                                               \
+    "strh %[a2], [%[tmp]]\n\t"                                                                                         \
+    "adds %[o], #2\n\t"                                                                                                \
+    "le lr, 1b\n\t"
+
+#define MVE_SHORT_OPERANDS                                                                                             \
+    : [w] "+r"(w), [t] "+r"(t), [o] "+r"(o), [count] "+r"(count), [b] "=&r"(b), [m] "=&r"(m), [n] "=&r"(n),           \
+      [r] "=&r"(r), [tmp] "=&r"(tmp), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [c] "=&Te"(c)                 \
+    : [s] "r"(stride), [wstep] "m"(wstep), [lo4] "m"(lo4), [v0] "w"(v0), [v1] "w"(v1), [v2] "w"(v2),                   \
+      [off] "w"(offsets), [off1] "w"(offsets1), [lim] "w"(limit)                                                       \
+    : "q0", "q1", "cc", "memory"
+/* clang-format on */
+
+/* Filters 0 .. 2 * pairs - 1 (pairs >= 1) of a layer with k <= 16 against three rows held as vectors v0..v2
+ * (zero beyond k), folded output stage (with the lower clamp when `min`), outputs o + r * stride. Written
+ * out: GCC's schedule of the same C spills the output pointers and copies every bias into three
+ * accumulators; here 14 registers hold everything. The gathers take the lanes whose word offset is below
+ * 2 * k4 (VPT against `limit`): nothing beyond the pair is read. */
+MTK_INLINE void mve_short_pairs3(const int min, const int8_t *w, const int32_t *t, int8_t *o, int stride, int pairs,
+                                 int8x16_t v0, int8x16_t v1, int8x16_t v2, uint32x4_t offsets, int k4, uint32_t lo4)
+{
+    const uint32x4_t offsets1 = vaddq_n_u32(offsets, 4), limit = vdupq_n_u32(2u * (uint32_t)k4);
+    const int32_t wstep = 2 * k4;
+    register int count __asm__("lr") = pairs;
+    int32_t b, m, n, r, tmp, a0, a1, a2, c;
+    if (min) {
+        __asm__ volatile(MVE_SHORT_PAIRS(MVE_SHORT_MIN("a0"), MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2"))
+                             MVE_SHORT_OPERANDS);
+    } else {
+        __asm__ volatile(MVE_SHORT_PAIRS("", "", "") MVE_SHORT_OPERANDS);
+    }
+}
+#endif
+
 /* Every filter against npx (1 to 3) rows held in vectors: xa[r] the row's values 0..15, and for nvec == 2
  * (16 < k <= 32) xb[r] its values 16..k-1 (lanes from k - 16 on zero); `npx`, `nvec` and `mode` are
  * constants after inlining. Outputs out + r * out_stride. Per filter pair one VLD20/VLD21 (nvec == 2) and
@@ -150,7 +237,20 @@ MTK_INLINE void mve_vec_rows(const mtk_dot_rows *d, const int mode, const int np
     const mtk_output_quant q = *d->q;
     const uint32_t lo4 = mtk_bytes4(q.act_min);
     int8_t *o0 = out, *o1 = npx > 1 ? out + out_stride : out, *o2 = npx > 2 ? out + 2 * out_stride : out;
-    for (int pair = 0; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+    int pair = 0;
+#if MTK_THUMB2_ASM
+    if (nvec == 1 && npx == 3 && pairs > 0 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+        mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, out_stride, pairs, xa[0], xa[1], xa[2], offsets, k4,
+                         lo4);
+        pair = pairs;
+        w += pairs * 2 * k4;
+        t += pairs * 4 * MTK_DOT_QUANT_GROUP;
+        o0 += 2 * pairs;
+        o1 += 2 * pairs;
+        o2 += 2 * pairs;
+    }
+#endif
+    for (; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
         int32_t a00 = t[0], a01 = t[1];
         int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
         const int32_t *tail = (const int32_t *)(const void *)w;
