@@ -39,13 +39,18 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
     const uint32x4_t offsets = vld1q_u32(pair_tail_offsets);
     const mtk_output_quant q = *d->q;
     const uint32_t lo4 = mtk_bytes4(q.act_min);
-    for (int run = 0; run < runs; ++run) {
-        const int8_t *w = d->weights;
-        const int32_t *t = d->quant;
-        const int8_t *const x0 = rows[0] + run * row_step, *const x1 = rows[npx > 1 ? 1 : 0] + run * row_step,
-                            *const x2 = rows[npx > 2 ? 2 : 0] + run * row_step;
-        int8_t *o0 = out[0] + run * out_step, *o1 = out[npx > 1 ? 1 : 0] + run * out_step,
-               *o2 = out[npx > 2 ? 2 : 0] + run * out_step;
+    /* Locals, not the arrays or the descriptor: the written-out loops clobber memory, which would have every
+     * one of these reloaded per run. */
+    const int8_t *const weights = d->weights;
+    const int32_t *const quant = d->quant;
+    const int8_t *r0 = rows[0], *r1 = rows[npx > 1 ? 1 : 0], *r2 = rows[npx > 2 ? 2 : 0];
+    int8_t *out0 = out[0], *out1 = out[npx > 1 ? 1 : 0], *out2 = out[npx > 2 ? 2 : 0];
+    for (int run = 0; run < runs;
+         ++run, r0 += row_step, r1 += row_step, r2 += row_step, out0 += out_step, out1 += out_step, out2 += out_step) {
+        const int8_t *w = weights;
+        const int32_t *t = quant;
+        const int8_t *const x0 = r0, *const x1 = r1, *const x2 = r2;
+        int8_t *o0 = out0, *o1 = out1, *o2 = out2;
         if (k <= 16 && pairs > 0) { /* short rows (V2's expand layers): each row one vector for all filters */
             const mve_pred16_t row_all = vctp8q((uint32_t)k), words = vctp32q((uint32_t)mtk_padded4(k) >> 2);
             const int8x16_t v0 = vldrbq_z_s8(x0, row_all), v1 = vldrbq_z_s8(x1, row_all), v2 = vldrbq_z_s8(x2, row_all);
