@@ -571,7 +571,7 @@ def serial_test(port, model_path, data, split, limit, seed, timeout, board_env, 
               help="The compiled runtime's memory mode (see `compile`).")
 @click.option("--out", "out_dir", default=None, help="Keep the benchmark images in this folder [a temporary one].")
 @click.option("--cycles", is_flag=True, help="Also estimated cycles from QEMU's executed instruction stream: "
-              "Cortex-M4 timings on qemu_m4 and qemu_m7, beats on qemu_m55 (an MVE instruction 2).")
+              "Cortex-M4 timings on qemu_m4 and qemu_m7, beats on qemu_m55 (an MVE instruction 2, a gather or scatter 1 a lane).")
 @click.option("--clock-mhz", type=float, default=None, help="Clock for the ms figures [the board's].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def bench(board, model_path, runtimes, runs, profile, opt, memory, out_dir, cycles, clock_mhz, as_json):

@@ -180,7 +180,20 @@ def is_vector(t: Timed) -> bool:
     return t.base.startswith("v") and bool(re.search(r"\bq[0-7]\b", t.insn.operands))
 
 
+def gather_lanes(t: Timed) -> int:
+    """Lanes of a Helium gather load or scatter store (its addresses a Q register inside [...]), else 0:
+    128 bits over the element size its data type names (vldrb.s16: 8)."""
+    operands = t.insn.operands
+    if t.base[:4] not in ("vldr", "vstr") or not re.search(r"\bq[0-7]\b", operands[operands.find("["):]):
+        return 0
+    size = re.search(r"(\d+)$", t.insn.mnemonic)
+    return 128 // int(size.group(1)) if size else 0
+
+
 def beats(t: Timed) -> int:
     """The M55 count: most MVE instructions take two beats-cycles on Cortex-M55 (a 64-bit datapath working
-    on 128-bit vectors), everything else one."""
-    return 2 if is_vector(t) else 1
+    on 128-bit vectors), everything else one. A gather or scatter reaches memory an element at a time (no
+    two of its addresses need be in one 64-bit access), so it counts one beat per lane, at least two."""
+    if not is_vector(t):
+        return 1
+    return max(2, gather_lanes(t))

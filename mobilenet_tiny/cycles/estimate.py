@@ -19,7 +19,7 @@ class Estimate:
     """One window or segment: QEMU's instruction count and what the models make of it."""
     instructions: int = 0
     cycles: int = 0               # Cortex-M4 model, zero wait states
-    beats: int = 0                # Cortex-M55 view: an MVE instruction two, any other one
+    beats: int = 0                # Cortex-M55 view: an MVE instruction two (a gather one a lane), any other one
     vector_instructions: int = 0  # MVE instructions among `instructions`
 
     def __iadd__(self, other: "Estimate") -> "Estimate":
@@ -36,7 +36,7 @@ class Estimate:
 # The figure `bench --cycles` reports for a board (Board.cycle_model): the Estimate field and its label.
 CYCLE_MODELS = {
     "m4": ("cycles", "estimated cycles at Cortex-M4 timings (TRM, zero wait states)"),
-    "m55-beats": ("beats", "estimated Cortex-M55 beats (an MVE instruction 2, any other 1)"),
+    "m55-beats": ("beats", "estimated Cortex-M55 beats (an MVE instruction 2, a gather or scatter 1 a lane, any other 1)"),
 }
 
 
