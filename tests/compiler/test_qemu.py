@@ -180,8 +180,7 @@ def test_output_stage_forms_and_edges_on_cortex_m55(zoo, opt, tmp_path):
 def _helium_first_layer_cases():
     """3x3 CONV_2D on one and three channels (the windows Helium forms in registers, conv_window_mve.c) in
     the forms the output-stage list lacks: the general form, both clamps (RELU6), one filter only, odd filter
-    counts, stride 1 with SAME borders on every side, a wide RGB row (a window row 3 * 40 bytes apart), a
-    grayscale row too wide for the byte gather's offsets (131 pixels: three loads per window instead); and
+    counts, stride 1 with SAME borders on every side, a wide RGB row (a window row 3 * 40 bytes apart); and
     short pointwise rows (13 and 16 values) through the written-out pair loop, lower clamp and none."""
     import flatbuffer_models as fm
 
@@ -195,7 +194,6 @@ def _helium_first_layer_cases():
         ("3x3 three channels one filter", lambda: fm.conv2d((5, 6, 3), 1, 3, seed=25)),
         ("3x3 one channel valid relu6", lambda: fm.conv2d((10, 11, 1), 3, 3, padding=1, activation=3, seed=26,
                                                            out_q=relu_q)),
-        ("3x3 one channel wide rows", lambda: fm.conv2d((5, 131, 1), 4, 3, activation=1, seed=30, out_q=relu_q)),
         # the written-out short-row pair loop (k <= 16, three rows) with an odd filter after its pairs
         ("3x3 one channel relu odd filters", lambda: fm.conv2d((9, 8, 1), 7, 3, stride=2, activation=1, seed=27,
                                                                 out_q=relu_q)),

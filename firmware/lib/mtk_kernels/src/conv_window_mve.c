@@ -6,8 +6,7 @@
 
 /* Lane masks of the predicated loads (one predicate bit per byte lane). One channel: window rows in lanes
  * 0-2, 3-5, 6-8. Three channels: row 0 in lanes 0-8 of the first vector, row 1's first 7 values in its
- * lanes 9-15 (the complement of 0-8: GCC 12 cannot encode that mask as a constant) and its last 2 in lanes
- * 0-1 of the second, row 2 in lanes 2-10 of the second. */
+ * lanes 9-15 (the complement: GCC 12 cannot encode that mask as a constant) and its last 2 in lanes 0-1 of the second, row 2 in lanes 2-10 of the second. */
 #define LANES_0_2 0x0007u
 #define LANES_3_5 0x0038u
 #define LANES_6_8 0x01C0u
@@ -17,19 +16,14 @@
 
 /* Pixel (y0, x0 = window origin)'s im2col row with c channels as vectors xa (values 0..15) and, for c == 3,
  * xb (values 16..26). Inside the image every load is a run of one input row (a predicated load touches no
- * memory in its inactive lanes), or for one channel with `gather` (rows of at most 126 bytes) one byte
- * gather of the nine taps at offsets `taps` from the window's corner instead of three loads and two ORs; a
- * window over the border goes through a row built with the input zero point for the padding. */
+ * memory in its inactive lanes); a window over the border goes through a row built with the input zero
+ * point for the padding. */
 MTK_INLINE void window_vectors(const mtk_conv_params *p, const int c, const int8_t *input, int y0, int x0,
-                               const int gather, const uint8x16_t taps, int8x16_t *xa, int8x16_t *xb)
+                               int8x16_t *xa, int8x16_t *xb)
 {
     const int in_w = p->in_w, row = in_w * c;
     if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w) {
         const int8_t *r0 = input + y0 * row + x0 * c, *r1 = r0 + row, *r2 = r1 + row;
-        if (c == 1 && gather) {
-            *xa = vldrbq_gather_offset_z_s8(r0, taps, LANES_0_8);
-            return;
-        }
         if (c == 1) {
             *xa = vorrq_s8(vorrq_s8(vldrbq_z_s8(r0, LANES_0_2), vldrbq_z_s8(r1 - 3, LANES_3_5)),
                            vldrbq_z_s8(r2 - 6, LANES_6_8));
@@ -71,21 +65,10 @@ MTK_INLINE int window_groups(const mtk_conv_params *layer, const mtk_dot_rows *d
     const int pixels = p->out_h * p->out_w, out_w = p->out_w, out_c = p->out_c;
     const int sh = p->stride_h, sw = p->stride_w;
     int y0 = -p->pad_top, x0 = -p->pad_left, ox = 0, n = 0;
-    const int in_w = p->in_w, gather = c == 1 && 2 * in_w + 2 <= 255; /* the gather's offsets are bytes */
-    const uint8_t tap_offsets[16] = {0,
-                                     1,
-                                     2,
-                                     (uint8_t)in_w,
-                                     (uint8_t)(in_w + 1),
-                                     (uint8_t)(in_w + 2),
-                                     (uint8_t)(2 * in_w),
-                                     (uint8_t)(2 * in_w + 1),
-                                     (uint8_t)(2 * in_w + 2)};
-    const uint8x16_t taps = vld1q_u8(tap_offsets);
     for (; n + npx <= pixels; n += npx) {
         int8x16_t xa[3], xb[3];
         for (int r = 0; r < npx; ++r) {
-            window_vectors(p, c, input, y0, x0, gather, taps, &xa[r], &xb[r]);
+            window_vectors(p, c, input, y0, x0, &xa[r], &xb[r]);
             x0 += sw;
             if (++ox == out_w) {
                 ox = 0;
