@@ -57,8 +57,8 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
             int pair = 0;
 #if MTK_THUMB2_ASM
             if (npx == 3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-                mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, (int)(o1 - o0), pairs, v0, v1, v2, offsets,
-                                 mtk_padded4(k), lo4);
+                mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, (int)(o1 - o0), pairs, x0, x1, x2, v0, v1, v2,
+                                 offsets, k, lo4);
                 pair = pairs;
                 w += pairs * 2 * mtk_padded4(k);
                 t += pairs * 4 * MTK_DOT_QUANT_GROUP;

@@ -161,30 +161,45 @@ MTK_INLINE void mve_pair_rows3x2(const int8_t *w, const int8x16_t *xa, const int
     "ssub8 %[c], %[" a "], %[tmp]\n\t"                                                                                 \
     "sel %[" a "], %[" a "], %[tmp]\n\t"
 
-/* The pair loop (count in lr): per pair one VPT block of two gathers, six outputs, three halfword stores. */
-#define MVE_SHORT_PAIRS(clamp0, clamp1, clamp2)                                                                        \
-    "dls lr, lr\n\t"                                                                                                   \
-    "1:\n\t"                                                                                                           \
+/* The pair's filters into q0 and q1 for any k <= 16: one VPT block of two gathers of the lanes whose word
+ * offset is below 2 * k4 (nothing beyond the pair is read), w advanced by wstep. */
+#define MVE_LOAD_GATHER                                                                                                \
     "vptt.u32 hi, %q[lim], %q[off]\n\t"                                                                                \
     "vldrwt.u32 q0, [%[w], %q[off]]\n\t"                                                                               \
     "vldrwt.u32 q1, [%[w], %q[off1]]\n\t"                                                                              \
     "ldr %[tmp], %[wstep]\n\t"                                                                                         \
-    "add %[w], %[w], %[tmp]\n\t"                                                                                       \
+    "add %[w], %[w], %[tmp]\n\t"
+
+/* k4 == 16: the pair is exactly 32 bytes, one VLD20/VLD21 splits it (w advanced). */
+#define MVE_LOAD_VLD2                                                                                                  \
+    "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
+    "vld21.32 {q0, q1}, [%[w]]!\n\t"
+
+/* k == 8: the pair's 16 bytes as they are (f0 in words 0 and 2, f1 in 1 and 3) in q0, against rows whose
+ * words were spread to match (v: words 0, 2; u: words 1, 3; mve_spread_words). */
+#define MVE_LOAD_WORDS "vldrw.u32 q0, [%[w]], #16\n\t"
+
+/* The pair loop (count in lr): per pair the load, six outputs, three halfword stores; filter 1 is f1
+ * against rows u0..u2. */
+#define MVE_SHORT_PAIRS(load, f1, u0, u1, u2, clamp0, clamp1, clamp2)                                                  \
+    "dls lr, lr\n\t"                                                                                                   \
+    "1:\n\t"                                                                                                           \
+    load                                                                                                               \
     MVE_SHORT_PARAMS(0)                                                                                                \
     MVE_SHORT_OUT("a0", "q0", "v0")                                                                                    \
     MVE_SHORT_OUT("a1", "q0", "v1")                                                                                    \
     MVE_SHORT_OUT("a2", "q0", "v2")                                                                                    \
     MVE_SHORT_PARAMS(1)                                                                                                \
     "adds %[t], #32\n\t"                                                                                               \
-    MVE_SHORT_OUT("c", "q1", "v0")                                                                                     \
+    MVE_SHORT_OUT("c", f1, u0)                                                                                         \
     "bfi %[a0], %[c], #8, #8\n\t"                                                                                      \
     clamp0                                                                                                             \
     "strh %[a0], [%[o]]\n\t"                                                                                           \
-    MVE_SHORT_OUT("c", "q1", "v1")                                                                                     \
+    MVE_SHORT_OUT("c", f1, u1)                                                                                         \
     "bfi %[a1], %[c], #8, #8\n\t"                                                                                      \
     clamp1                                                                                                             \
     "strh %[a1], [%[o], %[s]]\n\t"                                                                                     \
-    MVE_SHORT_OUT("c", "q1", "v2")                                                                                     \
+    MVE_SHORT_OUT("c", f1, u2)                                                                                         \
     "bfi %[a2], %[c], #8, #8\n\t"                                                                                      \
     clamp2                                                                                                             \
     "add %[tmp], %[o], %[s], lsl #1\n\t"                                                                               \
@@ -192,31 +207,84 @@ MTK_INLINE void mve_pair_rows3x2(const int8_t *w, const int8x16_t *xa, const int
     "adds %[o], #2\n\t"                                                                                                \
     "le lr, 1b\n\t"
 
-#define MVE_SHORT_OPERANDS                                                                                             \
+#define MVE_SHORT_OUTPUTS                                                                                              \
     : [w] "+r"(w), [t] "+r"(t), [o] "+r"(o), [count] "+r"(count), [b] "=&r"(b), [m] "=&r"(m), [n] "=&r"(n),           \
-      [r] "=&r"(r), [tmp] "=&r"(tmp), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [c] "=&Te"(c)                 \
-    : [s] "r"(stride), [wstep] "m"(wstep), [lo4] "m"(lo4), [v0] "w"(v0), [v1] "w"(v1), [v2] "w"(v2),                   \
-      [off] "w"(offsets), [off1] "w"(offsets1), [lim] "w"(limit)                                                       \
-    : "q0", "q1", "cc", "memory"
+      [r] "=&r"(r), [tmp] "=&r"(tmp), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [c] "=&Te"(c)
+#define MVE_SHORT_INPUTS [s] "r"(stride), [lo4] "m"(lo4), [v0] "w"(v0), [v1] "w"(v1), [v2] "w"(v2)
+#define MVE_SHORT_CLOBBERS : "q0", "q1", "cc", "memory"
+#define MVE_SHORT_GATHER_INPUTS                                                                                        \
+    : MVE_SHORT_INPUTS, [wstep] "m"(wstep), [off] "w"(offsets), [off1] "w"(offsets1), [lim] "w"(limit)
+#define MVE_SHORT_WORDS_INPUTS : MVE_SHORT_INPUTS, [u0] "w"(u0), [u1] "w"(u1), [u2] "w"(u2)
 /* clang-format on */
 
-/* Filters 0 .. 2 * pairs - 1 (pairs >= 1) of a layer with k <= 16 against three rows held as vectors v0..v2
- * (zero beyond k), folded output stage (with the lower clamp when `min`), outputs o + r * stride. Written
- * out: GCC's schedule of the same C spills the output pointers and copies every bias into three
- * accumulators; here 14 registers hold everything. The gathers take the lanes whose word offset is below
- * 2 * k4 (VPT against `limit`): nothing beyond the pair is read. */
-MTK_INLINE void mve_short_pairs3(const int min, const int8_t *w, const int32_t *t, int8_t *o, int stride, int pairs,
-                                 int8x16_t v0, int8x16_t v1, int8x16_t v2, uint32x4_t offsets, int k4, uint32_t lo4)
+/* Row x's first 8 values (k == 8) as its two words spread over the lanes of the packed pair's two filters:
+ * *v = [w0, 0, w1, 0] (filter 0's words), *u = [0, w0, 0, w1] (filter 1's). */
+MTK_INLINE void mve_spread_words(const int8_t *x, int8x16_t *v, int8x16_t *u)
 {
-    const uint32x4_t offsets1 = vaddq_n_u32(offsets, 4), limit = vdupq_n_u32(2u * (uint32_t)k4);
-    const int32_t wstep = 2 * k4;
+    const int32_t w0 = mtk_read_s8x4(x), w1 = mtk_read_s8x4(x + 4);
+    int32x4_t e, o;
+    /* clang-format off */
+    __asm__("vmov.i32 %q0, #0\n\t"
+            "vmov.i32 %q1, #0\n\t"
+            "vmov.32 %e0[0], %3\n\t"
+            "vmov.32 %f0[0], %2\n\t"
+            "vmov.32 %e1[1], %3\n\t"
+            "vmov.32 %f1[1], %2"
+            : "=&w"(e), "=&w"(o)
+            : "r"(w1), "r"(w0));
+    /* clang-format on */
+    *v = vreinterpretq_s8_s32(e);
+    *u = vreinterpretq_s8_s32(o);
+}
+
+/* Filters 0 .. 2 * pairs - 1 (pairs >= 1) of a layer with k <= 16 against three rows x0..x2, held as vectors
+ * v0..v2 (zero beyond k), folded output stage (with the lower clamp when `min`), outputs o + r * stride.
+ * Written out: GCC's schedule of the same C spills the output pointers and copies every bias into three
+ * accumulators; here 14 registers hold everything. The pair's filters come as one VLD20/VLD21 when k4 is 16,
+ * as one 16-byte load against rows spread to its word order when k is 8 (V1's first pointwise, V2's
+ * expand layers), else as two gathers (a gather costs a beat per lane on the M55). */
+MTK_INLINE void mve_short_pairs3(const int min, const int8_t *w, const int32_t *t, int8_t *o, int stride, int pairs,
+                                 const int8_t *x0, const int8_t *x1, const int8_t *x2, int8x16_t v0, int8x16_t v1,
+                                 int8x16_t v2, uint32x4_t offsets, int k, uint32_t lo4)
+{
+    const int k4 = mtk_padded4(k);
     register int count __asm__("lr") = pairs;
     int32_t b, m, n, r, tmp, a0, a1, a2, c;
+    if (k4 == 16) {
+        if (min) {
+            __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_VLD2, "q1", "v0", "v1", "v2", MVE_SHORT_MIN("a0"),
+                                             MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2")) MVE_SHORT_OUTPUTS
+                             : MVE_SHORT_INPUTS MVE_SHORT_CLOBBERS);
+        } else {
+            __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_VLD2, "q1", "v0", "v1", "v2", "", "", "") MVE_SHORT_OUTPUTS
+                             : MVE_SHORT_INPUTS MVE_SHORT_CLOBBERS);
+        }
+        return;
+    }
+    if (k == 8 && x0 != NULL) {
+        int8x16_t u0, u1, u2;
+        mve_spread_words(x0, &v0, &u0);
+        mve_spread_words(x1, &v1, &u1);
+        mve_spread_words(x2, &v2, &u2);
+        if (min) {
+            __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_WORDS, "q0", "u0", "u1", "u2", MVE_SHORT_MIN("a0"),
+                                             MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2"))
+                                 MVE_SHORT_OUTPUTS MVE_SHORT_WORDS_INPUTS MVE_SHORT_CLOBBERS);
+        } else {
+            __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_WORDS, "q0", "u0", "u1", "u2", "", "", "")
+                                 MVE_SHORT_OUTPUTS MVE_SHORT_WORDS_INPUTS MVE_SHORT_CLOBBERS);
+        }
+        return;
+    }
+    const uint32x4_t offsets1 = vaddq_n_u32(offsets, 4), limit = vdupq_n_u32(2u * (uint32_t)k4);
+    const int32_t wstep = 2 * k4;
     if (min) {
-        __asm__ volatile(MVE_SHORT_PAIRS(MVE_SHORT_MIN("a0"), MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2"))
-                             MVE_SHORT_OPERANDS);
+        __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_GATHER, "q1", "v0", "v1", "v2", MVE_SHORT_MIN("a0"),
+                                         MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2"))
+                             MVE_SHORT_OUTPUTS MVE_SHORT_GATHER_INPUTS MVE_SHORT_CLOBBERS);
     } else {
-        __asm__ volatile(MVE_SHORT_PAIRS("", "", "") MVE_SHORT_OPERANDS);
+        __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_GATHER, "q1", "v0", "v1", "v2", "", "", "")
+                             MVE_SHORT_OUTPUTS MVE_SHORT_GATHER_INPUTS MVE_SHORT_CLOBBERS);
     }
 }
 #endif
@@ -240,8 +308,8 @@ MTK_INLINE void mve_vec_rows(const mtk_dot_rows *d, const int mode, const int np
     int pair = 0;
 #if MTK_THUMB2_ASM
     if (nvec == 1 && npx == 3 && pairs > 0 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-        mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, out_stride, pairs, xa[0], xa[1], xa[2], offsets, k4,
-                         lo4);
+        mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, out_stride, pairs, NULL, NULL, NULL, xa[0], xa[1], xa[2],
+                         offsets, d->k, lo4);
         pair = pairs;
         w += pairs * 2 * k4;
         t += pairs * 4 * MTK_DOT_QUANT_GROUP;
