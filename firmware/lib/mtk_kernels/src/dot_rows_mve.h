@@ -175,6 +175,14 @@ MTK_INLINE void mve_pair_rows3x2(const int8_t *w, const int8x16_t *xa, const int
     "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
     "vld21.32 {q0, q1}, [%[w]]!\n\t"
 
+/* k4 < 16 and a pair follows: VLD20/VLD21 of 32 bytes splits this pair's words into lanes 0 .. k4/4 - 1 and
+ * the next pair's beyond, where the rows are zero; w advanced by wstep. */
+#define MVE_LOAD_VLD2_STEP                                                                                             \
+    "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
+    "vld21.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
+    "ldr %[tmp], %[wstep]\n\t"                                                                                         \
+    "add %[w], %[w], %[tmp]\n\t"
+
 /* k == 8: the pair's 16 bytes as they are (f0 in words 0 and 2, f1 in 1 and 3) in q0, against rows whose
  * words were spread to match (v: words 0, 2; u: words 1, 3; mve_spread_words). */
 #define MVE_LOAD_WORDS "vldrw.u32 q0, [%[w]], #16\n\t"
@@ -214,6 +222,7 @@ MTK_INLINE void mve_pair_rows3x2(const int8_t *w, const int8x16_t *xa, const int
 #define MVE_SHORT_CLOBBERS : "q0", "q1", "cc", "memory"
 #define MVE_SHORT_GATHER_INPUTS                                                                                        \
     : MVE_SHORT_INPUTS, [wstep] "m"(wstep), [off] "w"(offsets), [off1] "w"(offsets1), [lim] "w"(limit)
+#define MVE_SHORT_STEP_INPUTS : MVE_SHORT_INPUTS, [wstep] "m"(wstep)
 #define MVE_SHORT_WORDS_INPUTS : MVE_SHORT_INPUTS, [u0] "w"(u0), [u1] "w"(u1), [u2] "w"(u2)
 /* clang-format on */
 
@@ -242,7 +251,8 @@ MTK_INLINE void mve_spread_words(const int8_t *x, int8x16_t *v, int8x16_t *u)
  * Written out: GCC's schedule of the same C spills the output pointers and copies every bias into three
  * accumulators; here 14 registers hold everything. The pair's filters come as one VLD20/VLD21 when k4 is 16,
  * as one 16-byte load against rows spread to its word order when k is 8 (V1's first pointwise, V2's
- * expand layers), else as two gathers (a gather costs a beat per lane on the M55). */
+ * expand layers), else as one VLD20/VLD21 reading into the next pair, and for the last pair (nothing
+ * beyond the filter array is read) two gathers (a gather costs a beat per lane on the M55). */
 MTK_INLINE void mve_short_pairs3(const int min, const int8_t *w, const int32_t *t, int8_t *o, int stride, int pairs,
                                  const int8_t *x0, const int8_t *x1, const int8_t *x2, int8x16_t v0, int8x16_t v1,
                                  int8x16_t v2, uint32x4_t offsets, int k, uint32_t lo4)
@@ -276,8 +286,20 @@ MTK_INLINE void mve_short_pairs3(const int min, const int8_t *w, const int32_t *
         }
         return;
     }
-    const uint32x4_t offsets1 = vaddq_n_u32(offsets, 4), limit = vdupq_n_u32(2u * (uint32_t)k4);
     const int32_t wstep = 2 * k4;
+    if (pairs > 1) { /* every pair but the last: 32 bytes read, the next pair's words meet rows' zeros */
+        count = pairs - 1;
+        if (min) {
+            __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_VLD2_STEP, "q1", "v0", "v1", "v2", MVE_SHORT_MIN("a0"),
+                                             MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2"))
+                                 MVE_SHORT_OUTPUTS MVE_SHORT_STEP_INPUTS MVE_SHORT_CLOBBERS);
+        } else {
+            __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_VLD2_STEP, "q1", "v0", "v1", "v2", "", "", "")
+                                 MVE_SHORT_OUTPUTS MVE_SHORT_STEP_INPUTS MVE_SHORT_CLOBBERS);
+        }
+        count = 1;
+    }
+    const uint32x4_t offsets1 = vaddq_n_u32(offsets, 4), limit = vdupq_n_u32(2u * (uint32_t)k4);
     if (min) {
         __asm__ volatile(MVE_SHORT_PAIRS(MVE_LOAD_GATHER, "q1", "v0", "v1", "v2", MVE_SHORT_MIN("a0"),
                                          MVE_SHORT_MIN("a1"), MVE_SHORT_MIN("a2"))
