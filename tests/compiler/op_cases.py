@@ -49,6 +49,40 @@ def depthwise_conv2d(zoo, seed: int):
     return f"dw-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (p["lo"], 1.0)), p
 
 
+DEPTHWISE_3X3 = [  # (h, w, c, stride, padding, act, lo): output widths 3 to 18 (every remainder of four, and
+    # 3, below the planar path), SAME and VALID, channel counts with and without a tail beyond a multiple of 4
+    (9, 17, 8, 1, "same", "relu", 0.0), (8, 36, 12, 2, "same", "none", -2.0), (7, 20, 6, 1, "valid", "relu6", 0.0),
+    (10, 35, 4, 2, "valid", "relu", -2.0), (6, 16, 20, 1, "same", "none", -2.0), (11, 33, 18, 2, "same", "relu6", 0.0),
+    (5, 7, 8, 1, "same", "none", 0.0), (5, 6, 4, 2, "same", "relu", 0.0)]
+# written directly: a ReLU whose output zero point is not -128 (the folded stage with a lower clamp), planar
+DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22)]
+
+
+def depthwise_3x3(zoo, seed: int):
+    """DEPTHWISE_CONV_2D 3x3 at stride 1 and 2, depth multiplier 1 (the DSP path's planar rows from 4
+    outputs a row, the two-pixel lanes below): the Keras cases above, then the lower-clamp ones."""
+    if seed >= len(DEPTHWISE_3X3):
+        import flatbuffer_models as fm
+
+        shape, stride, fm_seed = DEPTHWISE_3X3_LOWER_CLAMP[seed - len(DEPTHWISE_3X3)]
+        p = dict(shape=shape, stride=stride, seed=fm_seed, form="relu lower clamp")
+        return f"dw3-{seed}", lambda: fm.depthwise_conv2d(shape, 3, stride=stride, activation=1, seed=fm_seed,
+                                                          out_q=(0.01, -20)), p
+    from mobilenet_tiny.tf_env import keras
+
+    h, w, c, stride, padding, act, lo = DEPTHWISE_3X3[seed]
+    p = dict(k=3, stride=stride, padding=padding, h=h, w=w, c=c, mult=1, act=act, lo=lo)
+
+    def layer(x):
+        y = keras.layers.DepthwiseConv2D(3, strides=stride, padding=padding, bias_initializer="random_normal")(x)
+        return activation(keras, act, y)
+
+    return f"dw3-{seed}", lambda: zoo.single_layer(layer, (h, w, c), 40 + seed, (lo, 1.0)), p
+
+
+DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP)
+
+
 def fully_connected(zoo, seed: int):
     """FULLY_CONNECTED: 1-69 inputs, 1-23 outputs, with or without Flatten."""
     from mobilenet_tiny.tf_env import keras

@@ -23,6 +23,11 @@ def test_depthwise_conv2d(zoo, seed):
     _check(*op_cases.depthwise_conv2d(zoo, seed))
 
 
+@pytest.mark.parametrize("seed", range(op_cases.DEPTHWISE_3X3_COUNT))
+def test_depthwise_3x3(zoo, seed):
+    _check(*op_cases.depthwise_3x3(zoo, seed))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_fully_connected(zoo, seed):
     _check(*op_cases.fully_connected(zoo, seed))

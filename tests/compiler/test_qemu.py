@@ -73,9 +73,10 @@ def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
 
 CASES = [("conv2d", s) for s in range(12)] + [("depthwise_conv2d", s) for s in range(10)] + \
         [("fully_connected", s) for s in range(6)]
+DEPTHWISE_3X3_CASES = [("depthwise_3x3", s) for s in range(10)]
 
 
-@pytest.mark.parametrize("kind,seed", CASES)
+@pytest.mark.parametrize("kind,seed", CASES + DEPTHWISE_3X3_CASES)
 def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     """The host per-op sweep's models (the same cached bytes) through the DSP path: every tail of the
     hand-scheduled loops (odd filters, odd pixels, channels not a multiple of 4, non-3x3 windows, each output
@@ -90,6 +91,23 @@ def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     result = _dsp_on_m4(model, inputs, tmp_path)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
     assert np.array_equal(result.outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O0"])
+def test_depthwise_3x3_at_other_optimisations(zoo, opt, tmp_path):
+    """The 3x3 depthwise cases (planar rows, two-pixel lanes) at -Os, where GCC allocates the hand-scheduled
+    blocks' registers differently, and at -O0, where the DSP path runs its C versions."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    for kind, seed in DEPTHWISE_3X3_CASES:
+        name, build, params = getattr(op_cases, kind)(zoo, seed)
+        model = cached_model(name, build, **params)
+        inputs = op_inputs(model, n=3)
+        result = _dsp_on_m4(model, inputs, tmp_path / name, opt)
+        ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+        assert np.array_equal(result.outputs, ref), f"{name} {params} at {opt}: Cortex-M4 DSP path differs from TFLM"
 
 
 @pytest.mark.parametrize("index", range(14))
@@ -151,7 +169,7 @@ def test_mobilenet_helium_equals_dsp_equals_tflm(zoo, arch, tmp_path):
     assert helium.instructions_per_inference < 0.8 * dsp.instructions_per_inference
 
 
-@pytest.mark.parametrize("kind,seed", CASES)
+@pytest.mark.parametrize("kind,seed", CASES + DEPTHWISE_3X3_CASES)
 def test_op_sweep_on_cortex_m55(zoo, kind, seed, tmp_path):
     """The per-op sweep through the Helium dot engine: row lengths below, at and above 16 with every tail,
     odd filter counts, one, two and three rows a call, every output stage form."""

@@ -185,7 +185,7 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
 uint32_t mtk_conv2d_scratch_bytes(const mtk_conv_params *p);
 void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 /* depth multiplier 1 and at least 4 channels: filter_h input rows of one group of 4 channels, sign-extended
- * to 16 bits and padded with the input zero point; otherwise 0 */
+ * to 16 bits and padded with the input zero point to whole column pairs; otherwise 0 */
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p);
 /* 1 when the output may overwrite the input (the compiler then gives both one buffer): the groups of 4
  * channels cover all channels and every output row lands on input rows already copied into scratch */

@@ -9,7 +9,9 @@
  * layer at stride 1 or 2 with the folded output stage takes two neighbouring output pixels at a time, one
  * halfword lane (two of the four channels) per pass from bias to output bytes in registers: the two windows
  * share their middle columns and every weight, so a row of both is 7 (stride 1) or 8 single loads for 12
- * SMLAxy, not 12 LDRD.
+ * SMLAxy, not 12 LDRD. Rows of 4 or more such outputs go channel-planar instead (below): one channel's
+ * int16 row as column pairs, so that SMLAD takes two taps of a window at once and four outputs of one
+ * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -263,6 +265,403 @@ MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, in
 }
 #endif
 
+#if MTK_THUMB2_ASM
+/* The 3x3 layers at stride 1 or 2 with the folded output stage, channel-planar: per channel of the group one
+ * int16 plane of the filter_h row slots, a word per column pair (x[2k] low, x[2k+1] high) and the slots of
+ * a pair side by side (word k of slot s at 3k + s), so that one pointer with immediate offsets reaches all
+ * three rows of a window and SMLAD takes two taps of one channel at once. The slot holding window row ky
+ * changes from output row to output row; the weights are permuted into slot order instead (per row, in each
+ * channel's record), so the loop never changes. Along a channel's row the weights of slots 0
+ * and 1 stay in registers; slot 2's are reloaded per pass, their registers then serving the output stage. */
+#define DWP_SLOTS 3
+#define DWP_MIN_WIDTH 4
+
+static int plane_words(const mtk_depthwise_params *p)
+{
+    return (padded_width(p) + 1) / 2;
+}
+
+/* Columns 2k and 2k + 1 (words v0, v1: channels 0..3 of each) as the planar words of channels 0..3 at d,
+ * d + plane, ...: PKHBT/PKHTB pair the columns' halves, SXTB16 sign-extends. */
+MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
+{
+    const int32_t t = (int32_t)(((uint32_t)v0 & 0xffffu) | ((uint32_t)v1 << 16));
+    const int32_t u = (int32_t)(((uint32_t)v0 >> 16) | ((uint32_t)v1 & 0xffff0000u));
+    d[0] = __sxtb16(t);
+    d[plane] = mtk_sxtb16_ror8(t);
+    d[2 * plane] = __sxtb16(u);
+    d[3 * plane] = mtk_sxtb16_ror8(u);
+}
+
+/* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
+MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
+                                  mtk_word *planes)
+{
+    const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, in_w = p->in_w, left = p->pad_left;
+    const int32_t zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
+    mtk_word *d = planes + slot;
+    if (iy < 0 || iy >= p->in_h) {
+        const int32_t zz = __sxtb16(zp4);
+        for (int k = 0; k < words; ++k, d += DWP_SLOTS) {
+            d[0] = d[plane] = d[2 * plane] = d[3 * plane] = zz;
+        }
+        return;
+    }
+    const int8_t *row = input + iy * in_w * in_c + DW_GROUP * g;
+    /* pairs [k_lo, k_hi) have both columns inside the image; the others (at most one or two a side) read the
+     * zero point for their outside columns */
+    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
+    for (int k = 0; k < words; ++k) {
+        if (k == k_lo && k_hi > k_lo) {
+            k = k_hi - 1;
+            continue;
+        }
+        const int x0 = 2 * k - left;
+        const int32_t v0 = x0 >= 0 && x0 < in_w ? mtk_read_s8x4(row + x0 * in_c) : zp4;
+        const int32_t v1 = x0 + 1 >= 0 && x0 + 1 < in_w ? mtk_read_s8x4(row + (x0 + 1) * in_c) : zp4;
+        planar_store(d + DWP_SLOTS * k, plane, v0, v1);
+    }
+    if (k_hi > k_lo) {
+        /* two column pairs a pass (an odd count starts with one): loads, PKHBT/PKHTB pairing the columns and
+         * SXTB16 sign-extending, 14 instructions a pair; the four planes' stores post-increment by a pair */
+        const int8_t *src = row + (2 * k_lo - left) * in_c;
+        mtk_word *d0 = planes + DWP_SLOTS * k_lo + slot, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t n = k_hi - k_lo, v0, v1, v2, v3, t;
+        if (n & 1) {
+            planar_store(d0, plane, mtk_read_s8x4(src), mtk_read_s8x4(src + in_c));
+            src += 2 * in_c;
+            d0 += DWP_SLOTS;
+            d1 += DWP_SLOTS;
+            d2 += DWP_SLOTS;
+            d3 += DWP_SLOTS;
+        }
+        n >>= 1;
+        if (n > 0) {
+            const int32_t c3 = 3 * in_c;
+            /* clang-format off */
+            __asm__ volatile("1:\n\t"
+                    "ldr %[v0], [%[src]]\n\t"
+                    "ldr %[v1], [%[src], %[c]]\n\t"
+                    "ldr %[v2], [%[src], %[c], lsl #1]\n\t"
+                    "ldr %[v3], [%[src], %[c3]]\n\t"
+                    "add %[src], %[src], %[c], lsl #2\n\t"
+                    "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"
+                    "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"
+                    "sxtb16 %[v0], %[t]\n\t"
+                    "sxtb16 %[t], %[t], ror #8\n\t"
+                    "str %[v0], [%[d0]], #12\n\t"
+                    "str %[t], [%[d1]], #12\n\t"
+                    "sxtb16 %[v0], %[v1]\n\t"
+                    "sxtb16 %[v1], %[v1], ror #8\n\t"
+                    "str %[v0], [%[d2]], #12\n\t"
+                    "str %[v1], [%[d3]], #12\n\t"
+                    "pkhbt %[t], %[v2], %[v3], lsl #16\n\t"
+                    "pkhtb %[v3], %[v3], %[v2], asr #16\n\t"
+                    "sxtb16 %[v2], %[t]\n\t"
+                    "sxtb16 %[t], %[t], ror #8\n\t"
+                    "str %[v2], [%[d0]], #12\n\t"
+                    "str %[t], [%[d1]], #12\n\t"
+                    "sxtb16 %[v2], %[v3]\n\t"
+                    "sxtb16 %[v3], %[v3], ror #8\n\t"
+                    "str %[v2], [%[d2]], #12\n\t"
+                    "str %[v3], [%[d3]], #12\n\t"
+                    "subs %[n], %[n], #1\n\t"
+                    "bne 1b\n\t"
+                    : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
+                      [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), [t] "=&r"(t)
+                    : [c] "r"(in_c), [c3] "r"(c3)
+                    : "cc", "memory");
+            /* clang-format on */
+        }
+    }
+}
+
+/* What the row loop of one channel reads, for one assignment of window rows to slots: the pair weights
+ * (taps 0 and 1 of a window row, low and high halfword) of slots 0..2, the third taps of slots 0 (bottom)
+ * and 1 (top) in s01 and of slot 2 in s2, all doubled, and the bias doubled, so that the accumulators hold
+ * 2 * acc, which the folded stage's SMMLAR takes (|acc| < 2^30, see mtk_fixedpoint.h); the stage's
+ * parameters; where the channel's plane starts and its four-output passes end; which tails (bit 1: two
+ * outputs, bit 0: one) the row has; how far back the output pointer goes from the row's end to the next
+ * channel; and whether this is the group's last channel. The byte offsets are the loop's. */
+typedef struct {
+    uint32_t p0, p1, p2, s01, s2; /* 0, 4, 8, 12, 16 */
+    int32_t bias2, m, n, r;       /* 20, 24, 28, 32 */
+    int32_t act_min, out_c;       /* 36, 40 */
+    const mtk_word *end4, *x0;    /* 44, 48 */
+    int32_t tails, rewind, last;  /* 52, 56, 60 */
+} dwp_channel;
+_Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel");
+
+/* clang-format off */
+/* Four neighbouring windows at stride 1, words o0..o2 (column pairs k..k+2) of a slot in A, B and D: even
+ * outputs SMLAD of their own pair with weights P, odd ones SMLADX of the pair PKHBT makes across two words;
+ * the third taps by SMLAxy with half h (b or t) of S; accumulating onto register `acc` (the bias in the first
+ * slot, the accumulators after it). */
+#define DWP4_S1_MAC(D, P, S, h, acc0, acc1, acc2, acc3)                                                                \
+    "smlad %[a0], %[A], %[" P "], %[" acc0 "]\n\t"                                                                     \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[" P "], %[" acc1 "]\n\t"                                                                    \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"                                                                      \
+    "smlad %[a2], %[B], %[" P "], %[" acc2 "]\n\t"                                                                     \
+    "smlab" h " %[a2], %[" D "], %[" S "], %[a2]\n\t"                                                                  \
+    "pkhbt %[B], %[" D "], %[B]\n\t"                                                                                   \
+    "smladx %[a3], %[B], %[" P "], %[" acc3 "]\n\t"                                                                    \
+    "smlat" h " %[a3], %[" D "], %[" S "], %[a3]\n\t"
+#define DWP_LD(r, o) "ldr %[" r "], [%[x], #" o "]\n\t"
+#define DWP_REC(r, o) "ldr %[" r "], [%[ch], #" o "]\n\t"
+/* Slot 0 with the bias (in T1), slot 1, and slot 2 with its weights loaded into T1, T2: each slot's loads
+ * in one run (a load after a load takes one cycle). */
+#define DWP4_PASS_S1                                                                                                   \
+    DWP_REC("T1", "20") DWP_LD("A", "0") DWP_LD("B", "12") DWP_LD("T2", "24")                                           \
+    DWP4_S1_MAC("T2", "P0", "S01", "b", "T1", "T1", "T1", "T1")                                                        \
+    DWP_LD("A", "4") DWP_LD("B", "16") DWP_LD("T2", "28")                                                               \
+    DWP4_S1_MAC("T2", "P1", "S01", "t", "a0", "a1", "a2", "a3")                                                        \
+    DWP_REC("T1", "8") DWP_REC("T2", "16") DWP_LD("A", "8") DWP_LD("B", "20")                                           \
+    "smlad %[a0], %[A], %[T1], %[a0]\n\t"                                                                              \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[T1], %[a1]\n\t"                                                                             \
+    "smlabb %[a0], %[B], %[T2], %[a0]\n\t"                                                                             \
+    "smlatb %[a1], %[B], %[T2], %[a1]\n\t"                                                                             \
+    "smlad %[a2], %[B], %[T1], %[a2]\n\t"                                                                              \
+    DWP_LD("A", "32")                                                                                                  \
+    "smlabb %[a2], %[A], %[T2], %[a2]\n\t"                                                                             \
+    "pkhbt %[B], %[A], %[B]\n\t"                                                                                       \
+    "smladx %[a3], %[B], %[T1], %[a3]\n\t"                                                                             \
+    "smlatb %[a3], %[A], %[T2], %[a3]\n\t"
+/* The same at stride 2, words o0..o4 of a slot: every window's pair is a word. */
+#define DWP4_PASS_S2                                                                                                   \
+    DWP_REC("T1", "20") DWP_LD("A", "0") DWP_LD("B", "12") DWP_LD("T2", "24")                                           \
+    "smlad %[a0], %[A], %[P0], %[T1]\n\t"                                                                              \
+    "smlabb %[a0], %[B], %[S01], %[a0]\n\t"                                                                            \
+    "smlad %[a1], %[B], %[P0], %[T1]\n\t"                                                                              \
+    "smlabb %[a1], %[T2], %[S01], %[a1]\n\t"                                                                           \
+    "smlad %[a2], %[T2], %[P0], %[T1]\n\t"                                                                             \
+    DWP_LD("A", "36") DWP_LD("B", "48")                                                                                \
+    "smlabb %[a2], %[A], %[S01], %[a2]\n\t"                                                                            \
+    "smlad %[a3], %[A], %[P0], %[T1]\n\t"                                                                              \
+    "smlabb %[a3], %[B], %[S01], %[a3]\n\t"                                                                            \
+    DWP_LD("A", "4") DWP_LD("B", "16") DWP_LD("T1", "28") DWP_LD("T2", "40")                                           \
+    "smlad %[a0], %[A], %[P1], %[a0]\n\t"                                                                              \
+    "smlabt %[a0], %[B], %[S01], %[a0]\n\t"                                                                            \
+    "smlad %[a1], %[B], %[P1], %[a1]\n\t"                                                                              \
+    "smlabt %[a1], %[T1], %[S01], %[a1]\n\t"                                                                           \
+    "smlad %[a2], %[T1], %[P1], %[a2]\n\t"                                                                             \
+    "smlabt %[a2], %[T2], %[S01], %[a2]\n\t"                                                                           \
+    "smlad %[a3], %[T2], %[P1], %[a3]\n\t"                                                                             \
+    DWP_LD("A", "52")                                                                                                  \
+    "smlabt %[a3], %[A], %[S01], %[a3]\n\t"                                                                            \
+    DWP_REC("T1", "8") DWP_REC("T2", "16") DWP_LD("A", "8") DWP_LD("B", "20")                                           \
+    "smlad %[a0], %[A], %[T1], %[a0]\n\t"                                                                              \
+    "smlabb %[a0], %[B], %[T2], %[a0]\n\t"                                                                             \
+    "smlad %[a1], %[B], %[T1], %[a1]\n\t"                                                                              \
+    DWP_LD("A", "32")                                                                                                  \
+    "smlabb %[a1], %[A], %[T2], %[a1]\n\t"                                                                             \
+    "smlad %[a2], %[A], %[T1], %[a2]\n\t"                                                                              \
+    DWP_LD("B", "44")                                                                                                  \
+    "smlabb %[a2], %[B], %[T2], %[a2]\n\t"                                                                             \
+    "smlad %[a3], %[B], %[T1], %[a3]\n\t"                                                                              \
+    DWP_LD("A", "56")                                                                                                  \
+    "smlabb %[a3], %[A], %[T2], %[a3]\n\t"
+/* Two windows (the tail of a row of outputs). */
+#define DWP2_S1(o0, o1, P, S, h)                                                                                       \
+    "ldr %[A], [%[x], #" o0 "]\n\t"                                                                                    \
+    "ldr %[B], [%[x], #" o1 "]\n\t"                                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[a0]\n\t"                                                                           \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[" P "], %[a1]\n\t"                                                                          \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"
+#define DWP2_S2(o0, o1, o2, P, S, h)                                                                                   \
+    "ldr %[A], [%[x], #" o0 "]\n\t"                                                                                    \
+    "ldr %[B], [%[x], #" o1 "]\n\t"                                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[a0]\n\t"                                                                           \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlad %[a1], %[B], %[" P "], %[a1]\n\t"                                                                           \
+    "ldr %[A], [%[x], #" o2 "]\n\t"                                                                                    \
+    "smlab" h " %[a1], %[A], %[" S "], %[a1]\n\t"
+/* The weights of slot 2 (their registers hold the output stage's parameters afterwards). */
+#define DWP_SLOT2_WEIGHTS                                                                                              \
+    "ldr %[T1], [%[ch], #8]\n\t"                                                                                       \
+    "ldr %[T2], [%[ch], #16]\n\t"
+/* Folded stage of the doubled accumulator a: SMMLAR(2 acc, m, n) + sign(acc), >> r, saturated to int8
+ * (m in A, n in B, r in T1). */
+#define DWP_OUT_ONE(a)                                                                                                 \
+    "smmlar %[T2], %[" a "], %[A], %[B]\n\t"                                                                           \
+    "add %[" a "], %[T2], %[" a "], asr #31\n\t"                                                                       \
+    "asr %[" a "], %[" a "], %[T1]\n\t"                                                                                \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define DWP_OUT_PARAMS                                                                                                 \
+    "ldr %[A], [%[ch], #24]\n\t"                                                                                       \
+    "ldr %[B], [%[ch], #28]\n\t"                                                                                       \
+    "ldr %[T1], [%[ch], #32]\n\t"
+#define DWP_MIN_ONE(a)                                                                                                 \
+    "cmp %[" a "], %[A]\n\t"                                                                                           \
+    "it lt\n\t"                                                                                                        \
+    "movlt %[" a "], %[A]\n\t"
+#define DWP_LO "ldr %[A], [%[ch], #36]\n\t"
+/* Two outputs of the channel stored out_c bytes apart, out advanced past them. */
+#define DWP_STORE2(a, b)                                                                                               \
+    "strb %[" a "], [%[out]]\n\t"                                                                                      \
+    "strb %[" b "], [%[out], %[A]]\n\t"                                                                                \
+    "add %[out], %[out], %[A], lsl #1\n\t"
+#define DWP_OC "ldr %[A], [%[ch], #40]\n\t"
+#define DWP_BIAS(a) "ldr %[" a "], [%[ch], #20]\n\t"
+
+#define DWP4_OUT DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1") DWP_OUT_ONE("a2") DWP_OUT_ONE("a3")
+#define DWP4_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3")
+/* The four outputs stored out_c bytes apart, out advanced past them; the loop's end read with out_c. */
+#define DWP4_STORE_LOOP(step, loop)                                                                                          \
+    DWP_REC("A", "40") DWP_REC("T1", "44")                                                                             \
+    "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
+    "strb %[a2], [%[B]]\n\t"                                                                                           \
+    "strb %[a3], [%[B], %[A]]\n\t"                                                                                     \
+    "add %[out], %[B], %[A], lsl #1\n\t"                                                                               \
+    "add %[x], %[x], #" step "\n\t"                                                                                    \
+    "cmp %[x], %[T1]\n\t"                                                                                              \
+    "bne " loop "\n\t"
+#define DWP2_PASS_S1                                                                                                   \
+    DWP_BIAS("a0") DWP_BIAS("a1")                                                                                      \
+    DWP2_S1("0", "12", "P0", "S01", "b") DWP2_S1("4", "16", "P1", "S01", "t")                                          \
+    DWP_SLOT2_WEIGHTS DWP2_S1("8", "20", "T1", "T2", "b")
+#define DWP2_PASS_S2                                                                                                   \
+    DWP_BIAS("a0") DWP_BIAS("a1")                                                                                      \
+    DWP2_S2("0", "12", "24", "P0", "S01", "b") DWP2_S2("4", "16", "28", "P1", "S01", "t")                              \
+    DWP_SLOT2_WEIGHTS DWP2_S2("8", "20", "32", "T1", "T2", "b")
+#define DWP2_OUT DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1")
+#define DWP2_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1")
+#define DWP1_MIN DWP_LO DWP_MIN_ONE("a0")
+#define DWP2_STORE DWP_OC DWP_STORE2("a0", "a1")
+#define DWP1_S(P, S, h, o0, o1) DWP_LD("A", o0) DWP_LD("B", o1) "smlad %[a0], %[A], %[" P "], %[a0]\n\t"       \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"
+/* One window: its pair and the next pair's low half, per slot. */
+#define DWP1_PASS                                                                                                      \
+    DWP_BIAS("a0") DWP1_S("P0", "S01", "b", "0", "12") DWP1_S("P1", "S01", "t", "4", "16")                             \
+    DWP_SLOT2_WEIGHTS DWP1_S("T1", "T2", "b", "8", "20") DWP_OUT_PARAMS DWP_OUT_ONE("a0")
+#define DWP_WEIGHTS DWP_REC("P0", "0") DWP_REC("P1", "4") DWP_REC("S01", "12") DWP_REC("x", "48")
+/* A group's output row: per channel (records ch[0..3]) passes of four outputs to end4, then the tails of two
+ * and one, then back to the next channel's first output; every register holds a value, pointer or weight,
+ * so all the rest is read from the record. */
+#define DWP_ROW(PASS4, STEP4, PASS2, STEP2, MIN4, MIN2, MIN1)                                                          \
+    "1:\n\t" DWP_WEIGHTS DWP_REC("A", "44")                                                                            \
+    "cmp %[x], %[A]\n\t"                                                                                               \
+    "beq 3f\n\t"                                                                                                       \
+    "2:\n\t" PASS4 DWP4_OUT MIN4 DWP4_STORE_LOOP(STEP4, "2b")                                                          \
+    "3:\n\t" DWP_REC("A", "52")                                                                                        \
+    "tst %[A], #2\n\t"                                                                                                 \
+    "beq 4f\n\t" PASS2 DWP2_OUT MIN2 DWP2_STORE                                                                        \
+    "add %[x], %[x], #" STEP2 "\n\t"                                                                                   \
+    "4:\n\t" DWP_REC("A", "52")                                                                                        \
+    "tst %[A], #1\n\t"                                                                                                 \
+    "beq 5f\n\t" DWP1_PASS MIN1                                                                                        \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "5:\n\t" DWP_REC("A", "56") DWP_REC("B", "60")                                                                     \
+    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "add %[ch], %[ch], #64\n\t"                                                                                        \
+    "cmp %[B], #0\n\t"                                                                                                 \
+    "beq 1b\n\t"
+#define DWP_OPERANDS                                                                                                   \
+    : [ch] "+r"(ch), [out] "+r"(out), [x] "=&r"(x), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),  \
+      [A] "=&r"(A), [B] "=&r"(B), [T1] "=&r"(T1), [T2] "=&r"(T2), [P0] "=&r"(P0), [P1] "=&r"(P1), [S01] "=&r"(S01)   \
+    :                                                                                                                  \
+    : "cc", "memory"
+/* clang-format on */
+
+/* One output row of a group's four channels (records ch[0..3], out at channel 0 of the row's first pixel). */
+MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+{
+    const mtk_word *x;
+    int32_t a0, a1, a2, a3, A, B, T1, T2, P0, P1, S01;
+    /* clang-format off */
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S1, "24", DWP2_PASS_S1, "12", "", "", "") DWP_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S1, "24", DWP2_PASS_S1, "12", DWP4_MIN, DWP2_MIN, DWP1_MIN)
+                         DWP_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S2, "48", DWP2_PASS_S2, "24", "", "", "") DWP_OPERANDS);
+    } else {
+        __asm__ volatile(DWP_ROW(DWP4_PASS_S2, "48", DWP2_PASS_S2, "24", DWP4_MIN, DWP2_MIN, DWP1_MIN)
+                         DWP_OPERANDS);
+    }
+    /* clang-format on */
+}
+
+/* All output rows of channel group g (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots. */
+MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                                  int g, mtk_word *planes, int8_t *output)
+{
+    static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
+    const int words = plane_words(p), plane = DWP_SLOTS * words, out_w = p->out_w, out_c = p->out_c;
+    const int quads = out_w / 4;
+    const int16_t *f = p->filter + g * 9 * DW_GROUP;
+    const int32_t *t = p->quant + g * 4 * DW_GROUP;
+    /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
+     * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
+    uint32_t pr[DW_GROUP][3], sg[DW_GROUP][3];
+    dwp_channel ch[DW_GROUP];
+    const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
+    for (int c = 0; c < DW_GROUP; ++c) {
+        for (int ky = 0; ky < 3; ++ky) {
+            const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
+            pr[c][ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+            sg[c][ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
+        }
+        ch[c] = (dwp_channel){0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              2 * t[c],
+                              t[DW_GROUP + c],
+                              t[2 * DW_GROUP + c],
+                              t[3 * DW_GROUP + c],
+                              p->q.act_min,
+                              out_c,
+                              planes + c * plane + quads * step4,
+                              planes + c * plane,
+                              out_w & 3,
+                              (quads * 4 + (out_w & 2)) * out_c - 1,
+                              c == DW_GROUP - 1};
+    }
+    int next = -p->pad_top, first = 0;
+    for (int oy = 0; oy < p->out_h; ++oy) {
+        const int y0 = oy * p->stride_h - p->pad_top;
+        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+            expand_row_planar(p, input, y0 + ky, g, slot, planes);
+        }
+        next = y0 + 3;
+        /* window rows in slots 0, 1, 2 */
+        const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+        for (int c = 0; c < DW_GROUP; ++c) {
+            ch[c].p0 = pr[c][k0];
+            ch[c].p1 = pr[c][k1];
+            ch[c].p2 = pr[c][k2];
+            ch[c].s01 = sg[c][k0] | (sg[c][k1] << 16);
+            ch[c].s2 = sg[c][k2];
+        }
+        group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        first += p->stride_h;
+        while (first >= 3) {
+            first -= 3;
+        }
+    }
+}
+
+#define DWP_VARIANT(name, mode, stride)                                                                                \
+    static void name(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)       \
+    {                                                                                                                  \
+        group_rows_planar(p, mode, stride, input, g, slots, output);                                                   \
+    }
+DWP_VARIANT(group_planar_s1, MTK_OUT_FOLDED, 1)
+DWP_VARIANT(group_planar_s1_min, MTK_OUT_FOLDED_MIN, 1)
+DWP_VARIANT(group_planar_s2, MTK_OUT_FOLDED, 2)
+DWP_VARIANT(group_planar_s2_min, MTK_OUT_FOLDED_MIN, 2)
+#endif
+
 /* One output row of one channel group: rows[ky] are the expanded input rows of the windows, w the group's
  * weights, t its table block; `mode` and `is3x3` are constants after inlining. */
 MTK_INLINE void output_row(const mtk_depthwise_params *p, const int mode, const int is3x3, const mtk_word *const *rows,
@@ -360,6 +759,18 @@ DW_VARIANT(group_any_general, MTK_OUT_GENERAL, 0)
 static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
+#if MTK_THUMB2_ASM
+    /* Planar rows pay a group's set-up and per row a few branches and pointer moves per channel, which rows
+     * of 3 outputs do not win back (measured on the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC
+     * planar, 9.8 and 8.3 in two-pixel lanes). */
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+        if (p->stride_w == 1) {
+            return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
+        }
+        return mode == MTK_OUT_FOLDED ? group_planar_s2 : group_planar_s2_min;
+    }
+#endif
     if (p->filter_h != 3 || p->filter_w != 3) {
         return mode == MTK_OUT_GENERAL ? group_any_general : group_any_folded;
     }
@@ -443,8 +854,10 @@ static void group_rows_portable(const mtk_depthwise_params *p, const int8_t *inp
 
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
 {
-    /* filter_h input rows of one channel group, sign-extended (both paths get the same arena) */
-    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (uint32_t)padded_width(p) : 0u;
+    /* filter_h input rows of one channel group, sign-extended, the width rounded up to whole column pairs
+     * (the planar layout's words); every path gets the same arena */
+    const uint32_t width = (uint32_t)padded_width(p);
+    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (width + (width & 1u)) : 0u;
 }
 
 void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
