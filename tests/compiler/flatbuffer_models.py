@@ -118,21 +118,23 @@ def requantize(shape, in_scale, in_zp, out_scale, out_zp) -> bytes:
     return build_model(tensors, BuiltinOperator.QUANTIZE, [0], [1])
 
 
-def _conv_tensors(seed, input_shape, weight_shape, qdim, extent, stride, padding, in_q, out_q) -> list[T]:
-    """Input, random per-channel int8 weights (channels along axis qdim), int32 bias and output tensors of a
-    convolution whose window spans `extent` pixels; padding is the schema's enum (0 SAME, 1 VALID)."""
+def _conv_tensors(seed, input_shape, weight_shape, qdim, extent, stride, padding, in_q, out_q,
+                  per_tensor=False) -> list[T]:
+    """Input, random per-channel int8 weights (channels along axis qdim; one scale for all with
+    `per_tensor`), int32 bias and output tensors of a convolution whose window spans `extent` pixels; padding
+    is the schema's enum (0 SAME, 1 VALID)."""
     rng = np.random.default_rng(seed)
     h, w, c = input_shape
     channels = weight_shape[qdim]
     weights = rng.integers(-127, 128, size=weight_shape, dtype=np.int8)
     bias = rng.integers(-2000, 2000, size=channels).astype(np.int32)
-    w_scales = rng.uniform(0.002, 0.02, channels).astype(np.float32)
+    w_scales = rng.uniform(0.002, 0.02, 1 if per_tensor else channels).astype(np.float32)
     out_h = (h + stride - 1) // stride if padding == 0 else (h - extent + stride) // stride
     out_w = (w + stride - 1) // stride if padding == 0 else (w - extent + stride) // stride
     return [
         T((1, h, w, c), TensorType.INT8, [in_q[0]], [in_q[1]]),
-        T(weights.shape, TensorType.INT8, list(w_scales), [0] * channels, weights, qdim=qdim),
-        T(bias.shape, TensorType.INT32, list(w_scales * in_q[0]), [0] * channels, bias),
+        T(weights.shape, TensorType.INT8, list(w_scales), [0] * len(w_scales), weights, qdim=qdim),
+        T(bias.shape, TensorType.INT32, list(w_scales * in_q[0]), [0] * len(w_scales), bias),
         T((1, out_h, out_w, channels), TensorType.INT8, [out_q[0]], [out_q[1]]),
     ]
 
@@ -176,11 +178,12 @@ def fully_connected_options(activation=0):
 
 
 def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, padding=0, seed=0,
-           in_q=(0.02, -3), out_q=(0.05, 4)) -> bytes:
-    """CONV_2D with random per-channel int8 weights; activation and padding are the schema's enum values."""
+           in_q=(0.02, -3), out_q=(0.05, 4), per_tensor=False) -> bytes:
+    """CONV_2D with random per-channel (or `per_tensor`) int8 weights; activation and padding are the
+    schema's enum values."""
     eff = (kernel - 1) * dilation + 1
     tensors = _conv_tensors(seed, input_shape, (filters, kernel, kernel, input_shape[2]), 0, eff, stride, padding,
-                            in_q, out_q)
+                            in_q, out_q, per_tensor)
     return build_model(tensors, BuiltinOperator.CONV_2D, [0, 1, 2], [3],
                        conv2d_options(stride, dilation, activation, padding))
 

@@ -146,3 +146,45 @@ def output_stage_forms() -> list[tuple[str, object]]:
         ("conv3x3 three channels relu", lambda: fm.conv2d((9, 7, 3), 6, 3, activation=1, seed=11, out_q=relu_q)),
         ("conv3x3 three channels valid", lambda: fm.conv2d((9, 9, 3), 8, 3, stride=2, padding=1, seed=12)),
     ]
+
+
+def dot_shapes() -> list[tuple[str, object]]:
+    """(label, build) for CONV_2D models written directly in the shapes of the DSP dot routine's own paths:
+    pointwise rows of 4 to 20 values (the written-out pair loops for 5 to 16, whole blocks expanded by the
+    routine itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each clamp form, odd filter
+    counts, per-tensor weights; and one- and three-channel 3x3 first layers, each padding and stride 1 and 2,
+    with more pixels than one call's groups and a VALID bottom row whose last word load would end past the
+    input."""
+    import flatbuffer_models as fm
+
+    relu_q = (0.01, -20)
+
+    def conv(shape, filters, kernel=1, stride=1, padding=0, activation=0, seed=0, out_q=(0.05, 4),
+             per_tensor=False):
+        return lambda: fm.conv2d(shape, filters, kernel, stride=stride, padding=padding, activation=activation,
+                                 seed=seed, out_q=relu_q if activation == 1 else out_q, per_tensor=per_tensor)
+
+    return [
+        ("pointwise k8", conv((7, 11, 8), 10, seed=21)),
+        ("pointwise k8 relu", conv((5, 9, 8), 6, activation=1, seed=22)),
+        ("pointwise k8 relu_n1_to_1", conv((5, 7, 8), 4, activation=2, seed=23, out_q=relu_q)),
+        ("pointwise k8 per-tensor", conv((7, 9, 8), 16, seed=24, per_tensor=True)),
+        ("pointwise k8 odd filters", conv((4, 5, 8), 5, seed=25)),
+        ("pointwise k12", conv((6, 7, 12), 8, seed=26)),
+        ("pointwise k12 relu", conv((4, 5, 12), 6, activation=1, seed=27)),
+        ("pointwise k16", conv((6, 9, 16), 12, seed=28)),
+        ("pointwise k16 relu per-tensor", conv((5, 5, 16), 8, activation=1, seed=29, per_tensor=True)),
+        ("pointwise k20", conv((4, 7, 20), 6, seed=30)),
+        ("pointwise k6", conv((5, 7, 6), 4, seed=31)),
+        ("pointwise k4", conv((5, 5, 4), 4, seed=32)),
+        ("pointwise k9", conv((5, 7, 9), 6, seed=41)),
+        ("3x3 one channel same stride 2 relu", conv((17, 19, 1), 8, 3, stride=2, activation=1, seed=33)),
+        ("3x3 one channel valid stride 2", conv((17, 19, 1), 16, 3, stride=2, padding=1, seed=34)),
+        ("3x3 one channel same stride 1", conv((11, 13, 1), 6, 3, seed=35)),
+        ("3x3 one channel valid per-tensor", conv((12, 10, 1), 8, 3, padding=1, seed=36, per_tensor=True)),
+        ("3x3 one channel relu_n1_to_1", conv((13, 14, 1), 4, 3, stride=2, activation=2, seed=37, out_q=relu_q)),
+        ("3x3 three channels same stride 2 relu", conv((17, 19, 3), 8, 3, stride=2, activation=1, seed=38)),
+        ("3x3 three channels valid stride 2 per-tensor", conv((17, 19, 3), 8, 3, stride=2, padding=1, seed=39,
+                                                              per_tensor=True)),
+        ("3x3 three channels valid stride 1", conv((9, 26, 3), 4, 3, padding=1, seed=40)),
+    ]

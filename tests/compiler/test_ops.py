@@ -130,6 +130,14 @@ def test_output_stage_forms(index):
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=label)
 
 
+@pytest.mark.parametrize("index", range(21))
+def test_dot_routine_shapes(index):
+    """The shapes of the DSP dot routine's own paths, on the host's portable C."""
+    label, build = op_cases.dot_shapes()[index]
+    model_bytes = build()
+    assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=label)
+
+
 def _hard_swish(tf, x):
     return x * tf.nn.relu6(x + 3.0) / 6.0  # the TF converter turns this into HARD_SWISH
 

@@ -125,6 +125,38 @@ def test_output_stage_forms_on_cortex_m4(index, tmp_path):
     assert np.array_equal(result.outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"
 
 
+@pytest.mark.parametrize("index", range(21))
+def test_dot_routine_shapes_on_cortex_m4(index, tmp_path):
+    """The DSP dot routine's own paths (op_cases.dot_shapes: pointwise rows of 4 to 20 values, part groups,
+    each clamp form, per-tensor weights, one- and three-channel 3x3 first layers) against TFLM."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    label, build = op_cases.dot_shapes()[index]
+    model = build()
+    inputs = op_inputs(model, n=5)
+    result = _dsp_on_m4(model, inputs, tmp_path)
+    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+    assert np.array_equal(result.outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O0"])
+def test_dot_routine_windows_at_other_optimisations(opt, tmp_path):
+    """The 3x3 first-layer shapes of op_cases.dot_shapes at -Os and -O0 too, where GCC compiles the window
+    path's C (its per-row inner columns, the groups a call) differently."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    for label, build in op_cases.dot_shapes()[13:]:
+        model = build()
+        inputs = op_inputs(model, n=4)
+        result = _dsp_on_m4(model, inputs, tmp_path / label.replace(" ", "_"), opt)
+        ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+        assert np.array_equal(result.outputs, ref), f"{label} at {opt}: Cortex-M4 DSP path differs from TFLM"
+
+
 @pytest.mark.parametrize("opt", ["-Os", "-O0"])
 def test_in_place_window_conv_at_other_optimisations(opt, tmp_path):
     """The one- and three-channel 3x3 CONV_2D path (rows read in place, border pixels through im2col) at -Os

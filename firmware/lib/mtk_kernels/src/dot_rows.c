@@ -211,6 +211,11 @@ typedef struct {
     int32_t pairs;
     int32_t clamp; /* 0 none, 1 lower bound, 2 both */
     uint32_t lo4, hi4;
+    const int8_t *rows; /* NULL: x holds `groups` expanded groups one after another; else pixel rows of whole
+                         * blocks, row_stride apart, which the routine expands into x three at a time */
+    int32_t row_stride;
+    int32_t groups;         /* of three pixels, >= 1; their outputs 3 * out_stride apart */
+    int32_t one_value_last; /* the last block holds one value (its other weights are zero) */
 } mtk_dot3_job;
 
 void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
@@ -462,14 +467,22 @@ MTK_INLINE mtk_dot3_job dot3_job(const mtk_dot_rows *d, const mtk_word *x, int8_
                               : mode == MTK_OUT_FOLDED_MIN ? 1
                                                            : 2,
                               mtk_bytes4(q.act_min),
-                              mtk_bytes4(q.act_max)};
+                              mtk_bytes4(q.act_max),
+                              NULL,
+                              0,
+                              1,
+                              (d->k & 3) == 1};
     return job;
 }
 
-void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride)
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride)
 {
-    const mtk_dot3_job job = dot3_job(d, x, out, out_stride);
-    mtk_dot3_folded_dsp(&job);
+    /* With Helium no layer comes here (mtk_dot_rows3_expanded_ok), and the routine is left unlinked. */
+    if (!MTK_MVE && groups > 0) {
+        mtk_dot3_job job = dot3_job(d, x, out, out_stride);
+        job.groups = groups;
+        mtk_dot3_folded_dsp(&job);
+    }
 }
 #endif
 
@@ -484,7 +497,7 @@ void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t
     if (mtk_dot_rows_group(d) == 3) {
         mtk_word *x = (mtk_word *)(void *)scratch;
         expand_rows3(rows, d->k, x);
-        mtk_dot_rows3_expanded_s8(d, x, out, out_stride);
+        mtk_dot_rows3_expanded_s8(d, x, 1, out, out_stride);
         return;
     }
 #endif
@@ -504,9 +517,19 @@ void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_str
 #endif
 #if MTK_DSP && !MTK_MVE
     if (mtk_dot_rows_group(d) == 3) {
-        /* The job once for the run: per three rows only their expansion and the routine. */
+        /* The job once for the run: rows of whole blocks the routine expands itself, three at a time, in one
+         * call; otherwise per three rows their expansion (with the tail) and the routine. */
         mtk_word *x = (mtk_word *)(void *)scratch;
         mtk_dot3_job job = dot3_job(d, x, out, out_stride);
+        if ((d->k & 3) == 0) {
+            job.rows = rows;
+            job.row_stride = row_stride;
+            job.groups = count / 3;
+            if (job.groups > 0) {
+                mtk_dot3_folded_dsp(&job);
+            }
+            return;
+        }
         for (int i = 0; i < count; i += 3, rows += 3 * row_stride, job.out += 3 * out_stride) {
             const int8_t *const three[3] = {rows, rows + row_stride, rows + 2 * row_stride};
             expand_rows3(three, d->k, x);

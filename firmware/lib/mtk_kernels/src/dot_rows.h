@@ -65,10 +65,12 @@ void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_str
                           int out_stride, int8_t *scratch);
 
 #if MTK_DSP
-/* mtk_dot_rows3_s8 for three rows a caller has sign-extended into x itself, where mtk_dot_rows3_expanded_ok(d):
- * per block of four values [row0 even, row0 odd, row1 even, row1 odd, row2 even, row2 odd] (SXTB16 order),
- * padding values anything finite (their weights are zero). */
-void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int8_t *out, int out_stride);
+/* mtk_dot_rows3_s8 for `groups` groups of three rows a caller has sign-extended into x itself, where
+ * mtk_dot_rows3_expanded_ok(d): per group mtk_dot_rows_scratch_bytes(d->k) bytes, per block of four values
+ * [row0 even, row0 odd, row1 even, row1 odd, row2 even, row2 odd] (SXTB16 order), padding values anything
+ * finite (their weights are zero); group g's outputs at out + 3 * g * out_stride. One call for many groups
+ * spares the routine's set-up per group. */
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride);
 #endif
 
 #endif /* MTK_DOT_ROWS_H_ */

@@ -1,21 +1,29 @@
 /*
  * mtk_dot_rows_s8's three-pixel DSP routine (dot_rows.c calls it; Arm Thumb-2 with the DSP extension):
- * every filter pair of a packed layer against three pixels sign-extended into scratch, the folded output
- * stage, and the clamps, in one call. Written as assembly because the loop needs all fourteen registers:
- * six accumulators (2 filters x 3 pixels), four expanded weight words, two pixel words, two pointers.
+ * every filter pair of a packed layer against groups of three pixels sign-extended into scratch, the folded
+ * output stage, and the clamps, in one call. Written as assembly because the loop needs all fourteen
+ * registers: six accumulators (2 filters x 3 pixels), four expanded weight words, two pixel words, two
+ * pointers.
  *
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
- * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). Four
- * blocks a pass, entered part-way for a block count that is not a multiple of 4; the pass ends when the
- * pixel pointer reaches its end (kept on the stack: no register is left for it). The pair loop is written
- * out once per clamp form (none, lower, both), so a pass tests nothing but its ends. It enters with the pair's
- * table block in r1, so the biases are one LDRD without reloading its pointer.
+ * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
+ * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 blocks
+ * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles),
+ * entered part-way for a count that is not a multiple of 8, the pass ending when the pixel pointer reaches
+ * its end (kept on the stack: no register is left for it). The pair loop is written out once per clamp
+ * form (none, lower, both), so a pass tests nothing but its ends.
+ *
+ * One call serves many groups, so its set-up (the job copied into the frame) is paid once: either the caller
+ * has expanded them one after another into x, or (rows != NULL, rows of whole blocks) the routine expands
+ * each group's three rows into x itself before its pairs.
  *
  * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
  *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
  *   +8 channel table (blocks of 2), +12 pixel 0's output, +16 bytes between the pixels' outputs,
  *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
- *   all four bytes, +36 upper bound in all four bytes.
+ *   all four bytes, +36 upper bound in all four bytes, +40 rows (NULL: x holds the groups), +44 bytes
+ *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on), +52 the last block holds one value
+ *   (rows of 4n + 1).
  */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
 
@@ -31,10 +39,18 @@
 #define STRIDE 16
 #define TABLE_END 20
 #define ENTRY 24
-#define CLAMP 28
+#define DISPATCH 28
 #define LO4 32
 #define HI4 36
-#define FRAME 40
+#define ROWS 40
+#define ROW_STRIDE 44
+#define GROUPS 48
+#define W_BASE 52
+#define TABLE_BASE 56
+#define OUT_BASE 60
+#define BLOCKS 64
+#define X_STEP 68
+#define FRAME 72
 
 /* A job field (at byte \at of the job in r0) into the frame slot \slot, through r3. */
     .macro JOB_TO_FRAME at, slot
@@ -56,21 +72,27 @@
     smlad \f1, lr, r3, \f1
     .endm
 
-/* One block: filters' words into r10/r11 (odd halves r12/lr), pixels' words through r2/r3; accumulators
- * r4/r5 (pixel 0, filters 0/1), r6/r7 (pixel 1), r8/r9 (pixel 2). */
-    .macro BLOCK
+/* The pair's next words into r10/r11 (odd halves r12/lr) and pixel 0's words into r2/r3 (their loads before
+ * the expansion: they pipeline with the two above). */
+    .macro BLOCK_LOADS
     ldr r10, [r0], #4
     ldr r11, [r0], #4
-    PIXEL_WORDS                     /* pixel 0's loads before the expansion: they pipeline with the two above */
+    PIXEL_WORDS
     sxtb16 r12, r10, ror #8
     sxtb16 r10, r10
     sxtb16 lr, r11, ror #8
     sxtb16 r11, r11
-    PIXEL_MACS r4, r5
+    .endm
+
+/* One block: filters' words into r10/r11 (odd halves r12/lr), pixels' words through r2/r3; accumulators
+ * \p0a/\p0b (pixel 0, filters 0/1), \p1a/\p1b (pixel 1), \p2a/\p2b (pixel 2). */
+    .macro BLOCK p0a=r4, p0b=r5, p1a=r6, p1b=r7, p2a=r8, p2b=r9
+    BLOCK_LOADS
+    PIXEL_MACS \p0a, \p0b
     PIXEL_WORDS
-    PIXEL_MACS r6, r7
+    PIXEL_MACS \p1a, \p1b
     PIXEL_WORDS
-    PIXEL_MACS r8, r9
+    PIXEL_MACS \p2a, \p2b
     .endm
 
 /* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
@@ -83,81 +105,144 @@
     ssat \a, #8, \a
     .endm
 
-/* Every filter pair, then to .Ldone: \clamp 0 none, 1 the lower bound, 2 both (labels .Lpair\clamp...).
- * Enters with the pair's table block in r1. */
-    .macro PAIRS clamp
-.Lpair\clamp:
-    ldrd r4, r5, [r1]               /* biases: every pixel starts from its filter's */
-    mov r6, r4
-    mov r8, r4
-    mov r7, r5
-    mov r9, r5
-    ldr r1, [sp, #X_BASE]
-    ldr r2, [sp, #ENTRY]
-    tbb [pc, r2]
-.Lentry\clamp:
-    .byte (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
-    .byte (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
-    .balign 4
-.Lblock0\clamp:
-    BLOCK
-.Lblock1\clamp:
-    BLOCK
-.Lblock2\clamp:
-    BLOCK
-.Lblock3\clamp:
-    BLOCK
-    ldr r2, [sp, #X_END]
-    cmp r1, r2
-    bne .Lblock0\clamp
-
-    ldr r1, [sp, #TABLE]
-    ldr r10, [r1, #8]
-    ldr r11, [r1, #16]
-    ldr r12, [r1, #24]
-    FOLD r4
-    FOLD r6
-    FOLD r8
-    ldr r10, [r1, #12]
-    ldr r11, [r1, #20]
-    ldr r12, [r1, #28]
-    FOLD r5
-    FOLD r7
-    FOLD r9
-    add r1, r1, #32
-    str r1, [sp, #TABLE]
-    bfi r4, r5, #8, #8              /* per pixel its two channels, as one halfword */
-    bfi r6, r7, #8, #8
-    bfi r8, r9, #8, #8
+/* The clamps of form \clamp (0 none, 1 the lower bound, 2 both) on three pixels' packed outputs \a, \b, \c,
+ * through r10 and r2. */
+    .macro CLAMPS clamp, a, b, c
     .if \clamp >= 1
     ldr r10, [sp, #LO4]             /* bytewise max(v, lo): SSUB8 sets GE where v >= lo, SEL keeps v */
-    ssub8 r2, r4, r10
-    sel r4, r4, r10
-    ssub8 r2, r6, r10
-    sel r6, r6, r10
-    ssub8 r2, r8, r10
-    sel r8, r8, r10
+    ssub8 r2, \a, r10
+    sel \a, \a, r10
+    ssub8 r2, \b, r10
+    sel \b, \b, r10
+    ssub8 r2, \c, r10
+    sel \c, \c, r10
     .endif
     .if \clamp == 2
     ldr r10, [sp, #HI4]             /* bytewise min(v, hi): GE where v >= hi, SEL takes hi there */
-    ssub8 r2, r4, r10
-    sel r4, r10, r4
-    ssub8 r2, r6, r10
-    sel r6, r10, r6
-    ssub8 r2, r8, r10
-    sel r8, r10, r8
+    ssub8 r2, \a, r10
+    sel \a, r10, \a
+    ssub8 r2, \b, r10
+    sel \b, r10, \b
+    ssub8 r2, \c, r10
+    sel \c, r10, \c
     .endif
-    ldr r3, [sp, #OUT]
-    ldr r2, [sp, #STRIDE]
-    strh r4, [r3]
-    strh r6, [r3, r2]
-    add r12, r3, r2
-    strh r8, [r12, r2]
-    adds r3, r3, #2                 /* the next pair's outputs follow */
-    str r3, [sp, #OUT]
-    ldr r2, [sp, #TABLE_END]
+    .endm
+
+/* A last block holding one value (a row of 4n + 1, the one-channel 3x3 window's 9): its other three weights
+ * are zero, so only the even words count, one SMLAD per pixel and filter. */
+    .macro HALF_BLOCK p0a, p0b, p1a, p1b, p2a, p2b
+    ldr r10, [r0], #4
+    ldr r11, [r0], #4
+    ldr r2, [r1], #8
+    ldr r3, [r1], #8
+    sxtb16 r10, r10
+    sxtb16 r11, r11
+    smlad \p0a, r10, r2, \p0a
+    smlad \p0b, r11, r2, \p0b
+    smlad \p1a, r10, r3, \p1a
+    smlad \p1b, r11, r3, \p1b
+    ldr r2, [r1], #8
+    smlad \p2a, r10, r2, \p2a
+    smlad \p2b, r11, r2, \p2b
+    .endm
+
+/* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
+ * biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into r8/r9, pixel 2
+ * into r4/r5 last, over the biases' own registers. */
+    .macro FIRST_BLOCK
+    str r1, [sp, #TABLE]
+    ldr r4, [r1]
+    ldr r5, [r1, #4]
+    ldr r1, [sp, #X_BASE]
+    BLOCK_LOADS
+    smlad r6, r10, r2, r4
+    smlad r6, r12, r3, r6
+    smlad r7, r11, r2, r5
+    smlad r7, lr, r3, r7
+    PIXEL_WORDS
+    smlad r8, r10, r2, r4
+    smlad r8, r12, r3, r8
+    smlad r9, r11, r2, r5
+    smlad r9, lr, r3, r9
+    PIXEL_WORDS
+    PIXEL_MACS r4, r5
+    .endm
+
+/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
+ * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
+ * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
+ * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 0 any count,
+ * the blocks after the first eight a pass, entered part-way (ENTRY). Enters with the pair's table block in
+ * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
+    .macro PAIRS nb, clamp, half=0
+.Lpair\nb\()c\clamp\()h\half:
+    FIRST_BLOCK
+    .if \nb == 0
+    ldr r2, [sp, #ENTRY]
+    tbh [pc, r2, lsl #1]
+.Lentry\clamp:
+    .hword (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock4\clamp - .Lentry\clamp) / 2, (.Lblock5\clamp - .Lentry\clamp) / 2
+    .hword (.Lblock6\clamp - .Lentry\clamp) / 2, (.Lblock7\clamp - .Lentry\clamp) / 2
+    .hword (.Lstage\clamp - .Lentry\clamp) / 2
+    .balign 4
+.Lblock0\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock1\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock2\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock3\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock4\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock5\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock6\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock7\clamp:
+    BLOCK r6, r7, r8, r9, r4, r5
+    ldr r2, [sp, #X_END]
     cmp r1, r2
-    bne .Lpair\clamp
+    bne .Lblock0\clamp
+.Lstage\clamp:
+    .else
+    .rept \nb - 1 - \half
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    .if \half
+    HALF_BLOCK r6, r7, r8, r9, r4, r5
+    .endif
+    .endif
+    ldr r1, [sp, #TABLE]
+    ldr lr, [sp, #OUT]
+    ldr r3, [sp, #STRIDE]
+    ldr r10, [r1, #8]
+    ldr r11, [r1, #16]
+    ldr r12, [r1, #24]
+    FOLD r6
+    FOLD r8
+    FOLD r4
+    ldr r10, [r1, #12]
+    ldr r11, [r1, #20]
+    ldr r12, [r1, #28]
+    FOLD r7
+    FOLD r9
+    FOLD r5
+    bfi r6, r7, #8, #8              /* per pixel its two channels, as one halfword */
+    bfi r8, r9, #8, #8
+    bfi r4, r5, #8, #8
+    CLAMPS \clamp, r6, r8, r4
+    ldr r11, [sp, #TABLE_END]
+    strh r8, [lr, r3]               /* a register-offset store costs 1 right after a load */
+    strh r6, [lr]
+    strh r4, [lr, r3, lsl #1]
+    adds lr, lr, #2                 /* the next pair's outputs follow */
+    str lr, [sp, #OUT]
+    adds r1, r1, #32
+    cmp r1, r11
+    bne .Lpair\nb\()c\clamp\()h\half
     b .Ldone
     .endm
 
@@ -170,33 +255,128 @@ mtk_dot3_folded_dsp:
     ldr r1, [r0, #4]
     ldr r2, [r0, #20]
     str r1, [sp, #X_BASE]
+    str r2, [sp, #BLOCKS]
     add r3, r2, r2, lsl #1
-    add r3, r1, r3, lsl #3          /* x + 24 * blocks */
-    str r3, [sp, #X_END]
-    rsb r3, r2, #0
-    and r3, r3, #3                  /* blocks the first pass skips */
+    lsl r3, r3, #3                  /* 24 * blocks: one group's expanded pixels */
+    add r4, r1, r3
+    str r4, [sp, #X_END]
+    ldr r4, [r0, #40]
+    str r4, [sp, #ROWS]
+    cmp r4, #0                      /* x moves on a group a time unless the rows are expanded into it */
+    it ne
+    movne r3, #0
+    str r3, [sp, #X_STEP]
+    rsb r3, r2, #1
+    and r3, r3, #7                  /* blocks the first pass skips after the first block */
+    cmp r2, #1
+    it eq
+    moveq r3, #8                    /* one block: none after it */
     str r3, [sp, #ENTRY]
-    JOB_TO_FRAME 8, TABLE
-    JOB_TO_FRAME 12, OUT
+    JOB_TO_FRAME 0, W_BASE
+    JOB_TO_FRAME 8, TABLE_BASE
+    JOB_TO_FRAME 12, OUT_BASE
     JOB_TO_FRAME 16, STRIDE
     ldr r3, [r0, #24]               /* pairs: the table ends 32 bytes a pair on */
-    ldr r2, [r0, #8]
-    add r3, r2, r3, lsl #5
+    ldr r1, [r0, #8]
+    add r3, r1, r3, lsl #5
     str r3, [sp, #TABLE_END]
-    JOB_TO_FRAME 28, CLAMP
     JOB_TO_FRAME 32, LO4
     JOB_TO_FRAME 36, HI4
-    ldr r1, [r0, #8]                /* r1: the first pair's table block */
-    ldr r0, [r0]                    /* r0: the next filter pair's weights from here on */
+    JOB_TO_FRAME 44, ROW_STRIDE
+    JOB_TO_FRAME 48, GROUPS
+    ldr r3, [r0, #28]               /* one copy of the pair loop per form: no per-pass test */
+    subs r2, r2, #2                 /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
+    cmp r2, #2
+    bhi 1f
+    cmp r3, #2
+    beq 1f
+    add r3, r3, r2, lsl #1
+    cmp r3, #2                      /* 3 blocks, the last of one value: loops 9 and 10 */
+    blo 2f
+    cmp r3, #3
+    bhi 2f
+    ldr r2, [r0, #52]
+    cmp r2, #0
+    it ne
+    addne r3, r3, #7
+    b 2f
+1:
+    add r3, r3, #6                  /* else the general loops 6 to 8 */
+2:
+    str r3, [sp, #DISPATCH]
 
-    ldr r3, [sp, #CLAMP]            /* one copy of the pair loop per clamp form: no per-pass test */
-    cmp r3, #1
-    beq .Lpair1
-    bgt .Lpair2
-    PAIRS 0
-    PAIRS 1
-    PAIRS 2
-.Ldone:
+    ldr r3, [sp, #ROWS]
+    cbz r3, .Lexpanded
+.Lrows:
+    /* Three rows of whole blocks at r3 (row_stride apart) sign-extended into x: per block 3 loads, 6 SXTB16,
+     * one STM, in the order the pair loops read. */
+    ldr r2, [sp, #ROW_STRIDE]
+    add r4, r3, r2
+    add r5, r4, r2
+    add r6, r5, r2
+    str r6, [sp, #ROWS]             /* the next group's first row */
+    ldr r7, [sp, #X_BASE]
+    ldr r12, [sp, #BLOCKS]
+3:
+    ldr r10, [r3], #4
+    ldr r11, [r4], #4
+    ldr lr, [r5], #4
+    sxtb16 r0, r10
+    sxtb16 r1, r10, ror #8
+    sxtb16 r2, r11
+    sxtb16 r6, r11, ror #8
+    sxtb16 r8, lr
+    sxtb16 r9, lr, ror #8
+    stmia r7!, {r0, r1, r2, r6, r8, r9}
+    subs r12, r12, #1
+    bne 3b
+.Lexpanded:
+    ldr r1, [sp, #TABLE_BASE]       /* r1: the first pair's table block */
+    ldr r0, [sp, #W_BASE]           /* r0: the next filter pair's weights from here on */
+    ldr r3, [sp, #OUT_BASE]
+    ldr r2, [sp, #DISPATCH]
+    str r1, [sp, #TABLE]
+    str r3, [sp, #OUT]
+    tbh [pc, r2, lsl #1]
+.Ldispatch:
+    .hword (.Lpair2c0h0 - .Ldispatch) / 2, (.Lpair2c1h0 - .Ldispatch) / 2
+    .hword (.Lpair3c0h0 - .Ldispatch) / 2, (.Lpair3c1h0 - .Ldispatch) / 2
+    .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
+    .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
+    .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
+    PAIRS 0, 0
+    PAIRS 0, 1
+    PAIRS 0, 2
+    PAIRS 2, 0
+    PAIRS 2, 1
+    PAIRS 3, 0
+    PAIRS 3, 1
+    PAIRS 4, 0
+    PAIRS 4, 1
+    PAIRS 3, 0, 1
+    PAIRS 3, 1, 1
+.Ldone:                             /* the group's pairs are done: the next group, if any */
+    ldr r3, [sp, #GROUPS]
+    ldr r1, [sp, #OUT_BASE]
+    ldr r2, [sp, #STRIDE]
+    subs r3, r3, #1
+    beq .Lreturn
+    str r3, [sp, #GROUPS]
+    add r2, r2, r2, lsl #1
+    add r1, r1, r2
+    str r1, [sp, #OUT_BASE]
+    ldr r3, [sp, #ROWS]
+    cmp r3, #0
+    bne .Lrows                      /* rows: x stays where it is */
+    ldr r1, [sp, #X_BASE]
+    ldr r2, [sp, #X_STEP]
+    ldr r3, [sp, #X_END]
+    add r1, r1, r2
+    add r3, r3, r2
+    str r1, [sp, #X_BASE]
+    str r3, [sp, #X_END]
+    b .Lexpanded
+.Lreturn:
     add sp, sp, #FRAME
     pop {r4-r11, pc}
     .size mtk_dot3_folded_dsp, . - mtk_dot3_folded_dsp
