@@ -226,3 +226,50 @@ def test_output_stage_forms_and_edges_on_cortex_m55(zoo, opt, tmp_path):
         _helium_equals_tflm(model, op_inputs(model, n=6), tmp_path / str(index), label, opt)
     edges = _edge_case_model(zoo)
     _helium_equals_tflm(edges, make_inputs(edges, n_random=6, n_images=2), tmp_path / "edges", "edge cases", opt)
+
+
+def _helium_first_layer_cases():
+    """3x3 CONV_2D on one and three channels (the windows Helium forms in registers, conv_window_mve.c) in
+    the forms the output-stage list lacks: the general form, both clamps (RELU6), one filter only, odd filter
+    counts, stride 1 with SAME borders on every side, a wide RGB row (a window row 3 * 40 bytes apart); and
+    short pointwise rows (13 and 16 values) through the written-out pair loop, lower clamp and none."""
+    import flatbuffer_models as fm
+
+    general_q, relu_q = (0.00001, 3), (0.01, -20)
+    return [
+        ("3x3 one channel general", lambda: fm.conv2d((8, 7, 1), 5, 3, seed=21, out_q=general_q)),
+        ("3x3 three channels general", lambda: fm.conv2d((7, 9, 3), 7, 3, stride=2, seed=22, out_q=general_q)),
+        ("3x3 three channels relu6", lambda: fm.conv2d((6, 40, 3), 9, 3, stride=2, activation=3, seed=23,
+                                                        out_q=relu_q)),
+        ("3x3 one channel one filter", lambda: fm.conv2d((5, 6, 1), 1, 3, activation=1, seed=24, out_q=relu_q)),
+        ("3x3 three channels one filter", lambda: fm.conv2d((5, 6, 3), 1, 3, seed=25)),
+        ("3x3 one channel valid relu6", lambda: fm.conv2d((10, 11, 1), 3, 3, padding=1, activation=3, seed=26,
+                                                           out_q=relu_q)),
+        # the written-out short-row pair loop (k <= 16, three rows) with an odd filter after its pairs
+        ("3x3 one channel relu odd filters", lambda: fm.conv2d((9, 8, 1), 7, 3, stride=2, activation=1, seed=27,
+                                                                out_q=relu_q)),
+        ("pointwise 13 channels relu odd filters", lambda: fm.conv2d((5, 6, 13), 7, 1, activation=1, seed=28,
+                                                                      out_q=relu_q)),
+        ("pointwise 16 channels", lambda: fm.conv2d((4, 6, 16), 9, 1, seed=29, out_q=(0.05, -128))),
+    ]
+
+
+@pytest.mark.parametrize("opt", ["-O2", "-O0"])
+def test_helium_first_layer_and_converter_models_on_cortex_m55(opt, tmp_path):
+    """The Helium 3x3 window path in every output stage form (above), and the TF converter's own conv model
+    with per-channel and with per-tensor weights (an RGB 3x3 stride-2 first layer, odd filter counts), at -O2
+    and at -O0 (the C versions of the hand-scheduled blocks)."""
+    import hashlib
+    from pathlib import Path
+
+    import quant_zoo
+    from compiler_helpers import op_inputs
+
+    for index, (label, build) in enumerate(_helium_first_layer_cases()):
+        model = build()
+        _helium_equals_tflm(model, op_inputs(model, n=6), tmp_path / f"w{index}", label, opt)
+    source = hashlib.sha256((Path(__file__).parent / "quant_zoo.py").read_bytes()).hexdigest()[:16]
+    for weights in ("per-channel", "per-tensor"):
+        model = cached_model(f"quant-zoo-conv-{weights}", lambda: quant_zoo.build("conv", weights == "per-tensor"),
+                             model="conv", weights=weights, zoo_source=source)
+        _helium_equals_tflm(model, op_inputs(model, n=6), tmp_path / weights, f"converter conv {weights}", opt)

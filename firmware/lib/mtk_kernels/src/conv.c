@@ -9,10 +9,12 @@
  * three pixels, several a call: an inner pixel's im2col row is three runs of 3 or 9 input bytes, so its
  * blocks of four are formed in registers from unaligned word loads of the rows (a byte beyond a run lands
  * on a padding weight, which is zero) and sign-extended straight into the dot engine's scratch, without the
- * im2col copy and the expansion pass. With Helium these layers take im2col (rows of 8 bytes or more copied as vectors)
- * and the Helium dot engine, which reads rows in place: fewer instructions there.
+ * im2col copy and the expansion pass. With Helium these layers form each pixel's row in vector registers
+ * instead (conv_window_mve.c); other windows take im2col (rows of 8 bytes or more copied as vectors) and the
+ * Helium dot engine, which reads rows in place.
  */
 #include "dot_rows.h"
+#include "conv_window_mve.h"
 
 /* Groups of three pixels a 3x3 window on one or three channels sign-extends into scratch before one call of
  * the DSP dot routine (its set-up is then shared by that many groups). */
@@ -229,6 +231,11 @@ void mtk_conv2d_s8(const mtk_conv_params *p, const int8_t *input, int8_t *output
     const int group = mtk_dot_rows_group(&d);
     const int8_t *rows[MTK_DOT_MAX_ROWS];
     int n = 0;
+#if MTK_MVE
+    if (mtk_conv2d_window_mve_ok(p)) {
+        n = mtk_conv2d_window_mve_s8(p, &d, input, output);
+    }
+#endif
 #if MTK_DSP
     if (window_in_place(p, &d)) {
         n = (p->in_c == 1 ? window_pixels_c1 : window_pixels_c3)(p, &d, input, output, (mtk_word *)(void *)scratch);

@@ -1,6 +1,7 @@
 /* Inner products for CONV_2D / FULLY_CONNECTED over packed filters (dot_rows.h): one entry point, its Arm DSP
  * block first (the RV32 block in dot_rows_rv32.c), the portable C fallback after it. */
 #include "dot_rows.h"
+#include "dot_rows_mve.h"
 #include "dot_rows_rv32.h"
 
 /* Where filter row oc starts in the packed array and how far apart its blocks of 4 are. */
@@ -27,201 +28,146 @@ MTK_INLINE int8_t output_any(const mtk_dot_rows *d, int32_t acc, int oc)
  * so nothing beyond the filter array is read. The accumulators are the DSP path's, so its output stage
  * follows unchanged. */
 
-/* Byte offsets of the tail's words of one filter of a pair (the other filter's are 4 bytes on). */
-static const uint32_t pair_tail_offsets[4] = {0, 8, 16, 24};
-
-/* Output stage of filter pair t (table block t) for one row's accumulators, into out[0..1]. */
-MTK_INLINE void mve_pair_out(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a0,
-                             int32_t a1, int8_t *out)
-{
-#if MTK_THUMB2_ASM
-    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
-        mtk_folded_pair(t, MTK_DOT_QUANT_GROUP, 0, &a0, &a1);
-        uint32_t packed = (uint32_t)(uint8_t)a0 | ((uint32_t)(uint8_t)a1 << 8);
-        if (mode == MTK_OUT_FOLDED_MIN) {
-            packed = mtk_max_s8x4(packed, lo4);
-        }
-        const uint16_t pixel = (uint16_t)packed;
-        memcpy(out, &pixel, 2);
-        return;
-    }
-#endif
-    (void)lo4;
-    const int8_t pixel[2] = {(int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 0, a0),
-                             (int8_t)mtk_output_entry(mode, q, t, MTK_DOT_QUANT_GROUP, 1, a1)};
-    memcpy(out, pixel, 2);
-}
-
-#if MTK_THUMB2_ASM
-/* The folded output stage of filter j of pair t (table blocks of 2) for three accumulators, saturated to
- * int8: its parameters read once. */
-MTK_INLINE void mve_fold3(const int32_t *t, const int j, int32_t *a0, int32_t *a1, int32_t *a2)
-{
-    int32_t m, n, r, tmp;
-    /* clang-format off */
-    __asm__("ldr %[m], [%[t], %[om]]\n\t"
-            "ldr %[n], [%[t], %[on]]\n\t"
-            "ldr %[r], [%[t], %[or]]\n\t"
-            MTK_FOLDED_ONE("a0", "m", "n", "r")
-            MTK_FOLDED_ONE("a1", "m", "n", "r")
-            MTK_FOLDED_ONE("a2", "m", "n", "r")
-            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r),
-              [tmp] "=&r"(tmp)
-            : [t] "r"(t), [om] "I"(4 * (2 + j)), [on] "I"(4 * (4 + j)), [or] "I"(4 * (6 + j))
-            : "memory");
-    /* clang-format on */
-}
-#endif
-
-/* Output stage of filter pair t for three rows' accumulators (a[row][filter]) into out0..out2: the folded
- * forms with one table read per filter for all three rows, the other forms through mve_pair_out. */
-MTK_INLINE void mve_pair_out3(const int mode, const mtk_output_quant *q, const int32_t *t, uint32_t lo4, int32_t a00,
-                              int32_t a01, int32_t a10, int32_t a11, int32_t a20, int32_t a21, int8_t *out0,
-                              int8_t *out1, int8_t *out2)
-{
-#if MTK_THUMB2_ASM
-    if (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) {
-        mve_fold3(t, 0, &a00, &a10, &a20);
-        mve_fold3(t, 1, &a01, &a11, &a21);
-        /* per row its two channels in the low halfword (BFI), clamped bytewise for ReLU */
-        uint32_t p0 = (uint32_t)a00, p1 = (uint32_t)a10, p2 = (uint32_t)a20;
-        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p0) : [b] "r"(a01));
-        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p1) : [b] "r"(a11));
-        __asm__("bfi %[p], %[b], #8, #8" : [p] "+r"(p2) : [b] "r"(a21));
-        if (mode == MTK_OUT_FOLDED_MIN) {
-            p0 = mtk_max_s8x4(p0, lo4);
-            p1 = mtk_max_s8x4(p1, lo4);
-            p2 = mtk_max_s8x4(p2, lo4);
-        }
-        const uint16_t h0 = (uint16_t)p0, h1 = (uint16_t)p1, h2 = (uint16_t)p2;
-        memcpy(out0, &h0, 2);
-        memcpy(out1, &h1, 2);
-        memcpy(out2, &h2, 2);
-        return;
-    }
-#endif
-    mve_pair_out(mode, q, t, lo4, a00, a01, out0);
-    mve_pair_out(mode, q, t, lo4, a10, a11, out1);
-    mve_pair_out(mode, q, t, lo4, a20, a21, out2);
-}
-
 /* Every filter against npx rows (1 to 3; `npx` and `mode` are constants after inlining), out[r] the row's
  * outputs. */
 MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, const int8_t *const rows[3],
-                         int8_t *const out[3])
+                         int8_t *const out[3], const int runs, const int row_step, const int out_step)
 {
     const int k = d->k, chunks = k >> 4, rest = k & 15, pairs = d->out_c >> 1;
     const int tail_bytes = 2 * (mtk_padded4(k) - 16 * chunks); /* of a pair's weights after its chunks */
     const mve_pred16_t row_tail = vctp8q((uint32_t)rest), word_tail = vctp32q((uint32_t)(rest + 3) >> 2);
     const uint32x4_t offsets = vld1q_u32(pair_tail_offsets);
-    const int8_t *w = d->weights;
-    const int32_t *t = d->quant;
     const mtk_output_quant q = *d->q;
     const uint32_t lo4 = mtk_bytes4(q.act_min);
-    const int8_t *const x0 = rows[0], *const x1 = rows[npx > 1 ? 1 : 0], *const x2 = rows[npx > 2 ? 2 : 0];
-    int8_t *o0 = out[0], *o1 = out[npx > 1 ? 1 : 0], *o2 = out[npx > 2 ? 2 : 0];
-    if (k <= 16 && pairs > 0) { /* short rows (V2's expand layers): each row one vector for all filters */
-        const mve_pred16_t row_all = vctp8q((uint32_t)k), words = vctp32q((uint32_t)mtk_padded4(k) >> 2);
-        const int8x16_t v0 = vldrbq_z_s8(x0, row_all), v1 = vldrbq_z_s8(x1, row_all), v2 = vldrbq_z_s8(x2, row_all);
-        for (int pair = 0; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
-            const int32_t *wt = (const int32_t *)(const void *)w;
-            const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, words));
-            const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, words));
-            w += 2 * mtk_padded4(k);
-            const int32_t b0 = t[0], b1 = t[1];
-            if (npx == 3) {
-                mve_pair_out3(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v0), vmladavaq_s8(b1, f1, v0),
-                              vmladavaq_s8(b0, f0, v1), vmladavaq_s8(b1, f1, v1), vmladavaq_s8(b0, f0, v2),
-                              vmladavaq_s8(b1, f1, v2), o0, o1, o2);
-                continue;
+    /* Locals, not the arrays or the descriptor: the written-out loops clobber memory, which would have every
+     * one of these reloaded per run. */
+    const int8_t *const weights = d->weights;
+    const int32_t *const quant = d->quant;
+    const int8_t *r0 = rows[0], *r1 = rows[npx > 1 ? 1 : 0], *r2 = rows[npx > 2 ? 2 : 0];
+    int8_t *out0 = out[0], *out1 = out[npx > 1 ? 1 : 0], *out2 = out[npx > 2 ? 2 : 0];
+    for (int run = 0; run < runs;
+         ++run, r0 += row_step, r1 += row_step, r2 += row_step, out0 += out_step, out1 += out_step, out2 += out_step) {
+        const int8_t *w = weights;
+        const int32_t *t = quant;
+        const int8_t *const x0 = r0, *const x1 = r1, *const x2 = r2;
+        int8_t *o0 = out0, *o1 = out1, *o2 = out2;
+        if (k <= 16 && pairs > 0) { /* short rows (V2's expand layers): each row one vector for all filters */
+            const mve_pred16_t row_all = vctp8q((uint32_t)k), words = vctp32q((uint32_t)mtk_padded4(k) >> 2);
+            const int8x16_t v0 = vldrbq_z_s8(x0, row_all), v1 = vldrbq_z_s8(x1, row_all), v2 = vldrbq_z_s8(x2, row_all);
+            int pair = 0;
+#if MTK_THUMB2_ASM
+            if (npx == 3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+                mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, (int)(o1 - o0), pairs, x0, x1, x2, v0, v1, v2,
+                                 offsets, k, lo4);
+                pair = pairs;
+                w += pairs * 2 * mtk_padded4(k);
+                t += pairs * 4 * MTK_DOT_QUANT_GROUP;
+                o0 += 2 * pairs;
+                o1 += 2 * pairs;
+                o2 += 2 * pairs;
             }
-            mve_pair_out(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v0), vmladavaq_s8(b1, f1, v0), o0);
-            if (npx > 1) {
-                mve_pair_out(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v1), vmladavaq_s8(b1, f1, v1), o1);
+#endif
+            for (; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+                const int32_t *wt = (const int32_t *)(const void *)w;
+                const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, words));
+                const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, words));
+                w += 2 * mtk_padded4(k);
+                const int32_t b0 = t[0], b1 = t[1];
+                if (npx == 3) {
+                    mve_pair_out3(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v0), vmladavaq_s8(b1, f1, v0),
+                                  vmladavaq_s8(b0, f0, v1), vmladavaq_s8(b1, f1, v1), vmladavaq_s8(b0, f0, v2),
+                                  vmladavaq_s8(b1, f1, v2), o0, o1, o2);
+                    continue;
+                }
+                mve_pair_out(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v0), vmladavaq_s8(b1, f1, v0), o0);
+                if (npx > 1) {
+                    mve_pair_out(mode, &q, t, lo4, vmladavaq_s8(b0, f0, v1), vmladavaq_s8(b1, f1, v1), o1);
+                }
             }
         }
-    }
-    for (int pair = k <= 16 ? pairs : 0; pair < pairs;
-         ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
-        int32_t a00 = t[0], a01 = t[1];
-        int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
-        int i = 0;
-        for (int c = chunks; c > 0; --c, i += 16, w += 32) {
-            const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
-            const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
-            int8x16_t x = vld1q_s8(x0 + i);
-            a00 = vmladavaq_s8(a00, f0, x);
-            a01 = vmladavaq_s8(a01, f1, x);
-            if (npx > 1) {
-                x = vld1q_s8(x1 + i);
-                a10 = vmladavaq_s8(a10, f0, x);
-                a11 = vmladavaq_s8(a11, f1, x);
-            }
-            if (npx > 2) {
-                x = vld1q_s8(x2 + i);
-                a20 = vmladavaq_s8(a20, f0, x);
-                a21 = vmladavaq_s8(a21, f1, x);
-            }
-        }
-        if (rest) {
-            const int32_t *wt = (const int32_t *)(const void *)w;
-            const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, word_tail));
-            const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, word_tail));
-            int8x16_t x = vldrbq_z_s8(x0 + i, row_tail);
-            a00 = vmladavaq_s8(a00, f0, x);
-            a01 = vmladavaq_s8(a01, f1, x);
-            if (npx > 1) {
-                x = vldrbq_z_s8(x1 + i, row_tail);
-                a10 = vmladavaq_s8(a10, f0, x);
-                a11 = vmladavaq_s8(a11, f1, x);
-            }
-            if (npx > 2) {
-                x = vldrbq_z_s8(x2 + i, row_tail);
-                a20 = vmladavaq_s8(a20, f0, x);
-                a21 = vmladavaq_s8(a21, f1, x);
-            }
-            w += tail_bytes;
-        }
-        if (npx == 3) {
-            mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
-            continue;
-        }
-        mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
-        if (npx > 1) {
-            mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
-        }
-    }
-    if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros */
-        int32_t a[3] = {t[0], t[0], t[0]};
-        for (int r = 0; r < npx; ++r) {
-            const int8_t *x = rows[r];
+        for (int pair = k <= 16 ? pairs : 0; pair < pairs;
+             ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
+            int32_t a00 = t[0], a01 = t[1];
+            int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
             int i = 0;
-            for (; i + 16 <= k; i += 16) {
-                a[r] = vmladavaq_s8(a[r], vld1q_s8(w + i), vld1q_s8(x + i));
+            for (int c = chunks; c > 0; --c, i += 16, w += 32) {
+                const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
+                const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
+                int8x16_t x = vld1q_s8(x0 + i);
+                a00 = vmladavaq_s8(a00, f0, x);
+                a01 = vmladavaq_s8(a01, f1, x);
+                if (npx > 1) {
+                    x = vld1q_s8(x1 + i);
+                    a10 = vmladavaq_s8(a10, f0, x);
+                    a11 = vmladavaq_s8(a11, f1, x);
+                }
+                if (npx > 2) {
+                    x = vld1q_s8(x2 + i);
+                    a20 = vmladavaq_s8(a20, f0, x);
+                    a21 = vmladavaq_s8(a21, f1, x);
+                }
             }
             if (rest) {
-                a[r] = vmladavaq_s8(a[r], vldrbq_z_s8(w + i, row_tail), vldrbq_z_s8(x + i, row_tail));
+                const int32_t *wt = (const int32_t *)(const void *)w;
+                const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, word_tail));
+                const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, word_tail));
+                int8x16_t x = vldrbq_z_s8(x0 + i, row_tail);
+                a00 = vmladavaq_s8(a00, f0, x);
+                a01 = vmladavaq_s8(a01, f1, x);
+                if (npx > 1) {
+                    x = vldrbq_z_s8(x1 + i, row_tail);
+                    a10 = vmladavaq_s8(a10, f0, x);
+                    a11 = vmladavaq_s8(a11, f1, x);
+                }
+                if (npx > 2) {
+                    x = vldrbq_z_s8(x2 + i, row_tail);
+                    a20 = vmladavaq_s8(a20, f0, x);
+                    a21 = vmladavaq_s8(a21, f1, x);
+                }
+                w += tail_bytes;
+            }
+            if (npx == 3) {
+                mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
+                continue;
+            }
+            mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
+            if (npx > 1) {
+                mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
             }
         }
-        /* All from the table before the first byte store, after which it must be assumed changed. */
-        int8_t y[3];
-        for (int r = 0; r < npx; ++r) {
-            y[r] = (int8_t)mtk_output_as(mode, &q, a[r], t[2], t[4], t[6]);
-        }
-        o0[0] = y[0];
-        if (npx > 1) {
-            o1[0] = y[1];
-        }
-        if (npx > 2) {
-            o2[0] = y[2];
+        if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros */
+            int32_t a[3] = {t[0], t[0], t[0]};
+            for (int r = 0; r < npx; ++r) {
+                const int8_t *x = r == 0 ? x0 : r == 1 ? x1 : x2;
+                int i = 0;
+                for (; i + 16 <= k; i += 16) {
+                    a[r] = vmladavaq_s8(a[r], vld1q_s8(w + i), vld1q_s8(x + i));
+                }
+                if (rest) {
+                    a[r] = vmladavaq_s8(a[r], vldrbq_z_s8(w + i, row_tail), vldrbq_z_s8(x + i, row_tail));
+                }
+            }
+            /* All from the table before the first byte store, after which it must be assumed changed. */
+            int8_t y[3];
+            for (int r = 0; r < npx; ++r) {
+                y[r] = (int8_t)mtk_output_as(mode, &q, a[r], t[2], t[4], t[6]);
+            }
+            o0[0] = y[0];
+            if (npx > 1) {
+                o1[0] = y[1];
+            }
+            if (npx > 2) {
+                o2[0] = y[2];
+            }
         }
     }
 }
 
 #define MVE_VARIANT(name, mode, npx)                                                                                   \
-    static void name(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *const out[3])                         \
+    static void name(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *const out[3], int runs, int row_step, \
+                     int out_step)                                                                                     \
     {                                                                                                                  \
-        mve_rows(d, mode, npx, rows, out);                                                                             \
+        mve_rows(d, mode, npx, rows, out, runs, row_step, out_step);                                                   \
     }
 MVE_VARIANT(mve_rows1_general, MTK_OUT_GENERAL, 1)
 MVE_VARIANT(mve_rows1_folded, MTK_OUT_FOLDED, 1)
@@ -236,17 +182,19 @@ MVE_VARIANT(mve_rows3_folded, MTK_OUT_FOLDED, 3)
 MVE_VARIANT(mve_rows3_folded_min, MTK_OUT_FOLDED_MIN, 3)
 MVE_VARIANT(mve_rows3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 3)
 
-typedef void (*mve_rows_fn)(const mtk_dot_rows *, const int8_t *const[3], int8_t *const[3]);
+typedef void (*mve_rows_fn)(const mtk_dot_rows *, const int8_t *const[3], int8_t *const[3], int, int, int);
 
-/* The routine for npx (1 to 3) rows in the layer's output stage form. */
-static void mve_dot_rows(const mtk_dot_rows *d, int npx, const int8_t *const rows[3], int8_t *const out[3])
+/* The routine for npx (1 to 3) rows in the layer's output stage form, `runs` times, the rows row_step and
+ * the outputs out_step further each time (the layer's set-up once for them all). */
+static void mve_dot_rows(const mtk_dot_rows *d, int npx, const int8_t *const rows[3], int8_t *const out[3], int runs,
+                         int row_step, int out_step)
 {
     static const mve_rows_fn fns[3][4] = {
         {mve_rows1_general, mve_rows1_folded, mve_rows1_folded_min, mve_rows1_folded_clamped},
         {mve_rows2_general, mve_rows2_folded, mve_rows2_folded_min, mve_rows2_folded_clamped},
         {mve_rows3_general, mve_rows3_folded, mve_rows3_folded_min, mve_rows3_folded_clamped},
     };
-    fns[npx - 1][mtk_output_mode(d->folded, d->q)](d, rows, out);
+    fns[npx - 1][mtk_output_mode(d->folded, d->q)](d, rows, out, runs, row_step, out_step);
 }
 
 #endif /* MTK_MVE */
@@ -543,7 +491,7 @@ void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t
 #if MTK_MVE
     (void)scratch; /* rows are read in place */
     int8_t *const outs[3] = {out, out + out_stride, out + 2 * out_stride};
-    mve_dot_rows(d, 3, rows, outs);
+    mve_dot_rows(d, 3, rows, outs, 1, 0, 0);
     return;
 #elif MTK_DSP
     if (mtk_dot_rows_group(d) == 3) {
@@ -560,6 +508,13 @@ void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t
 void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,
                           int out_stride, int8_t *scratch)
 {
+#if MTK_MVE
+    (void)scratch; /* rows are read in place */
+    const int8_t *const three[3] = {rows, rows + row_stride, rows + 2 * row_stride};
+    int8_t *const outs[3] = {out, out + out_stride, out + 2 * out_stride};
+    mve_dot_rows(d, 3, three, outs, count / 3, 3 * row_stride, 3 * out_stride);
+    return;
+#endif
 #if MTK_DSP && !MTK_MVE
     if (mtk_dot_rows_group(d) == 3) {
         /* The job once for the run: rows of whole blocks the routine expands itself, three at a time, in one
@@ -610,7 +565,7 @@ void mtk_dot_rows_s8(const mtk_dot_rows *d, const int8_t *row0, const int8_t *ro
     (void)scratch; /* rows are read in place */
     const int8_t *const rows[3] = {row0, row1, NULL};
     int8_t *const outs[3] = {out0, out1, NULL};
-    mve_dot_rows(d, row1 != NULL ? 2 : 1, rows, outs);
+    mve_dot_rows(d, row1 != NULL ? 2 : 1, rows, outs, 1, 0, 0);
     return;
 #elif MTK_DSP
     if (scratch == NULL) {
