@@ -415,8 +415,7 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
 /* What expanding a row takes, worked out once per group: the row loop's asm clobbers memory, so GCC would
  * re-derive it from the descriptor for every row. The pairs [k_lo, k_lo + inner) have both columns inside
  * the image; the others (one on the left at most, two on the right: a 3x3 window's padding and the width
- * rounded up to whole pairs) are listed with their columns' byte offsets in the row, -1 for the zero
- * point. */
+ * rounded up to whole pairs) are listed with their columns, -1 for the zero point. */
 #define DWP_MAX_BORDERS 4
 typedef struct {
     int words, plane, in_h, row_bytes, in_c, inner, src0, borders;
@@ -438,8 +437,8 @@ static int planar_borders(const mtk_depthwise_params *p, dwp_rows *e)
         if (e != NULL && n < DWP_MAX_BORDERS) {
             const int x0 = 2 * k - left;
             e->bk[n] = (int16_t)k;
-            e->b0[n] = (int16_t)(x0 >= 0 && x0 < in_w ? x0 * in_c : -1);
-            e->b1[n] = (int16_t)(x0 + 1 >= 0 && x0 + 1 < in_w ? (x0 + 1) * in_c : -1);
+            e->b0[n] = (int16_t)(x0 >= 0 && x0 < in_w ? x0 : -1);
+            e->b1[n] = (int16_t)(x0 + 1 >= 0 && x0 + 1 < in_w ? x0 + 1 : -1);
         }
         ++n;
     }
@@ -474,8 +473,8 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
     }
     const int8_t *row = row_g + iy * e->row_bytes;
     for (int b = 0; b < e->borders; ++b) {
-        const int32_t v0 = e->b0[b] >= 0 ? mtk_read_s8x4(row + e->b0[b]) : zp4;
-        const int32_t v1 = e->b1[b] >= 0 ? mtk_read_s8x4(row + e->b1[b]) : zp4;
+        const int32_t v0 = e->b0[b] >= 0 ? mtk_read_s8x4(row + e->b0[b] * in_c) : zp4;
+        const int32_t v1 = e->b1[b] >= 0 ? mtk_read_s8x4(row + e->b1[b] * in_c) : zp4;
         planar_store(d + DWP_SLOTS * e->bk[b], plane, v0, v1);
     }
     if (e->inner > 0) {
@@ -1065,7 +1064,8 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
      * pointer moves per channel, which such rows do not win back (the zoo's 3x3-output layers: 11.5 and 9.6
      * est. cycles a MAC planar, 9.8 and 8.3 in two-pixel lanes, 7.5 and 6.2 in three-pixel lanes). */
     if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->in_w < INT16_MAX &&
+        planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
         }
