@@ -424,14 +424,17 @@ typedef struct {
     int16_t bk[DWP_MAX_BORDERS], b0[DWP_MAX_BORDERS], b1[DWP_MAX_BORDERS];
 } dwp_rows;
 
-/* The border pairs' count (the planar path serves layers with at most DWP_MAX_BORDERS); with e, the plan. */
+/* The border pairs' count (the planar path serves layers with at most DWP_MAX_BORDERS); with e, the plan.
+ * Only the pairs left and right of the inner ones are visited: the stage calls a layer per band. */
 static int planar_borders(const mtk_depthwise_params *p, dwp_rows *e)
 {
     const int words = plane_words(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
     const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
+    const int right = k_hi > k_lo ? k_hi : k_lo; /* the first pair right of the inner ones */
     int n = 0;
-    for (int k = 0; k < words; ++k) {
+    for (int k = 0; k < words; k = k + 1 == k_lo ? right : k + 1) {
         if (k >= k_lo && k < k_hi) {
+            k = right - 1; /* k_lo == 0: the loop starts inside */
             continue;
         }
         if (e != NULL && n < DWP_MAX_BORDERS) {
