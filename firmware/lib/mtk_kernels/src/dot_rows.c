@@ -147,18 +147,7 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
                     a[r] = vmladavaq_s8(a[r], vldrbq_z_s8(w + i, row_tail), vldrbq_z_s8(x + i, row_tail));
                 }
             }
-            /* All from the table before the first byte store, after which it must be assumed changed. */
-            int8_t y[3];
-            for (int r = 0; r < npx; ++r) {
-                y[r] = (int8_t)mtk_output_as(mode, &q, a[r], t[2], t[4], t[6]);
-            }
-            o0[0] = y[0];
-            if (npx > 1) {
-                o1[0] = y[1];
-            }
-            if (npx > 2) {
-                o2[0] = y[2];
-            }
+            mve_single_out(mode, &q, t, a, npx, o0, o1, o2);
         }
     }
 }

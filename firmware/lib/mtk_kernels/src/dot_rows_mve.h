@@ -36,6 +36,24 @@ MTK_INLINE void mve_pair_out(const int mode, const mtk_output_quant *q, const in
     memcpy(out, pixel, 2);
 }
 
+/* Output stage of an odd last filter (table entry t) for npx (1..3) rows' accumulators into out0..out2:
+ * every value from the table before the first byte store, after which it must be assumed changed. */
+MTK_INLINE void mve_single_out(const int mode, const mtk_output_quant *q, const int32_t *t, const int32_t *a,
+                               const int npx, int8_t *out0, int8_t *out1, int8_t *out2)
+{
+    int8_t y[3];
+    for (int r = 0; r < npx; ++r) {
+        y[r] = (int8_t)mtk_output_as(mode, q, a[r], t[2], t[4], t[6]);
+    }
+    out0[0] = y[0];
+    if (npx > 1) {
+        out1[0] = y[1];
+    }
+    if (npx > 2) {
+        out2[0] = y[2];
+    }
+}
+
 #if MTK_THUMB2_ASM
 /* The folded output stage of filter j of pair t (table blocks of 2) for three accumulators, saturated to
  * int8: its parameters read once. */
@@ -398,18 +416,7 @@ MTK_INLINE void mve_vec_rows(const mtk_dot_rows *d, const int mode, const int np
                 a[r] = vmladavaq_s8(a[r], fb, xb[r]);
             }
         }
-        /* All from the table before the first byte store, after which it must be assumed changed. */
-        int8_t y[3];
-        for (int r = 0; r < npx; ++r) {
-            y[r] = (int8_t)mtk_output_as(mode, &q, a[r], t[2], t[4], t[6]);
-        }
-        o0[0] = y[0];
-        if (npx > 1) {
-            o1[0] = y[1];
-        }
-        if (npx > 2) {
-            o2[0] = y[2];
-        }
+        mve_single_out(mode, &q, t, a, npx, o0, o1, o2);
     }
 }
 
