@@ -19,6 +19,7 @@
  * writes the output rows that need them, and a group writes only its own four channels, so when the groups
  * cover all channels the output may overwrite the input (mtk_depthwise_conv2d_in_place_ok says when).
  */
+#include "depthwise_mve.h"
 #include "depthwise_rv32.h"
 #include "mtk_kernels.h"
 #include "output_stage.h"
@@ -856,8 +857,9 @@ uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
 {
     /* filter_h input rows of one channel group, sign-extended, the width rounded up to whole column pairs
      * (the planar layout's words); every path gets the same arena */
-    const uint32_t width = (uint32_t)padded_width(p);
-    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (width + (width & 1u)) : 0u;
+    const uint32_t width = (uint32_t)padded_width(p), dsp = 8u * (uint32_t)p->filter_h * (width + (width & 1u));
+    const uint32_t mve = mtk_depthwise_mve_scratch_bytes(p, (int)width); /* Helium's layout, 3x3 only */
+    return groups_apply(p) ? (dsp > mve ? dsp : mve) : 0u;
 }
 
 void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
@@ -865,7 +867,12 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
     int first_scalar = 0; /* channels below this are done by depthwise_groups */
 #if MTK_DSP
     if (groups_apply(p)) {
-        depthwise_groups(p, input, output, scratch);
+#if MTK_MVE
+        if (mtk_depthwise_mve_ok(p)) {
+            mtk_depthwise_mve_s8(p, padded_width(p), input, output, scratch);
+        } else
+#endif
+            depthwise_groups(p, input, output, scratch);
         first_scalar = p->in_c / DW_GROUP * DW_GROUP;
     }
 #elif MTK_RISCV

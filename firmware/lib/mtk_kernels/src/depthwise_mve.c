@@ -1,0 +1,150 @@
+/*
+ * DEPTHWISE_CONV_2D 3x3 on Helium (depthwise_mve.h): one entry point.
+ *
+ * Scratch holds, per channel of a group of 8, three input rows interleaved column by column (byte
+ * 3 * column + slot), the zero point in the padding, so a window is 9 consecutive bytes: one 16-byte load
+ * and one VMLADAVA.S8 against the channel's weights in a Q register (lanes 9-15 zero) give the accumulator
+ * from the bias, 4 beats for 9 MACs. Input rows come in once per group as 8-channel loads scattered into
+ * the 8 channel rows (one beat a byte); rows roll through the three slots as the DSP path's do, and the
+ * weight vector of each rotation is built once per group. The output stage is the scalar one of
+ * output_stage.h, so the bytes are TFLM's.
+ */
+#include "depthwise_mve.h"
+
+#if MTK_MVE
+
+#define DW_GROUP 4 /* channels per weight group and table block (mtk_kernels.h) */
+
+/* Input row iy of channels c0..c0+n-1 into slot `slot` of each channel's interleaved rows. */
+static void scatter_row(const mtk_depthwise_params *p, int width, const int8_t *input, int iy, int c0,
+                        mve_pred16_t lanes, uint16x8_t offsets, int8_t *slot_base)
+{
+    const int left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->input_zero_point);
+    int8_t *dst = slot_base;
+    if (iy < 0 || iy >= p->in_h) {
+        for (int col = 0; col < width; ++col, dst += 3) {
+            vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
+        }
+        return;
+    }
+    int col = 0;
+    for (; col < left; ++col, dst += 3) {
+        vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
+    }
+    const int8_t *src = input + iy * in_w * in_c + c0;
+    for (int ix = 0; ix < in_w; ++ix, ++col, dst += 3, src += in_c) {
+        vstrbq_scatter_offset_p_s16(dst, offsets, vldrbq_z_s16(src, lanes), lanes);
+    }
+    for (; col < width; ++col, dst += 3) {
+        vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
+    }
+}
+
+/* One output row of one channel: x its interleaved rows, w its weights for the current slot rotation, t its
+ * table entry (blocks of 4). `mode` and `step` (bytes between windows) are constants after inlining; two
+ * outputs a pass share the loop's pointer updates. */
+MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int out_c, const int step,
+                            const int8_t *x, int8x16_t w, const int32_t *t, int8_t *out)
+{
+    const int32_t bias = t[0], m = t[DW_GROUP], rounding = t[2 * DW_GROUP], r = t[3 * DW_GROUP];
+    int ox = 0;
+    for (; ox + 2 <= out_w; ox += 2, x += 2 * step, out += 2 * out_c) {
+        const int32_t acc0 = vmladavaq_s8(bias, vldrbq_s8(x), w);
+        const int32_t acc1 = vmladavaq_s8(bias, vldrbq_s8(x + step), w);
+        out[0] = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
+        out[out_c] = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
+    }
+    if (ox < out_w) {
+        *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_s8(x), w), m, rounding, r);
+    }
+}
+
+MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_depthwise_params *p, int width,
+                              const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
+    const int stride = 3 * width, step = 3 * (stride_w ? stride_w : p->stride_w);
+    const mtk_output_quant q = p->q;
+    uint16_t offset_table[MTK_DW_MVE_GROUP];
+    for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
+        offset_table[c] = (uint16_t)(c * stride);
+    }
+    const uint16x8_t offsets = vld1q_u16(offset_table);
+    static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
+    /* per channel of a group its weights for each slot rotation `first` (slot j holds window row
+     * (j - first) mod 3); lanes 9-15 stay zero */
+    int8_t wbytes[MTK_DW_MVE_GROUP][3][16];
+    memset(wbytes, 0, sizeof(wbytes));
+    for (int c0 = 0; c0 < channels; c0 += MTK_DW_MVE_GROUP) {
+        const int n = channels - c0 < MTK_DW_MVE_GROUP ? channels - c0 : MTK_DW_MVE_GROUP;
+        const mve_pred16_t lanes = vctp16q((uint32_t)n);
+        for (int c = 0; c < n; ++c) {
+            const int oc = c0 + c;
+            const int16_t *f = p->filter + (oc / DW_GROUP) * 9 * DW_GROUP + lane[oc % DW_GROUP];
+            int8_t *w0 = wbytes[c][0], *w1 = wbytes[c][1], *w2 = wbytes[c][2];
+            for (int kx = 0; kx < 3; ++kx, w0 += 3, w1 += 3, w2 += 3) {
+                const int8_t k0 = (int8_t)f[kx * DW_GROUP], k1 = (int8_t)f[(3 + kx) * DW_GROUP],
+                             k2 = (int8_t)f[(6 + kx) * DW_GROUP]; /* window rows 0, 1, 2 */
+                w0[0] = k0;
+                w0[1] = k1;
+                w0[2] = k2;
+                w1[0] = k2;
+                w1[1] = k0;
+                w1[2] = k1;
+                w2[0] = k1;
+                w2[1] = k2;
+                w2[2] = k0;
+            }
+        }
+        int next = -p->pad_top; /* first input row not yet in scratch for this group */
+        int first = 0;          /* the slot of the window's first row */
+        for (int oy = 0; oy < p->out_h; ++oy) {
+            const int y0 = oy * p->stride_h - p->pad_top;
+            for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+                const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+                scatter_row(p, width, input, y0 + ky, c0, lanes, offsets, scratch + slot);
+            }
+            next = y0 + 3;
+            int8_t *out = output + oy * out_w * out_c + c0;
+            for (int c = 0; c < n; ++c) {
+                const int oc = c0 + c;
+                channel_row(mode, &q, out_w, out_c, step, scratch + c * stride, vld1q_s8(wbytes[c][first]),
+                            mtk_quant_entry(p->quant, DW_GROUP, oc), out + c);
+            }
+            first += p->stride_h;
+            while (first >= 3) {
+                first -= 3;
+            }
+        }
+    }
+}
+
+#define DW_MVE_VARIANT(name, mode, stride_w)                                                                           \
+    static void name(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output, int8_t *scratch)   \
+    {                                                                                                                  \
+        depthwise_mve(mode, stride_w, p, width, input, output, scratch);                                               \
+    }
+DW_MVE_VARIANT(depthwise_mve_folded_s1, MTK_OUT_FOLDED, 1)
+DW_MVE_VARIANT(depthwise_mve_folded_s2, MTK_OUT_FOLDED, 2)
+DW_MVE_VARIANT(depthwise_mve_folded_min_s1, MTK_OUT_FOLDED_MIN, 1)
+DW_MVE_VARIANT(depthwise_mve_folded_min_s2, MTK_OUT_FOLDED_MIN, 2)
+DW_MVE_VARIANT(depthwise_mve_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 0)
+DW_MVE_VARIANT(depthwise_mve_general, MTK_OUT_GENERAL, 0)
+
+void mtk_depthwise_mve_s8(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output,
+                          int8_t *scratch)
+{
+    const int mode = mtk_output_mode(p->folded, &p->q), s1 = p->stride_w == 1, s2 = p->stride_w == 2;
+    if (mode == MTK_OUT_FOLDED && (s1 || s2)) {
+        (s1 ? depthwise_mve_folded_s1 : depthwise_mve_folded_s2)(p, width, input, output, scratch);
+    } else if (mode == MTK_OUT_FOLDED_MIN && (s1 || s2)) {
+        (s1 ? depthwise_mve_folded_min_s1 : depthwise_mve_folded_min_s2)(p, width, input, output, scratch);
+    } else if (mode == MTK_OUT_GENERAL) {
+        depthwise_mve_general(p, width, input, output, scratch);
+    } else {
+        depthwise_mve_folded_clamped(p, width, input, output, scratch);
+    }
+}
+
+#endif
