@@ -15,26 +15,26 @@
 
 #define DW_GROUP 4 /* channels per weight group and table block (mtk_kernels.h) */
 
-/* Input row iy of channels c0..c0+n-1 into slot `slot` of each channel's interleaved rows. */
-static void scatter_row(const mtk_depthwise_params *p, int width, const int8_t *input, int iy, int c0,
-                        mve_pred16_t lanes, uint16x8_t offsets, int8_t *slot_base)
+/* Input row iy of channels c0..c0+n-1 into slot `slot` of each channel's interleaved rows; `full` (n == 8,
+ * a constant after inlining) drops the predicate and its VPST per access. */
+MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int width, const int8_t *input, int iy,
+                            int c0, mve_pred16_t lanes, uint16x8_t offsets, int8_t *slot_base)
 {
     const int left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
+    const int inside = iy >= 0 && iy < p->in_h, image_end = inside ? left + in_w : 0;
     const int16x8_t zp = vdupq_n_s16((int16_t)p->input_zero_point);
     int8_t *dst = slot_base;
-    if (iy < 0 || iy >= p->in_h) {
-        for (int col = 0; col < width; ++col, dst += 3) {
-            vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
-        }
-        return;
-    }
     int col = 0;
-    for (; col < left; ++col, dst += 3) {
+    for (; col < (inside ? left : width); ++col, dst += 3) {
         vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
     }
-    const int8_t *src = input + iy * in_w * in_c + c0;
-    for (int ix = 0; ix < in_w; ++ix, ++col, dst += 3, src += in_c) {
-        vstrbq_scatter_offset_p_s16(dst, offsets, vldrbq_z_s16(src, lanes), lanes);
+    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + c0;
+    for (; col < image_end; ++col, dst += 3, src += in_c) {
+        if (full) {
+            vstrbq_scatter_offset_s16(dst, offsets, vldrbq_s16(src));
+        } else {
+            vstrbq_scatter_offset_p_s16(dst, offsets, vldrbq_z_s16(src, lanes), lanes);
+        }
     }
     for (; col < width; ++col, dst += 3) {
         vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
@@ -103,7 +103,11 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
             const int y0 = oy * p->stride_h - p->pad_top;
             for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
                 const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-                scatter_row(p, width, input, y0 + ky, c0, lanes, offsets, scratch + slot);
+                if (n == MTK_DW_MVE_GROUP) {
+                    scatter_row(1, p, width, input, y0 + ky, c0, lanes, offsets, scratch + slot);
+                } else {
+                    scatter_row(0, p, width, input, y0 + ky, c0, lanes, offsets, scratch + slot);
+                }
             }
             next = y0 + 3;
             int8_t *out = output + oy * out_w * out_c + c0;
