@@ -41,21 +41,20 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
     }
 }
 
-/* One output row of one channel: x its interleaved rows, w its weights for the current slot rotation, t its
- * table entry (blocks of 4). `mode` and `step` (bytes between windows) are constants after inlining; two
- * outputs a pass share the loop's pointer updates. */
-MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int out_c, const int step,
-                            const int8_t *x, int8x16_t w, const int32_t *t, int8_t *out)
+/* One output row of one channel: x its interleaved rows, w its weights for the current slot rotation, e its
+ * bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows) are constants after
+ * inlining; two outputs a pass share the loop's pointer updates. */
+MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int pairs, int odd, int out_c, const int step,
+                            const int8_t *x, int8x16_t w, const int32_t *e, int8_t *out)
 {
-    const int32_t bias = t[0], m = t[DW_GROUP], rounding = t[2 * DW_GROUP], r = t[3 * DW_GROUP];
-    int ox = 0;
-    for (; ox + 2 <= out_w; ox += 2, x += 2 * step, out += 2 * out_c) {
+    const int32_t bias = e[0], m = e[1], rounding = e[2], r = e[3];
+    for (int i = pairs; i > 0; --i, x += 2 * step, out += 2 * out_c) {
         const int32_t acc0 = vmladavaq_s8(bias, vldrbq_s8(x), w);
         const int32_t acc1 = vmladavaq_s8(bias, vldrbq_s8(x + step), w);
         out[0] = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
         out[out_c] = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
     }
-    if (ox < out_w) {
+    if (odd) {
         *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_s8(x), w), m, rounding, r);
     }
 }
@@ -64,7 +63,7 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
                               const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
-    const int stride = 3 * width, step = 3 * (stride_w ? stride_w : p->stride_w);
+    const int stride = 3 * width, step = 3 * (stride_w ? stride_w : p->stride_w), pairs = out_w / 2, odd = out_w & 1;
     const mtk_output_quant q = p->q;
     uint16_t offset_table[MTK_DW_MVE_GROUP];
     for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
@@ -75,6 +74,7 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
     /* per channel of a group its weights for each slot rotation `first` (slot j holds window row
      * (j - first) mod 3); lanes 9-15 stay zero */
     int8_t wbytes[MTK_DW_MVE_GROUP][3][16];
+    int32_t entry[MTK_DW_MVE_GROUP][4]; /* per channel of a group its table entry, side by side */
     memset(wbytes, 0, sizeof(wbytes));
     for (int c0 = 0; c0 < channels; c0 += MTK_DW_MVE_GROUP) {
         const int n = channels - c0 < MTK_DW_MVE_GROUP ? channels - c0 : MTK_DW_MVE_GROUP;
@@ -82,6 +82,11 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
         for (int c = 0; c < n; ++c) {
             const int oc = c0 + c;
             const int16_t *f = p->filter + (oc / DW_GROUP) * 9 * DW_GROUP + lane[oc % DW_GROUP];
+            const int32_t *t = mtk_quant_entry(p->quant, DW_GROUP, oc);
+            entry[c][0] = t[0];
+            entry[c][1] = t[DW_GROUP];
+            entry[c][2] = t[2 * DW_GROUP];
+            entry[c][3] = t[3 * DW_GROUP];
             int8_t *w0 = wbytes[c][0], *w1 = wbytes[c][1], *w2 = wbytes[c][2];
             for (int kx = 0; kx < 3; ++kx, w0 += 3, w1 += 3, w2 += 3) {
                 const int8_t k0 = (int8_t)f[kx * DW_GROUP], k1 = (int8_t)f[(3 + kx) * DW_GROUP],
@@ -111,10 +116,9 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
             }
             next = y0 + 3;
             int8_t *out = output + oy * out_w * out_c + c0;
-            for (int c = 0; c < n; ++c) {
-                const int oc = c0 + c;
-                channel_row(mode, &q, out_w, out_c, step, scratch + c * stride, vld1q_s8(wbytes[c][first]),
-                            mtk_quant_entry(p->quant, DW_GROUP, oc), out + c);
+            const int8_t *x = scratch;
+            for (int c = 0; c < n; ++c, x += stride) {
+                channel_row(mode, &q, pairs, odd, out_c, step, x, vld1q_s8(wbytes[c][first]), entry[c], out + c);
             }
             first += p->stride_h;
             while (first >= 3) {
