@@ -41,21 +41,49 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
     }
 }
 
-/* One output row of one channel: x its interleaved rows, w its weights for the current slot rotation, e its
- * bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows) are constants after
- * inlining; two outputs a pass share the loop's pointer updates. */
-MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int pairs, int odd, int out_c, const int step,
-                            const int8_t *x, int8x16_t w, const int32_t *e, int8_t *out)
+/* Bytes of one rotation's weights: WPAD zeros, the 9 taps, zeros, so that loads at WPAD - 3 and WPAD - 6 give
+ * the weights moved up 3 and 6 lanes, against which one load serves the next window or two too. */
+#define WPAD 6
+#define WBYTES 24
+
+/* One output row of one channel: x its interleaved rows, w its weight bytes for the current slot rotation, e
+ * its bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows: 3 at stride 1, 6 at 2,
+ * 0 for any) are constants after inlining. One 16-byte load holds three windows at stride 1, two at 2. */
+MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int out_c, const int step,
+                            int any_step, const int8_t *x, const int8_t *w, const int32_t *e, int8_t *out)
 {
     const int32_t bias = e[0], m = e[1], rounding = e[2], r = e[3];
-    for (int i = pairs; i > 0; --i, x += 2 * step, out += 2 * out_c) {
-        const int32_t acc0 = vmladavaq_s8(bias, vldrbq_s8(x), w);
-        const int32_t acc1 = vmladavaq_s8(bias, vldrbq_s8(x + step), w);
-        out[0] = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
-        out[out_c] = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
+    const int8x16_t w0 = vldrbq_s8(w + WPAD), w3 = vldrbq_s8(w + WPAD - 3), w6 = vldrbq_s8(w + WPAD - 6);
+    int left = out_w;
+    if (step == 3) {
+        for (int i = out_w / 3; i > 0; --i, x += 9) {
+            const int8x16_t v = vldrbq_s8(x);
+            const int32_t acc0 = vmladavaq_s8(bias, v, w0);
+            const int32_t acc1 = vmladavaq_s8(bias, v, w3);
+            const int32_t acc2 = vmladavaq_s8(bias, v, w6);
+            *out = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
+            out += out_c;
+            *out = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
+            out += out_c;
+            *out = (int8_t)mtk_output_as(mode, q, acc2, m, rounding, r);
+            out += out_c;
+        }
+        left = out_w % 3;
+    } else if (step == 6) {
+        for (int i = out_w / 2; i > 0; --i, x += 12) {
+            const int8x16_t v = vldrbq_s8(x);
+            const int32_t acc0 = vmladavaq_s8(bias, v, w0);
+            const int32_t acc1 = vmladavaq_s8(bias, v, w6);
+            *out = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
+            out += out_c;
+            *out = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
+            out += out_c;
+        }
+        left = out_w & 1;
     }
-    if (odd) {
-        *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_s8(x), w), m, rounding, r);
+    const int s = step ? step : any_step;
+    for (; left > 0; --left, x += s, out += out_c) {
+        *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_s8(x), w0), m, rounding, r);
     }
 }
 
@@ -63,7 +91,7 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
                               const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
-    const int stride = 3 * width, step = 3 * (stride_w ? stride_w : p->stride_w), pairs = out_w / 2, odd = out_w & 1;
+    const int stride = 3 * width, step = 3 * stride_w, any_step = 3 * p->stride_w;
     const mtk_output_quant q = p->q;
     uint16_t offset_table[MTK_DW_MVE_GROUP];
     for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
@@ -72,8 +100,8 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
     const uint16x8_t offsets = vld1q_u16(offset_table);
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
     /* per channel of a group its weights for each slot rotation `first` (slot j holds window row
-     * (j - first) mod 3); lanes 9-15 stay zero */
-    int8_t wbytes[MTK_DW_MVE_GROUP][3][16];
+     * (j - first) mod 3), laid out as WBYTES says (the zeros stay) */
+    int8_t wbytes[MTK_DW_MVE_GROUP][3][WBYTES];
     int32_t entry[MTK_DW_MVE_GROUP][4]; /* per channel of a group its table entry, side by side */
     memset(wbytes, 0, sizeof(wbytes));
     for (int c0 = 0; c0 < channels; c0 += MTK_DW_MVE_GROUP) {
@@ -87,7 +115,7 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
             entry[c][1] = t[DW_GROUP];
             entry[c][2] = t[2 * DW_GROUP];
             entry[c][3] = t[3 * DW_GROUP];
-            int8_t *w0 = wbytes[c][0], *w1 = wbytes[c][1], *w2 = wbytes[c][2];
+            int8_t *w0 = wbytes[c][0] + WPAD, *w1 = wbytes[c][1] + WPAD, *w2 = wbytes[c][2] + WPAD;
             for (int kx = 0; kx < 3; ++kx, w0 += 3, w1 += 3, w2 += 3) {
                 const int8_t k0 = (int8_t)f[kx * DW_GROUP], k1 = (int8_t)f[(3 + kx) * DW_GROUP],
                              k2 = (int8_t)f[(6 + kx) * DW_GROUP]; /* window rows 0, 1, 2 */
@@ -118,7 +146,7 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
             int8_t *out = output + oy * out_w * out_c + c0;
             const int8_t *x = scratch;
             for (int c = 0; c < n; ++c, x += stride) {
-                channel_row(mode, &q, pairs, odd, out_c, step, x, vld1q_s8(wbytes[c][first]), entry[c], out + c);
+                channel_row(mode, &q, out_w, out_c, step, any_step, x, wbytes[c][first], entry[c], out + c);
             }
             first += p->stride_h;
             while (first >= 3) {
