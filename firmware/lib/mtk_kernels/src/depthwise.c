@@ -857,9 +857,8 @@ uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
 {
     /* filter_h input rows of one channel group, sign-extended, the width rounded up to whole column pairs
      * (the planar layout's words); every path gets the same arena */
-    const uint32_t width = (uint32_t)padded_width(p), dsp = 8u * (uint32_t)p->filter_h * (width + (width & 1u));
-    const uint32_t mve = mtk_depthwise_mve_scratch_bytes(p, (int)width); /* Helium's layout, 3x3 only */
-    return groups_apply(p) ? (dsp > mve ? dsp : mve) : 0u;
+    const uint32_t width = (uint32_t)padded_width(p);
+    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (width + (width & 1u)) : 0u;
 }
 
 void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)

@@ -43,20 +43,21 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
 
 /* Bytes of one rotation's weights: WPAD zeros, the 9 taps, zeros, so that loads at WPAD - 3 and WPAD - 6 give
  * the weights moved up 3 and 6 lanes, against which one load serves the next window or two too. */
+#define WINDOW_LANES 0x01FFu /* a window's 9 bytes (a predicated load reads no others) */
 #define WPAD 6
 #define WBYTES 24
 
 /* One output row of one channel: x its interleaved rows, w its weight bytes for the current slot rotation, e
  * its bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows: 3 at stride 1, 6 at 2,
  * 0 for any) are constants after inlining. One 16-byte load holds three windows at stride 1, two at 2. */
-MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int out_c, const int step,
+MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int shared, int out_c, const int step,
                             int any_step, const int8_t *x, const int8_t *w, const int32_t *e, int8_t *out)
 {
     const int32_t bias = e[0], m = e[1], rounding = e[2], r = e[3];
     const int8x16_t w0 = vldrbq_s8(w + WPAD), w3 = vldrbq_s8(w + WPAD - 3), w6 = vldrbq_s8(w + WPAD - 6);
     int left = out_w;
     if (step == 3) {
-        for (int i = out_w / 3; i > 0; --i, x += 9) {
+        for (int i = shared; i > 0; --i, x += 9) {
             const int8x16_t v = vldrbq_s8(x);
             const int32_t acc0 = vmladavaq_s8(bias, v, w0);
             const int32_t acc1 = vmladavaq_s8(bias, v, w3);
@@ -68,9 +69,9 @@ MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w
             *out = (int8_t)mtk_output_as(mode, q, acc2, m, rounding, r);
             out += out_c;
         }
-        left = out_w % 3;
+        left = out_w - 3 * shared;
     } else if (step == 6) {
-        for (int i = out_w / 2; i > 0; --i, x += 12) {
+        for (int i = shared; i > 0; --i, x += 12) {
             const int8x16_t v = vldrbq_s8(x);
             const int32_t acc0 = vmladavaq_s8(bias, v, w0);
             const int32_t acc1 = vmladavaq_s8(bias, v, w6);
@@ -79,11 +80,11 @@ MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w
             *out = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
             out += out_c;
         }
-        left = out_w & 1;
+        left = out_w - 2 * shared;
     }
     const int s = step ? step : any_step;
     for (; left > 0; --left, x += s, out += out_c) {
-        *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_s8(x), w0), m, rounding, r);
+        *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_z_s8(x, WINDOW_LANES), w0), m, rounding, r);
     }
 }
 
@@ -92,6 +93,10 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
 {
     const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
     const int stride = 3 * width, step = 3 * stride_w, any_step = 3 * p->stride_w;
+    /* windows a row takes through shared loads (3 or 2 a load); the last channel row in scratch stops one
+     * window early, so that no load reads past 24 bytes a padded column (the rest take 9-lane loads) */
+    const int per_load = stride_w == 1 ? 3 : 2;
+    const int shared = stride_w ? out_w / per_load : 0, shared_last = stride_w ? (out_w - 1) / per_load : 0;
     const mtk_output_quant q = p->q;
     uint16_t offset_table[MTK_DW_MVE_GROUP];
     for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
@@ -146,7 +151,8 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
             int8_t *out = output + oy * out_w * out_c + c0;
             const int8_t *x = scratch;
             for (int c = 0; c < n; ++c, x += stride) {
-                channel_row(mode, &q, out_w, out_c, step, any_step, x, wbytes[c][first], entry[c], out + c);
+                channel_row(mode, &q, out_w, c == MTK_DW_MVE_GROUP - 1 ? shared_last : shared, out_c, step, any_step, x,
+                            wbytes[c][first], entry[c], out + c);
             }
             first += p->stride_h;
             while (first >= 3) {

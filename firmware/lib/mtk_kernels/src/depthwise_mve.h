@@ -10,22 +10,19 @@
 
 #define MTK_DW_MVE_GROUP 8 /* channels a pass over the rows serves (one 16-bit scatter's lanes) */
 
-/* Scratch bytes the Helium layout needs for a 3x3 layer `width` padded columns wide: per channel of a group
- * the three window rows interleaved column by column, plus the 16-byte load's overrun past the last window.
- * Plain C on every build path, so the planner's arena is the same whichever path runs. */
-MTK_INLINE uint32_t mtk_depthwise_mve_scratch_bytes(const mtk_depthwise_params *p, int width)
-{
-    return p->filter_h == 3 && p->filter_w == 3 ? MTK_DW_MVE_GROUP * 3u * (uint32_t)width + 16u : 0u;
-}
+/* Scratch: per channel of a group the three window rows interleaved column by column, 24 bytes a padded
+ * column for the group, no load reading beyond them: never more than the DSP path's rows, 24 bytes a column
+ * pair, which mtk_depthwise_conv2d_scratch_bytes (the one size the planner asks) gives every build path. */
 
 #if MTK_MVE
 /* Whether mtk_depthwise_mve_s8 serves the layer (the caller has checked depth multiplier 1, >= 4 channels). */
 MTK_INLINE int mtk_depthwise_mve_ok(const mtk_depthwise_params *p)
 {
-    return p->filter_h == 3 && p->filter_w == 3;
+    return p->filter_h == 3 && p->filter_w == 3 && p->in_w <= 2048;
 }
 
-/* Channels [0, in_c / 4 * 4) of the layer; width = padded input columns, scratch as sized above. */
+/* Channels [0, in_c / 4 * 4) of the layer; width = padded input columns (below 3,000: the scatter offsets are
+ * 16-bit), scratch as sized above. */
 void mtk_depthwise_mve_s8(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output,
                           int8_t *scratch);
 #endif
