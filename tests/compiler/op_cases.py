@@ -53,14 +53,17 @@ DEPTHWISE_3X3 = [  # (h, w, c, stride, padding, act, lo): output widths 3 to 18 
     # 3, below the planar path), SAME and VALID, channel counts with and without a tail beyond a multiple of 4
     (9, 17, 8, 1, "same", "relu", 0.0), (8, 36, 12, 2, "same", "none", -2.0), (7, 20, 6, 1, "valid", "relu6", 0.0),
     (10, 35, 4, 2, "valid", "relu", -2.0), (6, 16, 20, 1, "same", "none", -2.0), (11, 33, 18, 2, "same", "relu6", 0.0),
-    (5, 7, 8, 1, "same", "none", 0.0), (5, 6, 4, 2, "same", "relu", 0.0)]
-# written directly: a ReLU whose output zero point is not -128 (the folded stage with a lower clamp), planar
-DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22)]
+    (5, 7, 8, 1, "same", "none", 0.0), (5, 6, 4, 2, "same", "relu", 0.0),
+    (6, 6, 12, 1, "same", "relu", 0.0), (12, 12, 8, 2, "same", "relu", 0.0)]  # rows of exactly 6: one pass
+# written directly: a ReLU whose output zero point is not -128 (the folded stage with a lower clamp), planar,
+# in three-pixel lanes (rows of 3 outputs at stride 1 and 2) and in six-output passes
+DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22), ((3, 3, 8), 1, 23), ((6, 5, 12), 2, 24),
+                             ((6, 6, 8), 1, 25), ((12, 11, 4), 2, 26)]
 
 
 def depthwise_3x3(zoo, seed: int):
     """DEPTHWISE_CONV_2D 3x3 at stride 1 and 2, depth multiplier 1 (the DSP path's planar rows from 4
-    outputs a row, the two-pixel lanes below): the Keras cases above, then the lower-clamp ones."""
+    outputs a row, the two- and three-pixel lanes below): the Keras cases above, then the lower-clamp ones."""
     if seed >= len(DEPTHWISE_3X3):
         import flatbuffer_models as fm
 

@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+import op_cases
 from compiler_helpers import cached_model, make_inputs
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow, pytest.mark.skipif(
@@ -73,7 +74,7 @@ def test_kernel_edge_cases_on_cortex_m4(zoo, tmp_path, opt):
 
 CASES = [("conv2d", s) for s in range(12)] + [("depthwise_conv2d", s) for s in range(10)] + \
         [("fully_connected", s) for s in range(6)]
-DEPTHWISE_3X3_CASES = [("depthwise_3x3", s) for s in range(10)]
+DEPTHWISE_3X3_CASES = [("depthwise_3x3", s) for s in range(op_cases.DEPTHWISE_3X3_COUNT)]
 
 
 @pytest.mark.parametrize("kind,seed", CASES + DEPTHWISE_3X3_CASES)

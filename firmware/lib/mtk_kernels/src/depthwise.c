@@ -11,7 +11,8 @@
  * share their middle columns and every weight, so a row of both is 7 (stride 1) or 8 single loads for 12
  * SMLAxy, not 12 LDRD. Rows of 4 or more such outputs go channel-planar instead (below): one channel's
  * int16 row as column pairs, so that SMLAD takes two taps of a window at once and four outputs of one
- * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage.
+ * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage
+ * (rows of exactly 6 outputs: six a pass). Rows of exactly 3 take three-pixel lanes.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -76,11 +77,29 @@ static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *
 /* Input row iy of channels 4g..4g+3, sign-extended: per padded column two words (c0, c2) and (c1, c3), the
  * halfword order of the weights. Columns and rows outside the image hold the input zero point, so every
  * window reads the same way. */
-static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, mtk_word *row)
+typedef struct {
+    int width, left, in_w, in_c, in_h, row_bytes; /* padded width, the image's, bytes an image row */
+    int32_t zp;                                   /* the zero point sign-extended in both halfwords */
+} dw_rows;
+
+/* The row geometry once per group (the descriptor would be re-read after every asm block's clobber). */
+static void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
 {
-    const int c_count = p->in_c, in_w = p->in_w, width = padded_width(p), left = p->pad_left;
-    const int32_t zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
-    if (iy < 0 || iy >= p->in_h) {
+    e->width = padded_width(p);
+    e->left = p->pad_left;
+    e->in_w = p->in_w;
+    e->in_c = p->in_c;
+    e->in_h = p->in_h;
+    e->row_bytes = p->in_w * p->in_c;
+    e->zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
+}
+
+/* (row_g: channel 4g of image row 0) */
+static void expand_row(const dw_rows *rp, const int8_t *row_g, int iy, mtk_word *row)
+{
+    const int c_count = rp->in_c, in_w = rp->in_w, width = rp->width, left = rp->left;
+    const int32_t zp = rp->zp;
+    if ((unsigned)iy >= (unsigned)rp->in_h) {
         for (int i = 0; i < 2 * width; ++i) {
             row[i] = zp;
         }
@@ -90,7 +109,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
     for (; col < left; ++col, row += 2) {
         row[0] = row[1] = zp;
     }
-    const int8_t *src = input + iy * in_w * c_count + DW_GROUP * g;
+    const int8_t *src = row_g + iy * rp->row_bytes;
 #if MTK_THUMB2_ASM
     /* 6 instructions a pixel instead of GCC's 9 (it indexes the stores instead of post-incrementing). */
     int32_t v, e, n = in_w;
@@ -252,6 +271,106 @@ MTK_INLINE void lane_3x3_2px(const int stride, const mtk_word *r0, const mtk_wor
     *pixel1 = (uint32_t)p1l;
 }
 
+/* clang-format off */
+/* Row `row` of three neighbouring 3x3 windows in one halfword lane (rows of 3 outputs, V2's last layers):
+ * each column loaded once and used by every window that covers it, 5 (stride 1) or 7 (stride 2) loads and 3
+ * weight loads for 18 SMLAxy; p0..p2 the three pixels' accumulators. */
+#define DW3_ROW_S1(wa, wb, wc)                                                                                         \
+    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
+    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
+    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb") DW2_MAC("p1", "wa")                                                     \
+    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wb") DW2_MAC("p2", "wa")                                \
+    DW2_COLUMN("row", "24") DW2_MAC("p1", "wc") DW2_MAC("p2", "wb")                                                    \
+    DW2_COLUMN("row", "32") DW2_MAC("p2", "wc")
+#define DW3_ROW_S2(wa, wb, wc)                                                                                         \
+    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
+    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
+    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb")                                                                         \
+    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wa")                                                    \
+    DW2_COLUMN("row", "24") DW2_MAC("p1", "wb")                                                                        \
+    DW2_COLUMN("row", "32") DW2_MAC("p1", "wc") DW2_MAC("p2", "wa")                                                    \
+    DW2_COLUMN("row", "40") DW2_MAC("p2", "wb")                                                                        \
+    DW2_COLUMN("row", "48") DW2_MAC("p2", "wc")
+/* One statement a row keeps it within the registers (six accumulators, three weights, a column, two
+ * pointers); the accumulators stay in registers between the rows. */
+#define DW3_ROW_ASM(ROW, r, oa, ob, oc)                                                                                \
+    __asm__(ROW(oa, ob, oc)                                                                                            \
+            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),  \
+              [wa] "=&r"(ka), [wb] "=&r"(kb), [wc] "=&r"(kc), [tmp] "=&r"(tmp)                                        \
+            : [row] "r"(r), [w] "r"(w)                                                                                 \
+            : "memory")
+/* The lane's folded stage (parameters at table words 4/8/12 and 6/10/14 from t) of its six values, left as
+ * bytes 0 and 2 of one word per pixel (as DW2_LANE). */
+#define DW3_OUT                                                                                                        \
+    "ldr %[m], [%[t], #16]\n\t"                                                                                        \
+    "ldr %[n], [%[t], #32]\n\t"                                                                                        \
+    "ldr %[r], [%[t], #48]\n\t"                                                                                        \
+    MTK_FOLDED_ONE("p0l", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p1l", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p2l", "m", "n", "r")                                                                               \
+    "ldr %[m], [%[t], #24]\n\t"                                                                                        \
+    "ldr %[n], [%[t], #40]\n\t"                                                                                        \
+    "ldr %[r], [%[t], #56]\n\t"                                                                                        \
+    MTK_FOLDED_ONE("p0h", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p1h", "m", "n", "r")                                                                               \
+    MTK_FOLDED_ONE("p2h", "m", "n", "r")                                                                               \
+    "bfi %[p0l], %[p0h], #16, #8\n\t"                                                                                  \
+    "bfi %[p1l], %[p1h], #16, #8\n\t"                                                                                  \
+    "bfi %[p2l], %[p2h], #16, #8\n\t"                                                                                  \
+    "uxtb16 %[p0l], %[p0l]\n\t"                                                                                        \
+    "uxtb16 %[p1l], %[p1l]\n\t"                                                                                        \
+    "uxtb16 %[p2l], %[p2l]\n\t"
+/* clang-format on */
+
+/* One halfword lane of three neighbouring 3x3 windows at stride 1 or 2 (a constant after inlining), from
+ * bias to output bytes (px[0..2]); the pointers as for lane_3x3_2px. */
+MTK_INLINE void lane_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1, const mtk_word *r2,
+                             const mtk_word *w, const int32_t *t, uint32_t *px)
+{
+    int32_t p0l = t[0], p0h = t[2], p1l = p0l, p1h = p0h, p2l = p0l, p2h = p0h, ka, kb, kc, tmp, m, n, r;
+    if (stride == 1) {
+        DW3_ROW_ASM(DW3_ROW_S1, r0, "0", "8", "16");
+        DW3_ROW_ASM(DW3_ROW_S1, r1, "24", "32", "40");
+        DW3_ROW_ASM(DW3_ROW_S1, r2, "48", "56", "64");
+    } else {
+        DW3_ROW_ASM(DW3_ROW_S2, r0, "0", "8", "16");
+        DW3_ROW_ASM(DW3_ROW_S2, r1, "24", "32", "40");
+        DW3_ROW_ASM(DW3_ROW_S2, r2, "48", "56", "64");
+    }
+    /* clang-format off */
+    __asm__(DW3_OUT
+            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),
+              [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r), [tmp] "=&r"(tmp)
+            : [t] "r"(t)
+            : "memory");
+    /* clang-format on */
+    px[0] = (uint32_t)p0l;
+    px[1] = (uint32_t)p1l;
+    px[2] = (uint32_t)p2l;
+}
+
+/* A row of three outputs of a group (3x3, stride 1 or 2, folded stage; lo4 the lower clamp in every byte,
+ * -128 when there is none): both lanes, combined and stored. Not inlined and the lanes not unrolled: the
+ * eight copies of a lane the group variants would make cost 4 KB of flash. */
+__attribute__((noinline)) static void row_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1,
+                                                  const mtk_word *r2, const mtk_word *w, const int32_t *t, uint32_t lo4,
+                                                  int8_t *out, int out_c)
+{
+    uint32_t px[2][3]; /* lanes (c0, c2) and (c1, c3) */
+#pragma GCC unroll 1
+    for (int l = 0; l < 2; ++l) {
+        if (stride == 1) {
+            lane_3x3_3px(1, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
+        } else {
+            lane_3x3_3px(2, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
+        }
+    }
+    for (int k = 0; k < 3; ++k, out += out_c) {
+        const uint32_t pixel = mtk_max_s8x4(px[0][k] | (px[1][k] << 8), lo4);
+        memcpy(out, &pixel, 4);
+    }
+}
+
 /* The folded output stage of one pixel's four accumulators (channels 0..3), packed and stored. */
 MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, int32_t a0, int32_t a1, int32_t a2,
                               int32_t a3, int8_t *out)
@@ -294,40 +413,80 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
     d[3 * plane] = mtk_sxtb16_ror8(u);
 }
 
-/* Input row iy of channels 4g..4g+3 into slot `slot` of the four planes (each DWP_SLOTS * plane_words). */
-MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *input, int iy, int g, int slot,
-                                  mtk_word *planes)
+/* What expanding a row takes, worked out once per group: the row loop's asm clobbers memory, so GCC would
+ * re-derive it from the descriptor for every row. The pairs [k_lo, k_lo + inner) have both columns inside
+ * the image; the others (one on the left at most, two on the right: a 3x3 window's padding and the width
+ * rounded up to whole pairs) are listed with their columns, -1 for the zero point. */
+#define DWP_MAX_BORDERS 4
+typedef struct {
+    int words, plane, in_h, row_bytes, in_c, inner, src0, borders;
+    int k_lo;
+    int32_t zp4;
+    int16_t bk[DWP_MAX_BORDERS], b0[DWP_MAX_BORDERS], b1[DWP_MAX_BORDERS];
+} dwp_rows;
+
+/* The border pairs' count (the planar path serves layers with at most DWP_MAX_BORDERS); with e, the plan.
+ * Only the pairs left and right of the inner ones are visited: the stage calls a layer per band. */
+static int planar_borders(const mtk_depthwise_params *p, dwp_rows *e)
 {
-    const int words = plane_words(p), plane = DWP_SLOTS * words, in_c = p->in_c, in_w = p->in_w, left = p->pad_left;
-    const int32_t zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
+    const int words = plane_words(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
+    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
+    const int right = k_hi > k_lo ? k_hi : k_lo; /* the first pair right of the inner ones */
+    int n = 0;
+    for (int k = 0; k < words; k = k + 1 == k_lo ? right : k + 1) {
+        if (k >= k_lo && k < k_hi) {
+            k = right - 1; /* k_lo == 0: the loop starts inside */
+            continue;
+        }
+        if (e != NULL && n < DWP_MAX_BORDERS) {
+            const int x0 = 2 * k - left;
+            e->bk[n] = (int16_t)k;
+            e->b0[n] = (int16_t)(x0 >= 0 && x0 < in_w ? x0 : -1);
+            e->b1[n] = (int16_t)(x0 + 1 >= 0 && x0 + 1 < in_w ? x0 + 1 : -1);
+        }
+        ++n;
+    }
+    if (e != NULL) {
+        e->words = words;
+        e->plane = DWP_SLOTS * words;
+        e->in_h = p->in_h;
+        e->row_bytes = in_w * in_c;
+        e->in_c = in_c;
+        e->inner = k_hi > k_lo ? k_hi - k_lo : 0;
+        e->src0 = (2 * k_lo - left) * in_c;
+        e->borders = n;
+        e->k_lo = k_lo;
+        e->zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
+    }
+    return n;
+}
+
+/* Input row iy of the group's channels (row_g: the group's first channel of image row 0) into slot `slot` of
+ * the four planes (each DWP_SLOTS * plane_words). */
+MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy, int slot, mtk_word *planes)
+{
+    const int plane = e->plane, in_c = e->in_c;
+    const int32_t zp4 = e->zp4;
     mtk_word *d = planes + slot;
-    if (iy < 0 || iy >= p->in_h) {
+    if ((unsigned)iy >= (unsigned)e->in_h) {
         const int32_t zz = __sxtb16(zp4);
-        for (int k = 0; k < words; ++k, d += DWP_SLOTS) {
+        for (int k = e->words; k > 0; --k, d += DWP_SLOTS) {
             d[0] = d[plane] = d[2 * plane] = d[3 * plane] = zz;
         }
         return;
     }
-    const int8_t *row = input + iy * in_w * in_c + DW_GROUP * g;
-    /* pairs [k_lo, k_hi) have both columns inside the image; the others (at most one or two a side) read the
-     * zero point for their outside columns */
-    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
-    for (int k = 0; k < words; ++k) {
-        if (k == k_lo && k_hi > k_lo) {
-            k = k_hi - 1;
-            continue;
-        }
-        const int x0 = 2 * k - left;
-        const int32_t v0 = x0 >= 0 && x0 < in_w ? mtk_read_s8x4(row + x0 * in_c) : zp4;
-        const int32_t v1 = x0 + 1 >= 0 && x0 + 1 < in_w ? mtk_read_s8x4(row + (x0 + 1) * in_c) : zp4;
-        planar_store(d + DWP_SLOTS * k, plane, v0, v1);
+    const int8_t *row = row_g + iy * e->row_bytes;
+    for (int b = 0; b < e->borders; ++b) {
+        const int32_t v0 = e->b0[b] >= 0 ? mtk_read_s8x4(row + e->b0[b] * in_c) : zp4;
+        const int32_t v1 = e->b1[b] >= 0 ? mtk_read_s8x4(row + e->b1[b] * in_c) : zp4;
+        planar_store(d + DWP_SLOTS * e->bk[b], plane, v0, v1);
     }
-    if (k_hi > k_lo) {
+    if (e->inner > 0) {
         /* two column pairs a pass (an odd count starts with one): loads, PKHBT/PKHTB pairing the columns and
          * SXTB16 sign-extending, 14 instructions a pair; the four planes' stores post-increment by a pair */
-        const int8_t *src = row + (2 * k_lo - left) * in_c;
-        mtk_word *d0 = planes + DWP_SLOTS * k_lo + slot, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
-        int32_t n = k_hi - k_lo, v0, v1, v2, v3, t;
+        const int8_t *src = row + e->src0;
+        mtk_word *d0 = d + DWP_SLOTS * e->k_lo, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t n = e->inner, v0, v1, v2, v3, t;
         if (n & 1) {
             planar_store(d0, plane, mtk_read_s8x4(src), mtk_read_s8x4(src + in_c));
             src += 2 * in_c;
@@ -385,11 +544,14 @@ MTK_INLINE void expand_row_planar(const mtk_depthwise_params *p, const int8_t *i
  * outputs, bit 0: one) the row has; how far back the output pointer goes from the row's end to the next
  * channel; and whether this is the group's last channel. The byte offsets are the loop's. */
 typedef struct {
-    uint32_t p0, p1, p2, s01, s2; /* 0, 4, 8, 12, 16 */
-    int32_t bias2, m, n, r;       /* 20, 24, 28, 32 */
-    int32_t act_min, out_c;       /* 36, 40 */
-    const mtk_word *end4, *x0;    /* 44, 48 */
-    int32_t tails, rewind, last;  /* 52, 56, 60 */
+    uint32_t p0, p1, p2, s01, s2;
+} dwp_weights;
+typedef struct {
+    dwp_weights w;               /* p0, p1, p2, s01, s2 at 0, 4, 8, 12, 16 */
+    int32_t bias2, m, n, r;      /* 20, 24, 28, 32 */
+    int32_t act_min, out_c;      /* 36, 40 */
+    const mtk_word *end4, *x0;   /* 44, 48 */
+    int32_t tails, rewind, last; /* 52, 56, 60 */
 } dwp_channel;
 _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel");
 
@@ -570,6 +732,105 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     : "cc", "memory"
 /* clang-format on */
 
+/* clang-format off */
+/* Rows of exactly 6 outputs (V1's and V2's 6x6 layers, their 12->6 stride-2 ones): one pass of six windows
+ * per channel instead of four and a tail of two, so a channel's weights and bias are read once and its
+ * outputs go through one output stage. Six accumulators leave two registers for a slot's weights (P, S:
+ * they are reloaded per slot) and three for the columns. Stride 1, words at o0..o3 of a slot: even windows
+ * SMLAD of their pair, odd ones SMLADX of the pair PKHBT makes across two words, the third taps by SMLAxy
+ * with half h of S. */
+#define DWP6_S1_SLOT(o0, o1, o2, o3, h)                                                                                \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[P], %[a1]\n\t"                                                                              \
+    "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
+    "smlat" h " %[a1], %[B], %[S], %[a1]\n\t"                                                                          \
+    "smlad %[a2], %[B], %[P], %[a2]\n\t"                                                                               \
+    "smlab" h " %[a2], %[D], %[S], %[a2]\n\t"                                                                          \
+    "pkhbt %[B], %[D], %[B]\n\t"                                                                                       \
+    "smladx %[a3], %[B], %[P], %[a3]\n\t"                                                                              \
+    "smlat" h " %[a3], %[D], %[S], %[a3]\n\t"                                                                          \
+    DWP_LD("A", o3)                                                                                                    \
+    "smlad %[a4], %[D], %[P], %[a4]\n\t"                                                                               \
+    "smlab" h " %[a4], %[A], %[S], %[a4]\n\t"                                                                          \
+    "pkhbt %[D], %[A], %[D]\n\t"                                                                                       \
+    "smladx %[a5], %[D], %[P], %[a5]\n\t"                                                                              \
+    "smlat" h " %[a5], %[A], %[S], %[a5]\n\t"
+/* Stride 2, words o0..o6: every window's pair is a word, its third tap the next word's low half. */
+#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h)                                                                    \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
+    "smlad %[a1], %[B], %[P], %[a1]\n\t"                                                                               \
+    "smlab" h " %[a1], %[D], %[S], %[a1]\n\t"                                                                          \
+    DWP_LD("A", o3) DWP_LD("B", o4)                                                                                    \
+    "smlad %[a2], %[D], %[P], %[a2]\n\t"                                                                               \
+    "smlab" h " %[a2], %[A], %[S], %[a2]\n\t"                                                                          \
+    "smlad %[a3], %[A], %[P], %[a3]\n\t"                                                                               \
+    "smlab" h " %[a3], %[B], %[S], %[a3]\n\t"                                                                          \
+    DWP_LD("D", o5) DWP_LD("A", o6)                                                                                    \
+    "smlad %[a4], %[B], %[P], %[a4]\n\t"                                                                               \
+    "smlab" h " %[a4], %[D], %[S], %[a4]\n\t"                                                                          \
+    "smlad %[a5], %[D], %[P], %[a5]\n\t"                                                                               \
+    "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
+#define DWP6_PASS_S1                                                                                                   \
+    DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
+    DWP6_S1_SLOT("0", "12", "24", "36", "b") DWP_REC("P", "4")                                                          \
+    DWP6_S1_SLOT("4", "16", "28", "40", "t") DWP_REC("P", "8") DWP_REC("S", "16")                                       \
+    DWP6_S1_SLOT("8", "20", "32", "44", "b")
+#define DWP6_PASS_S2                                                                                                   \
+    DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
+    DWP6_S2_SLOT("0", "12", "24", "36", "48", "60", "72", "b") DWP_REC("P", "4")                                        \
+    DWP6_S2_SLOT("4", "16", "28", "40", "52", "64", "76", "t") DWP_REC("P", "8") DWP_REC("S", "16")                     \
+    DWP6_S2_SLOT("8", "20", "32", "44", "56", "68", "80", "b")
+/* The folded stage (m in A, n in B, r in P, S the scratch register) and the lower clamp (in A). */
+#define DWP6_OUT_ONE(a)                                                                                                \
+    "smmlar %[S], %[" a "], %[A], %[B]\n\t"                                                                            \
+    "add %[" a "], %[S], %[" a "], asr #31\n\t"                                                                        \
+    "asr %[" a "], %[" a "], %[P]\n\t"                                                                                 \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define DWP6_OUT                                                                                                       \
+    DWP_REC("A", "24") DWP_REC("B", "28") DWP_REC("P", "32")                                                           \
+    DWP6_OUT_ONE("a0") DWP6_OUT_ONE("a1") DWP6_OUT_ONE("a2") DWP6_OUT_ONE("a3") DWP6_OUT_ONE("a4") DWP6_OUT_ONE("a5")
+#define DWP6_MIN                                                                                                       \
+    DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3") DWP_MIN_ONE("a4")                   \
+    DWP_MIN_ONE("a5")
+/* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart, then back to
+ * the next channel's first output (the record's rewind). */
+#define DWP6_ROW(PASS, MIN)                                                                                            \
+    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a0") DWP_BIAS("a1") DWP_BIAS("a2") DWP_BIAS("a3") DWP_BIAS("a4")             \
+    DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC DWP_STORE2("a0", "a1") DWP_STORE2("a2", "a3") DWP_STORE2("a4", "a5")       \
+    DWP_REC("A", "56") DWP_REC("B", "60")                                                                              \
+    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "add %[ch], %[ch], #64\n\t"                                                                                        \
+    "cmp %[B], #0\n\t"                                                                                                 \
+    "beq 1b\n\t"
+#define DWP6_OPERANDS                                                                                                  \
+    : [ch] "+r"(ch), [out] "+r"(out), [x] "=&r"(x), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),  \
+      [a4] "=&r"(a4), [a5] "=&r"(a5), [A] "=&r"(A), [B] "=&r"(B), [D] "=&r"(D), [P] "=&r"(P), [S] "=&r"(S)           \
+    :                                                                                                                  \
+    : "cc", "memory"
+/* clang-format on */
+
+/* One output row of 6 outputs of a group's four channels (as group_row). */
+MTK_INLINE void group_row6(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+{
+    const mtk_word *x;
+    int32_t a0, a1, a2, a3, a4, a5, A, B, D, P, S;
+    /* clang-format off */
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, "") DWP6_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, DWP6_MIN) DWP6_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S2, "") DWP6_OPERANDS);
+    } else {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S2, DWP6_MIN) DWP6_OPERANDS);
+    }
+    /* clang-format on */
+}
+
 /* One output row of a group's four channels (records ch[0..3], out at channel 0 of the row's first pixel). */
 MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
 {
@@ -601,20 +862,19 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
      * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
-    uint32_t pr[DW_GROUP][3], sg[DW_GROUP][3];
+    uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
     dwp_channel ch[DW_GROUP];
+    dwp_rows e;
+    planar_borders(p, &e);
+    const int8_t *row_g = input + DW_GROUP * g;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
         for (int ky = 0; ky < 3; ++ky) {
             const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-            pr[c][ky] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
-            sg[c][ky] = (uint16_t)(2 * w[2 * DW_GROUP]);
+            pr[ky][c] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+            sg[ky][c] = (uint16_t)(2 * w[2 * DW_GROUP]);
         }
-        ch[c] = (dwp_channel){0,
-                              0,
-                              0,
-                              0,
-                              0,
+        ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
                               2 * t[c],
                               t[DW_GROUP + c],
                               t[2 * DW_GROUP + c],
@@ -632,19 +892,21 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
         const int y0 = oy * p->stride_h - p->pad_top;
         for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
             const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-            expand_row_planar(p, input, y0 + ky, g, slot, planes);
+            expand_row_planar(&e, row_g, y0 + ky, slot, planes);
         }
         next = y0 + 3;
         /* window rows in slots 0, 1, 2 */
         const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+        const uint32_t *q0 = pr[k0], *q1 = pr[k1], *q2 = pr[k2], *g0 = sg[k0], *g1 = sg[k1], *g2 = sg[k2];
+#pragma GCC unroll 4
         for (int c = 0; c < DW_GROUP; ++c) {
-            ch[c].p0 = pr[c][k0];
-            ch[c].p1 = pr[c][k1];
-            ch[c].p2 = pr[c][k2];
-            ch[c].s01 = sg[c][k0] | (sg[c][k1] << 16);
-            ch[c].s2 = sg[c][k2];
+            ch[c].w = (dwp_weights){q0[c], q1[c], q2[c], g0[c] | (g1[c] << 16), g2[c]};
         }
-        group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        if (out_w == 6) {
+            group_row6(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        } else {
+            group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
+        }
         first += p->stride_h;
         while (first >= 3) {
             first -= 3;
@@ -723,13 +985,16 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
     const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * taps * DW_GROUP);
     const int32_t *t = p->quant + g * 4 * DW_GROUP;
     const mtk_word *rows[DW_MAX_ROWS];
+    dw_rows e;
+    rows_plan(p, &e);
+    const int8_t *row_g = input + DW_GROUP * g;
     int next = -p->pad_top; /* first input row not yet expanded for this group */
     int first = 0;          /* the slot of the window's first row, (y0 + pad_top) % fh kept without dividing */
     for (int oy = 0; oy < p->out_h; ++oy) {
         const int y0 = oy * p->stride_h - p->pad_top;
         for (int ky = next > y0 ? next - y0 : 0; ky < fh; ++ky) {
             const int slot = first + ky < fh ? first + ky : first + ky - fh;
-            expand_row(p, input, y0 + ky, g, slots + slot * row_words);
+            expand_row(&e, row_g, y0 + ky, slots + slot * row_words);
         }
         next = y0 + fh;
         for (int ky = 0; ky < fh; ++ky) {
@@ -742,6 +1007,40 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
         }
     }
 }
+
+#if MTK_THUMB2_ASM
+/* All output rows of group g when a row has 3 outputs (3x3, stride 1 or 2, folded stage, with or without a
+ * lower clamp): the rolling rows of group_rows, each output row one row_3x3_3px call, the geometry read once
+ * (V2's last layers have 84 groups of 3 rows: the per-row set-up is a third of their cycles). */
+static void group_rows_3px(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)
+{
+    const int row_words = 2 * padded_width(p), stride = p->stride_w, stride_h = p->stride_h, out_c = p->out_c;
+    const int out_h = p->out_h, pad_top = p->pad_top, out_row = 3 * out_c;
+    const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
+    const int32_t *t = p->quant + g * 4 * DW_GROUP;
+    const uint32_t lo4 =
+        mtk_output_mode(p->folded, &p->q) == MTK_OUT_FOLDED_MIN ? mtk_bytes4(p->q.act_min) : 0x80808080u;
+    dw_rows e;
+    rows_plan(p, &e);
+    const int8_t *row_g = input + DW_GROUP * g;
+    int8_t *out = output + DW_GROUP * g;
+    int next = -pad_top, first = 0;
+    for (int oy = 0, y0 = -pad_top; oy < out_h; ++oy, y0 += stride_h, out += out_row) {
+        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+            expand_row(&e, row_g, y0 + ky, slots + slot * row_words);
+        }
+        next = y0 + 3;
+        const int s1 = first == 2 ? 0 : first + 1, s2 = s1 == 2 ? 0 : s1 + 1;
+        row_3x3_3px(stride, slots + first * row_words, slots + s1 * row_words, slots + s2 * row_words, w, t, lo4, out,
+                    out_c);
+        first += stride_h;
+        while (first >= 3) {
+            first -= 3;
+        }
+    }
+}
+#endif
 
 typedef void (*group_fn)(const mtk_depthwise_params *, const int8_t *, int, mtk_word *, int8_t *);
 
@@ -761,11 +1060,16 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
 #if MTK_THUMB2_ASM
-    /* Planar rows pay a group's set-up and per row a few branches and pointer moves per channel, which rows
-     * of 3 outputs do not win back (measured on the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC
-     * planar, 9.8 and 8.3 in two-pixel lanes). */
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 3 &&
         (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
+        return group_rows_3px;
+    }
+    /* Rows of 3 outputs in three-pixel lanes: planar rows pay a group's set-up and per row a few branches and
+     * pointer moves per channel, which such rows do not win back (the zoo's 3x3-output layers: 11.5 and 9.6
+     * est. cycles a MAC planar, 9.8 and 8.3 in two-pixel lanes, 7.5 and 6.2 in three-pixel lanes). */
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->in_w < INT16_MAX &&
+        planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
         }
