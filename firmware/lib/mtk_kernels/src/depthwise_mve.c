@@ -2,12 +2,14 @@
  * DEPTHWISE_CONV_2D 3x3 on Helium (depthwise_mve.h): one entry point.
  *
  * Scratch holds, per channel of a group of 8, three input rows interleaved column by column (byte
- * 3 * column + slot), the zero point in the padding, so a window is 9 consecutive bytes: one 16-byte load
- * and one VMLADAVA.S8 against the channel's weights in a Q register (lanes 9-15 zero) give the accumulator
- * from the bias, 4 beats for 9 MACs. Input rows come in once per group as 8-channel loads scattered into
- * the 8 channel rows (one beat a byte); rows roll through the three slots as the DSP path's do, and the
- * weight vector of each rotation is built once per group. The output stage is the scalar one of
- * output_stage.h, so the bytes are TFLM's.
+ * 3 * column + slot), the zero point in the padding, so a window is 9 consecutive bytes and one VMLADAVA.S8
+ * against the channel's weights in a Q register (lanes 9-15 zero) gives its accumulator from the bias. One
+ * 16-byte load holds three windows at stride 1 (two at stride 2), reduced against the weights moved up 3 and
+ * 6 lanes: 8 beats for 27 MACs. Input rows come in once per group as 8-channel loads scattered into the 8
+ * channel rows (one beat a byte); rows roll through the three slots as the DSP path's do, and the weight
+ * vector of each rotation is built once per group. The output stage is the scalar one of output_stage.h, so
+ * the bytes are TFLM's. Like the DSP path, a group copies the input rows an output row needs before writing
+ * it, and writes only its own channels, so mtk_depthwise_conv2d_in_place_ok holds for it too.
  */
 #include "depthwise_mve.h"
 
@@ -150,9 +152,13 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
             next = y0 + 3;
             int8_t *out = output + oy * out_w * out_c + c0;
             const int8_t *x = scratch;
-            for (int c = 0; c < n; ++c, x += stride) {
-                channel_row(mode, &q, out_w, c == MTK_DW_MVE_GROUP - 1 ? shared_last : shared, out_c, step, any_step, x,
-                            wbytes[c][first], entry[c], out + c);
+            const int last = n == MTK_DW_MVE_GROUP ? n - 1 : n; /* the channel row that ends the scratch */
+            for (int c = 0; c < last; ++c, x += stride) {
+                channel_row(mode, &q, out_w, shared, out_c, step, any_step, x, wbytes[c][first], entry[c], out + c);
+            }
+            if (last < n) {
+                channel_row(mode, &q, out_w, shared_last, out_c, step, any_step, x, wbytes[last][first], entry[last],
+                            out + last);
             }
             first += p->stride_h;
             while (first >= 3) {

@@ -15,10 +15,12 @@
  * pair, which mtk_depthwise_conv2d_scratch_bytes (the one size the planner asks) gives every build path. */
 
 #if MTK_MVE
-/* Whether mtk_depthwise_mve_s8 serves the layer (the caller has checked depth multiplier 1, >= 4 channels). */
+/* Whether mtk_depthwise_mve_s8 serves the layer (the caller has checked depth multiplier 1, >= 4 channels):
+ * rows of 3 outputs or fewer stay on the DSP path, whose per-row set-up is smaller (VWW's 3x3-output layers:
+ * 74.5 k and 117 k beats here against 55.6 k and 94.1 k). */
 MTK_INLINE int mtk_depthwise_mve_ok(const mtk_depthwise_params *p)
 {
-    return p->filter_h == 3 && p->filter_w == 3 && p->in_w <= 2048;
+    return p->filter_h == 3 && p->filter_w == 3 && p->out_w >= 4 && p->in_w <= 2048;
 }
 
 /* Channels [0, in_c / 4 * 4) of the layer; width = padded input columns (below 3,000: the scatter offsets are
