@@ -214,6 +214,18 @@ def test_op_sweep_on_cortex_m55(zoo, kind, seed, tmp_path):
     _helium_equals_tflm(model, op_inputs(model, n=5), tmp_path, f"{name} {params}")
 
 
+def test_depthwise_3x3_at_O0_on_cortex_m55(zoo, tmp_path):
+    """The 3x3 depthwise cases through Helium's interleaved-row windows (depthwise_mve.c) at -O0, where GCC
+    keeps every intrinsic's operands in memory (the -O2 run is the per-op sweep above)."""
+    import op_cases
+    from compiler_helpers import op_inputs
+
+    for kind, seed in DEPTHWISE_3X3_CASES:
+        name, build, params = getattr(op_cases, kind)(zoo, seed)
+        model = cached_model(name, build, **params)
+        _helium_equals_tflm(model, op_inputs(model, n=3), tmp_path / name, f"{name} {params}", "-O0")
+
+
 @pytest.mark.parametrize("opt", ["-O2", "-Os"])
 def test_output_stage_forms_and_edges_on_cortex_m55(zoo, opt, tmp_path):
     """Each output stage form and the kernel edge-case model on the Helium path, at -O2 and at -Os

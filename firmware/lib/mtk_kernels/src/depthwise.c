@@ -20,6 +20,7 @@
  * writes the output rows that need them, and a group writes only its own four channels, so when the groups
  * cover all channels the output may overwrite the input (mtk_depthwise_conv2d_in_place_ok says when).
  */
+#include "depthwise_mve.h"
 #include "depthwise_rv32.h"
 #include "mtk_kernels.h"
 #include "output_stage.h"
@@ -1169,7 +1170,12 @@ void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input,
     int first_scalar = 0; /* channels below this are done by depthwise_groups */
 #if MTK_DSP
     if (groups_apply(p)) {
-        depthwise_groups(p, input, output, scratch);
+#if MTK_MVE
+        if (mtk_depthwise_mve_ok(p)) {
+            mtk_depthwise_mve_s8(p, padded_width(p), input, output, scratch);
+        } else
+#endif
+            depthwise_groups(p, input, output, scratch);
         first_scalar = p->in_c / DW_GROUP * DW_GROUP;
     }
 #elif MTK_RISCV

@@ -1,0 +1,198 @@
+/*
+ * DEPTHWISE_CONV_2D 3x3 on Helium (depthwise_mve.h): one entry point.
+ *
+ * Scratch holds, per channel of a group of 8, three input rows interleaved column by column (byte
+ * 3 * column + slot), the zero point in the padding, so a window is 9 consecutive bytes and one VMLADAVA.S8
+ * against the channel's weights in a Q register (lanes 9-15 zero) gives its accumulator from the bias. One
+ * 16-byte load holds three windows at stride 1 (two at stride 2), reduced against the weights moved up 3 and
+ * 6 lanes: 8 beats for 27 MACs. Input rows come in once per group as 8-channel loads scattered into the 8
+ * channel rows (one beat a byte); rows roll through the three slots as the DSP path's do, and the weight
+ * vector of each rotation is built once per group. The output stage is the scalar one of output_stage.h, so
+ * the bytes are TFLM's. Like the DSP path, a group copies the input rows an output row needs before writing
+ * it, and writes only its own channels, so mtk_depthwise_conv2d_in_place_ok holds for it too.
+ */
+#include "depthwise_mve.h"
+
+#if MTK_MVE
+
+#define DW_GROUP 4 /* channels per weight group and table block (mtk_kernels.h) */
+
+/* Input row iy of channels c0..c0+n-1 into slot `slot` of each channel's interleaved rows; `full` (n == 8,
+ * a constant after inlining) drops the predicate and its VPST per access. */
+MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int width, const int8_t *input, int iy,
+                            int c0, mve_pred16_t lanes, uint16x8_t offsets, int8_t *slot_base)
+{
+    const int left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
+    const int inside = iy >= 0 && iy < p->in_h, image_end = inside ? left + in_w : 0;
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->input_zero_point);
+    int8_t *dst = slot_base;
+    int col = 0;
+    for (; col < (inside ? left : width); ++col, dst += 3) {
+        vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
+    }
+    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + c0;
+    for (; col < image_end; ++col, dst += 3, src += in_c) {
+        if (full) {
+            vstrbq_scatter_offset_s16(dst, offsets, vldrbq_s16(src));
+        } else {
+            vstrbq_scatter_offset_p_s16(dst, offsets, vldrbq_z_s16(src, lanes), lanes);
+        }
+    }
+    for (; col < width; ++col, dst += 3) {
+        vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
+    }
+}
+
+/* Bytes of one rotation's weights: WPAD zeros, the 9 taps, zeros, so that loads at WPAD - 3 and WPAD - 6 give
+ * the weights moved up 3 and 6 lanes, against which one load serves the next window or two too. */
+#define WINDOW_LANES 0x01FFu /* a window's 9 bytes (a predicated load reads no others) */
+#define WPAD 6
+#define WBYTES 24
+
+/* One output row of one channel: x its interleaved rows, w its weight bytes for the current slot rotation, e
+ * its bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows: 3 at stride 1, 6 at 2,
+ * 0 for any) are constants after inlining. One 16-byte load holds three windows at stride 1, two at 2. */
+MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int shared, int out_c, const int step,
+                            int any_step, const int8_t *x, const int8_t *w, const int32_t *e, int8_t *out)
+{
+    const int32_t bias = e[0], m = e[1], rounding = e[2], r = e[3];
+    const int8x16_t w0 = vldrbq_s8(w + WPAD), w3 = vldrbq_s8(w + WPAD - 3), w6 = vldrbq_s8(w + WPAD - 6);
+    int left = out_w;
+    if (step == 3) {
+        for (int i = shared; i > 0; --i, x += 9) {
+            const int8x16_t v = vldrbq_s8(x);
+            const int32_t acc0 = vmladavaq_s8(bias, v, w0);
+            const int32_t acc1 = vmladavaq_s8(bias, v, w3);
+            const int32_t acc2 = vmladavaq_s8(bias, v, w6);
+            *out = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
+            out += out_c;
+            *out = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
+            out += out_c;
+            *out = (int8_t)mtk_output_as(mode, q, acc2, m, rounding, r);
+            out += out_c;
+        }
+        left = out_w - 3 * shared;
+    } else if (step == 6) {
+        for (int i = shared; i > 0; --i, x += 12) {
+            const int8x16_t v = vldrbq_s8(x);
+            const int32_t acc0 = vmladavaq_s8(bias, v, w0);
+            const int32_t acc1 = vmladavaq_s8(bias, v, w6);
+            *out = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
+            out += out_c;
+            *out = (int8_t)mtk_output_as(mode, q, acc1, m, rounding, r);
+            out += out_c;
+        }
+        left = out_w - 2 * shared;
+    }
+    const int s = step ? step : any_step;
+    for (; left > 0; --left, x += s, out += out_c) {
+        *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_z_s8(x, WINDOW_LANES), w0), m, rounding, r);
+    }
+}
+
+MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_depthwise_params *p, int width,
+                              const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
+    const int stride = 3 * width, step = 3 * stride_w, any_step = 3 * p->stride_w;
+    /* windows a row takes through shared loads (3 or 2 a load); the last channel row in scratch stops one
+     * window early, so that no load reads past 24 bytes a padded column (the rest take 9-lane loads) */
+    const int per_load = stride_w == 1 ? 3 : 2;
+    const int shared = stride_w ? out_w / per_load : 0, shared_last = stride_w ? (out_w - 1) / per_load : 0;
+    const mtk_output_quant q = p->q;
+    uint16_t offset_table[MTK_DW_MVE_GROUP];
+    for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
+        offset_table[c] = (uint16_t)(c * stride);
+    }
+    const uint16x8_t offsets = vld1q_u16(offset_table);
+    static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
+    /* per channel of a group its weights for each slot rotation `first` (slot j holds window row
+     * (j - first) mod 3), laid out as WBYTES says (the zeros stay) */
+    int8_t wbytes[MTK_DW_MVE_GROUP][3][WBYTES];
+    int32_t entry[MTK_DW_MVE_GROUP][4]; /* per channel of a group its table entry, side by side */
+    memset(wbytes, 0, sizeof(wbytes));
+    for (int c0 = 0; c0 < channels; c0 += MTK_DW_MVE_GROUP) {
+        const int n = channels - c0 < MTK_DW_MVE_GROUP ? channels - c0 : MTK_DW_MVE_GROUP;
+        const mve_pred16_t lanes = vctp16q((uint32_t)n);
+        for (int c = 0; c < n; ++c) {
+            const int oc = c0 + c;
+            const int16_t *f = p->filter + (oc / DW_GROUP) * 9 * DW_GROUP + lane[oc % DW_GROUP];
+            const int32_t *t = mtk_quant_entry(p->quant, DW_GROUP, oc);
+            entry[c][0] = t[0];
+            entry[c][1] = t[DW_GROUP];
+            entry[c][2] = t[2 * DW_GROUP];
+            entry[c][3] = t[3 * DW_GROUP];
+            int8_t *w0 = wbytes[c][0] + WPAD, *w1 = wbytes[c][1] + WPAD, *w2 = wbytes[c][2] + WPAD;
+            for (int kx = 0; kx < 3; ++kx, w0 += 3, w1 += 3, w2 += 3) {
+                const int8_t k0 = (int8_t)f[kx * DW_GROUP], k1 = (int8_t)f[(3 + kx) * DW_GROUP],
+                             k2 = (int8_t)f[(6 + kx) * DW_GROUP]; /* window rows 0, 1, 2 */
+                w0[0] = k0;
+                w0[1] = k1;
+                w0[2] = k2;
+                w1[0] = k2;
+                w1[1] = k0;
+                w1[2] = k1;
+                w2[0] = k1;
+                w2[1] = k2;
+                w2[2] = k0;
+            }
+        }
+        int next = -p->pad_top; /* first input row not yet in scratch for this group */
+        int first = 0;          /* the slot of the window's first row */
+        for (int oy = 0; oy < p->out_h; ++oy) {
+            const int y0 = oy * p->stride_h - p->pad_top;
+            for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+                const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+                if (n == MTK_DW_MVE_GROUP) {
+                    scatter_row(1, p, width, input, y0 + ky, c0, lanes, offsets, scratch + slot);
+                } else {
+                    scatter_row(0, p, width, input, y0 + ky, c0, lanes, offsets, scratch + slot);
+                }
+            }
+            next = y0 + 3;
+            int8_t *out = output + oy * out_w * out_c + c0;
+            const int8_t *x = scratch;
+            const int last = n == MTK_DW_MVE_GROUP ? n - 1 : n; /* the channel row that ends the scratch */
+            for (int c = 0; c < last; ++c, x += stride) {
+                channel_row(mode, &q, out_w, shared, out_c, step, any_step, x, wbytes[c][first], entry[c], out + c);
+            }
+            if (last < n) {
+                channel_row(mode, &q, out_w, shared_last, out_c, step, any_step, x, wbytes[last][first], entry[last],
+                            out + last);
+            }
+            first += p->stride_h;
+            while (first >= 3) {
+                first -= 3;
+            }
+        }
+    }
+}
+
+#define DW_MVE_VARIANT(name, mode, stride_w)                                                                           \
+    static void name(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output, int8_t *scratch)   \
+    {                                                                                                                  \
+        depthwise_mve(mode, stride_w, p, width, input, output, scratch);                                               \
+    }
+DW_MVE_VARIANT(depthwise_mve_folded_s1, MTK_OUT_FOLDED, 1)
+DW_MVE_VARIANT(depthwise_mve_folded_s2, MTK_OUT_FOLDED, 2)
+DW_MVE_VARIANT(depthwise_mve_folded_min_s1, MTK_OUT_FOLDED_MIN, 1)
+DW_MVE_VARIANT(depthwise_mve_folded_min_s2, MTK_OUT_FOLDED_MIN, 2)
+DW_MVE_VARIANT(depthwise_mve_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 0)
+DW_MVE_VARIANT(depthwise_mve_general, MTK_OUT_GENERAL, 0)
+
+void mtk_depthwise_mve_s8(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output,
+                          int8_t *scratch)
+{
+    const int mode = mtk_output_mode(p->folded, &p->q), s1 = p->stride_w == 1, s2 = p->stride_w == 2;
+    if (mode == MTK_OUT_FOLDED && (s1 || s2)) {
+        (s1 ? depthwise_mve_folded_s1 : depthwise_mve_folded_s2)(p, width, input, output, scratch);
+    } else if (mode == MTK_OUT_FOLDED_MIN && (s1 || s2)) {
+        (s1 ? depthwise_mve_folded_min_s1 : depthwise_mve_folded_min_s2)(p, width, input, output, scratch);
+    } else if (mode == MTK_OUT_GENERAL) {
+        depthwise_mve_general(p, width, input, output, scratch);
+    } else {
+        depthwise_mve_folded_clamped(p, width, input, output, scratch);
+    }
+}
+
+#endif
