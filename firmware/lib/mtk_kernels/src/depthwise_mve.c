@@ -90,16 +90,50 @@ MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w
     }
 }
 
-MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_depthwise_params *p, int width,
-                              const int8_t *input, int8_t *output, int8_t *scratch)
+/* One channel of a group: its weight bytes for each slot rotation, then its table entry, so that one pointer
+ * walks a group's channels. */
+typedef struct {
+    int8_t w[3][WBYTES];
+    int32_t e[4];
+} dw_channel;
+
+/* What the channel rows of one output row of a group need. */
+typedef struct {
+    const int8_t *x;      /* the group's interleaved rows in scratch */
+    int8_t *out;          /* the output row's first channel of the group */
+    const dw_channel *ch; /* the group's channels */
+    const mtk_output_quant *q;
+    int rows, shared; /* channel rows taking `shared` shared loads (the rest take shared_last) */
+    int n, shared_last, out_w, out_c, stride, any_step, first;
+} dw_row_job;
+
+/* The channel rows of one output row of a group, a call of its own: with only the job's values live, the
+ * per-row set-up stays in registers (inlined into depthwise_mve's loops it spilled, ~40 beats a row). */
+MTK_INLINE void group_row(const int mode, const int step, const dw_row_job *j)
+{
+    const mtk_output_quant *q = j->q;
+    const int8_t *x = j->x;
+    int8_t *out = j->out;
+    const dw_channel *ch = j->ch;
+    const int rows = j->rows, shared = j->shared, out_w = j->out_w, out_c = j->out_c, stride = j->stride;
+    const int any_step = j->any_step, first = j->first;
+    for (int c = rows; c > 0; --c, x += stride, ++out, ++ch) {
+        channel_row(mode, q, out_w, shared, out_c, step, any_step, x, ch->w[first], ch->e, out);
+    }
+    if (rows < j->n) {
+        channel_row(mode, q, out_w, j->shared_last, out_c, step, any_step, x, ch->w[first], ch->e, out);
+    }
+}
+
+MTK_INLINE void depthwise_mve(const int stride_w, void (*row)(const dw_row_job *), const mtk_depthwise_params *p,
+                              int width, const int8_t *input, int8_t *output, int8_t *scratch)
 {
     const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
-    const int stride = 3 * width, step = 3 * stride_w, any_step = 3 * p->stride_w;
+    const int stride = 3 * width, any_step = 3 * p->stride_w;
     /* windows a row takes through shared loads (3 or 2 a load); the last channel row in scratch stops one
      * window early, so that no load reads past 24 bytes a padded column (the rest take 9-lane loads) */
     const int per_load = stride_w == 1 ? 3 : 2;
     const int shared = stride_w ? out_w / per_load : 0, shared_last = stride_w ? (out_w - 1) / per_load : 0;
-    const mtk_output_quant q = p->q;
     uint16_t offset_table[MTK_DW_MVE_GROUP];
     for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
         offset_table[c] = (uint16_t)(c * stride);
@@ -108,21 +142,25 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
     /* per channel of a group its weights for each slot rotation `first` (slot j holds window row
      * (j - first) mod 3), laid out as WBYTES says (the zeros stay) */
-    int8_t wbytes[MTK_DW_MVE_GROUP][3][WBYTES];
-    int32_t entry[MTK_DW_MVE_GROUP][4]; /* per channel of a group its table entry, side by side */
-    memset(wbytes, 0, sizeof(wbytes));
+    dw_channel chans[MTK_DW_MVE_GROUP];
+    memset(chans, 0, sizeof(chans));
+    dw_row_job job = {.ch = chans, .q = &p->q, .out_w = out_w, .out_c = out_c, .stride = stride, .any_step = any_step};
     for (int c0 = 0; c0 < channels; c0 += MTK_DW_MVE_GROUP) {
         const int n = channels - c0 < MTK_DW_MVE_GROUP ? channels - c0 : MTK_DW_MVE_GROUP;
         const mve_pred16_t lanes = vctp16q((uint32_t)n);
+        job.n = n;
+        job.rows = n == MTK_DW_MVE_GROUP ? n - 1 : n; /* the last channel row ends the scratch */
+        job.shared = shared;
+        job.shared_last = shared_last;
         for (int c = 0; c < n; ++c) {
             const int oc = c0 + c;
             const int16_t *f = p->filter + (oc / DW_GROUP) * 9 * DW_GROUP + lane[oc % DW_GROUP];
             const int32_t *t = mtk_quant_entry(p->quant, DW_GROUP, oc);
-            entry[c][0] = t[0];
-            entry[c][1] = t[DW_GROUP];
-            entry[c][2] = t[2 * DW_GROUP];
-            entry[c][3] = t[3 * DW_GROUP];
-            int8_t *w0 = wbytes[c][0] + WPAD, *w1 = wbytes[c][1] + WPAD, *w2 = wbytes[c][2] + WPAD;
+            chans[c].e[0] = t[0];
+            chans[c].e[1] = t[DW_GROUP];
+            chans[c].e[2] = t[2 * DW_GROUP];
+            chans[c].e[3] = t[3 * DW_GROUP];
+            int8_t *w0 = chans[c].w[0] + WPAD, *w1 = chans[c].w[1] + WPAD, *w2 = chans[c].w[2] + WPAD;
             for (int kx = 0; kx < 3; ++kx, w0 += 3, w1 += 3, w2 += 3) {
                 const int8_t k0 = (int8_t)f[kx * DW_GROUP], k1 = (int8_t)f[(3 + kx) * DW_GROUP],
                              k2 = (int8_t)f[(6 + kx) * DW_GROUP]; /* window rows 0, 1, 2 */
@@ -150,16 +188,10 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
                 }
             }
             next = y0 + 3;
-            int8_t *out = output + oy * out_w * out_c + c0;
-            const int8_t *x = scratch;
-            const int last = n == MTK_DW_MVE_GROUP ? n - 1 : n; /* the channel row that ends the scratch */
-            for (int c = 0; c < last; ++c, x += stride) {
-                channel_row(mode, &q, out_w, shared, out_c, step, any_step, x, wbytes[c][first], entry[c], out + c);
-            }
-            if (last < n) {
-                channel_row(mode, &q, out_w, shared_last, out_c, step, any_step, x, wbytes[last][first], entry[last],
-                            out + last);
-            }
+            job.x = scratch;
+            job.out = output + oy * out_w * out_c + c0;
+            job.first = first;
+            row(&job);
             first += p->stride_h;
             while (first >= 3) {
                 first -= 3;
@@ -169,9 +201,13 @@ MTK_INLINE void depthwise_mve(const int mode, const int stride_w, const mtk_dept
 }
 
 #define DW_MVE_VARIANT(name, mode, stride_w)                                                                           \
+    __attribute__((noinline)) static void name##_row(const dw_row_job *j)                                              \
+    {                                                                                                                  \
+        group_row(mode, 3 * (stride_w), j);                                                                            \
+    }                                                                                                                  \
     static void name(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output, int8_t *scratch)   \
     {                                                                                                                  \
-        depthwise_mve(mode, stride_w, p, width, input, output, scratch);                                               \
+        depthwise_mve(stride_w, name##_row, p, width, input, output, scratch);                                         \
     }
 DW_MVE_VARIANT(depthwise_mve_folded_s1, MTK_OUT_FOLDED, 1)
 DW_MVE_VARIANT(depthwise_mve_folded_s2, MTK_OUT_FOLDED, 2)
