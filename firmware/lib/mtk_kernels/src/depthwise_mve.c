@@ -46,21 +46,25 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
 /* Bytes of one rotation's weights: WPAD zeros, the 9 taps, zeros, so that loads at WPAD - 3 and WPAD - 6 give
  * the weights moved up 3 and 6 lanes, against which one load serves the next window or two too. */
 #define WINDOW_LANES 0x01FFu /* a window's 9 bytes (a predicated load reads no others) */
+#define SHARED_LANES 0x7FFFu /* the 15 bytes a shared load's windows take */
 #define WPAD 6
 #define WBYTES 24
 
 /* One output row of one channel: x its interleaved rows, w its weight bytes for the current slot rotation, e
  * its bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows: 3 at stride 1, 6 at 2,
- * 0 for any) are constants after inlining. One 16-byte load holds three windows at stride 1, two at 2. */
-MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w, int shared, int out_c, const int step,
-                            int any_step, const int8_t *x, const int8_t *w, const int32_t *e, int8_t *out)
+ * 0 for any) are constants after inlining. One 16-byte load holds three windows at stride 1, two at 2; `ends`
+ * (a constant: the channel row that ends the scratch) loads only the 15 bytes they take, so as not to read
+ * past the scratch (a VPST a load). */
+MTK_INLINE void channel_row(const int mode, const int ends, const mtk_output_quant *q, int out_w, int shared, int out_c,
+                            const int step, int any_step, const int8_t *x, const int8_t *w, const int32_t *e,
+                            int8_t *out)
 {
     const int32_t bias = e[0], m = e[1], rounding = e[2], r = e[3];
     const int8x16_t w0 = vldrbq_s8(w + WPAD), w3 = vldrbq_s8(w + WPAD - 3), w6 = vldrbq_s8(w + WPAD - 6);
     int left = out_w;
     if (step == 3) {
         for (int i = shared; i > 0; --i, x += 9) {
-            const int8x16_t v = vldrbq_s8(x);
+            const int8x16_t v = ends ? vldrbq_z_s8(x, SHARED_LANES) : vldrbq_s8(x);
             const int32_t acc0 = vmladavaq_s8(bias, v, w0);
             const int32_t acc1 = vmladavaq_s8(bias, v, w3);
             const int32_t acc2 = vmladavaq_s8(bias, v, w6);
@@ -74,7 +78,7 @@ MTK_INLINE void channel_row(const int mode, const mtk_output_quant *q, int out_w
         left = out_w - 3 * shared;
     } else if (step == 6) {
         for (int i = shared; i > 0; --i, x += 12) {
-            const int8x16_t v = vldrbq_s8(x);
+            const int8x16_t v = ends ? vldrbq_z_s8(x, SHARED_LANES) : vldrbq_s8(x);
             const int32_t acc0 = vmladavaq_s8(bias, v, w0);
             const int32_t acc1 = vmladavaq_s8(bias, v, w6);
             *out = (int8_t)mtk_output_as(mode, q, acc0, m, rounding, r);
@@ -103,8 +107,8 @@ typedef struct {
     int8_t *out;          /* the output row's first channel of the group */
     const dw_channel *ch; /* the group's channels */
     const mtk_output_quant *q;
-    int rows, shared; /* channel rows taking `shared` shared loads (the rest take shared_last) */
-    int n, shared_last, out_w, out_c, stride, any_step, first;
+    int rows, shared; /* channel rows before the one that ends the scratch; shared loads a row */
+    int n, out_w, out_c, stride, any_step, first;
 } dw_row_job;
 
 /* The channel rows of one output row of a group, a call of its own: with only the job's values live, the
@@ -118,10 +122,10 @@ MTK_INLINE void group_row(const int mode, const int step, const dw_row_job *j)
     const int rows = j->rows, shared = j->shared, out_w = j->out_w, out_c = j->out_c, stride = j->stride;
     const int any_step = j->any_step, first = j->first;
     for (int c = rows; c > 0; --c, x += stride, ++out, ++ch) {
-        channel_row(mode, q, out_w, shared, out_c, step, any_step, x, ch->w[first], ch->e, out);
+        channel_row(mode, 0, q, out_w, shared, out_c, step, any_step, x, ch->w[first], ch->e, out);
     }
     if (rows < j->n) {
-        channel_row(mode, q, out_w, j->shared_last, out_c, step, any_step, x, ch->w[first], ch->e, out);
+        channel_row(mode, 1, q, out_w, shared, out_c, step, any_step, x, ch->w[first], ch->e, out);
     }
 }
 
@@ -130,10 +134,9 @@ MTK_INLINE void depthwise_mve(const int stride_w, void (*row)(const dw_row_job *
 {
     const int channels = p->in_c / DW_GROUP * DW_GROUP, out_w = p->out_w, out_c = p->out_c;
     const int stride = 3 * width, any_step = 3 * p->stride_w;
-    /* windows a row takes through shared loads (3 or 2 a load); the last channel row in scratch stops one
-     * window early, so that no load reads past 24 bytes a padded column (the rest take 9-lane loads) */
+    /* windows a row takes through shared loads (3 or 2 a load; the rest take 9-lane loads) */
     const int per_load = stride_w == 1 ? 3 : 2;
-    const int shared = stride_w ? out_w / per_load : 0, shared_last = stride_w ? (out_w - 1) / per_load : 0;
+    const int shared = stride_w ? out_w / per_load : 0;
     uint16_t offset_table[MTK_DW_MVE_GROUP];
     for (int c = 0; c < MTK_DW_MVE_GROUP; ++c) {
         offset_table[c] = (uint16_t)(c * stride);
@@ -151,7 +154,6 @@ MTK_INLINE void depthwise_mve(const int stride_w, void (*row)(const dw_row_job *
         job.n = n;
         job.rows = n == MTK_DW_MVE_GROUP ? n - 1 : n; /* the last channel row ends the scratch */
         job.shared = shared;
-        job.shared_last = shared_last;
         for (int c = 0; c < n; ++c) {
             const int oc = c0 + c;
             const int16_t *f = p->filter + (oc / DW_GROUP) * 9 * DW_GROUP + lane[oc % DW_GROUP];
