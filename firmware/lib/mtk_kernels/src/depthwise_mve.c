@@ -63,7 +63,7 @@ MTK_INLINE void channel_row(const int mode, const int ends, const mtk_output_qua
     const int8x16_t w0 = vldrbq_s8(w + WPAD), w3 = vldrbq_s8(w + WPAD - 3), w6 = vldrbq_s8(w + WPAD - 6);
     int left = out_w;
     if (step == 3) {
-        for (int i = shared; i > 0; --i, x += 9) {
+        for (unsigned i = (unsigned)shared; i != 0; --i, x += 9) {
             const int8x16_t v = ends ? vldrbq_z_s8(x, SHARED_LANES) : vldrbq_s8(x);
             const int32_t acc0 = vmladavaq_s8(bias, v, w0);
             const int32_t acc1 = vmladavaq_s8(bias, v, w3);
@@ -77,7 +77,7 @@ MTK_INLINE void channel_row(const int mode, const int ends, const mtk_output_qua
         }
         left = out_w - 3 * shared;
     } else if (step == 6) {
-        for (int i = shared; i > 0; --i, x += 12) {
+        for (unsigned i = (unsigned)shared; i != 0; --i, x += 12) {
             const int8x16_t v = ends ? vldrbq_z_s8(x, SHARED_LANES) : vldrbq_s8(x);
             const int32_t acc0 = vmladavaq_s8(bias, v, w0);
             const int32_t acc1 = vmladavaq_s8(bias, v, w6);
@@ -89,7 +89,7 @@ MTK_INLINE void channel_row(const int mode, const int ends, const mtk_output_qua
         left = out_w - 2 * shared;
     }
     const int s = step ? step : any_step;
-    for (; left > 0; --left, x += s, out += out_c) {
+    for (unsigned i = (unsigned)left; i != 0; --i, x += s, out += out_c) {
         *out = (int8_t)mtk_output_as(mode, q, vmladavaq_s8(bias, vldrbq_z_s8(x, WINDOW_LANES), w0), m, rounding, r);
     }
 }
