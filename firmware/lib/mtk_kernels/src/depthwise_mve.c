@@ -23,22 +23,25 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
                             int c0, mve_pred16_t lanes, uint16x8_t offsets, int8_t *slot_base)
 {
     const int left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
-    const int inside = iy >= 0 && iy < p->in_h, image_end = inside ? left + in_w : 0;
+    const int inside = iy >= 0 && iy < p->in_h;
+    /* columns of left padding, of image and of right padding (a row outside the image is all padding);
+     * unsigned counts, so that each loop starts with DLS on its count */
+    const unsigned pad_l = (unsigned)(inside ? left : width), image = inside ? (unsigned)in_w : 0u;
+    const unsigned pad_r = (unsigned)width - pad_l - image;
     const int16x8_t zp = vdupq_n_s16((int16_t)p->input_zero_point);
     int8_t *dst = slot_base;
-    int col = 0;
-    for (; col < (inside ? left : width); ++col, dst += 3) {
+    for (unsigned i = pad_l; i != 0; --i, dst += 3) {
         vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
     }
     const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + c0;
-    for (; col < image_end; ++col, dst += 3, src += in_c) {
+    for (unsigned i = image; i != 0; --i, dst += 3, src += in_c) {
         if (full) {
             vstrbq_scatter_offset_s16(dst, offsets, vldrbq_s16(src));
         } else {
             vstrbq_scatter_offset_p_s16(dst, offsets, vldrbq_z_s16(src, lanes), lanes);
         }
     }
-    for (; col < width; ++col, dst += 3) {
+    for (unsigned i = pad_r; i != 0; --i, dst += 3) {
         vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
     }
 }
