@@ -884,7 +884,10 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
     for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
         const int16_t *f = p->filter + g * 9 * DW_GROUP;
         const int32_t *t = p->quant + g * 4 * DW_GROUP;
+        /* unrolled: the lanes and taps become load offsets (paid per group and band) */
+#pragma GCC unroll 4
         for (int c = 0; c < DW_GROUP; ++c) {
+#pragma GCC unroll 3
             for (int ky = 0; ky < 3; ++ky) {
                 const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
                 pr[ky][c] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
