@@ -851,34 +851,28 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
     /* clang-format on */
 }
 
-/* All output rows of channel group g (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots. */
-MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
-                                  int g, mtk_word *planes, int8_t *output)
+/* All output rows of every channel group (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots,
+ * a group after the other. The row plan and the records' fields that are the same for every group are worked
+ * out once a call, not once a group: the stage calls a layer per band of one row. */
+MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                              mtk_word *planes, int8_t *output)
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
     const int words = plane_words(p), plane = DWP_SLOTS * words, out_w = p->out_w, out_c = p->out_c;
     const int quads = out_w / 4;
-    const int16_t *f = p->filter + g * 9 * DW_GROUP;
-    const int32_t *t = p->quant + g * 4 * DW_GROUP;
     /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
      * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
     uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
     dwp_channel ch[DW_GROUP];
     dwp_rows e;
     planar_borders(p, &e);
-    const int8_t *row_g = input + DW_GROUP * g;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
-        for (int ky = 0; ky < 3; ++ky) {
-            const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-            pr[ky][c] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
-            sg[ky][c] = (uint16_t)(2 * w[2 * DW_GROUP]);
-        }
         ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
-                              2 * t[c],
-                              t[DW_GROUP + c],
-                              t[2 * DW_GROUP + c],
-                              t[3 * DW_GROUP + c],
+                              0,
+                              0,
+                              0,
+                              0,
                               p->q.act_min,
                               out_c,
                               planes + c * plane + quads * step4,
@@ -887,42 +881,82 @@ MTK_INLINE void group_rows_planar(const mtk_depthwise_params *p, const int mode,
                               (quads * 4 + (out_w & 2)) * out_c - 1,
                               c == DW_GROUP - 1};
     }
-    int next = -p->pad_top, first = 0;
-    for (int oy = 0; oy < p->out_h; ++oy) {
-        const int y0 = oy * p->stride_h - p->pad_top;
-        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
-            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-            expand_row_planar(&e, row_g, y0 + ky, slot, planes);
-        }
-        next = y0 + 3;
-        /* window rows in slots 0, 1, 2 */
-        const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
-        const uint32_t *q0 = pr[k0], *q1 = pr[k1], *q2 = pr[k2], *g0 = sg[k0], *g1 = sg[k1], *g2 = sg[k2];
+    for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
+        const int16_t *f = p->filter + g * 9 * DW_GROUP;
+        const int32_t *t = p->quant + g * 4 * DW_GROUP;
+        /* unrolled: the lanes and taps become load offsets (paid per group and band) */
 #pragma GCC unroll 4
         for (int c = 0; c < DW_GROUP; ++c) {
-            ch[c].w = (dwp_weights){q0[c], q1[c], q2[c], g0[c] | (g1[c] << 16), g2[c]};
+#pragma GCC unroll 3
+            for (int ky = 0; ky < 3; ++ky) {
+                const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
+                pr[ky][c] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
+                sg[ky][c] = (uint16_t)(2 * w[2 * DW_GROUP]);
+            }
+            ch[c].bias2 = 2 * t[c];
+            ch[c].m = t[DW_GROUP + c];
+            ch[c].n = t[2 * DW_GROUP + c];
+            ch[c].r = t[3 * DW_GROUP + c];
         }
-        if (out_w == 6) {
-            group_row6(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
-        } else {
-            group_row(stride, mode, ch, output + oy * out_w * out_c + DW_GROUP * g);
-        }
-        first += p->stride_h;
-        while (first >= 3) {
-            first -= 3;
+        const int8_t *row_g = input + DW_GROUP * g;
+        int8_t *out_g = output + DW_GROUP * g;
+        int next = -p->pad_top, first = 0;
+        for (int oy = 0; oy < p->out_h; ++oy) {
+            const int y0 = oy * p->stride_h - p->pad_top;
+            for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
+                const int slot = first + ky < 3 ? first + ky : first + ky - 3;
+                expand_row_planar(&e, row_g, y0 + ky, slot, planes);
+            }
+            next = y0 + 3;
+            /* window rows in slots 0, 1, 2 */
+            const int k0 = first == 0 ? 0 : 3 - first, k1 = k0 == 2 ? 0 : k0 + 1, k2 = k1 == 2 ? 0 : k1 + 1;
+            const uint32_t *q0 = pr[k0], *q1 = pr[k1], *q2 = pr[k2], *g0 = sg[k0], *g1 = sg[k1], *g2 = sg[k2];
+#pragma GCC unroll 4
+            for (int c = 0; c < DW_GROUP; ++c) {
+                ch[c].w = (dwp_weights){q0[c], q1[c], q2[c], g0[c] | (g1[c] << 16), g2[c]};
+            }
+            if (out_w == 6) {
+                group_row6(stride, mode, ch, out_g + oy * out_w * out_c);
+            } else {
+                group_row(stride, mode, ch, out_g + oy * out_w * out_c);
+            }
+            first += p->stride_h;
+            while (first >= 3) {
+                first -= 3;
+            }
         }
     }
 }
 
+typedef void (*layer_fn)(const mtk_depthwise_params *, const int8_t *, mtk_word *, int8_t *);
+
 #define DWP_VARIANT(name, mode, stride)                                                                                \
-    static void name(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)       \
+    static void name(const mtk_depthwise_params *p, const int8_t *input, mtk_word *planes, int8_t *output)             \
     {                                                                                                                  \
-        group_rows_planar(p, mode, stride, input, g, slots, output);                                                   \
+        groups_planar(p, mode, stride, input, planes, output);                                                         \
     }
-DWP_VARIANT(group_planar_s1, MTK_OUT_FOLDED, 1)
-DWP_VARIANT(group_planar_s1_min, MTK_OUT_FOLDED_MIN, 1)
-DWP_VARIANT(group_planar_s2, MTK_OUT_FOLDED, 2)
-DWP_VARIANT(group_planar_s2_min, MTK_OUT_FOLDED_MIN, 2)
+DWP_VARIANT(groups_planar_s1, MTK_OUT_FOLDED, 1)
+DWP_VARIANT(groups_planar_s1_min, MTK_OUT_FOLDED_MIN, 1)
+DWP_VARIANT(groups_planar_s2, MTK_OUT_FOLDED, 2)
+DWP_VARIANT(groups_planar_s2_min, MTK_OUT_FOLDED_MIN, 2)
+
+/* The planar rows' variant for this layer, or NULL. Rows of 3 outputs go to three-pixel lanes instead: planar
+ * rows pay a group's set-up and per row a few branches and pointer moves per channel, which such rows do not
+ * win back (the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC planar, 9.8 and 8.3 in two-pixel
+ * lanes, 7.5 and 6.2 in three-pixel lanes). */
+static layer_fn pick_planar_fn(const mtk_depthwise_params *p)
+{
+    const int mode = mtk_output_mode(p->folded, &p->q);
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->in_w < INT16_MAX &&
+        planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
+        if (p->stride_w == 1) {
+            return mode == MTK_OUT_FOLDED ? groups_planar_s1 : groups_planar_s1_min;
+        }
+        return mode == MTK_OUT_FOLDED ? groups_planar_s2 : groups_planar_s2_min;
+    }
+    return NULL;
+}
 #endif
 
 /* One output row of one channel group: rows[ky] are the expanded input rows of the windows, w the group's
@@ -1064,17 +1098,6 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
         (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
         return group_rows_3px;
     }
-    /* Rows of 3 outputs in three-pixel lanes: planar rows pay a group's set-up and per row a few branches and
-     * pointer moves per channel, which such rows do not win back (the zoo's 3x3-output layers: 11.5 and 9.6
-     * est. cycles a MAC planar, 9.8 and 8.3 in two-pixel lanes, 7.5 and 6.2 in three-pixel lanes). */
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->in_w < INT16_MAX &&
-        planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
-        if (p->stride_w == 1) {
-            return mode == MTK_OUT_FOLDED ? group_planar_s1 : group_planar_s1_min;
-        }
-        return mode == MTK_OUT_FOLDED ? group_planar_s2 : group_planar_s2_min;
-    }
 #endif
     if (p->filter_h != 3 || p->filter_w != 3) {
         return mode == MTK_OUT_GENERAL ? group_any_general : group_any_folded;
@@ -1094,6 +1117,13 @@ static group_fn pick_group_fn(const mtk_depthwise_params *p)
 /* Groups of four channels, depth multiplier 1. */
 static void depthwise_groups(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
 {
+#if MTK_THUMB2_ASM
+    const layer_fn run_planar = pick_planar_fn(p);
+    if (run_planar != NULL) {
+        run_planar(p, input, (mtk_word *)(void *)scratch, output);
+        return;
+    }
+#endif
     const group_fn run_group = pick_group_fn(p);
     for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
         run_group(p, input, g, (mtk_word *)(void *)scratch, output);
