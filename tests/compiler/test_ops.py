@@ -123,14 +123,14 @@ def test_fused_activations_written_directly(activation, padding, stride):
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=f"act {activation}")
 
 
-@pytest.mark.parametrize("index", range(14))
+@pytest.mark.parametrize("index", range(len(op_cases.output_stage_forms())))
 def test_output_stage_forms(index):
     label, build = op_cases.output_stage_forms()[index]
     model_bytes = build()
     assert_matches_tflm(model_bytes, op_inputs(model_bytes), label=label)
 
 
-@pytest.mark.parametrize("index", range(21))
+@pytest.mark.parametrize("index", range(len(op_cases.dot_shapes())))
 def test_dot_routine_shapes(index):
     """The shapes of the DSP dot routine's own paths, on the host's portable C."""
     label, build = op_cases.dot_shapes()[index]

@@ -111,35 +111,29 @@ def test_depthwise_3x3_at_other_optimisations(zoo, opt, tmp_path):
         assert np.array_equal(result.outputs, ref), f"{name} {params} at {opt}: Cortex-M4 DSP path differs from TFLM"
 
 
-@pytest.mark.parametrize("index", range(14))
-def test_output_stage_forms_on_cortex_m4(index, tmp_path):
-    """Each output stage form of the DSP kernels (lower clamp, both clamps, general) against TFLM."""
-    import op_cases
+def _case_on_m4(label: str, build, n: int, tmp_path):
+    """One op_cases model on the Cortex-M4 DSP path against TFLM."""
     from compiler_helpers import op_inputs
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    label, build = op_cases.output_stage_forms()[index]
     model = build()
-    inputs = op_inputs(model, n=6)
+    inputs = op_inputs(model, n=n)
     result = _dsp_on_m4(model, inputs, tmp_path)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
     assert np.array_equal(result.outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"
 
 
-@pytest.mark.parametrize("index", range(21))
+@pytest.mark.parametrize("index", range(len(op_cases.output_stage_forms())))
+def test_output_stage_forms_on_cortex_m4(index, tmp_path):
+    """Each output stage form of the DSP kernels (lower clamp, both clamps, general) against TFLM."""
+    _case_on_m4(*op_cases.output_stage_forms()[index], 6, tmp_path)
+
+
+@pytest.mark.parametrize("index", range(len(op_cases.dot_shapes())))
 def test_dot_routine_shapes_on_cortex_m4(index, tmp_path):
     """The DSP dot routine's own paths (op_cases.dot_shapes: pointwise rows of 4 to 20 values, part groups,
     each clamp form, per-tensor weights, one- and three-channel 3x3 first layers) against TFLM."""
-    import op_cases
-    from compiler_helpers import op_inputs
-    from mobilenet_tiny.interpreters import TflmInterpreter
-
-    label, build = op_cases.dot_shapes()[index]
-    model = build()
-    inputs = op_inputs(model, n=5)
-    result = _dsp_on_m4(model, inputs, tmp_path)
-    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
-    assert np.array_equal(result.outputs, ref), f"{label}: Cortex-M4 DSP path differs from TFLM"
+    _case_on_m4(*op_cases.dot_shapes()[index], 5, tmp_path)
 
 
 @pytest.mark.parametrize("opt", ["-Os", "-O0"])

@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+import op_cases
 from compiler_helpers import HERE, cached_model, make_inputs, op_inputs, zoo_model
 
 pytestmark = [pytest.mark.qemu, pytest.mark.skipif(
@@ -47,10 +48,8 @@ def test_op_sweep_on_rv32(zoo, kind, seed):
     _check(model, op_inputs(model, n=5), f"{name} {params}")
 
 
-@pytest.mark.parametrize("index", range(14))
+@pytest.mark.parametrize("index", range(len(op_cases.output_stage_forms())))
 def test_output_stage_forms_on_rv32(index):
-    import op_cases
-
     label, build = op_cases.output_stage_forms()[index]
     model = build()
     _check(model, op_inputs(model, n=6), label)
