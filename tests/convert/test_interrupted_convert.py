@@ -70,14 +70,17 @@ def test_sigint_during_compile_keeps_header_and_source_together(tmp_path, old_se
     for seconds in (0.2, 0.5, 0.8, 1.2):
         r = run_interrupted(["compile", other, "-o", tmp_path / "c"], after_seconds(seconds))
         now = tree_hashes(tmp_path / "c")
-        if r.returncode == 130 and "while exiting" not in r.stderr:
+        # Finished first: the signal came after the set was replaced (the command says it was written in
+        # full), or in the last instant of the exit, which ends the process by the signal.
+        finished = r.returncode != 130 or "while exiting" in r.stderr or "written in full first" in r.last_line
+        if not finished:
             assert_interrupted(r)
             assert now == before
-        else:  # finished first; a signal in the last instant of the exit ends the process by the signal
+        else:
             assert r.returncode in (0, 130, -signal.SIGINT) and now == new, r.stderr
             assert run("compile", old_model, "-o", tmp_path / "c").returncode == 0
-        outcomes.append(r.returncode)
-    assert 130 in outcomes
+        outcomes.append(finished)
+    assert not all(outcomes)  # at least one signal came while compiling
 
 
 def test_uninterrupted_convert_replaces_the_whole_set(old_set):
