@@ -94,6 +94,23 @@ def test_op_sweep_on_cortex_m4(zoo, kind, seed, tmp_path):
     assert np.array_equal(result.outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
 
 
+@pytest.mark.parametrize("seed", op_cases.DEPTHWISE_3X3_WHOLE_LAYER)
+def test_depthwise_3x3_whole_layer_on_cortex_m4(zoo, seed, tmp_path):
+    """The 3x3 cases whose kernel path depends on a layer's height (six-output chunks) layer by layer
+    (`--memory fast`): the default schedule may run a single layer in bands of a few rows."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.device.bench import bench_model
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    name, build, params = op_cases.depthwise_3x3(zoo, seed)
+    model = cached_model(name, build, **params)
+    inputs = op_inputs(model, n=3)
+    result = bench_model(model, "qemu_m4", "compiled", inputs=inputs, workdir=tmp_path, memory="fast")
+    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+    assert np.array_equal(result.outputs, ref), f"{name} {params}: Cortex-M4 DSP path differs from TFLM"
+
+
 @pytest.mark.parametrize("opt", ["-Os", "-O0"])
 def test_depthwise_3x3_at_other_optimisations(zoo, opt, tmp_path):
     """The 3x3 depthwise cases (planar rows, two-pixel lanes) at -Os, where GCC allocates the hand-scheduled

@@ -41,6 +41,19 @@ static int padded_width(const mtk_depthwise_params *p)
     return p->pad_left + p->in_w + (right > 0 ? right : 0);
 }
 
+/* Rows of exactly 6 outputs (3x3, stride_w 1 or 2) go through the DSP path's six-output chunks: up to
+ * DWP6_ROWS output rows' input rows expanded at once, a row after the other. */
+#define DWP6_ROWS 6
+static int six_wide(const mtk_depthwise_params *p)
+{
+    return p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 6;
+}
+
+static int chunk_rows(const mtk_depthwise_params *p)
+{
+    return ((p->out_h < DWP6_ROWS ? p->out_h : DWP6_ROWS) - 1) * p->stride_h + 3;
+}
+
 MTK_INLINE int32_t dw_weight(const mtk_depthwise_params *p, int tap, int oc)
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* SXTB16 order: c0, c2, c1, c3 */
@@ -461,16 +474,48 @@ static int planar_borders(const mtk_depthwise_params *p, dwp_rows *e)
     return n;
 }
 
-/* Input row iy of the group's channels (row_g: the group's first channel of image row 0) into slot `slot` of
- * the four planes (each DWP_SLOTS * plane_words). */
-MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy, int slot, mtk_word *planes)
+/* Two column pairs a pass for `n` passes: loads, PKHBT/PKHTB pairing the columns and SXTB16 sign-extending,
+ * 14 instructions a pair; the four planes' stores post-increment by a pair (`step`: its bytes). */
+#define DWP_EXPAND_LOOP(step)                                                                                          \
+    "1:\n\t"                                                                                                           \
+    "ldr %[v0], [%[src]]\n\t"                                                                                          \
+    "ldr %[v1], [%[src], %[c]]\n\t"                                                                                    \
+    "ldr %[v2], [%[src], %[c], lsl #1]\n\t"                                                                            \
+    "ldr %[v3], [%[src], %[c3]]\n\t"                                                                                   \
+    "add %[src], %[src], %[c], lsl #2\n\t"                                                                             \
+    "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"                                                                            \
+    "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"                                                                           \
+    "sxtb16 %[v0], %[t]\n\t"                                                                                           \
+    "sxtb16 %[t], %[t], ror #8\n\t"                                                                                    \
+    "str %[v0], [%[d0]], #" step "\n\t"                                                                                \
+    "str %[t], [%[d1]], #" step "\n\t"                                                                                 \
+    "sxtb16 %[v0], %[v1]\n\t"                                                                                          \
+    "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                  \
+    "str %[v0], [%[d2]], #" step "\n\t"                                                                                \
+    "str %[v1], [%[d3]], #" step "\n\t"                                                                                \
+    "pkhbt %[t], %[v2], %[v3], lsl #16\n\t"                                                                            \
+    "pkhtb %[v3], %[v3], %[v2], asr #16\n\t"                                                                           \
+    "sxtb16 %[v2], %[t]\n\t"                                                                                           \
+    "sxtb16 %[t], %[t], ror #8\n\t"                                                                                    \
+    "str %[v2], [%[d0]], #" step "\n\t"                                                                                \
+    "str %[t], [%[d1]], #" step "\n\t"                                                                                 \
+    "sxtb16 %[v2], %[v3]\n\t"                                                                                          \
+    "sxtb16 %[v3], %[v3], ror #8\n\t"                                                                                  \
+    "str %[v2], [%[d2]], #" step "\n\t"                                                                                \
+    "str %[v3], [%[d3]], #" step "\n\t"                                                                                \
+    "subs %[n], %[n], #1\n\t"                                                                                          \
+    "bne 1b\n\t"
+
+/* Input row iy of the group's channels (row_g: the group's first channel of image row 0) into the four
+ * planes (e->plane words apart) from d on, column pair k at d + k * cstep (3: a slot of the rolling rows, 1:
+ * a row of the six-output chunks); cstep is a constant after inlining. */
+MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy, mtk_word *d, const int cstep)
 {
     const int plane = e->plane, in_c = e->in_c;
     const int32_t zp4 = e->zp4;
-    mtk_word *d = planes + slot;
     if ((unsigned)iy >= (unsigned)e->in_h) {
         const int32_t zz = __sxtb16(zp4);
-        for (int k = e->words; k > 0; --k, d += DWP_SLOTS) {
+        for (int k = e->words; k > 0; --k, d += cstep) {
             d[0] = d[plane] = d[2 * plane] = d[3 * plane] = zz;
         }
         return;
@@ -479,58 +524,38 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
     for (int b = 0; b < e->borders; ++b) {
         const int32_t v0 = e->b0[b] >= 0 ? mtk_read_s8x4(row + e->b0[b] * in_c) : zp4;
         const int32_t v1 = e->b1[b] >= 0 ? mtk_read_s8x4(row + e->b1[b] * in_c) : zp4;
-        planar_store(d + DWP_SLOTS * e->bk[b], plane, v0, v1);
+        planar_store(d + cstep * e->bk[b], plane, v0, v1);
     }
     if (e->inner > 0) {
-        /* two column pairs a pass (an odd count starts with one): loads, PKHBT/PKHTB pairing the columns and
-         * SXTB16 sign-extending, 14 instructions a pair; the four planes' stores post-increment by a pair */
+        /* an odd count of inner pairs starts with one */
         const int8_t *src = row + e->src0;
-        mtk_word *d0 = d + DWP_SLOTS * e->k_lo, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        mtk_word *d0 = d + cstep * e->k_lo, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
         int32_t n = e->inner, v0, v1, v2, v3, t;
         if (n & 1) {
             planar_store(d0, plane, mtk_read_s8x4(src), mtk_read_s8x4(src + in_c));
             src += 2 * in_c;
-            d0 += DWP_SLOTS;
-            d1 += DWP_SLOTS;
-            d2 += DWP_SLOTS;
-            d3 += DWP_SLOTS;
+            d0 += cstep;
+            d1 += cstep;
+            d2 += cstep;
+            d3 += cstep;
         }
         n >>= 1;
         if (n > 0) {
             const int32_t c3 = 3 * in_c;
             /* clang-format off */
-            __asm__ volatile("1:\n\t"
-                    "ldr %[v0], [%[src]]\n\t"
-                    "ldr %[v1], [%[src], %[c]]\n\t"
-                    "ldr %[v2], [%[src], %[c], lsl #1]\n\t"
-                    "ldr %[v3], [%[src], %[c3]]\n\t"
-                    "add %[src], %[src], %[c], lsl #2\n\t"
-                    "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"
-                    "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"
-                    "sxtb16 %[v0], %[t]\n\t"
-                    "sxtb16 %[t], %[t], ror #8\n\t"
-                    "str %[v0], [%[d0]], #12\n\t"
-                    "str %[t], [%[d1]], #12\n\t"
-                    "sxtb16 %[v0], %[v1]\n\t"
-                    "sxtb16 %[v1], %[v1], ror #8\n\t"
-                    "str %[v0], [%[d2]], #12\n\t"
-                    "str %[v1], [%[d3]], #12\n\t"
-                    "pkhbt %[t], %[v2], %[v3], lsl #16\n\t"
-                    "pkhtb %[v3], %[v3], %[v2], asr #16\n\t"
-                    "sxtb16 %[v2], %[t]\n\t"
-                    "sxtb16 %[t], %[t], ror #8\n\t"
-                    "str %[v2], [%[d0]], #12\n\t"
-                    "str %[t], [%[d1]], #12\n\t"
-                    "sxtb16 %[v2], %[v3]\n\t"
-                    "sxtb16 %[v3], %[v3], ror #8\n\t"
-                    "str %[v2], [%[d2]], #12\n\t"
-                    "str %[v3], [%[d3]], #12\n\t"
-                    "subs %[n], %[n], #1\n\t"
-                    "bne 1b\n\t"
-                    : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
-                      [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), [t] "=&r"(t)
-                    : [c] "r"(in_c), [c3] "r"(c3)
-                    : "cc", "memory");
+            if (cstep == DWP_SLOTS) {
+                __asm__ volatile(DWP_EXPAND_LOOP("12")
+                        : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
+                          [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), [t] "=&r"(t)
+                        : [c] "r"(in_c), [c3] "r"(c3)
+                        : "cc", "memory");
+            } else {
+                __asm__ volatile(DWP_EXPAND_LOOP("4")
+                        : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "+r"(n),
+                          [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), [t] "=&r"(t)
+                        : [c] "r"(in_c), [c3] "r"(c3)
+                        : "cc", "memory");
+            }
             /* clang-format on */
         }
     }
@@ -736,9 +761,10 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
 /* Rows of exactly 6 outputs (V1's and V2's 6x6 layers, their 12->6 stride-2 ones): one pass of six windows
  * per channel instead of four and a tail of two, so a channel's weights and bias are read once and its
  * outputs go through one output stage. Six accumulators leave two registers for a slot's weights (P, S:
- * they are reloaded per slot) and three for the columns. Stride 1, words at o0..o3 of a slot: even windows
- * SMLAD of their pair, odd ones SMLADX of the pair PKHBT makes across two words, the third taps by SMLAxy
- * with half h of S. */
+ * they are reloaded per window row) and three for the columns. Such rows are expanded row after row (the
+ * six-output chunks below, DWP6_PITCH words a row), so window row ky's words are at 4 * DWP6_PITCH * ky bytes.
+ * Stride 1, words at o0..o3 of a window row: even windows SMLAD of their pair, odd ones SMLADX of the pair
+ * PKHBT makes across two words, the third taps by SMLAxy with half h of S. */
 #define DWP6_S1_SLOT(o0, o1, o2, o3, h)                                                                                \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
     "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
@@ -776,14 +802,14 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
 #define DWP6_PASS_S1                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S1_SLOT("0", "12", "24", "36", "b") DWP_REC("P", "4")                                                          \
-    DWP6_S1_SLOT("4", "16", "28", "40", "t") DWP_REC("P", "8") DWP_REC("S", "16")                                       \
-    DWP6_S1_SLOT("8", "20", "32", "44", "b")
+    DWP6_S1_SLOT("0", "4", "8", "12", "b") DWP_REC("P", "4")                                                           \
+    DWP6_S1_SLOT("16", "20", "24", "28", "t") DWP_REC("P", "8") DWP_REC("S", "16")                                     \
+    DWP6_S1_SLOT("32", "36", "40", "44", "b")
 #define DWP6_PASS_S2                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S2_SLOT("0", "12", "24", "36", "48", "60", "72", "b") DWP_REC("P", "4")                                        \
-    DWP6_S2_SLOT("4", "16", "28", "40", "52", "64", "76", "t") DWP_REC("P", "8") DWP_REC("S", "16")                     \
-    DWP6_S2_SLOT("8", "20", "32", "44", "56", "68", "80", "b")
+    DWP6_S2_SLOT("0", "4", "8", "12", "16", "20", "24", "b") DWP_REC("P", "4")                                         \
+    DWP6_S2_SLOT("28", "32", "36", "40", "44", "48", "52", "t") DWP_REC("P", "8") DWP_REC("S", "16")                   \
+    DWP6_S2_SLOT("56", "60", "64", "68", "72", "76", "80", "b")
 /* The folded stage (m in A, n in B, r in P, S the scratch register) and the lower clamp (in A). */
 #define DWP6_OUT_ONE(a)                                                                                                \
     "smmlar %[S], %[" a "], %[A], %[B]\n\t"                                                                            \
@@ -851,6 +877,41 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
     /* clang-format on */
 }
 
+/* The output rows of a group when a row has 6 outputs: chunks of up to DWP6_ROWS output rows, a chunk's input
+ * rows expanded once, in order, so that the weights keep one order (set once a group) and a row costs four
+ * pointers, not a slot rotation (V1's 6x6 layers: 105 K of their 175 K est. cycles were set-up per row). The
+ * last 3 - stride_h rows of a chunk move to the top for the next one: in place, their input rows may be
+ * overwritten by then. */
+MTK_INLINE void rows6(const mtk_depthwise_params *p, const int mode, const int stride, const dwp_rows *e,
+                      const int8_t *row_g, mtk_word *planes, dwp_channel *ch, int8_t *out)
+{
+    const int words = e->words, plane = e->plane, sh = p->stride_h, out_row = 6 * p->out_c;
+    const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
+    for (int oy = 0; oy < p->out_h; oy += DWP6_ROWS) {
+        const int rows = p->out_h - oy < DWP6_ROWS ? p->out_h - oy : DWP6_ROWS;
+        const int y0 = oy * sh - p->pad_top, n = (rows - 1) * sh + 3;
+        int r = 0;
+        if (oy > 0) {
+            for (int c = 0; c < DW_GROUP; ++c) {
+                for (int i = 0; i < keep * words; ++i) {
+                    planes[c * plane + i] = planes[c * plane + from + i];
+                }
+            }
+            r = keep;
+        }
+        for (; r < n; ++r) {
+            expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
+        }
+        for (int j = 0; j < rows; ++j, out += out_row) {
+#pragma GCC unroll 4
+            for (int c = 0; c < DW_GROUP; ++c) {
+                ch[c].x0 = planes + c * plane + j * sh * words;
+            }
+            group_row6(stride, mode, ch, out);
+        }
+    }
+}
+
 /* All output rows of every channel group (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots,
  * a group after the other. The row plan and the records' fields that are the same for every group are worked
  * out once a call, not once a group: the stage calls a layer per band of one row. */
@@ -858,7 +919,8 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
                               mtk_word *planes, int8_t *output)
 {
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
-    const int words = plane_words(p), plane = DWP_SLOTS * words, out_w = p->out_w, out_c = p->out_c;
+    const int words = plane_words(p), out_w = p->out_w, out_c = p->out_c;
+    const int plane = (out_w == 6 ? chunk_rows(p) : DWP_SLOTS) * words; /* words between channels' planes */
     const int quads = out_w / 4;
     /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
      * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
@@ -866,6 +928,7 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
     dwp_channel ch[DW_GROUP];
     dwp_rows e;
     planar_borders(p, &e);
+    e.plane = plane;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
         ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
@@ -900,12 +963,20 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
         }
         const int8_t *row_g = input + DW_GROUP * g;
         int8_t *out_g = output + DW_GROUP * g;
+        if (out_w == 6) {
+#pragma GCC unroll 4
+            for (int c = 0; c < DW_GROUP; ++c) {
+                ch[c].w = (dwp_weights){pr[0][c], pr[1][c], pr[2][c], sg[0][c] | (sg[1][c] << 16), sg[2][c]};
+            }
+            rows6(p, mode, stride, &e, row_g, planes, ch, out_g);
+            continue;
+        }
         int next = -p->pad_top, first = 0;
         for (int oy = 0; oy < p->out_h; ++oy) {
             const int y0 = oy * p->stride_h - p->pad_top;
             for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
                 const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-                expand_row_planar(&e, row_g, y0 + ky, slot, planes);
+                expand_row_planar(&e, row_g, y0 + ky, planes + slot, DWP_SLOTS);
             }
             next = y0 + 3;
             /* window rows in slots 0, 1, 2 */
@@ -915,11 +986,7 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
             for (int c = 0; c < DW_GROUP; ++c) {
                 ch[c].w = (dwp_weights){q0[c], q1[c], q2[c], g0[c] | (g1[c] << 16), g2[c]};
             }
-            if (out_w == 6) {
-                group_row6(stride, mode, ch, out_g + oy * out_w * out_c);
-            } else {
-                group_row(stride, mode, ch, out_g + oy * out_w * out_c);
-            }
+            group_row(stride, mode, ch, out_g + oy * out_w * out_c);
             first += p->stride_h;
             while (first >= 3) {
                 first -= 3;
@@ -1189,10 +1256,11 @@ static void group_rows_portable(const mtk_depthwise_params *p, const int8_t *inp
 
 uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
 {
-    /* filter_h input rows of one channel group, sign-extended, the width rounded up to whole column pairs
-     * (the planar layout's words); every path gets the same arena */
+    /* filter_h input rows of one channel group (a six-output chunk's rows if more), sign-extended, the width
+     * rounded up to whole column pairs (the planar layout's words); every path gets the same arena */
     const uint32_t width = (uint32_t)padded_width(p);
-    return groups_apply(p) ? 8u * (uint32_t)p->filter_h * (width + (width & 1u)) : 0u;
+    const uint32_t rows = (uint32_t)(six_wide(p) && chunk_rows(p) > p->filter_h ? chunk_rows(p) : p->filter_h);
+    return groups_apply(p) ? 8u * rows * (width + (width & 1u)) : 0u;
 }
 
 void mtk_depthwise_conv2d_s8(const mtk_depthwise_params *p, const int8_t *input, int8_t *output, int8_t *scratch)
