@@ -426,52 +426,31 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
     d[3 * plane] = mtk_sxtb16_ror8(u);
 }
 
-/* What expanding a row takes, worked out once per group: the row loop's asm clobbers memory, so GCC would
+/* What expanding a row takes, worked out once per call: the row loop's asm clobbers memory, so GCC would
  * re-derive it from the descriptor for every row. The pairs [k_lo, k_lo + inner) have both columns inside
- * the image; the others (one on the left at most, two on the right: a 3x3 window's padding and the width
- * rounded up to whole pairs) are listed with their columns, -1 for the zero point. */
-#define DWP_MAX_BORDERS 4
+ * the image; left of them at most pair 0, (padding, column 0) (the planar path takes pad_left <= 1, as
+ * TFLite's 3x3 paddings are); right of them the pair of the last column and the padding if any (`tail`:
+ * that column's byte offset, else -1), then from pair `zz` on padding alone. */
 typedef struct {
-    int words, plane, in_h, row_bytes, in_c, inner, src0, borders;
-    int k_lo;
+    int words, plane, in_h, row_bytes, in_c, inner, src0, k_lo, tail, zz;
     int32_t zp4;
-    int16_t bk[DWP_MAX_BORDERS], b0[DWP_MAX_BORDERS], b1[DWP_MAX_BORDERS];
 } dwp_rows;
 
-/* The border pairs' count (the planar path serves layers with at most DWP_MAX_BORDERS); with e, the plan.
- * Only the pairs left and right of the inner ones are visited: the stage calls a layer per band. */
-static int planar_borders(const mtk_depthwise_params *p, dwp_rows *e)
+static void planar_plan(const mtk_depthwise_params *p, dwp_rows *e)
 {
-    const int words = plane_words(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
-    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2;
-    const int right = k_hi > k_lo ? k_hi : k_lo; /* the first pair right of the inner ones */
-    int n = 0;
-    for (int k = 0; k < words; k = k + 1 == k_lo ? right : k + 1) {
-        if (k >= k_lo && k < k_hi) {
-            k = right - 1; /* k_lo == 0: the loop starts inside */
-            continue;
-        }
-        if (e != NULL && n < DWP_MAX_BORDERS) {
-            const int x0 = 2 * k - left;
-            e->bk[n] = (int16_t)k;
-            e->b0[n] = (int16_t)(x0 >= 0 && x0 < in_w ? x0 : -1);
-            e->b1[n] = (int16_t)(x0 + 1 >= 0 && x0 + 1 < in_w ? x0 + 1 : -1);
-        }
-        ++n;
-    }
-    if (e != NULL) {
-        e->words = words;
-        e->plane = DWP_SLOTS * words;
-        e->in_h = p->in_h;
-        e->row_bytes = in_w * in_c;
-        e->in_c = in_c;
-        e->inner = k_hi > k_lo ? k_hi - k_lo : 0;
-        e->src0 = (2 * k_lo - left) * in_c;
-        e->borders = n;
-        e->k_lo = k_lo;
-        e->zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
-    }
-    return n;
+    const int in_w = p->in_w, left = p->pad_left, in_c = p->in_c;
+    const int k_lo = (left + 1) / 2, k_hi = (in_w + left) / 2, odd = (in_w + left) & 1;
+    e->words = plane_words(p);
+    e->plane = DWP_SLOTS * e->words;
+    e->in_h = p->in_h;
+    e->row_bytes = in_w * in_c;
+    e->in_c = in_c;
+    e->inner = k_hi - k_lo;
+    e->src0 = (2 * k_lo - left) * in_c;
+    e->k_lo = k_lo;
+    e->tail = odd ? (in_w - 1) * in_c : -1;
+    e->zz = k_hi + odd;
+    e->zp4 = (int32_t)mtk_bytes4(p->input_zero_point);
 }
 
 /* Two column pairs a pass for `n` passes: loads, PKHBT/PKHTB pairing the columns and SXTB16 sign-extending,
@@ -521,10 +500,17 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
         return;
     }
     const int8_t *row = row_g + iy * e->row_bytes;
-    for (int b = 0; b < e->borders; ++b) {
-        const int32_t v0 = e->b0[b] >= 0 ? mtk_read_s8x4(row + e->b0[b] * in_c) : zp4;
-        const int32_t v1 = e->b1[b] >= 0 ? mtk_read_s8x4(row + e->b1[b] * in_c) : zp4;
-        planar_store(d + cstep * e->bk[b], plane, v0, v1);
+    if (e->k_lo > 0) {
+        planar_store(d, plane, zp4, mtk_read_s8x4(row));
+    }
+    if (e->tail >= 0) {
+        planar_store(d + cstep * (e->zz - 1), plane, mtk_read_s8x4(row + e->tail), zp4);
+    }
+    if (e->zz < e->words) {
+        const int32_t zz = __sxtb16(zp4);
+        for (mtk_word *z = d + cstep * e->zz, *end = d + cstep * e->words; z < end; z += cstep) {
+            z[0] = z[plane] = z[2 * plane] = z[3 * plane] = zz;
+        }
     }
     if (e->inner > 0) {
         /* an odd count of inner pairs starts with one */
@@ -736,6 +722,7 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     "1:\n\t" DWP_WEIGHTS DWP_REC("A", "44")                                                                            \
     "cmp %[x], %[A]\n\t"                                                                                               \
     "beq 3f\n\t"                                                                                                       \
+    ".p2align 2\n" /* the pass loop's first instruction (32-bit) not across a word: a cycle a pass */           \
     "2:\n\t" PASS4 DWP4_OUT MIN4 DWP4_STORE_LOOP(STEP4, "2b")                                                          \
     "3:\n\t" DWP_REC("A", "52")                                                                                        \
     "tst %[A], #2\n\t"                                                                                                 \
@@ -918,7 +905,6 @@ MTK_INLINE void rows6(const mtk_depthwise_params *p, const int mode, const int s
 MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
                               mtk_word *planes, int8_t *output)
 {
-    static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' halfword order c0, c2, c1, c3 */
     const int words = plane_words(p), out_w = p->out_w, out_c = p->out_c;
     const int plane = (out_w == 6 ? chunk_rows(p) : DWP_SLOTS) * words; /* words between channels' planes */
     const int quads = out_w / 4;
@@ -927,7 +913,7 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
     uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
     dwp_channel ch[DW_GROUP];
     dwp_rows e;
-    planar_borders(p, &e);
+    planar_plan(p, &e);
     e.plane = plane;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
@@ -945,17 +931,26 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
                               c == DW_GROUP - 1};
     }
     for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
-        const int16_t *f = p->filter + g * 9 * DW_GROUP;
+        const mtk_word *f = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
         const int32_t *t = p->quant + g * 4 * DW_GROUP;
-        /* unrolled: the lanes and taps become load offsets (paid per group and band) */
+        /* a tap's weights are two words, (c0, c2) and (c1, c3): doubled by SADD16 and paired by halfword
+         * moves (PKHBT/PKHTB), per group and band (the stage calls a layer per band) */
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ++ky, f += 6) {
+            const uint32_t a0 = (uint32_t)__sadd16(f[0], f[0]), b0 = (uint32_t)__sadd16(f[1], f[1]);
+            const uint32_t a1 = (uint32_t)__sadd16(f[2], f[2]), b1 = (uint32_t)__sadd16(f[3], f[3]);
+            const uint32_t a2 = (uint32_t)__sadd16(f[4], f[4]), b2 = (uint32_t)__sadd16(f[5], f[5]);
+            pr[ky][0] = (a0 & 0xffffu) | (a1 << 16);
+            pr[ky][1] = (b0 & 0xffffu) | (b1 << 16);
+            pr[ky][2] = (a0 >> 16) | (a1 & 0xffff0000u);
+            pr[ky][3] = (b0 >> 16) | (b1 & 0xffff0000u);
+            sg[ky][0] = a2 & 0xffffu;
+            sg[ky][1] = b2 & 0xffffu;
+            sg[ky][2] = a2 >> 16;
+            sg[ky][3] = b2 >> 16;
+        }
 #pragma GCC unroll 4
         for (int c = 0; c < DW_GROUP; ++c) {
-#pragma GCC unroll 3
-            for (int ky = 0; ky < 3; ++ky) {
-                const int16_t *w = f + 3 * ky * DW_GROUP + lane[c];
-                pr[ky][c] = (uint16_t)(2 * w[0]) | ((uint32_t)(uint16_t)(2 * w[DW_GROUP]) << 16);
-                sg[ky][c] = (uint16_t)(2 * w[2 * DW_GROUP]);
-            }
             ch[c].bias2 = 2 * t[c];
             ch[c].m = t[DW_GROUP + c];
             ch[c].n = t[2 * DW_GROUP + c];
@@ -1015,8 +1010,7 @@ static layer_fn pick_planar_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
     if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->in_w < INT16_MAX &&
-        planar_borders(p, NULL) <= DWP_MAX_BORDERS) {
+        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->pad_left <= 1) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? groups_planar_s1 : groups_planar_s1_min;
         }
