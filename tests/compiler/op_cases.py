@@ -58,7 +58,7 @@ DEPTHWISE_3X3 = [  # (h, w, c, stride, padding, act, lo): output widths 3 to 18 
     # rows of 6 taller than a six-output chunk (DWP6_ROWS): chunks of 6, 6, 2 / 6, 2 / 6, 1 rows
     (14, 6, 8, 1, "same", "relu", 0.0), (15, 12, 4, 2, "same", "none", -2.0), (9, 8, 12, 1, "valid", "relu6", 0.0),
     (17, 14, 8, 2, "valid", "relu", 0.0),
-    # rows of exactly 3 (chunked as rows of 6), several chunks, channel counts 4k + 2
+    # rows of exactly 3 (three-pixel lanes) taller than a chunk, channel counts 4k + 2
     (9, 3, 10, 1, "same", "relu", 0.0), (17, 7, 6, 2, "valid", "relu", 0.0)]
 # written directly: a ReLU whose output zero point is not -128 (the folded stage with a lower clamp), planar,
 # in three-pixel lanes (rows of 3 outputs at stride 1 and 2) and in six-output passes
@@ -89,7 +89,7 @@ def depthwise_3x3(zoo, seed: int):
 
 
 DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP)
-# rows of 6 and 3: one chunk, several
+# rows of 6 (one chunk, several) and of 3, layer by layer
 DEPTHWISE_3X3_WHOLE_LAYER = [7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23]
 
 
