@@ -725,6 +725,8 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     ".p2align 2\n" /* the pass loop's first instruction (32-bit) not across a word: a cycle a pass */           \
     "2:\n\t" PASS4 DWP4_OUT MIN4 DWP4_STORE_LOOP(STEP4, "2b")                                                          \
     "3:\n\t" DWP_REC("A", "52")                                                                                        \
+    "cmp %[A], #0\n\t" /* no tails (V1's and V2's rows): one test, not two */                                         \
+    "beq 5f\n\t"                                                                                                       \
     "tst %[A], #2\n\t"                                                                                                 \
     "beq 4f\n\t" PASS2 DWP2_OUT MIN2 DWP2_STORE                                                                        \
     "add %[x], %[x], #" STEP2 "\n\t"                                                                                   \
