@@ -8,9 +8,11 @@
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
  * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 blocks
- * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles),
- * entered part-way for a count that is not a multiple of 8, the pass ending when the pixel pointer reaches
- * its end (kept on the stack: no register is left for it). The pair loop is written out once per clamp
+ * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles), the
+ * pass ending when the pixel pointer reaches its end (kept on the stack: no register is left for it). A
+ * multiple of 8 blocks (every pointwise layer from 32 channels in V1) has its own loop: the first block and
+ * seven more written out, then whole passes, with no jump into a pass; any other count enters its first
+ * pass part-way through a PC load of the block's address (5 cycles a pair, where TBH and its index cost 7). The pair loop is written out once per clamp
  * form (none, lower, both), so a pass tests nothing but its ends.
  *
  * One call serves many groups, so its set-up (the job copied into the frame) is paid once: either the caller
@@ -171,21 +173,15 @@
 /* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
  * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
  * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
- * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 0 any count,
- * the blocks after the first eight a pass, entered part-way (ENTRY). Enters with the pair's table block in
+ * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half; 8 a multiple of 8
+ * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
+ * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
  * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
     .macro PAIRS nb, clamp, half=0
 .Lpair\nb\()c\clamp\()h\half:
     FIRST_BLOCK
     .if \nb == 0
-    ldr r2, [sp, #ENTRY]
-    tbh [pc, r2, lsl #1]
-.Lentry\clamp:
-    .hword (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
-    .hword (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
-    .hword (.Lblock4\clamp - .Lentry\clamp) / 2, (.Lblock5\clamp - .Lentry\clamp) / 2
-    .hword (.Lblock6\clamp - .Lentry\clamp) / 2, (.Lblock7\clamp - .Lentry\clamp) / 2
-    .hword (.Lstage\clamp - .Lentry\clamp) / 2
+    ldr pc, [sp, #ENTRY]            /* the pass's block the rest of the row starts at (set-up's .Lentries) */
     .balign 4
 .Lblock0\clamp:
     BLOCK r6, r7, r8, r9, r4, r5
@@ -207,6 +203,21 @@
     cmp r1, r2
     bne .Lblock0\clamp
 .Lstage\clamp:
+    .elseif \nb == 8
+    .rept 7
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    beq .Lstage8\clamp
+.Lpass8\clamp:
+    .rept 8
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lpass8\clamp
+.Lstage8\clamp:
     .else
     .rept \nb - 1 - \half
     BLOCK r6, r7, r8, r9, r4, r5
@@ -236,14 +247,19 @@
     CLAMPS \clamp, r6, r8, r4
     ldr r11, [sp, #TABLE_END]
     strh r8, [lr, r3]               /* a register-offset store costs 1 right after a load */
-    strh r6, [lr]
     strh r4, [lr, r3, lsl #1]
-    adds lr, lr, #2                 /* the next pair's outputs follow */
+    strh r6, [lr], #2               /* the next pair's outputs follow */
     str lr, [sp, #OUT]
     adds r1, r1, #32
     cmp r1, r11
     bne .Lpair\nb\()c\clamp\()h\half
     b .Ldone
+    .endm
+
+/* The general pair loop's entry points of clamp form \clamp: its pass's eight blocks, then the stage. */
+    .macro ENTRIES clamp
+    .word .Lblock0\clamp + 1, .Lblock1\clamp + 1, .Lblock2\clamp + 1, .Lblock3\clamp + 1
+    .word .Lblock4\clamp + 1, .Lblock5\clamp + 1, .Lblock6\clamp + 1, .Lblock7\clamp + 1, .Lstage\clamp + 1
     .endm
 
     .global mtk_dot3_folded_dsp
@@ -266,12 +282,6 @@ mtk_dot3_folded_dsp:
     it ne
     movne r3, #0
     str r3, [sp, #X_STEP]
-    rsb r3, r2, #1
-    and r3, r3, #7                  /* blocks the first pass skips after the first block */
-    cmp r2, #1
-    it eq
-    moveq r3, #8                    /* one block: none after it */
-    str r3, [sp, #ENTRY]
     JOB_TO_FRAME 0, W_BASE
     JOB_TO_FRAME 8, TABLE_BASE
     JOB_TO_FRAME 12, OUT_BASE
@@ -284,24 +294,36 @@ mtk_dot3_folded_dsp:
     JOB_TO_FRAME 36, HI4
     JOB_TO_FRAME 44, ROW_STRIDE
     JOB_TO_FRAME 48, GROUPS
-    ldr r3, [r0, #28]               /* one copy of the pair loop per form: no per-pass test */
-    subs r2, r2, #2                 /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
-    cmp r2, #2
-    bhi 1f
-    cmp r3, #2
+    ldr r3, [r0, #28]               /* the clamp form */
+    rsb r12, r2, #1                 /* the general loops' first pass: block (1 - blocks) mod 8 after the */
+    and r12, r12, #7                /* first one, or the stage for a row of one block */
+    cmp r2, #1
+    it eq
+    moveq r12, #8
+    add r1, r3, r3, lsl #3
+    add r12, r12, r1
+    adr r1, .Lentries
+    ldr r12, [r1, r12, lsl #2]
+    str r12, [sp, #ENTRY]
+    cmp r3, #2                      /* one copy of the pair loop per form: no per-pass test */
     beq 1f
-    add r3, r3, r2, lsl #1
-    cmp r3, #2                      /* 3 blocks, the last of one value: loops 9 and 10 */
-    blo 2f
-    cmp r3, #3
-    bhi 2f
-    ldr r2, [r0, #52]
-    cmp r2, #0
-    it ne
-    addne r3, r3, #7
+    subs r1, r2, #2
+    cmp r1, #2
+    bls 3f
+    tst r2, #7
+    bne 1f
+    adds r3, r3, #11                /* clamp 0 or 1, a multiple of 8 blocks: the loops 11 and 12 */
+    b 2f
+3:
+    add r3, r3, r1, lsl #1          /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
+    cmp r1, #1
+    bne 2f
+    ldr r1, [r0, #52]               /* 3 blocks, the last of one value: the loops 9 and 10 */
+    cbz r1, 2f
+    adds r3, r3, #7
     b 2f
 1:
-    add r3, r3, #6                  /* else the general loops 6 to 8 */
+    adds r3, r3, #6                 /* else the general loops 6 to 8 */
 2:
     str r3, [sp, #DISPATCH]
 
@@ -344,6 +366,12 @@ mtk_dot3_folded_dsp:
     .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
     .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
     .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
+    .hword (.Lpair8c0h0 - .Ldispatch) / 2, (.Lpair8c1h0 - .Ldispatch) / 2
+    .balign 4
+.Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
+    ENTRIES 0
+    ENTRIES 1
+    ENTRIES 2
     PAIRS 0, 0
     PAIRS 0, 1
     PAIRS 0, 2
@@ -355,6 +383,8 @@ mtk_dot3_folded_dsp:
     PAIRS 4, 1
     PAIRS 3, 0, 1
     PAIRS 3, 1, 1
+    PAIRS 8, 0
+    PAIRS 8, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
     ldr r1, [sp, #OUT_BASE]
