@@ -131,21 +131,22 @@
     .endm
 
 /* A last block holding one value (a row of 4n + 1, the one-channel 3x3 window's 9): its other three weights
- * are zero, so only the even words count, one SMLAD per pixel and filter. */
+ * are zero, so only the even words count, one SMLAD per pixel and filter; the odd halves' registers take
+ * pixel 2's word, so all five loads run pipelined (the pixel pointer is not needed after them). */
     .macro HALF_BLOCK p0a, p0b, p1a, p1b, p2a, p2b
     ldr r10, [r0], #4
     ldr r11, [r0], #4
-    ldr r2, [r1], #8
-    ldr r3, [r1], #8
+    ldr r2, [r1]
+    ldr r3, [r1, #8]
+    ldr r12, [r1, #16]
     sxtb16 r10, r10
     sxtb16 r11, r11
     smlad \p0a, r10, r2, \p0a
     smlad \p0b, r11, r2, \p0b
     smlad \p1a, r10, r3, \p1a
     smlad \p1b, r11, r3, \p1b
-    ldr r2, [r1], #8
-    smlad \p2a, r10, r2, \p2a
-    smlad \p2b, r11, r2, \p2b
+    smlad \p2a, r10, r12, \p2a
+    smlad \p2b, r11, r12, \p2b
     .endm
 
 /* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
