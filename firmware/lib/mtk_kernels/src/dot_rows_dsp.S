@@ -191,7 +191,8 @@
 /* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
  * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
  * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
- * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half; 8 a multiple of 8
+ * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 7 (an RGB 3x3
+ * window's 27 values: no entry jump, no pass test, for the form its layers have); 8 a multiple of 8
  * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
  * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
  * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
@@ -328,6 +329,10 @@ mtk_dot3_folded_dsp:
     subs r1, r2, #2
     cmp r1, #2
     bls 3f
+    cmp r2, #7                      /* 7 blocks, clamp 0 (an RGB model's 3x3 first layer): the loop 13 */
+    it eq
+    cmpeq r3, #0
+    beq 4f
     tst r2, #7
     bne 1f
     adds r3, r3, #11                /* clamp 0 or 1, a multiple of 8 blocks: the loops 11 and 12 */
@@ -339,6 +344,9 @@ mtk_dot3_folded_dsp:
     ldr r1, [r0, #52]               /* 3 blocks, the last of one value: the loops 9 and 10 */
     cbz r1, 2f
     adds r3, r3, #7
+    b 2f
+4:
+    movs r3, #13
     b 2f
 1:
     adds r3, r3, #6                 /* else the general loops 6 to 8 */
@@ -387,7 +395,7 @@ mtk_dot3_folded_dsp:
     .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
     .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
     .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
-    .hword (.Lpair8c0h0 - .Ldispatch) / 2, (.Lpair8c1h0 - .Ldispatch) / 2
+    .hword (.Lpair8c0h0 - .Ldispatch) / 2, (.Lpair8c1h0 - .Ldispatch) / 2, (.Lpair7c0h0 - .Ldispatch) / 2
     .balign 4
 .Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
     ENTRIES 0
@@ -406,6 +414,7 @@ mtk_dot3_folded_dsp:
     PAIRS 3, 1, 1
     PAIRS 8, 0
     PAIRS 8, 1
+    PAIRS 7, 0
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
     ldr r1, [sp, #OUT_BASE]
