@@ -20,12 +20,13 @@
  * each group's three rows into x itself before its pairs.
  *
  * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
- *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
+ *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words,
+ *   each value doubled: mtk_dot3_pixel_word),
  *   +8 channel table (blocks of 2), +12 pixel 0's output, +16 bytes between the pixels' outputs,
  *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
  *   all four bytes, +36 upper bound in all four bytes, +40 rows (NULL: x holds the groups), +44 bytes
  *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on), +52 the last block holds one value
- *   (rows of 4n + 1).
+ *   (rows of 4n + 1), +56 the pixels are plain SXTB16 halves, not doubled (only with 7 blocks).
  */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
 
@@ -61,7 +62,8 @@
     ldr lr, [r5], #4
     .endm
 
-/* Those words sign-extended into x's six words of the block, r0, r1, r2, r6, r8, r9 (SXTB16 order). */
+/* Those words sign-extended and doubled into x's six words of the block, r0, r1, r2, r6, r8, r9 (SXTB16
+ * order; mtk_dot3_pixel_word). */
     .macro ROW_HALVES
     sxtb16 r0, r10
     sxtb16 r1, r10, ror #8
@@ -69,6 +71,12 @@
     sxtb16 r6, r11, ror #8
     sxtb16 r8, lr
     sxtb16 r9, lr, ror #8
+    sadd16 r0, r0, r0
+    sadd16 r1, r1, r1
+    sadd16 r2, r2, r2
+    sadd16 r6, r6, r6
+    sadd16 r8, r8, r8
+    sadd16 r9, r9, r9
     .endm
 
 /* A job field (at byte \at of the job in r0) into the frame slot \slot, through r3. */
@@ -115,10 +123,16 @@
     .endm
 
 /* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
- * SMMLAR + 2 ALU + SSAT, as mtk_fixedpoint.h derives it. */
-    .macro FOLD a
+ * SMMLAR + 2 ALU + SSAT, as mtk_fixedpoint.h derives it. The accumulator is already 2 * acc (the pixels
+ * and the biases come doubled), SMMLAR's operand there: exact, as |acc| < 2^30 on every folded layer,
+ * and its sign is acc's. */
+    .macro FOLD a, plain=0
+    .if \plain                      /* plain SXTB16 pixels (an RGB window): the accumulator doubled here */
     lsl r2, \a, #1
     smmlar r2, r2, r10, r11
+    .else
+    smmlar r2, \a, r10, r11
+    .endif
     add \a, r2, \a, asr #31
     asr \a, \a, r12
     ssat \a, #8, \a
@@ -169,12 +183,16 @@
 /* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
  * biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into r8/r9, pixel 2
  * into r4/r5 last, over the biases' own registers. */
-    .macro FIRST_BLOCK
+    .macro FIRST_BLOCK plain=0
     str r1, [sp, #TABLE]
     ldr r4, [r1]
     ldr r5, [r1, #4]
     ldr r1, [sp, #X_BASE]
     BLOCK_LOADS
+    .if !\plain
+    add r4, r4, r4                  /* the biases doubled, as the pixels are */
+    add r5, r5, r5
+    .endif
     smlad r6, r10, r2, r4
     smlad r6, r12, r3, r6
     smlad r7, r11, r2, r5
@@ -191,14 +209,15 @@
 /* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
  * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
  * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
- * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 7 (an RGB 3x3
- * window's 27 values: no entry jump, no pass test, for the form its layers have); 8 a multiple of 8
+ * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 7 with \plain
+ * (an RGB 3x3 window's 27 values, their pixels not doubled: its per-pixel doubling would cost more than the
+ * shift per output it spares); 8 a multiple of 8
  * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
  * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
  * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
-    .macro PAIRS nb, clamp, half=0
+    .macro PAIRS nb, clamp, half=0, plain=0
 .Lpair\nb\()c\clamp\()h\half:
-    FIRST_BLOCK
+    FIRST_BLOCK \plain
     .if \nb == 0
     ldr pc, [sp, #ENTRY]            /* the pass's block the rest of the row starts at (set-up's .Lentries) */
     .balign 4
@@ -251,15 +270,15 @@
     ldr r10, [r1, #8]
     ldr r11, [r1, #16]
     ldr r12, [r1, #24]
-    FOLD r6
-    FOLD r8
-    FOLD r4
+    FOLD r6, \plain
+    FOLD r8, \plain
+    FOLD r4, \plain
     ldr r10, [r1, #12]
     ldr r11, [r1, #20]
     ldr r12, [r1, #28]
-    FOLD r7
-    FOLD r9
-    FOLD r5
+    FOLD r7, \plain
+    FOLD r9, \plain
+    FOLD r5, \plain
     bfi r6, r7, #8, #8              /* per pixel its two channels, as one halfword */
     bfi r8, r9, #8, #8
     bfi r4, r5, #8, #8
@@ -324,15 +343,13 @@ mtk_dot3_folded_dsp:
     adr r1, .Lentries
     ldr r12, [r1, r12, lsl #2]
     str r12, [sp, #ENTRY]
+    ldr r1, [r0, #56]               /* plain rows (7 blocks): the loops 13 to 15 */
+    cbnz r1, 4f
     cmp r3, #2                      /* one copy of the pair loop per form: no per-pass test */
     beq 1f
     subs r1, r2, #2
     cmp r1, #2
     bls 3f
-    cmp r2, #7                      /* 7 blocks, clamp 0 (an RGB model's 3x3 first layer): the loop 13 */
-    it eq
-    cmpeq r3, #0
-    beq 4f
     tst r2, #7
     bne 1f
     adds r3, r3, #11                /* clamp 0 or 1, a multiple of 8 blocks: the loops 11 and 12 */
@@ -346,7 +363,7 @@ mtk_dot3_folded_dsp:
     adds r3, r3, #7
     b 2f
 4:
-    movs r3, #13
+    adds r3, r3, #13
     b 2f
 1:
     adds r3, r3, #6                 /* else the general loops 6 to 8 */
@@ -357,8 +374,10 @@ mtk_dot3_folded_dsp:
     cmp r3, #0
     beq .Lexpanded
 .Lrows:
-    /* Three rows of whole blocks at r3 (row_stride apart) sign-extended into x: per block 3 loads, 6 SXTB16,
-     * one STM, in the order the pair loops read (18.5 cycles a block, 20 one a pass). */
+    /* Three rows of whole blocks at r3 (row_stride apart) sign-extended and doubled into x: per block 3
+     * loads, 6 SXTB16, 6 SADD16, one STM, in the order the pair loops read (24.5 cycles a block, two a
+     * pass). The doubling costs 6 cycles a block and three rows once; it spares each filter pair an LSL
+     * per output (6 a pair, 2 of which go to doubling the biases). */
     ldr r2, [sp, #ROW_STRIDE]
     add r4, r3, r2
     add r5, r4, r2
@@ -395,7 +414,8 @@ mtk_dot3_folded_dsp:
     .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
     .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
     .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
-    .hword (.Lpair8c0h0 - .Ldispatch) / 2, (.Lpair8c1h0 - .Ldispatch) / 2, (.Lpair7c0h0 - .Ldispatch) / 2
+    .hword (.Lpair8c0h0 - .Ldispatch) / 2, (.Lpair8c1h0 - .Ldispatch) / 2
+    .hword (.Lpair7c0h0 - .Ldispatch) / 2, (.Lpair7c1h0 - .Ldispatch) / 2, (.Lpair7c2h0 - .Ldispatch) / 2
     .balign 4
 .Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
     ENTRIES 0
@@ -414,7 +434,9 @@ mtk_dot3_folded_dsp:
     PAIRS 3, 1, 1
     PAIRS 8, 0
     PAIRS 8, 1
-    PAIRS 7, 0
+    PAIRS 7, 0, 0, 1
+    PAIRS 7, 1, 0, 1
+    PAIRS 7, 2, 0, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
     ldr r1, [sp, #OUT_BASE]
