@@ -50,7 +50,7 @@
 #define GROUPS 48
 #define W_BASE 52
 #define TABLE_BASE 56
-#define OUT_BASE 60
+#define OUT_STEP 60
 #define BLOCKS 64
 #define X_STEP 68
 #define FRAME 72
@@ -322,12 +322,16 @@ mtk_dot3_folded_dsp:
     str r3, [sp, #X_STEP]
     JOB_TO_FRAME 0, W_BASE
     JOB_TO_FRAME 8, TABLE_BASE
-    JOB_TO_FRAME 12, OUT_BASE
+    JOB_TO_FRAME 12, OUT
     JOB_TO_FRAME 16, STRIDE
     ldr r3, [r0, #24]               /* pairs: the table ends 32 bytes a pair on */
     ldr r1, [r0, #8]
-    add r3, r1, r3, lsl #5
-    str r3, [sp, #TABLE_END]
+    add r1, r1, r3, lsl #5
+    str r1, [sp, #TABLE_END]
+    ldr r1, [r0, #16]               /* the next group's outputs: 3 strides on from the first pair's, */
+    add r1, r1, r1, lsl #1          /* 3 strides less 2 bytes a pair from where its pairs end */
+    sub r1, r1, r3, lsl #1
+    str r1, [sp, #OUT_STEP]
     JOB_TO_FRAME 32, LO4
     JOB_TO_FRAME 36, HI4
     JOB_TO_FRAME 44, ROW_STRIDE
@@ -368,6 +372,8 @@ mtk_dot3_folded_dsp:
 1:
     adds r3, r3, #6                 /* else the general loops 6 to 8 */
 2:
+    adr r1, .Ldispatch
+    ldr r3, [r1, r3, lsl #2]
     str r3, [sp, #DISPATCH]
 
     ldr r3, [sp, #ROWS]
@@ -401,22 +407,14 @@ mtk_dot3_folded_dsp:
     subs r12, r12, #1
     bne 3b
 .Lexpanded:
-    ldr r1, [sp, #TABLE_BASE]       /* r1: the first pair's table block */
+    ldr r1, [sp, #TABLE_BASE]       /* r1: the first pair's table block (its first block stores it) */
     ldr r0, [sp, #W_BASE]           /* r0: the next filter pair's weights from here on */
-    ldr r3, [sp, #OUT_BASE]
-    ldr r2, [sp, #DISPATCH]
-    str r1, [sp, #TABLE]
-    str r3, [sp, #OUT]
-    tbh [pc, r2, lsl #1]
-.Ldispatch:
-    .hword (.Lpair2c0h0 - .Ldispatch) / 2, (.Lpair2c1h0 - .Ldispatch) / 2
-    .hword (.Lpair3c0h0 - .Ldispatch) / 2, (.Lpair3c1h0 - .Ldispatch) / 2
-    .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
-    .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
-    .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
-    .hword (.Lpair8c0h0 - .Ldispatch) / 2, (.Lpair8c1h0 - .Ldispatch) / 2
-    .hword (.Lpair7c0h0 - .Ldispatch) / 2, (.Lpair7c1h0 - .Ldispatch) / 2, (.Lpair7c2h0 - .Ldispatch) / 2
+    ldr pc, [sp, #DISPATCH]
     .balign 4
+.Ldispatch:                         /* the pair loops (Thumb addresses), as the set-up numbers them */
+    .word .Lpair2c0h0 + 1, .Lpair2c1h0 + 1, .Lpair3c0h0 + 1, .Lpair3c1h0 + 1, .Lpair4c0h0 + 1, .Lpair4c1h0 + 1
+    .word .Lpair0c0h0 + 1, .Lpair0c1h0 + 1, .Lpair0c2h0 + 1, .Lpair3c0h1 + 1, .Lpair3c1h1 + 1
+    .word .Lpair8c0h0 + 1, .Lpair8c1h0 + 1, .Lpair7c0h0 + 1, .Lpair7c1h0 + 1, .Lpair7c2h0 + 1
 .Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
     ENTRIES 0
     ENTRIES 1
@@ -439,14 +437,13 @@ mtk_dot3_folded_dsp:
     PAIRS 7, 2, 0, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
-    ldr r1, [sp, #OUT_BASE]
-    ldr r2, [sp, #STRIDE]
+    ldr r1, [sp, #OUT]
+    ldr r2, [sp, #OUT_STEP]
     subs r3, r3, #1
     beq .Lreturn
     str r3, [sp, #GROUPS]
-    add r2, r2, r2, lsl #1
     add r1, r1, r2
-    str r1, [sp, #OUT_BASE]
+    str r1, [sp, #OUT]
     ldr r3, [sp, #ROWS]
     cmp r3, #0
     bne .Lrows                      /* rows: x stays where it is */
