@@ -161,26 +161,27 @@ def core_name(cpu: list[str]) -> str:
     return cpu[0].split("=", 1)[1]
 
 
-# Debian's riscv64-unknown-elf toolchain ships picolibc but no C++ library, not even its headers. TFLM
-# needs only header-only parts of libstdc++ (<cstdint> <algorithm> <cmath> <limits> <type_traits> <new>
-# <utility> <cstring>, no exceptions, RTTI or threads), so RISC-V borrows the headers of the same GCC
-# release (12.2) from the Arm package's newlib build, whose C library picolibc was forked from. What in
-# them is target-specific was checked for these flags: the multilib's bits/ (v7-m nofp: the c++config.h
-# of every multilib with atomics, as rv32imac has; soft float like ilp32) differs from the generic one only
-# where rv32imac agrees: cxxabi_tweaks.h picks the 32-bit ARM guard only under __ARM_EABI__ and otherwise
-# the generic 64-bit one RISC-V uses (and -fno-threadsafe-statics emits guard code inline, no
-# __cxa_guard_* calls), atomic_word.h is the generic int with __atomic fences, cpu_defines.h says
-# integer division traps without __ARM_ARCH_EXT_IDIV__ (numeric_limits<>::traps, which TFLM never reads),
-# os_defines.h is newlib's, with only Cygwin settings. picolibc.specs puts picolibc's C headers first in
-# the search list; libstdc++'s <cstdlib>/<cmath> include them with a plain #include, as they would a
-# native newlib's. Nothing of libstdc++ is linked: the few C++ runtime hooks the objects name are the
-# board's (firmware/src/boards/qemu_riscv/cxx_runtime.cpp).
+# Debian's riscv64-unknown-elf toolchain has picolibc and no C++ library, not even its headers. TFLM uses
+# only header-only parts of libstdc++ (<cstdint> <algorithm> <cmath> <limits> <type_traits> <new> <utility>
+# <cstring>; no exceptions, RTTI, threads or allocation), so RISC-V compiles against the headers of the same
+# GCC release (12.2) from the Arm package's newlib build (picolibc is a newlib fork). What is target-specific
+# in them is the multilib's bits/ folder, checked for these flags: v7-m nofp's c++config.h is that of every
+# Arm multilib with atomics (rv32imac has them: _GLIBCXX_ATOMIC_BUILTINS, the atomic lock policy), without
+# TLS; gthr-default.h is gthr-single (no threads); atomic_word.h is the generic int with __atomic fences;
+# os_defines.h is newlib's (Cygwin settings only). Two files test Arm macros: cxxabi_tweaks.h takes the 32-bit
+# ARM EABI guard and this-returning constructors only under __ARM_EABI__, else the generic 64-bit guard of
+# RISC-V's ABI (it serves <cxxabi.h> alone, which TFLM does not include; with -fno-threadsafe-statics GCC
+# emits guard code itself, from its own target description); cpu_defines.h makes numeric_limits<>::traps
+# true without __ARM_ARCH_EXT_IDIV__, libstdc++'s generic default (TFLM never reads it). picolibc.specs puts
+# picolibc's C headers first in the search list, where libstdc++'s <cstdlib> and <cmath> find them with a
+# plain #include, as they would newlib's. Nothing of libstdc++ is linked: the hooks TFLM's objects name are
+# in firmware/src/boards/qemu_riscv/runtime_hooks.c.
 CXX_HEADERS_DONOR = ("arm-none-eabi-g++", "-mthumb", "-march=armv7-m", "-mfloat-abi=soft")
 
 
 @functools.lru_cache(maxsize=None)
 def cxx_header_flags(board: Board) -> tuple[str, ...]:
-    """-isystem flags for the C++ standard headers of a board whose toolchain has none (RISC-V), else []."""
+    """-isystem flags for the C++ standard headers of a board whose toolchain has none (RISC-V), else ()."""
     if board.arch != "riscv32":
         return ()
     cxx = board.toolchain_prefix + "g++"
@@ -189,7 +190,8 @@ def cxx_header_flags(board: Board) -> tuple[str, ...]:
             raise UserError(f"{tool} not found: TFLM on {board.env} uses the C++ headers of arm-none-eabi-g++ "
                             "(install gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf and "
                             "libstdc++-arm-none-eabi-newlib; tools/setup.sh does)")
-    versions = [_compiler_version(tool, "-dumpfullversion").rsplit(".", 1)[0] for tool in (cxx, CXX_HEADERS_DONOR[0])]
+    versions = [_compiler_version(tool, "-dumpfullversion").rsplit(".", 1)[0]  # 12.2.0 and 12.2.1: 12.2
+                for tool in (cxx, CXX_HEADERS_DONOR[0])]
     if versions[0] != versions[1]:
         raise UserError(f"TFLM on {board.env} borrows libstdc++'s headers from {CXX_HEADERS_DONOR[0]} "
                         f"{versions[1]}, which must be the release of {cxx} ({versions[0]})")
@@ -317,8 +319,8 @@ def _compile_library(tree: TflmTree, sources: list[Path], toolchain: Toolchain, 
     lib_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{lib_dir.name}-", dir=lib_dir.parent))
     failed_log = lib_dir.parent / f"{lib_dir.name}.failed.log"
-    log(f"compiling TFLM ({tree.kernels} kernels, {core_name(toolchain.cpu)}) from {tree.origin}: {len(sources)} files, "
-        f"{jobs} jobs (once per core; cached in {lib_dir.parent})")
+    log(f"compiling TFLM ({tree.kernels} kernels, {core_name(toolchain.cpu)}) from {tree.origin}: "
+        f"{len(sources)} files, {jobs} jobs (once per core; cached in {lib_dir.parent})")
     start = time.monotonic()
     records: list[str] = []
     objects: list[Path] = []
@@ -373,9 +375,10 @@ def _compile_library(tree: TflmTree, sources: list[Path], toolchain: Toolchain, 
             if time.monotonic() > deadline:
                 raise concurrent.futures.TimeoutError
         if error is None:
-            done = subprocess.run([toolchain.prefix + "gcc-ar", "rcs", str(work / "libtflm.a"), *map(str, sorted(objects))],
+            ar = toolchain.prefix + "gcc-ar"
+            done = subprocess.run([ar, "rcs", str(work / "libtflm.a"), *map(str, sorted(objects))],
                                   capture_output=True, text=True)
-            records.append(f"$ {toolchain.prefix}gcc-ar rcs libtflm.a ({len(objects)} objects)\n{done.stdout}{done.stderr}")
+            records.append(f"$ {ar} rcs libtflm.a ({len(objects)} objects)\n{done.stdout}{done.stderr}")
             if done.returncode != 0:
                 error = f"ar: {one_line(done.stderr)[:200]}"
     except concurrent.futures.TimeoutError:

@@ -4,8 +4,9 @@
  * -fno-exceptions -fno-rtti -fno-threadsafe-statics, TFLM names no unwinder, type_info nor __cxa_guard_*;
  * nor operator new or delete: the static-memory build allocates nothing, and TF_LITE_REMOVE_VIRTUAL_DELETE
  * gives its classes with virtual destructors (and runtime_tflm.cpp's profiler) their own empty delete, so
- * firmware code that did call new or delete would fail to link rather than allocate. The compiled runtime names none of these: its images drop them.
- * On the Arm boards newlib's nosys stubs and libsupc++ play the same parts. */
+ * firmware code that did call new or delete would fail to link rather than allocate. The compiled runtime
+ * names none of these: its images drop them. On the Arm boards newlib's nosys stubs and libsupc++ play the
+ * same parts. */
 #include <stdio.h>
 #include <stdlib.h>
 
