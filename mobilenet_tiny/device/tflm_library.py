@@ -7,7 +7,10 @@ TFLM's own project_generation Makefile (tensorflow/lite/micro/tools/project_gene
 .cc/.c under tensorflow/ and signal/, plus CMSIS-NN's Source/ for the CMSIS-NN tree (that Makefile leaves
 it to the user), `TF_LITE_STATIC_MEMORY`, and for CMSIS-NN `CMSIS_NN PROJECT_GENERATION
 TF_LITE_MCU_DEBUG_LOG`; on top of them release flags: `-O2` like the rest of the firmware and `NDEBUG`
-(without it TFLM's reference kernels keep their debug checks, 5x the instructions).
+(without it TFLM's reference kernels keep their debug checks, 5x the instructions). Each board's own
+toolchain compiles it: arm-none-eabi-gcc for the Cortex-M boards, riscv64-unknown-elf-gcc with picolibc for
+qemu_rv32 (reference kernels only: CMSIS-NN is Arm code), whose missing C++ headers are libstdc++'s of the
+same GCC release from the Arm package (cxx_header_flags).
 """
 from __future__ import annotations
 
