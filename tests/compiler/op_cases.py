@@ -162,7 +162,8 @@ def dot_shapes() -> list[tuple[str, object]]:
     """(label, build) for CONV_2D models written directly in the shapes of the DSP dot routine's own paths:
     pointwise rows of 4 to 20 values (the written-out pair loops for 5 to 16, whole blocks expanded by the
     routine itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each clamp form, odd filter
-    counts, per-tensor weights; and one- and three-channel 3x3 first layers, each padding and stride 1 and 2,
+    counts, per-tensor weights; rows of 24 to 96 values (the loops for a multiple of 8 blocks with 0 to 2
+    passes after the first eight, the general loop entered at each kind of block); and one- and three-channel 3x3 first layers, each padding and stride 1 and 2,
     with more pixels than one call's groups and a VALID bottom row whose last word load would end past the
     input."""
     import flatbuffer_models as fm
@@ -188,6 +189,14 @@ def dot_shapes() -> list[tuple[str, object]]:
         ("pointwise k6", conv((5, 7, 6), 4, seed=31)),
         ("pointwise k4", conv((5, 5, 4), 4, seed=32)),
         ("pointwise k9", conv((5, 7, 9), 6, seed=41)),
+        ("pointwise k32", conv((5, 7, 32), 6, seed=42)),
+        ("pointwise k32 relu", conv((4, 5, 32), 4, activation=1, seed=43)),
+        ("pointwise k64 relu", conv((3, 4, 64), 4, activation=1, seed=49)),
+        ("pointwise k96", conv((3, 5, 96), 4, seed=45)),
+        ("pointwise k64 relu_n1_to_1", conv((4, 4, 64), 6, activation=2, seed=44, out_q=relu_q)),
+        ("pointwise k40 relu per-tensor", conv((4, 4, 40), 6, activation=1, seed=46, per_tensor=True)),
+        ("pointwise k24", conv((5, 5, 24), 8, seed=47)),
+        ("pointwise k36 odd filters", conv((4, 5, 36), 7, seed=48)),
         ("3x3 one channel same stride 2 relu", conv((17, 19, 1), 8, 3, stride=2, activation=1, seed=33)),
         ("3x3 one channel valid stride 2", conv((17, 19, 1), 16, 3, stride=2, padding=1, seed=34)),
         ("3x3 one channel same stride 1", conv((11, 13, 1), 6, 3, seed=35)),

@@ -161,7 +161,7 @@ def test_dot_routine_windows_at_other_optimisations(opt, tmp_path):
     from compiler_helpers import op_inputs
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    for label, build in op_cases.dot_shapes()[13:]:
+    for label, build in [case for case in op_cases.dot_shapes() if case[0].startswith("3x3")]:
         model = build()
         inputs = op_inputs(model, n=4)
         result = _dsp_on_m4(model, inputs, tmp_path / label.replace(" ", "_"), opt)

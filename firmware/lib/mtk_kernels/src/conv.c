@@ -114,15 +114,20 @@ MTK_INLINE void window_blocks(const mtk_conv_params *p, const int c, const int8_
     }
 }
 
-/* Pixel r (0 to 2) of a group: its blocks sign-extended into its words of the group's slots; returns where
- * the next pixel's go (written out, so the blocks stay in registers). */
+/* Pixel r (0 to 2) of a group: its blocks into its words of the group's slots, as mtk_dot3_pixel_word for
+ * one channel, plain SXTB16 halves for three (doubling 7 blocks a pixel would cost more than it spares the
+ * dot routine); returns where the next pixel's go (written out, so the blocks stay in registers). */
 MTK_INLINE mtk_word *put_pixel(const int c, const int32_t *b, mtk_word *slot, int *r)
 {
     const int blocks = c == 1 ? 3 : 7;
 #pragma GCC unroll 7
     for (int k = 0; k < blocks; ++k) {
-        slot[6 * k] = __sxtb16(b[k]);
-        slot[6 * k + 1] = mtk_sxtb16_ror8(b[k]);
+        if (c == 1) {
+            mtk_dot3_pixel_word(b[k], slot + 6 * k);
+        } else {
+            slot[6 * k] = __sxtb16(b[k]);
+            slot[6 * k + 1] = mtk_sxtb16_ror8(b[k]);
+        }
     }
     if (++*r < 3) {
         return slot + 2;
@@ -179,7 +184,7 @@ MTK_INLINE int window_pixels(const mtk_conv_params *p, const int c, const mtk_do
                     inside_blocks(c, src, row, b);
                     slot = put_pixel(c, b, slot, &r);
                     if (slot == batch_end) {
-                        mtk_dot_rows3_expanded_s8(d, x, MTK_WINDOW_GROUPS, out, out_c);
+                        mtk_dot_rows3_expanded_s8(d, x, MTK_WINDOW_GROUPS, out, out_c, c == 3);
                         out += 3 * MTK_WINDOW_GROUPS * out_c;
                         slot = x;
                     }
@@ -187,13 +192,13 @@ MTK_INLINE int window_pixels(const mtk_conv_params *p, const int c, const mtk_do
                 continue;
             }
             if (slot == batch_end) {
-                mtk_dot_rows3_expanded_s8(d, x, MTK_WINDOW_GROUPS, out, out_c);
+                mtk_dot_rows3_expanded_s8(d, x, MTK_WINDOW_GROUPS, out, out_c, c == 3);
                 out += 3 * MTK_WINDOW_GROUPS * out_c;
                 slot = x;
             }
         }
     }
-    mtk_dot_rows3_expanded_s8(d, x, (int)(slot - x) / (6 * blocks), out, out_c);
+    mtk_dot_rows3_expanded_s8(d, x, (int)(slot - x) / (6 * blocks), out, out_c, c == 3);
     return pixels;
 }
 

@@ -205,6 +205,7 @@ typedef struct {
     int32_t row_stride;
     int32_t groups;         /* of three pixels, >= 1; their outputs 3 * out_stride apart */
     int32_t one_value_last; /* the last block holds one value (its other weights are zero) */
+    int32_t plain;          /* x holds plain SXTB16 halves (7 blocks only), not mtk_dot3_pixel_word's */
 } mtk_dot3_job;
 
 void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
@@ -238,26 +239,25 @@ static void expand_rows(const int8_t *row0, const int8_t *row1, int k, mtk_word 
     }
 }
 
-/* Three rows sign-extended block by block: per block [row0 even, row0 odd, row1 even, row1 odd, row2 even,
- * row2 odd]; padding values are 0. */
+/* Three rows as the three-pixel routine reads them, block by block (mtk_dot3_pixel_word for row 0, 1, 2);
+ * padding values are 0. */
 static void expand_rows3(const int8_t *const rows[3], int k, mtk_word *x)
 {
     const int full = k >> 2, tail = k & 3;
     const int8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
     for (int b = 0; b < full; ++b, r0 += 4, r1 += 4, r2 += 4, x += 6) {
-        expand_block(mtk_read_s8x4(r0), mtk_read_s8x4(r1), x);
-        const int32_t v = mtk_read_s8x4(r2);
-        x[4] = __sxtb16(v);
-        x[5] = mtk_sxtb16_ror8(v);
+        mtk_dot3_pixel_word(mtk_read_s8x4(r0), x);
+        mtk_dot3_pixel_word(mtk_read_s8x4(r1), x + 2);
+        mtk_dot3_pixel_word(mtk_read_s8x4(r2), x + 4);
     }
     if (tail) {
         int8_t t[3][4] = {{0}};
         memcpy(t[0], r0, (size_t)tail);
         memcpy(t[1], r1, (size_t)tail);
         memcpy(t[2], r2, (size_t)tail);
-        expand_block(mtk_read_s8x4(t[0]), mtk_read_s8x4(t[1]), x);
-        x[4] = __sxtb16(mtk_read_s8x4(t[2]));
-        x[5] = mtk_sxtb16_ror8(mtk_read_s8x4(t[2]));
+        for (int r = 0; r < 3; ++r) {
+            mtk_dot3_pixel_word(mtk_read_s8x4(t[r]), x + 2 * r);
+        }
     }
 }
 
@@ -460,16 +460,19 @@ MTK_INLINE mtk_dot3_job dot3_job(const mtk_dot_rows *d, const mtk_word *x, int8_
                               NULL,
                               0,
                               1,
-                              (d->k & 3) == 1};
+                              (d->k & 3) == 1,
+                              0};
     return job;
 }
 
-void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride)
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride,
+                               int plain)
 {
     /* With Helium no layer comes here (mtk_dot_rows3_expanded_ok), and the routine is left unlinked. */
     if (!MTK_MVE && groups > 0) {
         mtk_dot3_job job = dot3_job(d, x, out, out_stride);
         job.groups = groups;
+        job.plain = plain;
         mtk_dot3_folded_dsp(&job);
     }
 }
@@ -486,7 +489,7 @@ void mtk_dot_rows3_s8(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t
     if (mtk_dot_rows_group(d) == 3) {
         mtk_word *x = (mtk_word *)(void *)scratch;
         expand_rows3(rows, d->k, x);
-        mtk_dot_rows3_expanded_s8(d, x, 1, out, out_stride);
+        mtk_dot_rows3_expanded_s8(d, x, 1, out, out_stride, 0);
         return;
     }
 #endif

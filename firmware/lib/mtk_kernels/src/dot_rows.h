@@ -65,12 +65,23 @@ void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_str
                           int out_stride, int8_t *scratch);
 
 #if MTK_DSP
-/* mtk_dot_rows3_s8 for `groups` groups of three rows a caller has sign-extended into x itself, where
+/* Four values of a row as the three-pixel routine reads them (x[0] the even, x[1] the odd SXTB16 halves),
+ * each doubled: the accumulators then come out as 2 * acc, the operand the folded output stage's SMMLAR
+ * takes, so the routine spends no shift per output (|2 * acc| < 2^31 on every folded layer). */
+MTK_INLINE void mtk_dot3_pixel_word(int32_t v, mtk_word *x)
+{
+    const int32_t even = __sxtb16(v), odd = mtk_sxtb16_ror8(v);
+    x[0] = __sadd16(even, even);
+    x[1] = __sadd16(odd, odd);
+}
+
+/* mtk_dot_rows3_s8 for `groups` groups of three rows a caller has expanded into x itself, where
  * mtk_dot_rows3_expanded_ok(d): per group mtk_dot_rows_scratch_bytes(d->k) bytes, per block of four values
- * [row0 even, row0 odd, row1 even, row1 odd, row2 even, row2 odd] (SXTB16 order), padding values anything
- * finite (their weights are zero); group g's outputs at out + 3 * g * out_stride. One call for many groups
- * spares the routine's set-up per group. */
-void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride);
+ * the words of row 0, row 1, row 2 (mtk_dot3_pixel_word each; with `plain`, for rows of 25 to 28 values
+ * only, the SXTB16 halves undoubled), padding values anything finite (their weights are zero); group g's
+ * outputs at out + 3 * g * out_stride. One call for many groups spares the routine's set-up per group. */
+void mtk_dot_rows3_expanded_s8(const mtk_dot_rows *d, const mtk_word *x, int groups, int8_t *out, int out_stride,
+                               int plain);
 #endif
 
 #endif /* MTK_DOT_ROWS_H_ */

@@ -8,9 +8,11 @@
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
  * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 blocks
- * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles),
- * entered part-way for a count that is not a multiple of 8, the pass ending when the pixel pointer reaches
- * its end (kept on the stack: no register is left for it). The pair loop is written out once per clamp
+ * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles), the
+ * pass ending when the pixel pointer reaches its end (kept on the stack: no register is left for it). A
+ * multiple of 8 blocks (every pointwise layer from 32 channels in V1) has its own loop: the first block and
+ * seven more written out, then whole passes, with no jump into a pass; any other count enters its first
+ * pass part-way through a PC load of the block's address (5 cycles a pair, where TBH and its index cost 7). The pair loop is written out once per clamp
  * form (none, lower, both), so a pass tests nothing but its ends.
  *
  * One call serves many groups, so its set-up (the job copied into the frame) is paid once: either the caller
@@ -18,12 +20,13 @@
  * each group's three rows into x itself before its pairs.
  *
  * void mtk_dot3_folded_dsp(const mtk_dot3_job *job), the job as dot_rows.c lays it out:
- *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words),
+ *   +0 packed weights, +4 expanded pixels (per block: row0 even/odd, row1 even/odd, row2 even/odd words,
+ *   each value doubled: mtk_dot3_pixel_word),
  *   +8 channel table (blocks of 2), +12 pixel 0's output, +16 bytes between the pixels' outputs,
  *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
  *   all four bytes, +36 upper bound in all four bytes, +40 rows (NULL: x holds the groups), +44 bytes
  *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on), +52 the last block holds one value
- *   (rows of 4n + 1).
+ *   (rows of 4n + 1), +56 the pixels are plain SXTB16 halves, not doubled (only with 7 blocks).
  */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
 
@@ -47,10 +50,34 @@
 #define GROUPS 48
 #define W_BASE 52
 #define TABLE_BASE 56
-#define OUT_BASE 60
+#define OUT_STEP 60
 #define BLOCKS 64
 #define X_STEP 68
 #define FRAME 72
+
+/* The next block (four values) of each of the three rows at r3, r4, r5 into r10, r11, lr. */
+    .macro ROW_WORDS
+    ldr r10, [r3], #4
+    ldr r11, [r4], #4
+    ldr lr, [r5], #4
+    .endm
+
+/* Those words sign-extended and doubled into x's six words of the block, r0, r1, r2, r6, r8, r9 (SXTB16
+ * order; mtk_dot3_pixel_word). */
+    .macro ROW_HALVES
+    sxtb16 r0, r10
+    sxtb16 r1, r10, ror #8
+    sxtb16 r2, r11
+    sxtb16 r6, r11, ror #8
+    sxtb16 r8, lr
+    sxtb16 r9, lr, ror #8
+    sadd16 r0, r0, r0
+    sadd16 r1, r1, r1
+    sadd16 r2, r2, r2
+    sadd16 r6, r6, r6
+    sadd16 r8, r8, r8
+    sadd16 r9, r9, r9
+    .endm
 
 /* A job field (at byte \at of the job in r0) into the frame slot \slot, through r3. */
     .macro JOB_TO_FRAME at, slot
@@ -96,10 +123,16 @@
     .endm
 
 /* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
- * SMMLAR + 2 ALU + SSAT, as mtk_fixedpoint.h derives it. */
-    .macro FOLD a
+ * SMMLAR + 2 ALU + SSAT, as mtk_fixedpoint.h derives it. The accumulator is already 2 * acc (the pixels
+ * and the biases come doubled), SMMLAR's operand there: exact, as |acc| < 2^30 on every folded layer,
+ * and its sign is acc's. */
+    .macro FOLD a, plain=0
+    .if \plain                      /* plain SXTB16 pixels (an RGB window): the accumulator doubled here */
     lsl r2, \a, #1
     smmlar r2, r2, r10, r11
+    .else
+    smmlar r2, \a, r10, r11
+    .endif
     add \a, r2, \a, asr #31
     asr \a, \a, r12
     ssat \a, #8, \a
@@ -129,32 +162,37 @@
     .endm
 
 /* A last block holding one value (a row of 4n + 1, the one-channel 3x3 window's 9): its other three weights
- * are zero, so only the even words count, one SMLAD per pixel and filter. */
+ * are zero, so only the even words count, one SMLAD per pixel and filter; the odd halves' registers take
+ * pixel 2's word, so all five loads run pipelined (the pixel pointer is not needed after them). */
     .macro HALF_BLOCK p0a, p0b, p1a, p1b, p2a, p2b
     ldr r10, [r0], #4
     ldr r11, [r0], #4
-    ldr r2, [r1], #8
-    ldr r3, [r1], #8
+    ldr r2, [r1]
+    ldr r3, [r1, #8]
+    ldr r12, [r1, #16]
     sxtb16 r10, r10
     sxtb16 r11, r11
     smlad \p0a, r10, r2, \p0a
     smlad \p0b, r11, r2, \p0b
     smlad \p1a, r10, r3, \p1a
     smlad \p1b, r11, r3, \p1b
-    ldr r2, [r1], #8
-    smlad \p2a, r10, r2, \p2a
-    smlad \p2b, r11, r2, \p2b
+    smlad \p2a, r10, r12, \p2a
+    smlad \p2b, r11, r12, \p2b
     .endm
 
 /* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
  * biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into r8/r9, pixel 2
  * into r4/r5 last, over the biases' own registers. */
-    .macro FIRST_BLOCK
+    .macro FIRST_BLOCK plain=0
     str r1, [sp, #TABLE]
     ldr r4, [r1]
     ldr r5, [r1, #4]
     ldr r1, [sp, #X_BASE]
     BLOCK_LOADS
+    .if !\plain
+    add r4, r4, r4                  /* the biases doubled, as the pixels are */
+    add r5, r5, r5
+    .endif
     smlad r6, r10, r2, r4
     smlad r6, r12, r3, r6
     smlad r7, r11, r2, r5
@@ -171,21 +209,17 @@
 /* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
  * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
  * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
- * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 0 any count,
- * the blocks after the first eight a pass, entered part-way (ENTRY). Enters with the pair's table block in
+ * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 7 with \plain
+ * (an RGB 3x3 window's 27 values, their pixels not doubled: its per-pixel doubling would cost more than the
+ * shift per output it spares); 8 a multiple of 8
+ * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
+ * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
  * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
-    .macro PAIRS nb, clamp, half=0
+    .macro PAIRS nb, clamp, half=0, plain=0
 .Lpair\nb\()c\clamp\()h\half:
-    FIRST_BLOCK
+    FIRST_BLOCK \plain
     .if \nb == 0
-    ldr r2, [sp, #ENTRY]
-    tbh [pc, r2, lsl #1]
-.Lentry\clamp:
-    .hword (.Lblock0\clamp - .Lentry\clamp) / 2, (.Lblock1\clamp - .Lentry\clamp) / 2
-    .hword (.Lblock2\clamp - .Lentry\clamp) / 2, (.Lblock3\clamp - .Lentry\clamp) / 2
-    .hword (.Lblock4\clamp - .Lentry\clamp) / 2, (.Lblock5\clamp - .Lentry\clamp) / 2
-    .hword (.Lblock6\clamp - .Lentry\clamp) / 2, (.Lblock7\clamp - .Lentry\clamp) / 2
-    .hword (.Lstage\clamp - .Lentry\clamp) / 2
+    ldr pc, [sp, #ENTRY]            /* the pass's block the rest of the row starts at (set-up's .Lentries) */
     .balign 4
 .Lblock0\clamp:
     BLOCK r6, r7, r8, r9, r4, r5
@@ -207,6 +241,21 @@
     cmp r1, r2
     bne .Lblock0\clamp
 .Lstage\clamp:
+    .elseif \nb == 8
+    .rept 7
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    beq .Lstage8\clamp
+.Lpass8\clamp:
+    .rept 8
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lpass8\clamp
+.Lstage8\clamp:
     .else
     .rept \nb - 1 - \half
     BLOCK r6, r7, r8, r9, r4, r5
@@ -221,29 +270,34 @@
     ldr r10, [r1, #8]
     ldr r11, [r1, #16]
     ldr r12, [r1, #24]
-    FOLD r6
-    FOLD r8
-    FOLD r4
+    FOLD r6, \plain
+    FOLD r8, \plain
+    FOLD r4, \plain
     ldr r10, [r1, #12]
     ldr r11, [r1, #20]
     ldr r12, [r1, #28]
-    FOLD r7
-    FOLD r9
-    FOLD r5
+    FOLD r7, \plain
+    FOLD r9, \plain
+    FOLD r5, \plain
     bfi r6, r7, #8, #8              /* per pixel its two channels, as one halfword */
     bfi r8, r9, #8, #8
     bfi r4, r5, #8, #8
     CLAMPS \clamp, r6, r8, r4
     ldr r11, [sp, #TABLE_END]
     strh r8, [lr, r3]               /* a register-offset store costs 1 right after a load */
-    strh r6, [lr]
     strh r4, [lr, r3, lsl #1]
-    adds lr, lr, #2                 /* the next pair's outputs follow */
+    strh r6, [lr], #2               /* the next pair's outputs follow */
     str lr, [sp, #OUT]
     adds r1, r1, #32
     cmp r1, r11
     bne .Lpair\nb\()c\clamp\()h\half
     b .Ldone
+    .endm
+
+/* The general pair loop's entry points of clamp form \clamp: its pass's eight blocks, then the stage. */
+    .macro ENTRIES clamp
+    .word .Lblock0\clamp + 1, .Lblock1\clamp + 1, .Lblock2\clamp + 1, .Lblock3\clamp + 1
+    .word .Lblock4\clamp + 1, .Lblock5\clamp + 1, .Lblock6\clamp + 1, .Lblock7\clamp + 1, .Lstage\clamp + 1
     .endm
 
     .global mtk_dot3_folded_dsp
@@ -266,50 +320,70 @@ mtk_dot3_folded_dsp:
     it ne
     movne r3, #0
     str r3, [sp, #X_STEP]
-    rsb r3, r2, #1
-    and r3, r3, #7                  /* blocks the first pass skips after the first block */
-    cmp r2, #1
-    it eq
-    moveq r3, #8                    /* one block: none after it */
-    str r3, [sp, #ENTRY]
     JOB_TO_FRAME 0, W_BASE
     JOB_TO_FRAME 8, TABLE_BASE
-    JOB_TO_FRAME 12, OUT_BASE
+    JOB_TO_FRAME 12, OUT
     JOB_TO_FRAME 16, STRIDE
     ldr r3, [r0, #24]               /* pairs: the table ends 32 bytes a pair on */
     ldr r1, [r0, #8]
-    add r3, r1, r3, lsl #5
-    str r3, [sp, #TABLE_END]
+    add r1, r1, r3, lsl #5
+    str r1, [sp, #TABLE_END]
+    ldr r1, [r0, #16]               /* the next group's outputs: 3 strides on from the first pair's, */
+    add r1, r1, r1, lsl #1          /* 3 strides less 2 bytes a pair from where its pairs end */
+    sub r1, r1, r3, lsl #1
+    str r1, [sp, #OUT_STEP]
     JOB_TO_FRAME 32, LO4
     JOB_TO_FRAME 36, HI4
     JOB_TO_FRAME 44, ROW_STRIDE
     JOB_TO_FRAME 48, GROUPS
-    ldr r3, [r0, #28]               /* one copy of the pair loop per form: no per-pass test */
-    subs r2, r2, #2                 /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
-    cmp r2, #2
-    bhi 1f
-    cmp r3, #2
+    ldr r3, [r0, #28]               /* the clamp form */
+    rsb r12, r2, #1                 /* the general loops' first pass: block (1 - blocks) mod 8 after the */
+    and r12, r12, #7                /* first one, or the stage for a row of one block */
+    cmp r2, #1
+    it eq
+    moveq r12, #8
+    add r1, r3, r3, lsl #3
+    add r12, r12, r1
+    adr r1, .Lentries
+    ldr r12, [r1, r12, lsl #2]
+    str r12, [sp, #ENTRY]
+    ldr r1, [r0, #56]               /* plain rows (7 blocks): the loops 13 to 15 */
+    cbnz r1, 4f
+    cmp r3, #2                      /* one copy of the pair loop per form: no per-pass test */
     beq 1f
-    add r3, r3, r2, lsl #1
-    cmp r3, #2                      /* 3 blocks, the last of one value: loops 9 and 10 */
-    blo 2f
-    cmp r3, #3
-    bhi 2f
-    ldr r2, [r0, #52]
-    cmp r2, #0
-    it ne
-    addne r3, r3, #7
+    subs r1, r2, #2
+    cmp r1, #2
+    bls 3f
+    tst r2, #7
+    bne 1f
+    adds r3, r3, #11                /* clamp 0 or 1, a multiple of 8 blocks: the loops 11 and 12 */
+    b 2f
+3:
+    add r3, r3, r1, lsl #1          /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
+    cmp r1, #1
+    bne 2f
+    ldr r1, [r0, #52]               /* 3 blocks, the last of one value: the loops 9 and 10 */
+    cbz r1, 2f
+    adds r3, r3, #7
+    b 2f
+4:
+    adds r3, r3, #13
     b 2f
 1:
-    add r3, r3, #6                  /* else the general loops 6 to 8 */
+    adds r3, r3, #6                 /* else the general loops 6 to 8 */
 2:
+    adr r1, .Ldispatch
+    ldr r3, [r1, r3, lsl #2]
     str r3, [sp, #DISPATCH]
 
     ldr r3, [sp, #ROWS]
-    cbz r3, .Lexpanded
+    cmp r3, #0
+    beq .Lexpanded
 .Lrows:
-    /* Three rows of whole blocks at r3 (row_stride apart) sign-extended into x: per block 3 loads, 6 SXTB16,
-     * one STM, in the order the pair loops read. */
+    /* Three rows of whole blocks at r3 (row_stride apart) sign-extended and doubled into x: per block 3
+     * loads, 6 SXTB16, 6 SADD16, one STM, in the order the pair loops read (24.5 cycles a block, two a
+     * pass). The doubling costs 6 cycles a block and three rows once; it spares each filter pair an LSL
+     * per output (6 a pair, 2 of which go to doubling the biases). */
     ldr r2, [sp, #ROW_STRIDE]
     add r4, r3, r2
     add r5, r4, r2
@@ -317,33 +391,34 @@ mtk_dot3_folded_dsp:
     str r6, [sp, #ROWS]             /* the next group's first row */
     ldr r7, [sp, #X_BASE]
     ldr r12, [sp, #BLOCKS]
+    lsrs r12, r12, #1               /* two blocks a pass (the next one's loads before this one's STM); */
+    bcc 3f                          /* an odd count does one first */
+    ROW_WORDS
+    ROW_HALVES
+    stmia r7!, {r0, r1, r2, r6, r8, r9}
+    beq .Lexpanded                  /* the flags still LSRS's: no pair of blocks left */
 3:
-    ldr r10, [r3], #4
-    ldr r11, [r4], #4
-    ldr lr, [r5], #4
-    sxtb16 r0, r10
-    sxtb16 r1, r10, ror #8
-    sxtb16 r2, r11
-    sxtb16 r6, r11, ror #8
-    sxtb16 r8, lr
-    sxtb16 r9, lr, ror #8
+    ROW_WORDS
+    ROW_HALVES
+    ROW_WORDS
+    stmia r7!, {r0, r1, r2, r6, r8, r9}
+    ROW_HALVES
     stmia r7!, {r0, r1, r2, r6, r8, r9}
     subs r12, r12, #1
     bne 3b
 .Lexpanded:
-    ldr r1, [sp, #TABLE_BASE]       /* r1: the first pair's table block */
+    ldr r1, [sp, #TABLE_BASE]       /* r1: the first pair's table block (its first block stores it) */
     ldr r0, [sp, #W_BASE]           /* r0: the next filter pair's weights from here on */
-    ldr r3, [sp, #OUT_BASE]
-    ldr r2, [sp, #DISPATCH]
-    str r1, [sp, #TABLE]
-    str r3, [sp, #OUT]
-    tbh [pc, r2, lsl #1]
-.Ldispatch:
-    .hword (.Lpair2c0h0 - .Ldispatch) / 2, (.Lpair2c1h0 - .Ldispatch) / 2
-    .hword (.Lpair3c0h0 - .Ldispatch) / 2, (.Lpair3c1h0 - .Ldispatch) / 2
-    .hword (.Lpair4c0h0 - .Ldispatch) / 2, (.Lpair4c1h0 - .Ldispatch) / 2
-    .hword (.Lpair0c0h0 - .Ldispatch) / 2, (.Lpair0c1h0 - .Ldispatch) / 2, (.Lpair0c2h0 - .Ldispatch) / 2
-    .hword (.Lpair3c0h1 - .Ldispatch) / 2, (.Lpair3c1h1 - .Ldispatch) / 2
+    ldr pc, [sp, #DISPATCH]
+    .balign 4
+.Ldispatch:                         /* the pair loops (Thumb addresses), as the set-up numbers them */
+    .word .Lpair2c0h0 + 1, .Lpair2c1h0 + 1, .Lpair3c0h0 + 1, .Lpair3c1h0 + 1, .Lpair4c0h0 + 1, .Lpair4c1h0 + 1
+    .word .Lpair0c0h0 + 1, .Lpair0c1h0 + 1, .Lpair0c2h0 + 1, .Lpair3c0h1 + 1, .Lpair3c1h1 + 1
+    .word .Lpair8c0h0 + 1, .Lpair8c1h0 + 1, .Lpair7c0h0 + 1, .Lpair7c1h0 + 1, .Lpair7c2h0 + 1
+.Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
+    ENTRIES 0
+    ENTRIES 1
+    ENTRIES 2
     PAIRS 0, 0
     PAIRS 0, 1
     PAIRS 0, 2
@@ -355,16 +430,20 @@ mtk_dot3_folded_dsp:
     PAIRS 4, 1
     PAIRS 3, 0, 1
     PAIRS 3, 1, 1
+    PAIRS 8, 0
+    PAIRS 8, 1
+    PAIRS 7, 0, 0, 1
+    PAIRS 7, 1, 0, 1
+    PAIRS 7, 2, 0, 1
 .Ldone:                             /* the group's pairs are done: the next group, if any */
     ldr r3, [sp, #GROUPS]
-    ldr r1, [sp, #OUT_BASE]
-    ldr r2, [sp, #STRIDE]
+    ldr r1, [sp, #OUT]
+    ldr r2, [sp, #OUT_STEP]
     subs r3, r3, #1
     beq .Lreturn
     str r3, [sp, #GROUPS]
-    add r2, r2, r2, lsl #1
     add r1, r1, r2
-    str r1, [sp, #OUT_BASE]
+    str r1, [sp, #OUT]
     ldr r3, [sp, #ROWS]
     cmp r3, #0
     bne .Lrows                      /* rows: x stays where it is */
