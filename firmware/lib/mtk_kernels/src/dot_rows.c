@@ -57,14 +57,8 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
             int pair = 0;
 #if MTK_THUMB2_ASM
             if (npx == 3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-                mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, (int)(o1 - o0), pairs, x0, x1, x2, v0, v1, v2,
-                                 offsets, k, lo4);
-                pair = pairs;
-                w += pairs * 2 * mtk_padded4(k);
-                t += pairs * 4 * MTK_DOT_QUANT_GROUP;
-                o0 += 2 * pairs;
-                o1 += 2 * pairs;
-                o2 += 2 * pairs;
+                pair = mve_short_all(mode == MTK_OUT_FOLDED_MIN, pairs, k, (int)(o1 - o0), x0, x1, x2, v0, v1, v2,
+                                     offsets, lo4, &w, &t, &o0, &o1, &o2);
             }
 #endif
             for (; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
@@ -87,53 +81,24 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
         }
         for (int pair = k <= 16 ? pairs : 0; pair < pairs;
              ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
-            int32_t a00 = t[0], a01 = t[1];
-            int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
+            int32_t a[3][2] = {{t[0], t[1]}, {t[0], t[1]}, {t[0], t[1]}};
             int i = 0;
             for (int c = chunks; c > 0; --c, i += 16, w += 32) {
                 const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
-                const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
-                int8x16_t x = vld1q_s8(x0 + i);
-                a00 = vmladavaq_s8(a00, f0, x);
-                a01 = vmladavaq_s8(a01, f1, x);
-                if (npx > 1) {
-                    x = vld1q_s8(x1 + i);
-                    a10 = vmladavaq_s8(a10, f0, x);
-                    a11 = vmladavaq_s8(a11, f1, x);
-                }
-                if (npx > 2) {
-                    x = vld1q_s8(x2 + i);
-                    a20 = vmladavaq_s8(a20, f0, x);
-                    a21 = vmladavaq_s8(a21, f1, x);
-                }
+                const int8x16_t v0 = vld1q_s8(x0 + i);
+                mve_pair_mla(npx, vreinterpretq_s8_s32(wv.val[0]), vreinterpretq_s8_s32(wv.val[1]), v0,
+                             npx > 1 ? vld1q_s8(x1 + i) : v0, npx > 2 ? vld1q_s8(x2 + i) : v0, a);
             }
             if (rest) {
                 const int32_t *wt = (const int32_t *)(const void *)w;
                 const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, word_tail));
                 const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, word_tail));
-                int8x16_t x = vldrbq_z_s8(x0 + i, row_tail);
-                a00 = vmladavaq_s8(a00, f0, x);
-                a01 = vmladavaq_s8(a01, f1, x);
-                if (npx > 1) {
-                    x = vldrbq_z_s8(x1 + i, row_tail);
-                    a10 = vmladavaq_s8(a10, f0, x);
-                    a11 = vmladavaq_s8(a11, f1, x);
-                }
-                if (npx > 2) {
-                    x = vldrbq_z_s8(x2 + i, row_tail);
-                    a20 = vmladavaq_s8(a20, f0, x);
-                    a21 = vmladavaq_s8(a21, f1, x);
-                }
+                const int8x16_t v0 = vldrbq_z_s8(x0 + i, row_tail);
+                mve_pair_mla(npx, f0, f1, v0, npx > 1 ? vldrbq_z_s8(x1 + i, row_tail) : v0,
+                             npx > 2 ? vldrbq_z_s8(x2 + i, row_tail) : v0, a);
                 w += tail_bytes;
             }
-            if (npx == 3) {
-                mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
-                continue;
-            }
-            mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
-            if (npx > 1) {
-                mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
-            }
+            mve_pair_out_rows(mode, npx, &q, t, lo4, a, o0, o1, o2);
         }
         if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros */
             int32_t a[3] = {t[0], t[0], t[0]};
