@@ -119,6 +119,27 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
 /* clang-format on */
 #endif
 
+/* mtk_output_as of bias + dot, v the window and wv the weights: in the folded forms from twice the
+ * accumulator, 2 * bias + 2 * VMLADAV as one ADD with a shifted operand (bias2 = 2 * bias), which spares
+ * the copy of the bias a VMLADAVA would accumulate onto and the doubling (|acc| < 2^30: no overflow). */
+MTK_INLINE int32_t dw_output(const int mode, const mtk_output_quant *q, int32_t bias, int32_t bias2, int8x16_t v,
+                             int8x16_t wv, int32_t m, int32_t rounding, int32_t r)
+{
+    if (mode == MTK_OUT_GENERAL) {
+        return mtk_output_as(mode, q, vmladavaq_s8(bias, v, wv), m, rounding, r);
+    }
+    const int32_t twice = bias2 + 2 * vmladavq_s8(v, wv);
+    const int32_t y = (mtk_smmlar(twice, m, rounding) + (twice >> 31)) >> r;
+    if (mode == MTK_OUT_FOLDED) {
+        return __ssat(y, 8);
+    }
+    if (mode == MTK_OUT_FOLDED_MIN) {
+        const int32_t s8 = __ssat(y, 8);
+        return s8 < q->act_min ? q->act_min : s8;
+    }
+    return mtk_clamp(y, q->act_min, q->act_max);
+}
+
 /* One output row of one channel: x its interleaved rows, w its weight bytes for the current slot rotation, e
  * its bias, multiplier, rounding and shift. `mode` and `step` (bytes between windows: 3 at stride 1, 6 at 2,
  * 0 for any) are constants after inlining. One 16-byte load holds three windows at stride 1, two at 2; `ends`
@@ -160,33 +181,34 @@ MTK_INLINE void channel_row(const int mode, const int ends, const mtk_output_qua
         }
     }
 #endif
+    const int32_t bias2 = 2 * bias;
     if (step == 3) {
         for (unsigned i = (unsigned)shared; i != 0; --i, x += 9) {
             const int8x16_t v = ends ? vldrbq_z_s8(x, SHARED_LANES) : vldrbq_s8(x);
-            const int32_t acc0 = vmladavaq_s8(bias, v, w0);
-            const int32_t acc1 = vmladavaq_s8(bias, v, w3);
-            const int32_t acc2 = vmladavaq_s8(bias, v, w6);
-            *out = (int8_t)mtk_output_as(mode, &ql, acc0, m, rounding, r);
+            const int32_t y0 = dw_output(mode, &ql, bias, bias2, v, w0, m, rounding, r);
+            const int32_t y1 = dw_output(mode, &ql, bias, bias2, v, w3, m, rounding, r);
+            const int32_t y2 = dw_output(mode, &ql, bias, bias2, v, w6, m, rounding, r);
+            *out = (int8_t)y0;
             out += out_c;
-            *out = (int8_t)mtk_output_as(mode, &ql, acc1, m, rounding, r);
+            *out = (int8_t)y1;
             out += out_c;
-            *out = (int8_t)mtk_output_as(mode, &ql, acc2, m, rounding, r);
+            *out = (int8_t)y2;
             out += out_c;
         }
     } else if (step == 6) {
         for (unsigned i = (unsigned)shared; i != 0; --i, x += 12) {
             const int8x16_t v = ends ? vldrbq_z_s8(x, SHARED_LANES) : vldrbq_s8(x);
-            const int32_t acc0 = vmladavaq_s8(bias, v, w0);
-            const int32_t acc1 = vmladavaq_s8(bias, v, w6);
-            *out = (int8_t)mtk_output_as(mode, &ql, acc0, m, rounding, r);
+            const int32_t y0 = dw_output(mode, &ql, bias, bias2, v, w0, m, rounding, r);
+            const int32_t y1 = dw_output(mode, &ql, bias, bias2, v, w6, m, rounding, r);
+            *out = (int8_t)y0;
             out += out_c;
-            *out = (int8_t)mtk_output_as(mode, &ql, acc1, m, rounding, r);
+            *out = (int8_t)y1;
             out += out_c;
         }
     }
     const int s = step ? step : any_step;
     for (unsigned i = (unsigned)left; i != 0; --i, x += s, out += out_c) {
-        *out = (int8_t)mtk_output_as(mode, &ql, vmladavaq_s8(bias, vldrbq_z_s8(x, WINDOW_LANES), w0), m, rounding, r);
+        *out = (int8_t)dw_output(mode, &ql, bias, bias2, vldrbq_z_s8(x, WINDOW_LANES), w0, m, rounding, r);
     }
 }
 
