@@ -4,10 +4,11 @@ serial-tested byte for byte against the host TFLM wheel on the suite's MobileNet
 keras.applications MobileNet, and the one-run comparison table (compiled vs TFLM reference vs TFLM +
 CMSIS-NN) for V1 a0.25 96x96x1, V2 a0.35 96x96x1 and the MLPerf VWW-shaped RGB model on each board.
 
-    .venv/bin/python tools/tflm_matrix.py [--boards qemu_m4,qemu_m7,qemu_m55] [--images 50] [--no-serial]
+    .venv/bin/python tools/tflm_matrix.py [--boards qemu_m4,qemu_m7,qemu_m55,qemu_rv32] [--images 50] [--no-serial]
                                           [--memory fast] [--json OUT.json]
 
-Needs the TFLM tree (`mobilenet-tiny tflm-tree`). Models come from the test suite's cache
+qemu_rv32 has the reference kernels only (CMSIS-NN is Arm's). Needs the TFLM tree (`mobilenet-tiny tflm-tree`).
+Models come from the test suite's cache
 (MOBILENET_TINY_TEST_CACHE, default .cache/test-artifacts), built there if missing.
 """
 import argparse
@@ -24,6 +25,12 @@ import numpy as np  # noqa: E402
 
 SERIAL_MODELS = ("v1_gray", "v2_gray", "keras_mobilenet_a025")
 TABLE_MODELS = ("v1_gray", "v2_gray", "vww_topology")
+
+
+def kernel_sets(env: str) -> tuple[str, ...]:
+    from mobilenet_tiny.device.board import get_board
+
+    return ("reference", "cmsis-nn") if get_board(env).arch == "arm" else ("reference",)
 
 
 def model_bytes(name: str) -> bytes:
@@ -78,14 +85,14 @@ def main() -> int:
     out = {"tree": (read_tree_set(default_tree_dir()) or type("T", (), {"manifest": {}})).manifest,
            "libraries": [], "serial": [], "tables": []}
     for env in boards:
-        for kernels in ("reference", "cmsis-nn"):
+        for kernels in kernel_sets(env):
             lib = build_library(get_board(env), find_tree(kernels), log=print)
             out["libraries"].append({"board": env, "kernels": kernels, "seconds": lib.seconds,
                                      "archive": str(lib.archive)})
             print(f"library {env} {kernels}: {lib.seconds:.0f} s {'(built now)' if lib.built_now else '(cached)'}")
     if not args.no_serial:
         for env in boards:
-            for kernels in ("reference", "cmsis-nn"):
+            for kernels in kernel_sets(env):
                 for name in SERIAL_MODELS:
                     row = serial_test(env, kernels, name, args.images)
                     out["serial"].append(row)
@@ -93,7 +100,8 @@ def main() -> int:
                           f"{row['instructions']:,} instructions")
     for name in TABLE_MODELS:
         for env in boards:
-            result = compare(env, model_bytes(name), ["compiled", "tflm-reference", "tflm-cmsis-nn"], runs=args.runs,
+            runtimes = ["compiled", *[f"tflm-{k}" for k in kernel_sets(env)]]
+            result = compare(env, model_bytes(name), runtimes, runs=args.runs,
                              memory=args.memory, log=lambda *_: None)
             out["tables"].append(dict(result.as_dict(), model=name))
             print(f"\n{name}:")

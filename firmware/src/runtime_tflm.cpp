@@ -6,6 +6,7 @@
 
 #include <new>
 
+#include "tensorflow/lite/micro/compatibility.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/micro/micro_profiler_interface.h"
@@ -59,6 +60,9 @@ class StepProfiler : public tflite::MicroProfilerInterface
 
   private:
     uint32_t next_step_ = 0;
+    // Never deleted (a static object): the deleting destructor a virtual one brings then names this empty
+    // delete, as TFLM's own classes do, not the C++ library's, which the RISC-V toolchain does not have.
+    TF_LITE_REMOVE_VIRTUAL_DELETE
 };
 StepProfiler profiler;
 tflite::MicroProfilerInterface *const profiler_or_null = &profiler;

@@ -46,7 +46,7 @@ from .emulator import qemu_command
 from .firmware_build import elf_sizes, model_macs
 from .model_meta import write_model_meta
 from .platformio_env import FIRMWARE_DIR
-from .tflm_library import build_library, cpu_flags, find_tree, first_error_line
+from .tflm_library import build_library, check_kernels, cpu_flags, find_tree, first_error_line
 
 SRC_DIR = FIRMWARE_DIR / "src"
 KERNELS_DIR = FIRMWARE_DIR / "lib" / "mtk_kernels"
@@ -97,7 +97,7 @@ class ImageToolchain:
     defines: tuple[str, ...]
     board_sources: tuple[Path, ...]
     link_flags: tuple[str, ...]  # start-up libraries, linker script
-    cxx: bool                    # a C++ library to link (TFLM); the RISC-V picolibc set has none
+    cxx_driver: bool             # TFLM links with g++ (libstdc++); with gcc where there is no C++ library
 
     def tool(self, name: str) -> str:
         return self.prefix + name
@@ -109,10 +109,10 @@ def image_toolchain(board: Board) -> ImageToolchain:
                f"MTK_CPU_HZ={spec['clock_hz']}", f'MTK_BOARD_NAME="{board.env}"', f"F_CPU={spec['f_cpu']}")
     sources = tuple(sorted((SRC_DIR / "boards" / board.source_dir).glob("*.c")))
     script = ("-Wl,--gc-sections", f"-L{LDSCRIPTS_DIR}", "-T", str(LDSCRIPTS_DIR / spec["ldscript"]))
+    cpu = tuple(cpu_flags(board))
     if board.arch == "riscv32":
-        cpu = (f"-march={spec['march']}", f"-mabi={spec['mabi']}", "-misa-spec=2.2", "--specs=picolibc.specs")
         return ImageToolchain(board.toolchain_prefix, cpu, defines, sources, ("-nostartfiles", *script), False)
-    return ImageToolchain(board.toolchain_prefix, tuple(cpu_flags(board)), defines, sources,
+    return ImageToolchain(board.toolchain_prefix, cpu, defines, sources,
                           ("--specs=nano.specs", "--specs=nosys.specs", *script), True)
 
 
@@ -254,9 +254,6 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     labels = facts.class_names([f"class_{i}" for i in range(facts.output_size)])
     inputs = np.asarray(inputs, np.int8).reshape(len(inputs), facts.input_bytes)
     tc = image_toolchain(board)
-    if runtime.runtime == "tflm" and not tc.cxx:
-        raise UserError(f"TFLM needs a C++ library, which {board.env}'s toolchain here lacks: bench it with the "
-                        "compiled runtime")
     if runtime.runtime == "compiled":
         from ..compiler import compile_model
 
@@ -279,7 +276,7 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
     includes = [work, SRC_DIR, KERNELS_DIR / "include"]
     sources = [SRC_DIR / "bench_main.c", work / "bench_inputs.c", model_dir / "model_meta.c"]
     shared = list(tc.board_sources)  # the same objects for every model: compiled once per process
-    extra_flags, link_libs = [], []
+    extra_flags, link_libs, cxx_headers = [], [], ()
     if runtime.runtime == "compiled":
         sources += [SRC_DIR / "runtime_compiled.c", model_dir / "model.c"]
         shared += sorted(p for p in (KERNELS_DIR / "src").iterdir() if p.suffix in (".c", ".S"))
@@ -287,13 +284,14 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
         library = build_library(board, find_tree(runtime.kernels), log=log)
         extra_flags = [f for f in library.consumer_flags() if f.startswith(("-I", "-D"))]
         link_libs = [f for f in library.consumer_flags() if f.startswith(("-L", "-l"))]
+        cxx_headers = library.cxx_headers  # for the C++ files (a board whose toolchain has no C++ library)
         sources += [SRC_DIR / "runtime_tflm.cpp", model_dir / "model_data.cc"]
 
     def command(source: Path, obj: Path, include_dirs=includes) -> list[str]:
         cxx = source.suffix in (".cc", ".cpp")
         warnings = CXX_FLAGS if cxx else C_WARNINGS if source.suffix == ".c" else ()
         return [tc.tool("g++" if cxx else "gcc"), *cpu, opt, "-ffunction-sections",
-                "-fdata-sections", *warnings, *[f"-D{d}" for d in defines],
+                "-fdata-sections", *warnings, *(cxx_headers if cxx else ()), *[f"-D{d}" for d in defines],
                 *extra_flags, *[f"-I{d}" for d in include_dirs], "-c", str(source), "-o", str(obj)]
 
     objects = [work / "obj" / f"{i:02d}-{s.stem}.o" for i, s in enumerate(sources)]
@@ -316,7 +314,8 @@ def build_image(tflite_bytes: bytes, board: Board, runtime: Runtime, inputs: np.
             raise RuntimeError(f"compiling {source.name} for the benchmark failed: "
                                f"{first_error_line(done.stderr) or one_line(done.stderr)[:300]}\n{done.stderr[-3000:]}")
     elf = work / "bench.elf"
-    link = [tc.tool("g++" if runtime.runtime == "tflm" else "gcc"), *cpu, opt, *tc.link_flags, *map(str, objects),
+    driver = "g++" if runtime.runtime == "tflm" and tc.cxx_driver else "gcc"
+    link = [tc.tool(driver), *cpu, opt, *tc.link_flags, *map(str, objects),
             *link_libs, "-lc", "-lm", "-lgcc", "-o", str(elf)]
     done = subprocess.run(link, capture_output=True, text=True)
     if done.returncode != 0:
@@ -632,6 +631,9 @@ def compare(board_env: str, model, runtimes: list[str], runs: int = 3, profile: 
     rts = [get_runtime(r) for r in runtimes]
     if not rts:
         raise UserError("--runtime names no runtime")
+    for rt in rts:  # before the first image is built
+        if rt.kernels:
+            check_kernels(board, rt.kernels)
     if runs < 1:
         raise UserError("--runs must be at least 1")
     if clock_mhz is not None and not 0 < clock_mhz < 1e6:  # (NaN and infinity fail this too)

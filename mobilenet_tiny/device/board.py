@@ -58,7 +58,7 @@ BOARDS: dict[str, Board] = {b.env: b for b in (
           "SysTick at 32 MHz under -icount, reported in instructions", 400_000_000, kernel_path="mve",
           cycle_model="m55-beats"),
     Board("qemu_rv32", "QEMU virt, RV32IMAC: the ESP32-C3/C6 class (budget of an ESP32-C3)", "compiled",
-          ("compiled",), 4096 * KIB, 400 * KIB, "virt", "minstret under -icount: 1 tick = 1 instruction",
+          ("compiled", "tflm"), 4096 * KIB, 400 * KIB, "virt", "minstret under -icount: 1 tick = 1 instruction",
           160_000_000, arch="riscv32", kernel_path="riscv"),
     Board("esp32dev", "ESP32 DevKit (Xtensa LX6, 240 MHz), Arduino + TFLM", "tflm", ("tflm", "compiled"),
           1280 * KIB, 320 * KIB, None, "CCOUNT CPU cycles", 240_000_000, 921_600, kernel_path="portable"),

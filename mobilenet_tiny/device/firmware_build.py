@@ -22,8 +22,8 @@ from ..model_facts import ModelFacts, load_model_facts
 from .board import Board, check_runtime, get_board
 from .model_meta import check_firmware_model, write_model_meta
 from .platformio_env import FIRMWARE_DIR, pio_environ, pio_executable, setup
-from .tflm_library import (TFLM_DIR_ENV, TflmLibrary, build_library, env_tflm_dir, find_tree, first_error_line,
-                           is_library_folder, is_tree, tree_kernels)
+from .tflm_library import (TFLM_DIR_ENV, TflmLibrary, build_library, check_kernels, env_tflm_dir, find_tree,
+                           first_error_line, is_library_folder, is_tree, tree_kernels)
 from .tflm_library import defines as tflm_defines
 
 MODEL_SUBDIR = Path("src") / "model"
@@ -275,6 +275,7 @@ def build_firmware(board_env: str, model, runtime: str | None = None, out_dir=No
     if arena_bytes is not None and arena_bytes < facts.input_bytes:
         raise UserError(f"--arena-bytes {arena_bytes} is smaller than the model's input ({facts.input_bytes} bytes)")
     if board.emulated and runtime == "tflm" and not (env_tflm_dir() and is_library_folder(env_tflm_dir())):
+        check_kernels(board, kernels or "reference")
         find_tree(kernels or "reference")  # before any work: says how to make the tree when there is none
     if board.emulated:
         setup(board, log=log)

@@ -7,11 +7,15 @@ TFLM's own project_generation Makefile (tensorflow/lite/micro/tools/project_gene
 .cc/.c under tensorflow/ and signal/, plus CMSIS-NN's Source/ for the CMSIS-NN tree (that Makefile leaves
 it to the user), `TF_LITE_STATIC_MEMORY`, and for CMSIS-NN `CMSIS_NN PROJECT_GENERATION
 TF_LITE_MCU_DEBUG_LOG`; on top of them release flags: `-O2` like the rest of the firmware and `NDEBUG`
-(without it TFLM's reference kernels keep their debug checks, 5x the instructions).
+(without it TFLM's reference kernels keep their debug checks, 5x the instructions). Each board's own
+toolchain compiles it: arm-none-eabi-gcc for the Cortex-M boards, riscv64-unknown-elf-gcc with picolibc for
+qemu_rv32 (reference kernels only: CMSIS-NN is Arm code), whose missing C++ headers are libstdc++'s of the
+same GCC release from the Arm package (cxx_header_flags).
 """
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import hashlib
 import json
 import os
@@ -143,13 +147,65 @@ def tree_unavailable_reason(kernels: str) -> str | None:
 
 
 def cpu_flags(board: Board) -> list[str]:
-    """-mcpu/-mthumb/-mfloat-abi/-mfpu of a QEMU board, from its board definition (as the dev-platform's
-    builder forms them)."""
+    """The CPU flags of a QEMU board, from its board definition, as the dev-platform's builder forms them:
+    -mcpu/-mthumb/-mfloat-abi/-mfpu on Arm; -march/-mabi and picolibc on RISC-V (-misa-spec=2.2 keeps the
+    CSR instructions in the base ISA, for which the multilib set has rv32imac)."""
     spec = json.loads((FIRMWARE_DIR / "platforms" / "qemu" / "boards" / f"{board.env}.json").read_text())["build"]
+    if board.arch == "riscv32":
+        return [f"-march={spec['march']}", f"-mabi={spec['mabi']}", "-misa-spec=2.2", "--specs=picolibc.specs"]
     flags = [f"-mcpu={spec['cpu']}", "-mthumb", f"-mfloat-abi={spec.get('float_abi', 'hard')}"]
     if spec.get("fpu", "auto") != "auto":
         flags.append(f"-mfpu={spec['fpu']}")
     return flags
+
+
+def core_name(cpu: list[str]) -> str:
+    """cortex-m4, rv32imac: the core a library is built for (its cache folder, the log)."""
+    return cpu[0].split("=", 1)[1]
+
+
+# Debian's riscv64-unknown-elf toolchain has picolibc and no C++ library, not even its headers. TFLM uses
+# only header-only parts of libstdc++ (<cstdint> <algorithm> <cmath> <limits> <type_traits> <new> <utility>
+# <cstring>; no exceptions, RTTI, threads or allocation), so RISC-V compiles against the headers of the same
+# GCC release (12.2) from the Arm package's newlib build (picolibc is a newlib fork). What is target-specific
+# in them is the multilib's bits/ folder, checked for these flags: v7-m nofp's c++config.h is that of every
+# Arm multilib with atomics (rv32imac has them: _GLIBCXX_ATOMIC_BUILTINS, the atomic lock policy), without
+# TLS; gthr-default.h is gthr-single (no threads); atomic_word.h is the generic int with __atomic fences;
+# os_defines.h is newlib's (Cygwin settings only). Two files test Arm macros: cxxabi_tweaks.h takes the 32-bit
+# ARM EABI guard and this-returning constructors only under __ARM_EABI__, else the generic 64-bit guard of
+# RISC-V's ABI (it serves <cxxabi.h> alone, which TFLM does not include; with -fno-threadsafe-statics GCC
+# emits guard code itself, from its own target description); cpu_defines.h makes numeric_limits<>::traps
+# true without __ARM_ARCH_EXT_IDIV__, libstdc++'s generic default (TFLM never reads it). picolibc.specs puts
+# picolibc's C headers first in the search list, where libstdc++'s <cstdlib> and <cmath> find them with a
+# plain #include, as they would newlib's. Nothing of libstdc++ is linked: the hooks TFLM's objects name are
+# in firmware/src/boards/qemu_riscv/runtime_hooks.c.
+CXX_HEADERS_DONOR = ("arm-none-eabi-g++", "-mthumb", "-march=armv7-m", "-mfloat-abi=soft")
+
+
+@functools.lru_cache(maxsize=None)
+def cxx_header_flags(board: Board) -> tuple[str, ...]:
+    """-isystem flags for the C++ standard headers of a board whose toolchain has none (RISC-V), else ()."""
+    if board.arch != "riscv32":
+        return ()
+    cxx = board.toolchain_prefix + "g++"
+    for tool in (cxx, CXX_HEADERS_DONOR[0]):
+        if shutil.which(tool) is None:
+            raise UserError(f"{tool} not found: TFLM on {board.env} uses the C++ headers of arm-none-eabi-g++ "
+                            "(install gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf and "
+                            "libstdc++-arm-none-eabi-newlib; tools/setup.sh does)")
+    versions = [_compiler_version(tool, "-dumpfullversion").rsplit(".", 1)[0]  # 12.2.0 and 12.2.1: 12.2
+                for tool in (cxx, CXX_HEADERS_DONOR[0])]
+    if versions[0] != versions[1]:
+        raise UserError(f"TFLM on {board.env} borrows libstdc++'s headers from {CXX_HEADERS_DONOR[0]} "
+                        f"{versions[1]}, which must be the release of {cxx} ({versions[0]})")
+    done = subprocess.run([*CXX_HEADERS_DONOR, "-E", "-x", "c++", "-v", os.devnull, "-o", os.devnull],
+                          capture_output=True, text=True, check=True)
+    search = done.stderr.split("#include <...> search starts here:", 1)[-1].split("End of search list.", 1)[0]
+    # the headers and the multilib's bits/ (libstdc++'s own order); not backward/ nor the C library's
+    dirs = [os.path.realpath(d) for d in search.split() if "/c++/" in d and not d.endswith("/backward")]
+    if len(dirs) != 2 or not Path(dirs[0], "cstdint").is_file():
+        raise UserError(f"{CXX_HEADERS_DONOR[0]} has no libstdc++ headers (install libstdc++-arm-none-eabi-newlib)")
+    return tuple(flag for d in dirs for flag in ("-isystem", d))
 
 
 @dataclass(frozen=True)
@@ -159,12 +215,13 @@ class TflmLibrary:
     log: Path              # the compiler output of the build that made it
     seconds: float         # how long that build took
     built_now: bool        # False: reused from the cache
+    cxx_headers: tuple[str, ...] = ()  # -isystem flags of the C++ headers (cxx_header_flags)
 
     def consumer_flags(self) -> list[str]:
         """Build flags for the firmware that links the library: TFLM's include paths and defines, and the
         archive itself."""
-        return ([f"-I{d}" for d in self.tree.include_dirs()] + [f"-D{d}" for d in defines(self.tree.kernels)]
-                + [f"-L{self.archive.parent}", "-ltflm"])
+        return ([*self.cxx_headers, *[f"-I{d}" for d in self.tree.include_dirs()]]
+                + [f"-D{d}" for d in defines(self.tree.kernels)] + [f"-L{self.archive.parent}", "-ltflm"])
 
 
 def _tree_digest(tree: TflmTree) -> str:
@@ -175,8 +232,8 @@ def _tree_digest(tree: TflmTree) -> str:
     return digest.hexdigest()
 
 
-def _compiler_version(cc: str) -> str:
-    return subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
+def _compiler_version(cc: str, flag: str = "--version") -> str:
+    return subprocess.run([cc, flag], capture_output=True, text=True, check=True).stdout.splitlines()[0]
 
 
 def core_workarounds(cpu: list[str]) -> list[str]:
@@ -186,18 +243,31 @@ def core_workarounds(cpu: list[str]) -> list[str]:
     return ["-fno-if-conversion2"] if any(f in ("-mcpu=cortex-m55", "-mcpu=cortex-m85") for f in cpu) else []
 
 
-def _compile_command(tree: TflmTree, source: Path, obj: Path, cpu: list[str], pch: Path | None = None) -> list[str]:
-    cxx = source.suffix in (".cc", ".h")
-    extra = CMSIS_NN_FLAGS if tree.kernels == "cmsis-nn" else ()
-    cmd = ["arm-none-eabi-g++" if cxx else "arm-none-eabi-gcc", *cpu, *core_workarounds(cpu), *RELEASE_FLAGS,
-           *COMMON_FLAGS, *extra,
-           *(CXX_FLAGS if cxx else C_FLAGS), *[f"-D{d}" for d in defines(tree.kernels)],
-           *[f"-I{d}" for d in tree.include_dirs()]]
-    if source.suffix == ".h":  # the precompiled header itself
-        return [*cmd, "-x", "c++-header", str(source), "-o", str(obj)]
-    if cxx and pch is not None:
-        cmd += ["-include", str(pch), "-Winvalid-pch"]
-    return [*cmd, "-c", str(source), "-o", str(obj)]
+@dataclass(frozen=True)
+class Toolchain:
+    """How TFLM's files are compiled for one core."""
+    prefix: str                  # arm-none-eabi- or riscv64-unknown-elf-
+    cpu: list[str]               # cpu_flags
+    cxx_headers: tuple[str, ...]  # cxx_header_flags
+
+    def command(self, tree: TflmTree, source: Path, obj: Path, pch: Path | None = None) -> list[str]:
+        cxx = source.suffix in (".cc", ".h")
+        extra = CMSIS_NN_FLAGS if tree.kernels == "cmsis-nn" else ()
+        cmd = [self.prefix + ("g++" if cxx else "gcc"), *self.cpu, *core_workarounds(self.cpu), *RELEASE_FLAGS,
+               *COMMON_FLAGS, *extra, *(CXX_FLAGS if cxx else C_FLAGS), *(self.cxx_headers if cxx else ()),
+               *[f"-D{d}" for d in defines(tree.kernels)], *[f"-I{d}" for d in tree.include_dirs()]]
+        if source.suffix == ".h":  # the precompiled header itself
+            return [*cmd, "-x", "c++-header", str(source), "-o", str(obj)]
+        if cxx and pch is not None:
+            cmd += ["-include", str(pch), "-Winvalid-pch"]
+        return [*cmd, "-c", str(source), "-o", str(obj)]
+
+
+def check_kernels(board: Board, kernels: str):
+    """CMSIS-NN's kernels are Arm's (Cortex-M DSP and Helium code): a RISC-V board has TFLM's reference ones."""
+    if kernels == "cmsis-nn" and board.arch != "arm":
+        raise UserError(f"tflm-cmsis-nn: CMSIS-NN is Arm-only; on {board.env} TFLM runs its reference kernels "
+                        "(--runtime tflm)")
 
 
 # Nearly every TFLM C++ file includes the flatbuffer schema (schema_generated.h, ~1 MB of generated C++):
@@ -221,35 +291,39 @@ def first_error_line(output: str) -> str | None:
 def build_library(board: Board, tree: TflmTree, log=print, jobs: int | None = None) -> TflmLibrary:
     """libtflm.a of `tree` for `board`'s core, from the cache when this tree, compiler and flags were built
     before; otherwise compiled now, in parallel, with the log kept beside the archive."""
-    for tool in ("arm-none-eabi-gcc", "arm-none-eabi-g++", "arm-none-eabi-gcc-ar"):
-        if shutil.which(tool) is None:
-            raise UserError(f"{tool} not found: install gcc-arm-none-eabi (tools/setup.sh does)")
-    cpu = cpu_flags(board)
+    check_kernels(board, tree.kernels)
+    prefix = board.toolchain_prefix
+    for tool in ("gcc", "g++", "gcc-ar"):
+        if shutil.which(prefix + tool) is None:
+            package = "gcc-arm-none-eabi" if board.arch == "arm" else "gcc-riscv64-unknown-elf"
+            raise UserError(f"{prefix + tool} not found: install {package} (tools/setup.sh does)")
+    cpu, cxx_headers = cpu_flags(board), cxx_header_flags(board)
     sources = tree.sources()
     if not sources:
         raise UserError(f"TFLM tree {tree.path} has no sources under tensorflow/")
+    toolchain = Toolchain(prefix, cpu, cxx_headers)
     key_text = json.dumps({"format": LIBRARY_FORMAT, "tree": _tree_digest(tree), "kernels": tree.kernels,
-                           "cc": _compiler_version("arm-none-eabi-gcc"),
-                           "flags": _compile_command(tree, Path("x.cc"), Path("x.o"), cpu)[1:-4]
+                           "cc": _compiler_version(prefix + "gcc"),
+                           **({"cxx_headers": _compiler_version(CXX_HEADERS_DONOR[0])} if cxx_headers else {}),
+                           "flags": toolchain.command(tree, Path("x.cc"), Path("x.o"))[1:-4]
                            + list(C_FLAGS)}, sort_keys=True)
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
-    cpu_name = cpu[0].split("=", 1)[1]
-    lib_dir = cache_root() / "tflm" / "lib" / f"{cpu_name}-{tree.kernels}-{key}"
+    lib_dir = cache_root() / "tflm" / "lib" / f"{core_name(cpu)}-{tree.kernels}-{key}"
     archive, log_path, info_path = lib_dir / "libtflm.a", lib_dir / "build.log", lib_dir / "build.json"
     with _locked(lib_dir.parent / f".{lib_dir.name}.lock"):
         if archive.is_file() and info_path.is_file():
             info = json.loads(info_path.read_text())
-            return TflmLibrary(tree, archive, log_path, info["seconds"], False)
-        return _compile_library(tree, sources, cpu, lib_dir, key_text, log, jobs or os.cpu_count() or 1)
+            return TflmLibrary(tree, archive, log_path, info["seconds"], False, cxx_headers)
+        return _compile_library(tree, sources, toolchain, lib_dir, key_text, log, jobs or os.cpu_count() or 1)
 
 
-def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_dir: Path, key_text: str, log,
+def _compile_library(tree: TflmTree, sources: list[Path], toolchain: Toolchain, lib_dir: Path, key_text: str, log,
                      jobs: int) -> TflmLibrary:
     lib_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{lib_dir.name}-", dir=lib_dir.parent))
     failed_log = lib_dir.parent / f"{lib_dir.name}.failed.log"
-    log(f"compiling TFLM ({tree.kernels} kernels, {cpu[0][6:]}) from {tree.origin}: {len(sources)} files, "
-        f"{jobs} jobs (once per core; cached in {lib_dir.parent})")
+    log(f"compiling TFLM ({tree.kernels} kernels, {core_name(toolchain.cpu)}) from {tree.origin}: "
+        f"{len(sources)} files, {jobs} jobs (once per core; cached in {lib_dir.parent})")
     start = time.monotonic()
     records: list[str] = []
     objects: list[Path] = []
@@ -265,7 +339,7 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
     def compile_one(source: Path, pch: Path | None):
         rel = source.relative_to(tree.path)
         obj = work / "obj" / (str(rel).replace("/", "__") + ".o")
-        cmd = _compile_command(tree, source, obj, cpu, pch)
+        cmd = toolchain.command(tree, source, obj, pch)
         return (rel, obj, *run(cmd), " ".join(cmd))
 
     (work / "obj").mkdir(parents=True)
@@ -279,7 +353,7 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
     file_seconds = 0.0
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)  # pending compiles cancelled however left
     try:
-        pch_cmd = _compile_command(tree, pch, pch.with_name(pch.name + ".gch"), cpu)
+        pch_cmd = toolchain.command(tree, pch, pch.with_name(pch.name + ".gch"))
         pch_job = pool.submit(run, pch_cmd)
         futures = [pool.submit(compile_one, s, None) for s in c_sources]  # C files need no PCH: meanwhile
         rc, output, seconds = pch_job.result(timeout=LIBRARY_TIMEOUT_S)
@@ -304,9 +378,10 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
             if time.monotonic() > deadline:
                 raise concurrent.futures.TimeoutError
         if error is None:
-            done = subprocess.run(["arm-none-eabi-gcc-ar", "rcs", str(work / "libtflm.a"), *map(str, sorted(objects))],
+            ar = toolchain.prefix + "gcc-ar"
+            done = subprocess.run([ar, "rcs", str(work / "libtflm.a"), *map(str, sorted(objects))],
                                   capture_output=True, text=True)
-            records.append(f"$ arm-none-eabi-gcc-ar rcs libtflm.a ({len(objects)} objects)\n{done.stdout}{done.stderr}")
+            records.append(f"$ {ar} rcs libtflm.a ({len(objects)} objects)\n{done.stdout}{done.stderr}")
             if done.returncode != 0:
                 error = f"ar: {one_line(done.stderr)[:200]}"
     except concurrent.futures.TimeoutError:
@@ -334,4 +409,4 @@ def _compile_library(tree: TflmTree, sources: list[Path], cpu: list[str], lib_di
     work.rename(lib_dir)
     failed_log.unlink(missing_ok=True)
     log(f"TFLM library {lib_dir / 'libtflm.a'} in {seconds:.0f} s")
-    return TflmLibrary(tree, lib_dir / "libtflm.a", lib_dir / "build.log", seconds, True)
+    return TflmLibrary(tree, lib_dir / "libtflm.a", lib_dir / "build.log", seconds, True, toolchain.cxx_headers)

@@ -196,6 +196,26 @@ def test_mobilenet_helium_equals_dsp_equals_tflm(zoo, arch, tmp_path):
     assert helium.instructions_per_inference < 0.8 * dsp.instructions_per_inference
 
 
+# Models this project did not make (keras.applications, converted with the stock int8 settings): every Arm
+# SIMD path this project ships, on them too, not only on the zoo's own builders.
+@pytest.mark.parametrize("board", ["qemu_m4", "qemu_m55"])
+@pytest.mark.parametrize("name", ["keras_mobilenet_a025", "keras_mobilenet_v2_a035"])
+def test_keras_applications_on_the_simd_paths(name, board, tmp_path):
+    from compiler_helpers import zoo_model
+    from mobilenet_tiny.device.bench import bench_model
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    model = zoo_model(name)
+    inputs = make_inputs(model, n_random=2, n_images=2)[[0, 1, 2, 3, -2, -1]]  # random, extremes, images
+    simd = bench_model(model, board, "compiled", inputs=inputs, workdir=tmp_path / "simd")
+    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+    assert np.array_equal(simd.outputs, ref), f"{name} on {board}: the compiled SIMD path differs from TFLM"
+    # The SIMD kernels must be the ones running: the scalar build of the same model is far slower.
+    scalar = bench_model(model, board, "compiled-portable" if board == "qemu_m4" else "compiled-dsp",
+                         inputs=inputs[:1], workdir=tmp_path / "scalar")
+    assert simd.instructions_per_inference < 0.8 * scalar.instructions_per_inference
+
+
 @pytest.mark.parametrize("kind,seed", CASES + DEPTHWISE_3X3_CASES)
 def test_op_sweep_on_cortex_m55(zoo, kind, seed, tmp_path):
     """The per-op sweep through the Helium dot engine: row lengths below, at and above 16 with every tail,

@@ -78,6 +78,8 @@ CASES = [
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--out", O, "was not made by `firmware build`"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--runtime", "tflm", "no TFLM tree: run `mobilenet-tiny tflm-tree`"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--kernels", "cmsis-nn", "are TFLM options"),
+    ("firmware", "build", "--board", "qemu_rv32", "--model", M, "--runtime", "tflm", "--kernels", "cmsis-nn",
+     "CMSIS-NN is Arm-only"),
     ("firmware", "build", "--board", "qemu_m4", "--model", M, "--runtime", "tflm", "--arena-bytes", "10",
      "smaller than the model's input"),
     # tflm-tree
@@ -114,6 +116,7 @@ CASES = [
     ("bench", "--board", "qemu_m4", "--model", M, "--runs", "0", "--runs must be at least 1"),
     ("bench", "--board", "qemu_m4", "--model", M, "--runtime", "compiled,tlfm", "unknown runtime 'tlfm'"),
     ("bench", "--board", "qemu_rv32", "--model", M, "--cycles", "no cycle estimate for qemu_rv32"),
+    ("bench", "--board", "qemu_rv32", "--model", M, "--runtime", "compiled,tflm-cmsis-nn", "CMSIS-NN is Arm-only"),
     ("bench", "--board", "qemu_m4", "--model", M, "--clock-mhz", "0", "--clock-mhz must be a positive clock"),
     # demo
     ("demo", "--limit", "0", "--out", "d", "--limit must be at least 1"),

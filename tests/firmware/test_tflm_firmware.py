@@ -1,9 +1,11 @@
 """TFLM on the emulated boards, from the pinned TFLM tree (`mobilenet-tiny tflm-tree`, or $MTK_TFLM_DIR):
-firmware with TFLM's reference kernels on qemu_m4 and with CMSIS-NN's on qemu_m55 (one board per kernel set;
-tools/tflm_matrix.py runs all six), serial-tested byte for byte against the host TFLM wheel on this
-project's MobileNetV1 and V2 and a keras.applications MobileNet; the benchmark harness measuring what the
-firmware runs; an arena too small reported by hello; and the one known difference between the tree and the
-wheel (per-tensor FULLY_CONNECTED multipliers). Skipped, with the reason, when no tree is available."""
+firmware with TFLM's reference kernels on qemu_m4, with CMSIS-NN's on qemu_m55 (one Arm board per kernel
+set; tools/tflm_matrix.py runs all six) and with the reference kernels on qemu_rv32 (whose toolchain has no
+C++ library: TFLM compiles against the Arm package's libstdc++ headers), serial-tested byte for byte
+against the host TFLM wheel on this project's MobileNetV1 and V2 and a keras.applications MobileNet; the
+benchmark harness measuring what the firmware runs; an arena too small reported by hello; and the one known
+difference between the tree and the wheel (per-tensor FULLY_CONNECTED multipliers). Skipped, with the
+reason, when no tree is available."""
 import json
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from compiler_helpers import zoo_model  # noqa: E402
 
 pytestmark = [pytest.mark.qemu, pytest.mark.tflm]
 
-SUITE_MATRIX = [("qemu_m4", "reference"), ("qemu_m55", "cmsis-nn")]
+SUITE_MATRIX = [("qemu_m4", "reference"), ("qemu_m55", "cmsis-nn"), ("qemu_rv32", "reference")]
 N_IMAGES = 50
 
 
@@ -44,7 +46,7 @@ def _serial_test(env: str, build, model_bytes: bytes, images):
 
 @pytest.mark.parametrize("name", ["v1_gray", "v2_gray", "keras_mobilenet_a025"])
 def test_tflm_firmware_is_bit_exact_with_host_tflm(name, tmp_path):
-    """Each kernel set on its board, the two boards serial-tested at the same time (the link, not the
+    """Each kernel set on its board, the boards serial-tested at the same time (the link, not the
     inference, takes most of the time, and an idle QEMU board sleeps)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -52,8 +54,8 @@ def test_tflm_firmware_is_bit_exact_with_host_tflm(name, tmp_path):
     from mobilenet_tiny.device.firmware_build import build_firmware
     from mobilenet_tiny.interpreters import TflmInterpreter, quantize_pixels
 
-    for _, kernels in SUITE_MATRIX:
-        require_tflm(kernels)
+    for env, kernels in SUITE_MATRIX:
+        require_tflm(kernels, env)
     model_bytes = zoo_model(name)
     (tmp_path / "model.tflite").write_bytes(model_bytes)
     builds = {(env, kernels): build_firmware(env, tmp_path / "model.tflite", runtime="tflm", kernels=kernels,
@@ -77,7 +79,7 @@ def test_tflm_firmware_is_bit_exact_with_host_tflm(name, tmp_path):
         assert 0 < h.arena_bytes <= build.arena_bytes
         if name == "v1_gray":
             # The benchmark image runs the same runtime code as this firmware: same instructions per
-            # inference (to the 40-instruction tick), same outputs, same arena.
+            # inference (to the 40-instruction tick of the Arm boards), same outputs, same arena.
             bench = bench_model(model_bytes, env, f"tflm-{kernels}", inputs=inputs[:2].reshape(2, -1),
                                 workdir=tmp_path / f"bench-{env}", log=lambda *_: None)
             assert np.array_equal(bench.outputs, outputs[:2].reshape(2, -1))
@@ -109,7 +111,7 @@ def test_arena_too_small_is_reported_by_hello(small_model_path, test_images, tmp
 
 @pytest.mark.parametrize("env,kernels", SUITE_MATRIX)
 def test_bench_compares_runtimes_in_one_run(env, kernels, small_model_path, tmp_path):
-    require_tflm(kernels)
+    require_tflm(kernels, env)
     tflm = f"tflm-{kernels}"
     result = subprocess.run([sys.executable, "-m", "mobilenet_tiny.cli", "bench", "--board", env, "--model",
                              str(small_model_path), "--runtime", f"compiled,{'tflm' if kernels == 'reference' else tflm}",
@@ -166,7 +168,7 @@ def test_tree_and_wheel_differ_only_in_the_per_tensor_fc_multiplier(env, kernels
     from mobilenet_tiny.device.bench import bench_model
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    require_tflm(kernels)
+    require_tflm(kernels, env)
     model, bias, as_float32, as_double = _fc_tie_model()
     assert as_float32 != as_double
     inputs = op_inputs(model, n=8)  # random, then all -128, all 127, and the zero point (the ties)
