@@ -274,8 +274,9 @@ def test_output_stage_forms_and_edges_on_cortex_m55(zoo, opt, tmp_path):
 def _helium_first_layer_cases():
     """3x3 CONV_2D on one and three channels (the windows Helium forms in registers, conv_window_mve.c) in
     the forms the output-stage list lacks: the general form, both clamps (RELU6), one filter only, odd filter
-    counts, stride 1 with SAME borders on every side, a wide RGB row (a window row 3 * 40 bytes apart); and
-    short pointwise rows (13 and 16 values) through the written-out pair loop, lower clamp and none."""
+    counts, stride 1 with SAME borders on every side, a wide RGB row (a window row 3 * 40 bytes apart);
+    short pointwise rows (13 and 16 values) through the written-out pair loop, lower clamp and none; and the
+    pointwise four-filter passes (rows of 16n values) in each folded form."""
     import flatbuffer_models as fm
 
     general_q, relu_q = (0.00001, 3), (0.01, -20)
@@ -294,6 +295,22 @@ def _helium_first_layer_cases():
         ("pointwise 13 channels relu odd filters", lambda: fm.conv2d((5, 6, 13), 7, 1, activation=1, seed=28,
                                                                       out_q=relu_q)),
         ("pointwise 16 channels", lambda: fm.conv2d((4, 6, 16), 9, 1, seed=29, out_q=(0.05, -128))),
+        # pointwise runs (one output row a call here) of 12 rows or more, rows of 16n values, filters in fours:
+        # four filters x two rows a pass
+        # with the vector output stage (dot_rows.c mve_quads) in each folded form, an odd last row on its own,
+        # per-tensor weights; and beside them the shapes it leaves to the pair loop (16n + 8 values, a filter
+        # count not a multiple of 4, 9 rows)
+        ("pointwise 32 channels relu quads", lambda: fm.conv2d((3, 12, 32), 8, 1, activation=1, seed=30,
+                                                                out_q=relu_q)),
+        ("pointwise 48 channels quads odd rows", lambda: fm.conv2d((3, 15, 48), 12, 1, seed=31, out_q=(0.05, 4))),
+        ("pointwise 64 channels relu_n1_to_1 quads", lambda: fm.conv2d((2, 18, 64), 16, 1, activation=2, seed=32,
+                                                                        out_q=relu_q)),
+        ("pointwise 32 channels quads per-tensor", lambda: fm.conv2d((2, 12, 32), 4, 1, activation=1, seed=33,
+                                                                      out_q=relu_q, per_tensor=True)),
+        ("pointwise 40 channels", lambda: fm.conv2d((2, 12, 40), 8, 1, seed=34, out_q=(0.05, -128))),
+        ("pointwise 32 channels 6 filters", lambda: fm.conv2d((2, 12, 32), 6, 1, activation=1, seed=35,
+                                                               out_q=relu_q)),
+        ("pointwise 32 channels 9 rows", lambda: fm.conv2d((3, 9, 32), 8, 1, seed=36)),
     ]
 
 

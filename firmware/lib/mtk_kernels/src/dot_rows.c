@@ -57,14 +57,8 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
             int pair = 0;
 #if MTK_THUMB2_ASM
             if (npx == 3 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-                mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, (int)(o1 - o0), pairs, x0, x1, x2, v0, v1, v2,
-                                 offsets, k, lo4);
-                pair = pairs;
-                w += pairs * 2 * mtk_padded4(k);
-                t += pairs * 4 * MTK_DOT_QUANT_GROUP;
-                o0 += 2 * pairs;
-                o1 += 2 * pairs;
-                o2 += 2 * pairs;
+                pair = mve_short_all(mode == MTK_OUT_FOLDED_MIN, pairs, k, (int)(o1 - o0), x0, x1, x2, v0, v1, v2,
+                                     offsets, lo4, &w, &t, &o0, &o1, &o2);
             }
 #endif
             for (; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
@@ -87,53 +81,24 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
         }
         for (int pair = k <= 16 ? pairs : 0; pair < pairs;
              ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
-            int32_t a00 = t[0], a01 = t[1];
-            int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
+            int32_t a[3][2] = {{t[0], t[1]}, {t[0], t[1]}, {t[0], t[1]}};
             int i = 0;
             for (int c = chunks; c > 0; --c, i += 16, w += 32) {
                 const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
-                const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
-                int8x16_t x = vld1q_s8(x0 + i);
-                a00 = vmladavaq_s8(a00, f0, x);
-                a01 = vmladavaq_s8(a01, f1, x);
-                if (npx > 1) {
-                    x = vld1q_s8(x1 + i);
-                    a10 = vmladavaq_s8(a10, f0, x);
-                    a11 = vmladavaq_s8(a11, f1, x);
-                }
-                if (npx > 2) {
-                    x = vld1q_s8(x2 + i);
-                    a20 = vmladavaq_s8(a20, f0, x);
-                    a21 = vmladavaq_s8(a21, f1, x);
-                }
+                const int8x16_t v0 = vld1q_s8(x0 + i);
+                mve_pair_mla(npx, vreinterpretq_s8_s32(wv.val[0]), vreinterpretq_s8_s32(wv.val[1]), v0,
+                             npx > 1 ? vld1q_s8(x1 + i) : v0, npx > 2 ? vld1q_s8(x2 + i) : v0, a);
             }
             if (rest) {
                 const int32_t *wt = (const int32_t *)(const void *)w;
                 const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt, offsets, word_tail));
                 const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(wt + 1, offsets, word_tail));
-                int8x16_t x = vldrbq_z_s8(x0 + i, row_tail);
-                a00 = vmladavaq_s8(a00, f0, x);
-                a01 = vmladavaq_s8(a01, f1, x);
-                if (npx > 1) {
-                    x = vldrbq_z_s8(x1 + i, row_tail);
-                    a10 = vmladavaq_s8(a10, f0, x);
-                    a11 = vmladavaq_s8(a11, f1, x);
-                }
-                if (npx > 2) {
-                    x = vldrbq_z_s8(x2 + i, row_tail);
-                    a20 = vmladavaq_s8(a20, f0, x);
-                    a21 = vmladavaq_s8(a21, f1, x);
-                }
+                const int8x16_t v0 = vldrbq_z_s8(x0 + i, row_tail);
+                mve_pair_mla(npx, f0, f1, v0, npx > 1 ? vldrbq_z_s8(x1 + i, row_tail) : v0,
+                             npx > 2 ? vldrbq_z_s8(x2 + i, row_tail) : v0, a);
                 w += tail_bytes;
             }
-            if (npx == 3) {
-                mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
-                continue;
-            }
-            mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
-            if (npx > 1) {
-                mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
-            }
+            mve_pair_out_rows(mode, npx, &q, t, lo4, a, o0, o1, o2);
         }
         if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros */
             int32_t a[3] = {t[0], t[0], t[0]};
@@ -151,6 +116,138 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
         }
     }
 }
+
+#if MTK_THUMB2_ASM
+/* clang-format off */
+/* One block of 16 values: two filter pairs (VLD20/VLD21 each: q0..q3 = filters 0..3) against two rows (q4, q5),
+ * eight VMLADAV[A] into a0..a7 (a row's four filters, then the other row's). */
+#define MVE_QUAD_BLOCK(op)                                                                                             \
+    "vld20.32 {q0, q1}, [%[wa]]\n\t"                                                                                   \
+    "vld21.32 {q0, q1}, [%[wa]]!\n\t"                                                                                  \
+    "vld20.32 {q2, q3}, [%[wb]]\n\t"                                                                                   \
+    "vld21.32 {q2, q3}, [%[wb]]!\n\t"                                                                                  \
+    "vldrb.u8 q4, [%[x0]], #16\n\t"                                                                                    \
+    "vldrb.u8 q5, [%[x1]], #16\n\t"                                                                                    \
+    op " %[a0], q0, q4\n\t"                                                                                            \
+    op " %[a1], q1, q4\n\t"                                                                                            \
+    op " %[a2], q2, q4\n\t"                                                                                            \
+    op " %[a3], q3, q4\n\t"                                                                                            \
+    op " %[a4], q0, q5\n\t"                                                                                            \
+    op " %[a5], q1, q5\n\t"                                                                                            \
+    op " %[a6], q2, q5\n\t"                                                                                            \
+    op " %[a7], q3, q5\n\t"
+/* clang-format on */
+
+/* Four filters (the pairs at wa and wb) against rows x0 and x1 of `chunks` (>= 1) blocks of 16 values, the dot
+ * products as row 0's vector [f0 f1 f2 f3] and row 1's. Per block 14 vector instructions for
+ * 128 MACs, each loaded vector used two or four times; the eight accumulators take all seven even registers
+ * below lr (VMLADAV's) and lr, so the loop counts with SUBS/BNE, and a function of its own (inlined into the
+ * caller's loop GCC 12 finds the operands "impossible constraints"). VMOV Qd[2], Qd[0], Rt, Rt2 writes Rt to
+ * lane 0 and Rt2 to lane 2. */
+__attribute__((noinline)) static int32x4x2_t mve_quad_rows2(const int8_t *wa, const int8_t *wb, const int8_t *x0,
+                                                             const int8_t *x1, int chunks)
+{
+    register int32_t a7 __asm__("lr");
+    int32_t a0, a1, a2, a3, a4, a5, a6;
+    int32x4_t r0, r1;
+    /* clang-format off */
+    __asm__(MVE_QUAD_BLOCK("vmladav.s8")
+            "subs %[n], %[n], #1\n\t"
+            "beq 2f\n\t"
+            "1:\n\t"
+            MVE_QUAD_BLOCK("vmladava.s8")
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            "2:\n\t"
+            "vmov %q[r0][2], %q[r0][0], %[a0], %[a2]\n\t"
+            "vmov %q[r0][3], %q[r0][1], %[a1], %[a3]\n\t"
+            "vmov %q[r1][2], %q[r1][0], %[a4], %[a6]\n\t"
+            "vmov %q[r1][3], %q[r1][1], %[a5], %[a7]\n\t"
+            : [wa] "+r"(wa), [wb] "+r"(wb), [x0] "+r"(x0), [x1] "+r"(x1), [n] "+r"(chunks), [a0] "=&Te"(a0),
+              [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [a4] "=&Te"(a4), [a5] "=&Te"(a5), [a6] "=&Te"(a6),
+              [a7] "=&r"(a7), [r0] "=&w"(r0), [r1] "=&w"(r1)
+            :
+            : "q0", "q1", "q2", "q3", "q4", "q5", "cc", "memory");
+    /* clang-format on */
+    const int32x4x2_t v = {{r0, r1}};
+    return v;
+}
+
+/* The folded output stage of four accumulators at once (four filters of a row, bias not yet added; form
+ * `mode`, a constant after inlining): sign(acc) + rounding + SMMULR(2 * acc, m) as VQRDMULH and two adds (the
+ * same value: |acc| < 2^30), then the shift right by r with int8 saturation as a saturating shift left by
+ * 24 - r and a shift right by 24 (exact: s >> r fits int8 exactly when s << (24 - r) fits int32). */
+MTK_INLINE int32x4_t mve_folded4(const int mode, int32x4_t acc, const int32x4_t *e, int32x4_t lo, int32x4_t hi)
+{
+    const int32x4_t a = vaddq_s32(acc, e[0]);
+    int32x4_t y = vaddq_s32(vaddq_s32(vqrdmulhq_s32(a, e[1]), e[2]), vshrq_n_s32(a, 31));
+    y = vshrq_n_s32(vqshlq_s32(y, e[3]), 24);
+    if (mode == MTK_OUT_FOLDED_MIN || mode == MTK_OUT_FOLDED_CLAMPED) {
+        y = vmaxq_s32(y, lo);
+    }
+    if (mode == MTK_OUT_FOLDED_CLAMPED) {
+        y = vminq_s32(y, hi);
+    }
+    return y;
+}
+
+/* Whether mve_quads serves the layer: folded table, rows of whole blocks of 16 (32 values or more; shorter
+ * rows have their own loop), filters in fours. */
+MTK_INLINE int mve_quads_ok(const mtk_dot_rows *d)
+{
+    return d->folded && d->k >= 32 && (d->k & 15) == 0 && (d->out_c & 3) == 0;
+}
+
+/* One quad's filters (w, parameter vectors e: bias, multiplier, rounding, 24 - shift) against `count` (even)
+ * rows row_stride apart, outputs out_stride apart, two rows a pass. */
+MTK_INLINE void mve_quad_rows(const int mode, const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi,
+                              const int8_t *x, int row_stride, int count, int8_t *o, int out_stride)
+{
+    for (int left = count; left > 0; left -= 2, x += 2 * row_stride, o += 2 * out_stride) {
+        const int32x4x2_t v = mve_quad_rows2(w, w + 2 * k, x, x + row_stride, k >> 4);
+        vstrbq_s32(o, mve_folded4(mode, v.val[0], e, lo, hi));
+        vstrbq_s32(o + out_stride, mve_folded4(mode, v.val[1], e, lo, hi));
+    }
+}
+
+/* Every filter against `count` (even) rows row_stride apart (outputs out_stride apart), four filters at a time over
+ * all rows (`rows_fn`, mve_quad_rows in the layer's form): the four filters' parameters read once, as
+ * vectors, and each pass's eight outputs through two vector output stages and two 4-byte stores, against
+ * the pair loop's scalar stage per output. */
+MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *, int, const int32x4_t *, int32x4_t,
+                                                                  int32x4_t, const int8_t *, int, int, int8_t *, int),
+                          const int8_t *rows, int row_stride, int count, int8_t *out, int out_stride)
+{
+    const int k = d->k, quads = d->out_c >> 2;
+    static const uint32_t entry_offsets[4] = {0, 4, 32, 36}; /* filters 0..3 in the quad's two table blocks */
+    const uint32x4_t offsets = vld1q_u32(entry_offsets);
+    const int32x4_t lo = vdupq_n_s32(d->q->act_min), hi = vdupq_n_s32(d->q->act_max);
+    for (int quad = 0; quad < quads; ++quad) {
+        const int32_t *t = d->quant + quad * 8 * MTK_DOT_QUANT_GROUP;
+        int32x4_t e[4];
+        for (int j = 0; j < 4; ++j) {
+            e[j] = vldrwq_gather_offset_s32(t + 2 * j, offsets);
+        }
+        e[3] = vsubq_s32(vdupq_n_s32(24), e[3]);
+        rows_fn(d->weights + quad * 4 * k, k, e, lo, hi, rows, row_stride, count, out + 4 * quad, out_stride);
+    }
+}
+
+#define MVE_QUADS_VARIANT(name, mode)                                                                                  \
+    static void name##_rows(const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi, const int8_t *x,  \
+                            int row_stride, int count, int8_t *o, int out_stride)                                     \
+    {                                                                                                                  \
+        mve_quad_rows(mode, w, k, e, lo, hi, x, row_stride, count, o, out_stride);                                     \
+    }                                                                                                                  \
+    static void name(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,               \
+                     int out_stride)                                                                                   \
+    {                                                                                                                  \
+        mve_quads(d, name##_rows, rows, row_stride, count, out, out_stride);                                           \
+    }
+MVE_QUADS_VARIANT(mve_quads_folded, MTK_OUT_FOLDED)
+MVE_QUADS_VARIANT(mve_quads_folded_min, MTK_OUT_FOLDED_MIN)
+MVE_QUADS_VARIANT(mve_quads_folded_clamped, MTK_OUT_FOLDED_CLAMPED)
+#endif
 
 #define MVE_VARIANT(name, mode, npx)                                                                                   \
     static void name(const mtk_dot_rows *d, const int8_t *const rows[3], int8_t *const out[3], int runs, int row_step, \
@@ -502,6 +599,21 @@ void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_str
 {
 #if MTK_MVE
     (void)scratch; /* rows are read in place */
+#if MTK_THUMB2_ASM
+    /* from 12 rows: VWW's 3x3-pixel layers (9 rows) are 96.2 k and 166.9 k beats in the pair loop against
+     * 101.5 k and 174.2 k here, its 6x6 ones (36 rows) 192.4 k against 183.5 k; an odd last row on its own (a
+     * pair of it would double its MACs) */
+    if (count >= 12 && mve_quads_ok(d)) {
+        const int mode = mtk_output_mode(d->folded, d->q), even = count & ~1;
+        (mode == MTK_OUT_FOLDED       ? mve_quads_folded
+         : mode == MTK_OUT_FOLDED_MIN ? mve_quads_folded_min
+                                      : mve_quads_folded_clamped)(d, rows, row_stride, even, out, out_stride);
+        if (count & 1) {
+            mtk_dot_rows_s8(d, rows + even * row_stride, NULL, out + even * out_stride, NULL, scratch);
+        }
+        return;
+    }
+#endif
     const int8_t *const three[3] = {rows, rows + row_stride, rows + 2 * row_stride};
     int8_t *const outs[3] = {out, out + out_stride, out + 2 * out_stride};
     mve_dot_rows(d, 3, three, outs, count / 3, 3 * row_stride, 3 * out_stride);

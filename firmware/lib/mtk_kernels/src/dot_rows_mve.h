@@ -107,6 +107,37 @@ MTK_INLINE void mve_pair_out3(const int mode, const mtk_output_quant *q, const i
     mve_pair_out(mode, q, t, lo4, a20, a21, out2);
 }
 
+/* Filters f0, f1 of a pair against npx (1 to 3, a constant after inlining) row vectors x0..x2 (x1, x2 unused
+ * below npx), one VMLADAVA.S8 per filter and row into a[row][filter]. */
+MTK_INLINE void mve_pair_mla(const int npx, int8x16_t f0, int8x16_t f1, int8x16_t x0, int8x16_t x1, int8x16_t x2,
+                             int32_t a[3][2])
+{
+    a[0][0] = vmladavaq_s8(a[0][0], f0, x0);
+    a[0][1] = vmladavaq_s8(a[0][1], f1, x0);
+    if (npx > 1) {
+        a[1][0] = vmladavaq_s8(a[1][0], f0, x1);
+        a[1][1] = vmladavaq_s8(a[1][1], f1, x1);
+    }
+    if (npx > 2) {
+        a[2][0] = vmladavaq_s8(a[2][0], f0, x2);
+        a[2][1] = vmladavaq_s8(a[2][1], f1, x2);
+    }
+}
+
+/* The output stage of npx rows' accumulators a[row][filter] of filter pair t into o0..o2. */
+MTK_INLINE void mve_pair_out_rows(const int mode, const int npx, const mtk_output_quant *q, const int32_t *t,
+                                  uint32_t lo4, int32_t a[3][2], int8_t *o0, int8_t *o1, int8_t *o2)
+{
+    if (npx == 3) {
+        mve_pair_out3(mode, q, t, lo4, a[0][0], a[0][1], a[1][0], a[1][1], a[2][0], a[2][1], o0, o1, o2);
+        return;
+    }
+    mve_pair_out(mode, q, t, lo4, a[0][0], a[0][1], o0);
+    if (npx > 1) {
+        mve_pair_out(mode, q, t, lo4, a[1][0], a[1][1], o1);
+    }
+}
+
 #if MTK_THUMB2_ASM
 /* Filter pair w (k4 in (16, 32]) against three rows held in memory as vectors xa[r] (values 0..15) and xb[r]
  * (16..k-1, zero beyond), into the six accumulators. Written out because GCC, with the six row vectors
@@ -327,6 +358,21 @@ MTK_INLINE void mve_short_pairs3(const int min, const int8_t *w, const int32_t *
                              MVE_SHORT_OUTPUTS MVE_SHORT_GATHER_INPUTS MVE_SHORT_CLOBBERS);
     }
 }
+
+/* mve_short_pairs3 over all `pairs` filter pairs (folded forms, three rows whose outputs are stride apart),
+ * then w, t and o0..o2 past them; the pairs done. */
+MTK_INLINE int mve_short_all(const int min, int pairs, int k, int stride, const int8_t *x0, const int8_t *x1,
+                             const int8_t *x2, int8x16_t v0, int8x16_t v1, int8x16_t v2, uint32x4_t offsets,
+                             uint32_t lo4, const int8_t **w, const int32_t **t, int8_t **o0, int8_t **o1, int8_t **o2)
+{
+    mve_short_pairs3(min, *w, *t, *o0, stride, pairs, x0, x1, x2, v0, v1, v2, offsets, k, lo4);
+    *w += pairs * 2 * mtk_padded4(k);
+    *t += pairs * 4 * MTK_DOT_QUANT_GROUP;
+    *o0 += 2 * pairs;
+    *o1 += 2 * pairs;
+    *o2 += 2 * pairs;
+    return pairs;
+}
 #endif
 
 /* Every filter against npx (1 to 3) rows held in vectors: xa[r] the row's values 0..15, and for nvec == 2
@@ -348,63 +394,33 @@ MTK_INLINE void mve_vec_rows(const mtk_dot_rows *d, const int mode, const int np
     int pair = 0;
 #if MTK_THUMB2_ASM
     if (nvec == 1 && npx == 3 && pairs > 0 && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-        mve_short_pairs3(mode == MTK_OUT_FOLDED_MIN, w, t, o0, out_stride, pairs, NULL, NULL, NULL, xa[0], xa[1], xa[2],
-                         offsets, d->k, lo4);
-        pair = pairs;
-        w += pairs * 2 * k4;
-        t += pairs * 4 * MTK_DOT_QUANT_GROUP;
-        o0 += 2 * pairs;
-        o1 += 2 * pairs;
-        o2 += 2 * pairs;
+        pair = mve_short_all(mode == MTK_OUT_FOLDED_MIN, pairs, d->k, out_stride, NULL, NULL, NULL, xa[0], xa[1], xa[2],
+                             offsets, lo4, &w, &t, &o0, &o1, &o2);
     }
 #endif
     for (; pair < pairs; ++pair, t += 4 * MTK_DOT_QUANT_GROUP, o0 += 2, o1 += 2, o2 += 2) {
-        int32_t a00 = t[0], a01 = t[1];
-        int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01;
+        int32_t a[3][2] = {{t[0], t[1]}, {t[0], t[1]}, {t[0], t[1]}};
         const int32_t *tail = (const int32_t *)(const void *)w;
 #if MTK_THUMB2_ASM
         if (nvec == 2 && npx == 3) {
-            mve_pair_rows3x2(w, xa, xb, offsets, words, &a00, &a01, &a10, &a11, &a20, &a21);
+            mve_pair_rows3x2(w, xa, xb, offsets, words, &a[0][0], &a[0][1], &a[1][0], &a[1][1], &a[2][0], &a[2][1]);
             w += 2 * k4;
-            mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
+            mve_pair_out_rows(mode, 3, &q, t, lo4, a, o0, o1, o2);
             continue;
         }
 #endif
         if (nvec == 2) {
             const int32x4x2_t wv = vld2q_s32((const int32_t *)(const void *)w);
-            const int8x16_t f0 = vreinterpretq_s8_s32(wv.val[0]), f1 = vreinterpretq_s8_s32(wv.val[1]);
-            a00 = vmladavaq_s8(a00, f0, xa[0]);
-            a01 = vmladavaq_s8(a01, f1, xa[0]);
-            if (npx > 1) {
-                a10 = vmladavaq_s8(a10, f0, xa[1]);
-                a11 = vmladavaq_s8(a11, f1, xa[1]);
-            }
-            if (npx > 2) {
-                a20 = vmladavaq_s8(a20, f0, xa[2]);
-                a21 = vmladavaq_s8(a21, f1, xa[2]);
-            }
+            mve_pair_mla(npx, vreinterpretq_s8_s32(wv.val[0]), vreinterpretq_s8_s32(wv.val[1]), xa[0],
+                         xa[npx > 1 ? 1 : 0], xa[npx > 2 ? 2 : 0], a);
             tail += 8;
         }
         const int8x16_t *const x = nvec == 2 ? xb : xa;
         const int8x16_t f0 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(tail, offsets, words));
         const int8x16_t f1 = vreinterpretq_s8_s32(vldrwq_gather_offset_z_s32(tail + 1, offsets, words));
         w += 2 * k4;
-        a00 = vmladavaq_s8(a00, f0, x[0]);
-        a01 = vmladavaq_s8(a01, f1, x[0]);
-        if (npx > 1) {
-            a10 = vmladavaq_s8(a10, f0, x[1]);
-            a11 = vmladavaq_s8(a11, f1, x[1]);
-        }
-        if (npx > 2) {
-            a20 = vmladavaq_s8(a20, f0, x[2]);
-            a21 = vmladavaq_s8(a21, f1, x[2]);
-            mve_pair_out3(mode, &q, t, lo4, a00, a01, a10, a11, a20, a21, o0, o1, o2);
-            continue;
-        }
-        mve_pair_out(mode, &q, t, lo4, a00, a01, o0);
-        if (npx > 1) {
-            mve_pair_out(mode, &q, t, lo4, a10, a11, o1);
-        }
+        mve_pair_mla(npx, f0, f1, x[0], x[npx > 1 ? 1 : 0], x[npx > 2 ? 2 : 0], a);
+        mve_pair_out_rows(mode, npx, &q, t, lo4, a, o0, o1, o2);
     }
     if (d->out_c & 1) { /* odd last filter: its row is contiguous, padded with zeros to k4 */
         const int8x16_t fa = nvec == 2 ? vld1q_s8(w) : vldrbq_z_s8(w, vctp8q((uint32_t)k4));
