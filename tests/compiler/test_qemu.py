@@ -326,6 +326,16 @@ def _helium_first_layer_cases():
                                                                                  per_tensor=True)),
         ("pointwise 16 channels short quads", lambda: fm.conv2d((5, 7, 16), 20, 1, seed=42, out_q=(0.05, 4))),
         ("pointwise 8 channels 10 filters", lambda: fm.conv2d((3, 9, 8), 10, 1, seed=43)),
+        # 3x3 on three channels, filters in fours up to 16: per pixel its quads' VMLADAV and vector output
+        # stages (conv_window_mve.c window_quads_c3) in each folded form, SAME borders on every side, VALID,
+        # stride 1 and 2, per-tensor weights; 20 filters go to the pair loop
+        ("3x3 three channels relu quads", lambda: fm.conv2d((7, 9, 3), 8, 3, activation=1, seed=44,
+                                                             out_q=relu_q)),
+        ("3x3 three channels relu_n1_to_1 quads per-tensor", lambda: fm.conv2d((9, 8, 3), 12, 3, stride=2,
+                                                                                activation=2, seed=45,
+                                                                                out_q=relu_q, per_tensor=True)),
+        ("3x3 three channels 16 filters valid", lambda: fm.conv2d((8, 10, 3), 16, 3, padding=1, seed=46)),
+        ("3x3 three channels 20 filters", lambda: fm.conv2d((6, 7, 3), 20, 3, stride=2, seed=47)),
     ]
 
 

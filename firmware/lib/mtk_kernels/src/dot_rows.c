@@ -234,36 +234,16 @@ MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *,
 }
 
 /* clang-format off */
-/* The folded output stage of four filters' accumulators f0..f3 (GPRs) of one row as one vector: VMOV them into
- * lanes of qa, then mve_folded4's steps (parameters e0..e3 in Q registers) with qt, the clamps `clamp` (the
- * bounds broadcast through f0, free by then), one 4-byte store at o and o one output row on. */
-#define MVE_SHORT_QUAD_STAGE(f0, f1, f2, f3, qa, qt, clamp)                                                          \
-    "vmov " qa "[2], " qa "[0], %[" f0 "], %[" f2 "]\n\t"                                                             \
-    "vmov " qa "[3], " qa "[1], %[" f1 "], %[" f3 "]\n\t"                                                             \
-    "vadd.i32 " qa ", " qa ", %q[e0]\n\t"                                                                              \
-    "vqrdmulh.s32 " qt ", " qa ", %q[e1]\n\t"                                                                          \
-    "vshr.s32 " qa ", " qa ", #31\n\t"                                                                                 \
-    "vadd.i32 " qt ", " qt ", %q[e2]\n\t"                                                                              \
-    "vadd.i32 " qt ", " qt ", " qa "\n\t"                                                                              \
-    "vqshl.s32 " qt ", " qt ", %q[e3]\n\t"                                                                             \
-    "vshr.s32 " qt ", " qt ", #24\n\t"                                                                                 \
-    clamp                                                                                                              \
-    "vstrb.32 " qt ", [%[o]]\n\t"                                                                                      \
-    "add %[o], %[o], %[os]\n\t"
-
-#define MVE_SHORT_QUAD_MAX(f0, qa, qt)                                                                                 \
-    "ldr %[" f0 "], %[lo]\n\t"                                                                                         \
-    "vdup.32 " qa ", %[" f0 "]\n\t"                                                                                    \
-    "vmax.s32 " qt ", " qt ", " qa "\n\t"
-#define MVE_SHORT_QUAD_MIN(f0, qa, qt)                                                                                 \
-    "ldr %[" f0 "], %[hi]\n\t"                                                                                         \
-    "vdup.32 " qa ", %[" f0 "]\n\t"                                                                                    \
-    "vmin.s32 " qt ", " qt ", " qa "\n\t"
-
 /* Both rows' stages of a pass, then the loop's end. */
 #define MVE_SHORT_QUAD_TAIL(clamp0, clamp1)                                                                            \
-    MVE_SHORT_QUAD_STAGE("a0", "a1", "a2", "a3", "q2", "q3", clamp0)                                                   \
-    MVE_SHORT_QUAD_STAGE("a4", "a5", "a6", "a7", "q2", "q3", clamp1)                                                   \
+    MVE_QUAD_STAGE("a0", "a1", "a2", "a3", "q2", "q3", "%q[e0]", "%q[e1]", "%q[e2]", "%q[e3]",                         \
+                   clamp0)                                                                                             \
+    "vstrb.32 q3, [%[o]]\n\t"                                                                                          \
+    "add %[o], %[o], %[os]\n\t"                                                                                        \
+    MVE_QUAD_STAGE("a4", "a5", "a6", "a7", "q2", "q3", "%q[e0]", "%q[e1]", "%q[e2]", "%q[e3]",                         \
+                   clamp1)                                                                                             \
+    "vstrb.32 q3, [%[o]]\n\t"                                                                                          \
+    "add %[o], %[o], %[os]\n\t"                                                                                        \
     "subs %[n], %[n], #1\n\t"                                                                                          \
     "bne 1b\n\t"
 
@@ -293,7 +273,7 @@ MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *,
  * filter's dot product and on the others (an E of the VPT block) the second's: no spreading of rows or weights.
  * T E E T, as every change between T and E inverts VPR.P0 and the block must leave it as it found it. */
 #define MVE_SHORT_QUAD_ROW8(v, r0, r1, r2, r3)                                                                         \
-    "ldrd %[a0], %[a1], [%[x]], #8\n\t"                                                                               \
+    "ldrd %[a0], %[a1], [%[x]], #8\n\t"                                                                                \
     "vmov " v "[2], " v "[0], %[a0], %[a1]\n\t"                                                                        \
     "vmov " v "[3], " v "[1], %[a0], %[a1]\n\t"
 #define MVE_SHORT_QUAD_MLA8(v, r0, r1, r2, r3)                                                                         \
@@ -313,7 +293,7 @@ MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *,
     MVE_SHORT_QUAD_TAIL(clamp0, clamp1)
 
 #define MVE_SHORT_QUAD_OUTPUTS                                                                                         \
-    : [w] "+r"(w), [x] "+r"(x), [o] "+r"(o), [n] "+r"(passes), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2),    \
+    : [w] "+r"(w), [x] "+r"(x), [o] "+r"(o), [n] "+r"(passes), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2),      \
       [a3] "=&Te"(a3), [a4] "=&Te"(a4), [a5] "=&Te"(a5), [a6] "=&Te"(a6), [a7] "=&r"(a7)
 #define MVE_SHORT_QUAD_INPUTS                                                                                          \
     [os] "r"(out_stride), [e0] "w"(e[0]), [e1] "w"(e[1]), [e2] "w"(e[2]), [e3] "w"(e[3]), [lo] "m"(lo), [hi] "m"(hi)
@@ -337,12 +317,12 @@ __attribute__((noinline)) static void mve_short_quad_rows(const int mode, const 
             __asm__ volatile(MVE_SHORT_QUAD_K16("", "") MVE_SHORT_QUAD_OUTPUTS : MVE_SHORT_QUAD_INPUTS
                              : "q0", "q1", "q2", "q3", "cc", "memory");
         } else if (mode == MTK_OUT_FOLDED_MIN) {
-            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_SHORT_QUAD_MAX("a0", "q2", "q3"),
-                                                MVE_SHORT_QUAD_MAX("a4", "q2", "q3")) MVE_SHORT_QUAD_OUTPUTS
+            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3"),
+                                                MVE_QUAD_MAX("a4", "q2", "q3")) MVE_SHORT_QUAD_OUTPUTS
                              : MVE_SHORT_QUAD_INPUTS : "q0", "q1", "q2", "q3", "cc", "memory");
         } else {
-            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_SHORT_QUAD_MAX("a0", "q2", "q3") MVE_SHORT_QUAD_MIN("a0", "q2", "q3"),
-                                                MVE_SHORT_QUAD_MAX("a4", "q2", "q3") MVE_SHORT_QUAD_MIN("a4", "q2", "q3"))
+            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3") MVE_QUAD_MIN("a0", "q2", "q3"),
+                                                MVE_QUAD_MAX("a4", "q2", "q3") MVE_QUAD_MIN("a4", "q2", "q3"))
                                  MVE_SHORT_QUAD_OUTPUTS
                              : MVE_SHORT_QUAD_INPUTS : "q0", "q1", "q2", "q3", "cc", "memory");
         }
@@ -353,12 +333,12 @@ __attribute__((noinline)) static void mve_short_quad_rows(const int mode, const 
         __asm__ volatile(MVE_SHORT_QUAD_K8("", "") MVE_SHORT_QUAD_OUTPUTS
                          : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
     } else if (mode == MTK_OUT_FOLDED_MIN) {
-        __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_SHORT_QUAD_MAX("a0", "q2", "q3"), MVE_SHORT_QUAD_MAX("a4", "q2", "q3"))
+        __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_QUAD_MAX("a0", "q2", "q3"), MVE_QUAD_MAX("a4", "q2", "q3"))
                              MVE_SHORT_QUAD_OUTPUTS
                          : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
     } else {
-        __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_SHORT_QUAD_MAX("a0", "q2", "q3") MVE_SHORT_QUAD_MIN("a0", "q2", "q3"),
-                                           MVE_SHORT_QUAD_MAX("a4", "q2", "q3") MVE_SHORT_QUAD_MIN("a4", "q2", "q3"))
+        __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_QUAD_MAX("a0", "q2", "q3") MVE_QUAD_MIN("a0", "q2", "q3"),
+                                           MVE_QUAD_MAX("a4", "q2", "q3") MVE_QUAD_MIN("a4", "q2", "q3"))
                              MVE_SHORT_QUAD_OUTPUTS
                          : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
     }
@@ -381,13 +361,13 @@ MTK_INLINE void mve_short_rows(const int mode, const int8_t *w, int k, const int
 
 typedef void (*mve_quads_fn)(const mtk_dot_rows *, const int8_t *, int, int, int8_t *, int);
 
-#define MVE_QUADS_VARIANT(name, mode, kernel)                                                                            \
-    static void name##_rows(const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi, const int8_t *x,  \
-                            int row_stride, int count, int8_t *o, int out_stride)                                     \
+#define MVE_QUADS_VARIANT(name, mode, kernel)                                                                          \
+    static void name##_rows(const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi, const int8_t *x,   \
+                            int row_stride, int count, int8_t *o, int out_stride)                                      \
     {                                                                                                                  \
         kernel(mode, w, k, e, lo, hi, x, row_stride, count, o, out_stride);                                            \
     }                                                                                                                  \
-    static void name(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,               \
+    static void name(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,                \
                      int out_stride)                                                                                   \
     {                                                                                                                  \
         mve_quads(d, name##_rows, rows, row_stride, count, out, out_stride);                                           \
