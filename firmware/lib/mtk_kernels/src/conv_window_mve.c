@@ -64,56 +64,92 @@ MTK_INLINE void window_vectors(const mtk_conv_params *p, const int c, const int 
 
 #if MTK_THUMB2_ASM
 /* clang-format off */
-/* One filter pair of a quad (k = 27, pairs of 56 bytes) against the pixel's xa (values 0..11) and xb
+/* One filter pair of a quad (k = 27, pairs of 56 bytes) against two pixels' xa (values 0..11) and xb
  * (12..26): VLD20/VLD21 of the pair's first 32 bytes gives each filter's values 0..15 (those from 12 on meet
  * xa's zero lanes), of the 32 bytes from byte 24 its values 12..27 (words 3..6), so no gather and nothing read
- * beyond the pair; w ends on the next pair. */
-#define WINDOW_QUAD_PAIR(r0, r1)                                                                                       \
+ * beyond the pair; w ends on the next pair. Pixel 0's accumulators r0, r1, pixel 1's r2, r3. */
+#define WINDOW_QUAD_PAIR(r0, r1, r2, r3)                                                                               \
     "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
     "vld21.32 {q0, q1}, [%[w]]!\n\t"                                                                                   \
-    "vmladav.s8 %[" r0 "], q0, %q[xa]\n\t"                                                                             \
-    "vmladav.s8 %[" r1 "], q1, %q[xa]\n\t"                                                                             \
+    "vmladav.s8 %[" r0 "], q0, %q[xa0]\n\t"                                                                            \
+    "vmladav.s8 %[" r1 "], q1, %q[xa0]\n\t"                                                                            \
+    "vmladav.s8 %[" r2 "], q0, %q[xa1]\n\t"                                                                            \
+    "vmladav.s8 %[" r3 "], q1, %q[xa1]\n\t"                                                                            \
     "sub %[w], %[w], #8\n\t"                                                                                           \
     "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
     "vld21.32 {q0, q1}, [%[w]]!\n\t"                                                                                   \
-    "vmladava.s8 %[" r0 "], q0, %q[xb]\n\t"                                                                            \
-    "vmladava.s8 %[" r1 "], q1, %q[xb]\n\t"
+    "vmladava.s8 %[" r0 "], q0, %q[xb0]\n\t"                                                                           \
+    "vmladava.s8 %[" r1 "], q1, %q[xb0]\n\t"                                                                           \
+    "vmladava.s8 %[" r2 "], q0, %q[xb1]\n\t"                                                                           \
+    "vmladava.s8 %[" r3 "], q1, %q[xb1]\n\t"
 
-/* Per quad: its two pairs, its parameter vectors (e, 64 bytes a quad) into q0, q1, q2, q3, the vector stage
- * through q4 (accumulators) and q5, one 4-byte store. */
+/* A bound (memory operand b) of both pixels' outputs in q2 and q0 (op VMAX / VMIN), broadcast through a0. */
+#define WINDOW_QUADS_BOUND(op, b)                                                                                      \
+    "ldr %[a0], %[" b "]\n\t"                                                                                          \
+    "vdup.32 q1, %[a0]\n\t"                                                                                            \
+    op ".s32 q2, q2, q1\n\t"                                                                                           \
+    op ".s32 q0, q0, q1\n\t"
+
+/* Per quad: its two pairs against both pixels, then both pixels' vector stages (dot_rows.c mve_folded4's steps:
+ * the three adds in another order, the same sums) with each parameter vector (e, 64 bytes a quad) loaded once
+ * into q2 or q3 for the two, and one 4-byte store per pixel (o, o1). */
 #define WINDOW_QUADS(clamp)                                                                                            \
     "1:\n\t"                                                                                                           \
-    WINDOW_QUAD_PAIR("a0", "a1")                                                                                       \
-    WINDOW_QUAD_PAIR("a2", "a3")                                                                                       \
-    "vldrw.u32 q0, [%[e]], #16\n\t"                                                                                    \
-    "vldrw.u32 q1, [%[e]], #16\n\t"                                                                                    \
-    "vldrw.u32 q2, [%[e]], #16\n\t"                                                                                    \
-    "vldrw.u32 q3, [%[e]], #16\n\t"                                                                                    \
-    MVE_QUAD_STAGE("a0", "a1", "a2", "a3", "q4", "q5", "q0", "q1", "q2", "q3", clamp)                                  \
-    "vstrb.32 q5, [%[o]], #4\n\t"                                                                                      \
+    WINDOW_QUAD_PAIR("a0", "a1", "a4", "a5")                                                                           \
+    WINDOW_QUAD_PAIR("a2", "a3", "a6", "a7")                                                                           \
+    "vmov q0[2], q0[0], %[a0], %[a2]\n\t"                                                                              \
+    "vmov q0[3], q0[1], %[a1], %[a3]\n\t"                                                                              \
+    "vmov q1[2], q1[0], %[a4], %[a6]\n\t"                                                                              \
+    "vmov q1[3], q1[1], %[a5], %[a7]\n\t"                                                                              \
+    "vldrw.u32 q2, [%[e]]\n\t"                                                                                         \
+    "vadd.i32 q0, q0, q2\n\t"                                                                                          \
+    "vadd.i32 q1, q1, q2\n\t"                                                                                          \
+    "vldrw.u32 q3, [%[e], #16]\n\t"                                                                                    \
+    "vqrdmulh.s32 q2, q0, q3\n\t"                                                                                      \
+    "vshr.s32 q0, q0, #31\n\t"                                                                                         \
+    "vadd.i32 q2, q2, q0\n\t"                                                                                          \
+    "vqrdmulh.s32 q0, q1, q3\n\t"                                                                                      \
+    "vshr.s32 q1, q1, #31\n\t"                                                                                         \
+    "vadd.i32 q0, q0, q1\n\t"                                                                                          \
+    "vldrw.u32 q3, [%[e], #32]\n\t"                                                                                    \
+    "vadd.i32 q2, q2, q3\n\t"                                                                                          \
+    "vadd.i32 q0, q0, q3\n\t"                                                                                          \
+    "vldrw.u32 q3, [%[e], #48]\n\t"                                                                                    \
+    "vqshl.s32 q2, q2, q3\n\t"                                                                                         \
+    "vqshl.s32 q0, q0, q3\n\t"                                                                                         \
+    "vshr.s32 q2, q2, #24\n\t"                                                                                         \
+    "vshr.s32 q0, q0, #24\n\t"                                                                                         \
+    clamp                                                                                                              \
+    "vstrb.32 q2, [%[o]], #4\n\t"                                                                                      \
+    "vstrb.32 q0, [%[o1]], #4\n\t"                                                                                     \
+    "adds %[e], #64\n\t"                                                                                               \
     "subs %[n], %[n], #1\n\t"                                                                                          \
     "bne 1b\n\t"
 #define WINDOW_QUADS_OPERANDS                                                                                          \
-    : [w] "+r"(w), [e] "+r"(e), [o] "+r"(o), [n] "+r"(n), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2),           \
-      [a3] "=&Te"(a3)                                                                                                  \
-    : [xa] "w"(xa), [xb] "w"(xb), [lo] "m"(lo), [hi] "m"(hi)                                                           \
-    : "q0", "q1", "q2", "q3", "q4", "q5", "cc", "memory"
+    : [w] "+r"(w), [e] "+r"(e), [o] "+l"(o), [o1] "+l"(o1), [n] "+r"(n), [a0] "=&Te"(a0), [a1] "=&Te"(a1),             \
+      [a2] "=&Te"(a2), [a3] "=&Te"(a3), [a4] "=&Te"(a4), [a5] "=&Te"(a5), [a6] "=&Te"(a6), [a7] "=&r"(a7)              \
+    : [xa0] "w"(xa0), [xb0] "w"(xb0), [xa1] "w"(xa1), [xb1] "w"(xb1), [lo] "m"(lo), [hi] "m"(hi)                       \
+    : "q0", "q1", "q2", "q3", "cc", "memory"
 /* clang-format on */
 
-/* Every quad of filters (weights w, parameter vectors e) against one pixel's window (xa, xb split after 12
- * values) in form `mode`, outputs at o: per quad eight VMLADAV[A], one vector output stage and one store,
- * against mve_vec_rows' scalar stage per output (~30 beats an output for VWW's 3x3x3 -> 8 first layer). */
-MTK_INLINE void window_quads(const int mode, const int8_t *w, const int32x4_t *e, int quads, int8x16_t xa,
-                             int8x16_t xb, int32_t lo, int32_t hi, int8_t *o)
+/* Every quad of filters (weights w, parameter vectors e) against two pixels' windows (xa, xb split after 12
+ * values) in form `mode`, outputs at o and o1: per quad sixteen VMLADAV[A] on one load of its weights, and per
+ * pixel one vector output stage and one store, against mve_vec_rows' scalar stage per output (~30 beats an
+ * output for VWW's 3x3x3 -> 8 first layer). The eight accumulators take r0-r12's even registers and lr
+ * (VMLADAV's), so a function of its own as dot_rows.c mve_quad_rows2. */
+__attribute__((noinline)) static void window_quads(const int mode, const int8_t *w, const int32x4_t *e, int quads,
+                                                   int8x16_t xa0, int8x16_t xb0, int8x16_t xa1, int8x16_t xb1,
+                                                   int32_t lo, int32_t hi, int8_t *o, int8_t *o1)
 {
-    int32_t a0, a1, a2, a3;
+    register int32_t a7 __asm__("lr");
+    int32_t a0, a1, a2, a3, a4, a5, a6;
     int n = quads;
     if (mode == MTK_OUT_FOLDED) {
         __asm__ volatile(WINDOW_QUADS("") WINDOW_QUADS_OPERANDS);
     } else if (mode == MTK_OUT_FOLDED_MIN) {
-        __asm__ volatile(WINDOW_QUADS(MVE_QUAD_MAX("a0", "q4", "q5")) WINDOW_QUADS_OPERANDS);
+        __asm__ volatile(WINDOW_QUADS(WINDOW_QUADS_BOUND("vmax", "lo")) WINDOW_QUADS_OPERANDS);
     } else {
-        __asm__ volatile(WINDOW_QUADS(MVE_QUAD_MAX("a0", "q4", "q5") MVE_QUAD_MIN("a0", "q4", "q5"))
+        __asm__ volatile(WINDOW_QUADS(WINDOW_QUADS_BOUND("vmax", "lo") WINDOW_QUADS_BOUND("vmin", "hi"))
                              WINDOW_QUADS_OPERANDS);
     }
 }
@@ -127,8 +163,10 @@ MTK_INLINE int window_quads_ok(const mtk_conv_params *p, const mtk_dot_rows *d)
     return p->in_c == 3 && d->folded && (d->out_c & 3) == 0 && d->out_c <= 4 * WINDOW_MAX_QUADS;
 }
 
-/* Every pixel of a three-channel layer through window_quads (form `mode`); returns the pixels done. The
- * quads' parameter vectors once per call (bias, multiplier, rounding, 24 - r: dot_rows.c mve_folded4). */
+/* Every pixel of a three-channel layer through window_quads, two at a time (form `mode`); returns the pixels
+ * done. The quads' parameter vectors once per call (bias, multiplier, rounding, 24 - r: dot_rows.c
+ * mve_folded4). An odd last pixel goes with a window past the layer's end (its loads inside the image or
+ * its zero point row: window_vectors) whose outputs are dropped. */
 MTK_INLINE int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows *d, const int mode,
                                const int8_t *input, int8_t *output)
 {
@@ -147,17 +185,22 @@ MTK_INLINE int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows 
         }
         e[4 * quad + 3] = vsubq_s32(vdupq_n_s32(24), e[4 * quad + 3]);
     }
+    int8_t spare[4 * WINDOW_MAX_QUADS]; /* the outputs of an odd last pixel's partner */
     int y0 = -p->pad_top, x0 = -p->pad_left, ox = 0;
-    for (int n = 0; n < pixels; ++n) {
-        int8x16_t xa, xb;
-        window_vectors(p, 3, 12, input, y0, x0, &xa, &xb);
-        window_quads(mode, weights, e, quads, xa, xb, lo, hi, output + n * out_c);
-        x0 += p->stride_w;
-        if (++ox == out_w) {
-            ox = 0;
-            x0 = -p->pad_left;
-            y0 += p->stride_h;
+    for (int n = 0; n < pixels; n += 2) {
+        int8x16_t xa[2], xb[2];
+        for (int r = 0; r < 2; ++r) {
+            window_vectors(p, 3, 12, input, y0, x0, &xa[r], &xb[r]);
+            x0 += p->stride_w;
+            if (++ox == out_w) {
+                ox = 0;
+                x0 = -p->pad_left;
+                y0 += p->stride_h;
+            }
         }
+        int8_t *const o = output + n * out_c;
+        window_quads(mode, weights, e, quads, xa[0], xb[0], xa[1], xb[1], lo, hi, o,
+                     n + 1 < pixels ? o + out_c : spare);
     }
     return pixels;
 }

@@ -293,7 +293,7 @@ MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *,
     MVE_SHORT_QUAD_TAIL(clamp0, clamp1)
 
 #define MVE_SHORT_QUAD_OUTPUTS                                                                                         \
-    : [w] "+r"(w), [x] "+r"(x), [o] "+r"(o), [n] "+r"(passes), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2),      \
+    : [w] "+r"(w), [x] "+r"(x), [o] "+l"(o), [n] "+r"(passes), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2),      \
       [a3] "=&Te"(a3), [a4] "=&Te"(a4), [a5] "=&Te"(a5), [a6] "=&Te"(a6), [a7] "=&r"(a7)
 #define MVE_SHORT_QUAD_INPUTS                                                                                          \
     [os] "r"(out_stride), [e0] "w"(e[0]), [e1] "w"(e[1]), [e2] "w"(e[2]), [e3] "w"(e[3]), [lo] "m"(lo), [hi] "m"(hi)
