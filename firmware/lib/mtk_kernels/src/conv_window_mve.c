@@ -163,12 +163,12 @@ MTK_INLINE int window_quads_ok(const mtk_conv_params *p, const mtk_dot_rows *d)
     return p->in_c == 3 && d->folded && (d->out_c & 3) == 0 && d->out_c <= 4 * WINDOW_MAX_QUADS;
 }
 
-/* Every pixel of a three-channel layer through window_quads, two at a time (form `mode`); returns the pixels
- * done. The quads' parameter vectors once per call (bias, multiplier, rounding, 24 - r: dot_rows.c
- * mve_folded4). An odd last pixel goes with a window past the layer's end (its loads inside the image or
- * its zero point row: window_vectors) whose outputs are dropped. */
-MTK_INLINE int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows *d, const int mode,
-                               const int8_t *input, int8_t *output)
+/* Every pixel of a three-channel layer through window_quads, two at a time (form `mode`, passed on: one
+ * routine for the three forms); returns the pixels done. The quads' parameter vectors once per call (bias,
+ * multiplier, rounding, 24 - r: dot_rows.c mve_folded4). An odd last pixel goes with a window past the
+ * layer's end (its loads inside the image or its zero point row: window_vectors) whose outputs are dropped. */
+static int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows *d, const int mode, const int8_t *input,
+                           int8_t *output)
 {
     static const uint32_t entry_offsets[4] = {0, 4, 32, 36}; /* filters 0..3 in the quad's two table blocks */
     const uint32x4_t offsets = vld1q_u32(entry_offsets);
@@ -249,17 +249,6 @@ WINDOW_VARIANT(window_c3_folded, MTK_OUT_FOLDED, 3, 3)
 WINDOW_VARIANT(window_c3_folded_min, MTK_OUT_FOLDED_MIN, 3, 3)
 WINDOW_VARIANT(window_c3_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 3, 3)
 
-#if MTK_THUMB2_ASM
-#define WINDOW_QUADS_VARIANT(name, mode)                                                                               \
-    static int name(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output)              \
-    {                                                                                                                  \
-        return window_quads_c3(p, d, mode, input, output);                                                             \
-    }
-WINDOW_QUADS_VARIANT(window_quads_c3_folded, MTK_OUT_FOLDED)
-WINDOW_QUADS_VARIANT(window_quads_c3_folded_min, MTK_OUT_FOLDED_MIN)
-WINDOW_QUADS_VARIANT(window_quads_c3_folded_clamped, MTK_OUT_FOLDED_CLAMPED)
-#endif
-
 typedef int (*window_fn)(const mtk_conv_params *, const mtk_dot_rows *, const int8_t *, int8_t *);
 
 int mtk_conv2d_window_mve_s8(const mtk_conv_params *p, const mtk_dot_rows *d, const int8_t *input, int8_t *output)
@@ -270,10 +259,8 @@ int mtk_conv2d_window_mve_s8(const mtk_conv_params *p, const mtk_dot_rows *d, co
     };
     const int mode = mtk_output_mode(d->folded, d->q);
 #if MTK_THUMB2_ASM
-    static const window_fn quads[3] = {window_quads_c3_folded, window_quads_c3_folded_min,
-                                       window_quads_c3_folded_clamped};
     if (window_quads_ok(p, d)) {
-        return quads[mode - MTK_OUT_FOLDED](p, d, input, output);
+        return window_quads_c3(p, d, mode, input, output);
     }
 #endif
     return fns[p->in_c == 3][mode](p, d, input, output);
