@@ -311,6 +311,31 @@ def _helium_first_layer_cases():
         ("pointwise 32 channels 6 filters", lambda: fm.conv2d((2, 12, 32), 6, 1, activation=1, seed=35,
                                                                out_q=relu_q)),
         ("pointwise 32 channels 9 rows", lambda: fm.conv2d((3, 9, 32), 8, 1, seed=36)),
+        # rows of 8 and 16 values, filters in fours: four filters x two rows a pass, eight VMLADAV and two
+        # vector output stages (dot_rows.c mve_short_quads) in each folded form, odd and even row counts,
+        # per-tensor weights; beside them a filter count it leaves to the pair loop
+        ("pointwise 8 channels short quads", lambda: fm.conv2d((3, 9, 8), 16, 1, seed=37, out_q=(0.05, -128))),
+        ("pointwise 8 channels relu short quads", lambda: fm.conv2d((4, 14, 8), 8, 1, activation=1, seed=38,
+                                                                     out_q=relu_q)),
+        ("pointwise 8 channels relu6 upper clamp short quads", lambda: fm.conv2d((3, 10, 8), 12, 1, activation=3,
+                                                                                  seed=39, out_q=(0.03, -128))),
+        ("pointwise 16 channels relu_n1_to_1 short quads", lambda: fm.conv2d((3, 11, 16), 8, 1, activation=2,
+                                                                              seed=40, out_q=relu_q)),
+        ("pointwise 16 channels relu short quads per-tensor", lambda: fm.conv2d((2, 15, 16), 4, 1, activation=1,
+                                                                                 seed=41, out_q=relu_q,
+                                                                                 per_tensor=True)),
+        ("pointwise 16 channels short quads", lambda: fm.conv2d((5, 7, 16), 20, 1, seed=42, out_q=(0.05, 4))),
+        ("pointwise 8 channels 10 filters", lambda: fm.conv2d((3, 9, 8), 10, 1, seed=43)),
+        # 3x3 on three channels, filters in fours up to 16: per pixel its quads' VMLADAV and vector output
+        # stages (conv_window_mve.c window_quads_c3) in each folded form, SAME borders on every side, VALID,
+        # stride 1 and 2, per-tensor weights; 20 filters go to the pair loop
+        ("3x3 three channels relu quads", lambda: fm.conv2d((7, 9, 3), 8, 3, activation=1, seed=44,
+                                                             out_q=relu_q)),
+        ("3x3 three channels relu_n1_to_1 quads per-tensor", lambda: fm.conv2d((9, 8, 3), 12, 3, stride=2,
+                                                                                activation=2, seed=45,
+                                                                                out_q=relu_q, per_tensor=True)),
+        ("3x3 three channels 16 filters valid", lambda: fm.conv2d((8, 10, 3), 16, 3, padding=1, seed=46)),
+        ("3x3 three channels 20 filters", lambda: fm.conv2d((6, 7, 3), 20, 3, stride=2, seed=47)),
     ]
 
 

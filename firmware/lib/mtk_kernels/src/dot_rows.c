@@ -233,20 +233,165 @@ MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *,
     }
 }
 
-#define MVE_QUADS_VARIANT(name, mode)                                                                                  \
-    static void name##_rows(const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi, const int8_t *x,  \
-                            int row_stride, int count, int8_t *o, int out_stride)                                     \
+/* clang-format off */
+/* Both rows' stages of a pass, then the loop's end. */
+#define MVE_SHORT_QUAD_TAIL(clamp0, clamp1)                                                                            \
+    MVE_QUAD_STAGE("a0", "a1", "a2", "a3", "q2", "q3", "%q[e0]", "%q[e1]", "%q[e2]", "%q[e3]",                         \
+                   clamp0)                                                                                             \
+    "vstrb.32 q3, [%[o]]\n\t"                                                                                          \
+    "add %[o], %[o], %[os]\n\t"                                                                                        \
+    MVE_QUAD_STAGE("a4", "a5", "a6", "a7", "q2", "q3", "%q[e0]", "%q[e1]", "%q[e2]", "%q[e3]",                         \
+                   clamp1)                                                                                             \
+    "vstrb.32 q3, [%[o]]\n\t"                                                                                          \
+    "add %[o], %[o], %[os]\n\t"                                                                                        \
+    "subs %[n], %[n], #1\n\t"                                                                                          \
+    "bne 1b\n\t"
+
+/* k == 16: per pass rows x (q2) and x + 16 (q3), the quad's two pairs as VLD20/VLD21 into q0, q1 (w restored
+ * after). */
+#define MVE_SHORT_QUAD_K16(clamp0, clamp1)                                                                             \
+    "1:\n\t"                                                                                                           \
+    "vldrb.u8 q2, [%[x]], #16\n\t"                                                                                     \
+    "vldrb.u8 q3, [%[x]], #16\n\t"                                                                                     \
+    "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
+    "vld21.32 {q0, q1}, [%[w]]!\n\t"                                                                                   \
+    "vmladav.s8 %[a0], q0, q2\n\t"                                                                                     \
+    "vmladav.s8 %[a1], q1, q2\n\t"                                                                                     \
+    "vmladav.s8 %[a4], q0, q3\n\t"                                                                                     \
+    "vmladav.s8 %[a5], q1, q3\n\t"                                                                                     \
+    "vld20.32 {q0, q1}, [%[w]]\n\t"                                                                                    \
+    "vld21.32 {q0, q1}, [%[w]]!\n\t"                                                                                   \
+    "vmladav.s8 %[a2], q0, q2\n\t"                                                                                     \
+    "vmladav.s8 %[a3], q1, q2\n\t"                                                                                     \
+    "vmladav.s8 %[a6], q0, q3\n\t"                                                                                     \
+    "vmladav.s8 %[a7], q1, q3\n\t"                                                                                     \
+    "sub %[w], %[w], #64\n\t"                                                                                          \
+    MVE_SHORT_QUAD_TAIL(clamp0, clamp1)
+
+/* k == 8: the quad's pairs stay in p0, p1 (words [f0 f1 f0 f1] of the packed pair); a row's two words go to
+ * lanes [w0 w0 w1 w1], so VMLADAV on the predicate's lanes (words 0, 2: VPR.P0 = 0x0F0F) is the first
+ * filter's dot product and on the others (an E of the VPT block) the second's: no spreading of rows or weights.
+ * T E E T, as every change between T and E inverts VPR.P0 and the block must leave it as it found it. */
+#define MVE_SHORT_QUAD_ROW8(v, r0, r1, r2, r3)                                                                         \
+    "ldrd %[a0], %[a1], [%[x]], #8\n\t"                                                                                \
+    "vmov " v "[2], " v "[0], %[a0], %[a1]\n\t"                                                                        \
+    "vmov " v "[3], " v "[1], %[a0], %[a1]\n\t"
+#define MVE_SHORT_QUAD_MLA8(v, r0, r1, r2, r3)                                                                         \
+    "vpsteet\n\t"                                                                                                      \
+    "vmladavt.s8 %[" r0 "], %q[p0], " v "\n\t"                                                                         \
+    "vmladave.s8 %[" r1 "], %q[p0], " v "\n\t"                                                                         \
+    "vmladave.s8 %[" r3 "], %q[p1], " v "\n\t"                                                                         \
+    "vmladavt.s8 %[" r2 "], %q[p1], " v "\n\t"
+#define MVE_SHORT_QUAD_K8(clamp0, clamp1)                                                                              \
+    "movw %[a0], #0x0f0f\n\t"                                                                                          \
+    "vmsr p0, %[a0]\n\t"                                                                                               \
+    "1:\n\t"                                                                                                           \
+    MVE_SHORT_QUAD_ROW8("q2", "a0", "a1", "a2", "a3")                                                                  \
+    MVE_SHORT_QUAD_ROW8("q3", "a4", "a5", "a6", "a7")                                                                  \
+    MVE_SHORT_QUAD_MLA8("q2", "a0", "a1", "a2", "a3")                                                                  \
+    MVE_SHORT_QUAD_MLA8("q3", "a4", "a5", "a6", "a7")                                                                  \
+    MVE_SHORT_QUAD_TAIL(clamp0, clamp1)
+
+#define MVE_SHORT_QUAD_OUTPUTS                                                                                         \
+    : [w] "+r"(w), [x] "+r"(x), [o] "+l"(o), [n] "+r"(passes), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2),      \
+      [a3] "=&Te"(a3), [a4] "=&Te"(a4), [a5] "=&Te"(a5), [a6] "=&Te"(a6), [a7] "=&r"(a7)
+#define MVE_SHORT_QUAD_INPUTS                                                                                          \
+    [os] "r"(out_stride), [e0] "w"(e[0]), [e1] "w"(e[1]), [e2] "w"(e[2]), [e3] "w"(e[3]), [lo] "m"(lo), [hi] "m"(hi)
+/* clang-format on */
+
+/* One quad's filters (w; parameter vectors e as for mve_folded4) against `count` (even, >= 2) rows of k (8
+ * or 16) values one after another, outputs out_stride apart, two rows a pass and form `mode`: the four
+ * filters x two rows' dot products as eight VMLADAV into GPRs (the eight accumulators take r0-r12's even
+ * registers and lr, VMLADAV's), then per row one vector output stage and one 4-byte store, against the
+ * pair loop's scalar stage per output (~13 beats an output at k == 8). A function of its own for the
+ * register allocation, as mve_quad_rows2. */
+__attribute__((noinline)) static void mve_short_quad_rows(const int mode, const int8_t *w, int k,
+                                                           const int32x4_t *e, int32_t lo, int32_t hi,
+                                                           const int8_t *x, int count, int8_t *o, int out_stride)
+{
+    register int32_t a7 __asm__("lr");
+    int32_t a0, a1, a2, a3, a4, a5, a6;
+    int passes = count >> 1;
+    if (k == 16) {
+        if (mode == MTK_OUT_FOLDED) {
+            __asm__ volatile(MVE_SHORT_QUAD_K16("", "") MVE_SHORT_QUAD_OUTPUTS : MVE_SHORT_QUAD_INPUTS
+                             : "q0", "q1", "q2", "q3", "cc", "memory");
+        } else if (mode == MTK_OUT_FOLDED_MIN) {
+            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3"),
+                                                MVE_QUAD_MAX("a4", "q2", "q3")) MVE_SHORT_QUAD_OUTPUTS
+                             : MVE_SHORT_QUAD_INPUTS : "q0", "q1", "q2", "q3", "cc", "memory");
+        } else {
+            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3") MVE_QUAD_MIN("a0", "q2", "q3"),
+                                                MVE_QUAD_MAX("a4", "q2", "q3") MVE_QUAD_MIN("a4", "q2", "q3"))
+                                 MVE_SHORT_QUAD_OUTPUTS
+                             : MVE_SHORT_QUAD_INPUTS : "q0", "q1", "q2", "q3", "cc", "memory");
+        }
+        return;
+    }
+    const int8x16_t p0 = vld1q_s8(w), p1 = vld1q_s8(w + 16);
+    if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(MVE_SHORT_QUAD_K8("", "") MVE_SHORT_QUAD_OUTPUTS
+                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
+    } else if (mode == MTK_OUT_FOLDED_MIN) {
+        __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_QUAD_MAX("a0", "q2", "q3"), MVE_QUAD_MAX("a4", "q2", "q3"))
+                             MVE_SHORT_QUAD_OUTPUTS
+                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
+    } else {
+        __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_QUAD_MAX("a0", "q2", "q3") MVE_QUAD_MIN("a0", "q2", "q3"),
+                                           MVE_QUAD_MAX("a4", "q2", "q3") MVE_QUAD_MIN("a4", "q2", "q3"))
+                             MVE_SHORT_QUAD_OUTPUTS
+                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
+    }
+}
+
+/* Whether mve_short_quads serves the layer: folded table, rows of 8 or 16 values one after another (pointwise,
+ * stride 1), filters in fours. */
+MTK_INLINE int mve_short_quads_ok(const mtk_dot_rows *d, int row_stride)
+{
+    return d->folded && (d->k == 8 || d->k == 16) && row_stride == d->k && (d->out_c & 3) == 0;
+}
+
+/* mve_short_quad_rows in mve_quad_rows's form (the rows adjacent, the bounds the vectors' lanes). */
+MTK_INLINE void mve_short_rows(const int mode, const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi,
+                               const int8_t *x, int row_stride, int count, int8_t *o, int out_stride)
+{
+    (void)row_stride;
+    mve_short_quad_rows(mode, w, k, e, vgetq_lane_s32(lo, 0), vgetq_lane_s32(hi, 0), x, count, o, out_stride);
+}
+
+typedef void (*mve_quads_fn)(const mtk_dot_rows *, const int8_t *, int, int, int8_t *, int);
+
+#define MVE_QUADS_VARIANT(name, mode, kernel)                                                                          \
+    static void name##_rows(const int8_t *w, int k, const int32x4_t *e, int32x4_t lo, int32x4_t hi, const int8_t *x,   \
+                            int row_stride, int count, int8_t *o, int out_stride)                                      \
     {                                                                                                                  \
-        mve_quad_rows(mode, w, k, e, lo, hi, x, row_stride, count, o, out_stride);                                     \
+        kernel(mode, w, k, e, lo, hi, x, row_stride, count, o, out_stride);                                            \
     }                                                                                                                  \
-    static void name(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,               \
+    static void name(const mtk_dot_rows *d, const int8_t *rows, int row_stride, int count, int8_t *out,                \
                      int out_stride)                                                                                   \
     {                                                                                                                  \
         mve_quads(d, name##_rows, rows, row_stride, count, out, out_stride);                                           \
     }
-MVE_QUADS_VARIANT(mve_quads_folded, MTK_OUT_FOLDED)
-MVE_QUADS_VARIANT(mve_quads_folded_min, MTK_OUT_FOLDED_MIN)
-MVE_QUADS_VARIANT(mve_quads_folded_clamped, MTK_OUT_FOLDED_CLAMPED)
+MVE_QUADS_VARIANT(mve_quads_folded, MTK_OUT_FOLDED, mve_quad_rows)
+MVE_QUADS_VARIANT(mve_quads_folded_min, MTK_OUT_FOLDED_MIN, mve_quad_rows)
+MVE_QUADS_VARIANT(mve_quads_folded_clamped, MTK_OUT_FOLDED_CLAMPED, mve_quad_rows)
+MVE_QUADS_VARIANT(mve_short_quads_folded, MTK_OUT_FOLDED, mve_short_rows)
+MVE_QUADS_VARIANT(mve_short_quads_folded_min, MTK_OUT_FOLDED_MIN, mve_short_rows)
+MVE_QUADS_VARIANT(mve_short_quads_folded_clamped, MTK_OUT_FOLDED_CLAMPED, mve_short_rows)
+
+/* The quad routine for `count` rows of layer d (folded forms, in mtk_output_mode's order from FOLDED), or
+ * NULL. From 12 rows for rows of 32 values or more: VWW's 3x3-pixel layers (9 rows) are 96.2 k and 166.9 k
+ * beats in the pair loop against 101.5 k and 174.2 k there, its 6x6 ones (36 rows) 192.4 k against 183.5 k. */
+MTK_INLINE const mve_quads_fn *mve_quads_for(const mtk_dot_rows *d, int row_stride, int count)
+{
+    static const mve_quads_fn long_rows[3] = {mve_quads_folded, mve_quads_folded_min, mve_quads_folded_clamped};
+    static const mve_quads_fn short_rows[3] = {mve_short_quads_folded, mve_short_quads_folded_min,
+                                               mve_short_quads_folded_clamped};
+    if (count >= 12 && mve_quads_ok(d)) {
+        return long_rows;
+    }
+    return count >= 2 && mve_short_quads_ok(d, row_stride) ? short_rows : NULL;
+}
 #endif
 
 #define MVE_VARIANT(name, mode, npx)                                                                                   \
@@ -600,14 +745,10 @@ void mtk_dot_rows3_run_s8(const mtk_dot_rows *d, const int8_t *rows, int row_str
 #if MTK_MVE
     (void)scratch; /* rows are read in place */
 #if MTK_THUMB2_ASM
-    /* from 12 rows: VWW's 3x3-pixel layers (9 rows) are 96.2 k and 166.9 k beats in the pair loop against
-     * 101.5 k and 174.2 k here, its 6x6 ones (36 rows) 192.4 k against 183.5 k; an odd last row on its own (a
-     * pair of it would double its MACs) */
-    if (count >= 12 && mve_quads_ok(d)) {
-        const int mode = mtk_output_mode(d->folded, d->q), even = count & ~1;
-        (mode == MTK_OUT_FOLDED       ? mve_quads_folded
-         : mode == MTK_OUT_FOLDED_MIN ? mve_quads_folded_min
-                                      : mve_quads_folded_clamped)(d, rows, row_stride, even, out, out_stride);
+    const mve_quads_fn *const quads = mve_quads_for(d, row_stride, count);
+    if (quads != NULL) {
+        const int even = count & ~1;
+        quads[mtk_output_mode(d->folded, d->q) - MTK_OUT_FOLDED](d, rows, row_stride, even, out, out_stride);
         if (count & 1) {
             mtk_dot_rows_s8(d, rows + even * row_stride, NULL, out + even * out_stride, NULL, scratch);
         }

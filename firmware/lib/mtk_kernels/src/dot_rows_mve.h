@@ -375,6 +375,37 @@ MTK_INLINE int mve_short_all(const int min, int pairs, int k, int stride, const 
 }
 #endif
 
+#if MTK_THUMB2_ASM
+/* clang-format off */
+/* The folded output stage of four filters' accumulators f0..f3 (GPRs) of one row as one vector, into qt for
+ * a VSTRB.32: VMOV them into lanes of qa, then dot_rows.c mve_folded4's steps (parameter vectors e0..e3,
+ * register names), the clamps `clamp` (MVE_QUAD_MAX / MVE_QUAD_MIN: the bound broadcast through f0, free by
+ * then, from memory operands lo / hi). The accumulators stay in GPRs until here because VMLADAV writes
+ * GPRs; moving four into a vector is two VMOV, against a scalar stage of five instructions per value. */
+#define MVE_QUAD_STAGE(f0, f1, f2, f3, qa, qt, e0, e1, e2, e3, clamp)                                                  \
+    "vmov " qa "[2], " qa "[0], %[" f0 "], %[" f2 "]\n\t"                                                              \
+    "vmov " qa "[3], " qa "[1], %[" f1 "], %[" f3 "]\n\t"                                                              \
+    "vadd.i32 " qa ", " qa ", " e0 "\n\t"                                                                              \
+    "vqrdmulh.s32 " qt ", " qa ", " e1 "\n\t"                                                                          \
+    "vshr.s32 " qa ", " qa ", #31\n\t"                                                                                 \
+    "vadd.i32 " qt ", " qt ", " e2 "\n\t"                                                                              \
+    "vadd.i32 " qt ", " qt ", " qa "\n\t"                                                                              \
+    "vqshl.s32 " qt ", " qt ", " e3 "\n\t"                                                                             \
+    "vshr.s32 " qt ", " qt ", #24\n\t"                                                                                 \
+    clamp
+
+#define MVE_QUAD_MAX(f0, qa, qt)                                                                                       \
+    "ldr %[" f0 "], %[lo]\n\t"                                                                                         \
+    "vdup.32 " qa ", %[" f0 "]\n\t"                                                                                    \
+    "vmax.s32 " qt ", " qt ", " qa "\n\t"
+#define MVE_QUAD_MIN(f0, qa, qt)                                                                                       \
+    "ldr %[" f0 "], %[hi]\n\t"                                                                                         \
+    "vdup.32 " qa ", %[" f0 "]\n\t"                                                                                    \
+    "vmin.s32 " qt ", " qt ", " qa "\n\t"
+
+/* clang-format on */
+#endif
+
 /* Every filter against npx (1 to 3) rows held in vectors: xa[r] the row's values 0..15, and for nvec == 2
  * (16 < k <= 32) xb[r] its values 16..k-1 (lanes from k - 16 on zero); `npx`, `nvec` and `mode` are
  * constants after inlining. Outputs out + r * out_stride. Per filter pair one VLD20/VLD21 (nvec == 2) and
