@@ -43,22 +43,38 @@ MTK_INLINE void window_vectors(const mtk_conv_params *p, const int c, const int 
         *xb = vorrq_s8(vldrbq_z_s8(r1 + 7, LANES_0_1), vldrbq_z_s8(r2 - 2, LANES_2_10));
         return;
     }
-    int8_t values[32];
-    const int8_t zp = (int8_t)p->input_zero_point;
-    int8_t *v = values;
-    for (int ky = 0; ky < 3; ++ky) {
-        for (int kx = 0; kx < 3; ++kx) {
-            const int iy = y0 + ky, ix = x0 + kx;
-            const int valid = iy >= 0 && iy < p->in_h && ix >= 0 && ix < in_w;
-            const int8_t *src = input + (iy * in_w + ix) * c;
-            for (int i = 0; i < c; ++i) {
-                *v++ = valid ? src[i] : zp;
-            }
+    /* Over the border: one predicated load per window row and vector with the padding's lanes off as well
+     * (no memory touched there, nor for a row outside the image), then the zero point into those lanes by
+     * one predicated VDUP a vector. Bit b of `valid` / `pad` is value b of the im2col row. */
+    const int run = 3 * c;
+    uint32_t cols = 0, valid = 0;
+    for (int kx = 0; kx < 3; ++kx) {
+        if (x0 + kx >= 0 && x0 + kx < in_w) {
+            cols |= ((1u << c) - 1u) << (kx * c);
         }
     }
-    *xa = vldrbq_z_s8(values, vctp8q((uint32_t)(9 * c < split ? 9 * c : split)));
+    for (int ky = 0; ky < 3; ++ky) {
+        if (y0 + ky >= 0 && y0 + ky < p->in_h) {
+            valid |= cols << (ky * run);
+        }
+    }
+    const uint32_t pad = ((1u << (9 * c)) - 1u) & ~valid, first = (1u << split) - 1u;
+    int8x16_t a = vdupq_n_s8(0), b = vdupq_n_s8(0);
+    for (int ky = 0; ky < 3; ++ky) {
+        /* value v of window row ky at base + v (address arithmetic in uintptr_t: base may lie outside) */
+        const uintptr_t base = (uintptr_t)input + (uintptr_t)(((y0 + ky) * in_w + x0) * c - ky * run);
+        const uint32_t lanes = valid & (((1u << run) - 1u) << (ky * run));
+        if (ky * run < split) {
+            a = vorrq_s8(a, vldrbq_z_s8((const int8_t *)base, (mve_pred16_t)(lanes & first)));
+        }
+        if (c == 3 && ky * run + run > split) {
+            b = vorrq_s8(b, vldrbq_z_s8((const int8_t *)(base + (uintptr_t)split), (mve_pred16_t)(lanes >> split)));
+        }
+    }
+    const int8_t zp = (int8_t)p->input_zero_point;
+    *xa = vdupq_m_n_s8(a, zp, (mve_pred16_t)(pad & first));
     if (c == 3) {
-        *xb = vldrbq_z_s8(values + split, vctp8q((uint32_t)(27 - split)));
+        *xb = vdupq_m_n_s8(b, zp, (mve_pred16_t)(pad >> split));
     }
 }
 
