@@ -205,6 +205,7 @@ static int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows *d, 
     int y0 = -p->pad_top, x0 = -p->pad_left, ox = 0;
     for (int n = 0; n < pixels; n += 2) {
         int8x16_t xa[2], xb[2];
+#pragma GCC unroll 2 /* the four vectors stay in registers into window_quads */
         for (int r = 0; r < 2; ++r) {
             window_vectors(p, 3, 12, input, y0, x0, &xa[r], &xb[r]);
             x0 += p->stride_w;
