@@ -19,28 +19,35 @@
 #define LANES_0_5 0x003Fu
 #define LANES_6_14 0x7FC0u
 
+/* The im2col row of a window inside the image (its top-left value at r0, rows `row` bytes apart) as vectors
+ * xa and xb (window_vectors): every load a run of one input row (a predicated load touches no memory in its
+ * inactive lanes). */
+MTK_INLINE void window_inside(const int c, const int split, const int8_t *r0, const int row, int8x16_t *xa,
+                              int8x16_t *xb)
+{
+    const int8_t *r1 = r0 + row, *r2 = r1 + row;
+    if (c == 1) {
+        *xa = vorrq_s8(vorrq_s8(vldrbq_z_s8(r0, LANES_0_2), vldrbq_z_s8(r1 - 3, LANES_3_5)),
+                       vldrbq_z_s8(r2 - 6, LANES_6_8));
+        return;
+    }
+    if (split == 12) {
+        *xa = vorrq_s8(vldrbq_z_s8(r0, LANES_0_8), vldrbq_z_s8(r1 - 9, LANES_9_11));
+        *xb = vorrq_s8(vldrbq_z_s8(r1 + 3, LANES_0_5), vldrbq_z_s8(r2 - 6, LANES_6_14));
+        return;
+    }
+    *xa = vorrq_s8(vldrbq_z_s8(r0, LANES_0_8), vldrbq_z_s8(r1 - 9, vpnot(LANES_0_8)));
+    *xb = vorrq_s8(vldrbq_z_s8(r1 + 7, LANES_0_1), vldrbq_z_s8(r2 - 2, LANES_2_10));
+}
+
 /* Pixel (y0, x0 = window origin)'s im2col row with c channels as vectors xa (values 0..split - 1) and, for
- * c == 3, xb (values split..26); split 16 or 12 (a constant after inlining). Inside the image every load
- * is a run of one input row (a predicated load touches no memory in its inactive lanes); a window over the
- * border goes through a row built with the input zero point for the padding. */
+ * c == 3, xb (values split..26); split 16 or 12 (a constant after inlining). */
 MTK_INLINE void window_vectors(const mtk_conv_params *p, const int c, const int split, const int8_t *input, int y0,
                                int x0, int8x16_t *xa, int8x16_t *xb)
 {
-    const int in_w = p->in_w, row = in_w * c;
+    const int in_w = p->in_w;
     if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w) {
-        const int8_t *r0 = input + y0 * row + x0 * c, *r1 = r0 + row, *r2 = r1 + row;
-        if (c == 1) {
-            *xa = vorrq_s8(vorrq_s8(vldrbq_z_s8(r0, LANES_0_2), vldrbq_z_s8(r1 - 3, LANES_3_5)),
-                           vldrbq_z_s8(r2 - 6, LANES_6_8));
-            return;
-        }
-        if (split == 12) {
-            *xa = vorrq_s8(vldrbq_z_s8(r0, LANES_0_8), vldrbq_z_s8(r1 - 9, LANES_9_11));
-            *xb = vorrq_s8(vldrbq_z_s8(r1 + 3, LANES_0_5), vldrbq_z_s8(r2 - 6, LANES_6_14));
-            return;
-        }
-        *xa = vorrq_s8(vldrbq_z_s8(r0, LANES_0_8), vldrbq_z_s8(r1 - 9, vpnot(LANES_0_8)));
-        *xb = vorrq_s8(vldrbq_z_s8(r1 + 7, LANES_0_1), vldrbq_z_s8(r2 - 2, LANES_2_10));
+        window_inside(c, split, input + (y0 * in_w + x0) * c, in_w * c, xa, xb);
         return;
     }
     /* Over the border: one predicated load per window row and vector with the padding's lanes off as well
@@ -203,8 +210,20 @@ static int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows *d, 
     }
     int8_t spare[4 * WINDOW_MAX_QUADS]; /* the outputs of an odd last pixel's partner */
     int y0 = -p->pad_top, x0 = -p->pad_left, ox = 0;
+    const int row = p->in_w * 3, sw = p->stride_w;
     for (int n = 0; n < pixels; n += 2) {
         int8x16_t xa[2], xb[2];
+        if (ox + 2 < out_w && x0 >= 0 && y0 >= 0 && y0 + 3 <= p->in_h && x0 + sw + 3 <= p->in_w) {
+            /* both inside the image on one output row, not its last pixel: one bounds check, one address */
+            const int8_t *const r0 = input + y0 * row + x0 * 3;
+            window_inside(3, 12, r0, row, &xa[0], &xb[0]);
+            window_inside(3, 12, r0 + sw * 3, row, &xa[1], &xb[1]);
+            x0 += 2 * sw;
+            ox += 2;
+            window_quads(mode, weights, e, quads, xa[0], xb[0], xa[1], xb[1], lo, hi, output + n * out_c,
+                         output + n * out_c + out_c);
+            continue;
+        }
 #pragma GCC unroll 2 /* the four vectors stay in registers into window_quads */
         for (int r = 0; r < 2; ++r) {
             window_vectors(p, 3, 12, input, y0, x0, &xa[r], &xb[r]);
