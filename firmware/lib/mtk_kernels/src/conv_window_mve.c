@@ -46,7 +46,8 @@ MTK_INLINE void window_vectors(const mtk_conv_params *p, const int c, const int 
                                int x0, int8x16_t *xa, int8x16_t *xb)
 {
     const int in_w = p->in_w;
-    if (y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w) {
+    /* expected: GCC otherwise lays the border path inline and the inside one out of line */
+    if (__builtin_expect(y0 >= 0 && x0 >= 0 && y0 + 3 <= p->in_h && x0 + 3 <= in_w, 1)) {
         window_inside(c, split, input + (y0 * in_w + x0) * c, in_w * c, xa, xb);
         return;
     }
@@ -213,7 +214,8 @@ static int window_quads_c3(const mtk_conv_params *layer, const mtk_dot_rows *d, 
     const int row = p->in_w * 3, sw = p->stride_w;
     for (int n = 0; n < pixels; n += 2) {
         int8x16_t xa[2], xb[2];
-        if (ox + 2 < out_w && x0 >= 0 && y0 >= 0 && y0 + 3 <= p->in_h && x0 + sw + 3 <= p->in_w) {
+        const int inside = ox + 2 < out_w && x0 >= 0 && y0 >= 0 && y0 + 3 <= p->in_h && x0 + sw + 3 <= p->in_w;
+        if (__builtin_expect(inside, 1)) {
             /* both inside the image on one output row, not its last pixel: one bounds check, one address */
             const int8_t *const r0 = input + y0 * row + x0 * 3;
             window_inside(3, 12, r0, row, &xa[0], &xb[0]);
