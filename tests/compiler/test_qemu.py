@@ -187,18 +187,19 @@ def test_in_place_window_conv_at_other_optimisations(opt, tmp_path):
 
 # Helium (MVE, arm_mve.h) on the Cortex-M55: qemu_m55 (mps3-an547), whose QEMU executes MVE.
 
-def _on_m55(model_bytes, inputs, tmp_path, opt="-O2", runtime="compiled"):
+def _on_m55(model_bytes, inputs, tmp_path, opt="-O2", runtime="compiled", memory="balanced"):
     from mobilenet_tiny.device.bench import bench_model
 
-    return bench_model(model_bytes, "qemu_m55", runtime, inputs=inputs, workdir=tmp_path, opt=opt)
+    return bench_model(model_bytes, "qemu_m55", runtime, inputs=inputs, workdir=tmp_path, opt=opt, memory=memory)
 
 
-def _helium_equals_tflm(model, inputs, tmp_path, label, opt="-O2"):
+def _helium_equals_tflm(model, inputs, tmp_path, label, opt="-O2", memory="balanced"):
     from mobilenet_tiny.interpreters import TflmInterpreter
 
-    result = _on_m55(model, inputs, tmp_path, opt)
+    result = _on_m55(model, inputs, tmp_path, opt, memory=memory)
     ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
-    assert np.array_equal(result.outputs, ref), f"{label} at {opt}: Cortex-M55 Helium path differs from TFLM"
+    assert np.array_equal(result.outputs, ref), \
+        f"{label} at {opt}, memory {memory}: Cortex-M55 Helium path differs from TFLM"
     return result
 
 
@@ -337,6 +338,17 @@ def _helium_first_layer_cases():
         ("3x3 three channels 16 filters valid", lambda: fm.conv2d((8, 10, 3), 16, 3, padding=1, seed=46)),
         ("3x3 three channels 20 filters", lambda: fm.conv2d((6, 7, 3), 20, 3, stride=2, seed=47)),
     ]
+
+
+def test_helium_first_layer_whole_layers_on_cortex_m55(tmp_path):
+    """The same window and pointwise cases as whole layers (`--memory fast`): the default schedule runs these
+    small models in row bands, so only here does one call cross the end of an output row (pixel pairs and
+    row runs that wrap)."""
+    from compiler_helpers import op_inputs
+
+    for index, (label, build) in enumerate(_helium_first_layer_cases()):
+        model = build()
+        _helium_equals_tflm(model, op_inputs(model, n=4), tmp_path / f"w{index}", label, memory="fast")
 
 
 @pytest.mark.parametrize("opt", ["-O2", "-O0"])
