@@ -145,7 +145,7 @@ MTK_INLINE void mve_rows(const mtk_dot_rows *d, const int mode, const int npx, c
  * caller's loop GCC 12 finds the operands "impossible constraints"). VMOV Qd[2], Qd[0], Rt, Rt2 writes Rt to
  * lane 0 and Rt2 to lane 2. */
 __attribute__((noinline)) static int32x4x2_t mve_quad_rows2(const int8_t *wa, const int8_t *wb, const int8_t *x0,
-                                                             const int8_t *x1, int chunks)
+                                                            const int8_t *x1, int chunks)
 {
     register int32_t a7 __asm__("lr");
     int32_t a0, a1, a2, a3, a4, a5, a6;
@@ -214,8 +214,9 @@ MTK_INLINE void mve_quad_rows(const int mode, const int8_t *w, int k, const int3
  * all rows (`rows_fn`, mve_quad_rows in the layer's form): the four filters' parameters read once, as
  * vectors, and each pass's eight outputs through two vector output stages and two 4-byte stores, against
  * the pair loop's scalar stage per output. */
-MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *, int, const int32x4_t *, int32x4_t,
-                                                                  int32x4_t, const int8_t *, int, int, int8_t *, int),
+MTK_INLINE void mve_quads(const mtk_dot_rows *d,
+                          void (*rows_fn)(const int8_t *, int, const int32x4_t *, int32x4_t, int32x4_t, const int8_t *,
+                                          int, int, int8_t *, int),
                           const int8_t *rows, int row_stride, int count, int8_t *out, int out_stride)
 {
     const int k = d->k, quads = d->out_c >> 2;
@@ -305,42 +306,45 @@ MTK_INLINE void mve_quads(const mtk_dot_rows *d, void (*rows_fn)(const int8_t *,
  * registers and lr, VMLADAV's), then per row one vector output stage and one 4-byte store, against the
  * pair loop's scalar stage per output (~13 beats an output at k == 8). A function of its own for the
  * register allocation, as mve_quad_rows2. */
-__attribute__((noinline)) static void mve_short_quad_rows(const int mode, const int8_t *w, int k,
-                                                           const int32x4_t *e, int32_t lo, int32_t hi,
-                                                           const int8_t *x, int count, int8_t *o, int out_stride)
+__attribute__((noinline)) static void mve_short_quad_rows(const int mode, const int8_t *w, int k, const int32x4_t *e,
+                                                          int32_t lo, int32_t hi, const int8_t *x, int count, int8_t *o,
+                                                          int out_stride)
 {
     register int32_t a7 __asm__("lr");
     int32_t a0, a1, a2, a3, a4, a5, a6;
     int passes = count >> 1;
     if (k == 16) {
         if (mode == MTK_OUT_FOLDED) {
-            __asm__ volatile(MVE_SHORT_QUAD_K16("", "") MVE_SHORT_QUAD_OUTPUTS : MVE_SHORT_QUAD_INPUTS
+            __asm__ volatile(MVE_SHORT_QUAD_K16("", "") MVE_SHORT_QUAD_OUTPUTS:MVE_SHORT_QUAD_INPUTS
                              : "q0", "q1", "q2", "q3", "cc", "memory");
         } else if (mode == MTK_OUT_FOLDED_MIN) {
-            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3"),
-                                                MVE_QUAD_MAX("a4", "q2", "q3")) MVE_SHORT_QUAD_OUTPUTS
-                             : MVE_SHORT_QUAD_INPUTS : "q0", "q1", "q2", "q3", "cc", "memory");
+            __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3"), MVE_QUAD_MAX("a4", "q2", "q3"))
+                             MVE_SHORT_QUAD_OUTPUTS:MVE_SHORT_QUAD_INPUTS
+                             : "q0", "q1", "q2", "q3", "cc", "memory");
         } else {
             __asm__ volatile(MVE_SHORT_QUAD_K16(MVE_QUAD_MAX("a0", "q2", "q3") MVE_QUAD_MIN("a0", "q2", "q3"),
                                                 MVE_QUAD_MAX("a4", "q2", "q3") MVE_QUAD_MIN("a4", "q2", "q3"))
-                                 MVE_SHORT_QUAD_OUTPUTS
-                             : MVE_SHORT_QUAD_INPUTS : "q0", "q1", "q2", "q3", "cc", "memory");
+                             MVE_SHORT_QUAD_OUTPUTS:MVE_SHORT_QUAD_INPUTS
+                             : "q0", "q1", "q2", "q3", "cc", "memory");
         }
         return;
     }
     const int8x16_t p0 = vld1q_s8(w), p1 = vld1q_s8(w + 16);
     if (mode == MTK_OUT_FOLDED) {
         __asm__ volatile(MVE_SHORT_QUAD_K8("", "") MVE_SHORT_QUAD_OUTPUTS
-                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
+                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1)
+                         : "q2", "q3", "cc", "memory");
     } else if (mode == MTK_OUT_FOLDED_MIN) {
         __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_QUAD_MAX("a0", "q2", "q3"), MVE_QUAD_MAX("a4", "q2", "q3"))
                              MVE_SHORT_QUAD_OUTPUTS
-                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
+                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1)
+                         : "q2", "q3", "cc", "memory");
     } else {
         __asm__ volatile(MVE_SHORT_QUAD_K8(MVE_QUAD_MAX("a0", "q2", "q3") MVE_QUAD_MIN("a0", "q2", "q3"),
                                            MVE_QUAD_MAX("a4", "q2", "q3") MVE_QUAD_MIN("a4", "q2", "q3"))
                              MVE_SHORT_QUAD_OUTPUTS
-                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1) : "q2", "q3", "cc", "memory");
+                         : MVE_SHORT_QUAD_INPUTS, [p0] "w"(p0), [p1] "w"(p1)
+                         : "q2", "q3", "cc", "memory");
     }
 }
 
