@@ -97,13 +97,17 @@ _TOOLCHAIN_PACKAGES = {"arm-none-eabi-": "gcc-arm-none-eabi libnewlib-arm-none-e
                        "riscv64-unknown-elf-": "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"}
 
 
-def setup(board=None, log=print) -> Path:
-    """Everything PlatformIO needs offline for the qemu_* envs (the toolchain of `board`, by default the
-    Arm one); fast no-op when already done."""
-    prefix = board.toolchain_prefix if board is not None else "arm-none-eabi-"
-    missing = [prefix + t for t in ("gcc", "size") if shutil.which(prefix + t) is None]
+def require_toolchain(prefix: str, tools) -> None:
+    """A one-line error naming the first of `prefix + tool` missing from PATH and the packages that have it."""
+    missing = [prefix + t for t in tools if shutil.which(prefix + t) is None]
     if missing:
         packages = _TOOLCHAIN_PACKAGES[prefix]
         raise UserError(f"{missing[0]} not found on PATH: install {packages.split()[0]} "
                         f"(Debian: apt-get install {packages})")
+
+
+def setup(board=None, log=print) -> Path:
+    """Everything PlatformIO needs offline for the qemu_* envs (the toolchain of `board`, by default the
+    Arm one); fast no-op when already done."""
+    require_toolchain(board.toolchain_prefix if board is not None else "arm-none-eabi-", ("gcc", "size"))
     return ensure_tool_scons(log=log)

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..errors import UserError, one_line
 from ..tflm_tree import KERNEL_SETS, TFLM_COMMIT, TREE_FOLDERS, _locked, cache_root, default_tree_dir, read_tree_set
 from .board import Board
-from .platformio_env import FIRMWARE_DIR
+from .platformio_env import FIRMWARE_DIR, require_toolchain
 
 TFLM_DIR_ENV = "MTK_TFLM_DIR"
 LIBRARY_TIMEOUT_S = 3600  # a whole first build; one file gets FILE_TIMEOUT_S
@@ -293,10 +293,7 @@ def build_library(board: Board, tree: TflmTree, log=print, jobs: int | None = No
     before; otherwise compiled now, in parallel, with the log kept beside the archive."""
     check_kernels(board, tree.kernels)
     prefix = board.toolchain_prefix
-    for tool in ("gcc", "g++", "gcc-ar"):
-        if shutil.which(prefix + tool) is None:
-            package = "gcc-arm-none-eabi" if board.arch == "arm" else "gcc-riscv64-unknown-elf"
-            raise UserError(f"{prefix + tool} not found: install {package} (tools/setup.sh does)")
+    require_toolchain(prefix, ("gcc", "g++", "gcc-ar"))
     cpu, cxx_headers = cpu_flags(board), cxx_header_flags(board)
     sources = tree.sources()
     if not sources:
