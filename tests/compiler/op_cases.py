@@ -66,12 +66,36 @@ DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22), ((3, 3, 
                              ((6, 6, 8), 1, 25), ((12, 11, 4), 2, 26), ((13, 6, 8), 1, 27), ((16, 12, 12), 2, 28)]
 
 
+# written directly: small maps (Helium's column strips, depthwise_mve.c): (shape, stride, padding (0 SAME,
+# 1 VALID), activation (0 none, 1 RELU, 2 RELU_N1_TO_1), output quantization, per-tensor weights, seed); maps
+# of 3x3 to 12x12 outputs, strips of 1, 2 and 3 output rows (the rows a strip keeps for the next one), groups
+# of 8 channels (6-wide rows) and of 4 after them, channel counts 4k + 2 (a scalar tail), every output stage
+# form, the input zero point -3 in the padding
+_RELU_Q, _GENERAL_Q = (0.01, -20), (0.00001, 3)
+DEPTHWISE_3X3_SMALL_MAPS = [
+    ((6, 6, 20), 1, 0, 0, (0.05, 4), False, 31), ((6, 6, 36), 1, 0, 1, _RELU_Q, False, 32),
+    ((3, 3, 100), 1, 0, 2, _RELU_Q, False, 33), ((5, 5, 20), 1, 1, 0, (0.05, 4), True, 34),
+    ((7, 7, 36), 2, 0, 1, _RELU_Q, False, 35), ((7, 7, 20), 1, 0, 0, (0.05, 4), True, 36),
+    ((5, 5, 10), 2, 0, 0, _GENERAL_Q, False, 37), ((12, 12, 12), 1, 0, 2, _RELU_Q, True, 38),
+    ((11, 11, 8), 2, 1, 1, _RELU_Q, False, 39), ((6, 6, 16), 2, 1, 0, (0.05, 4), False, 40),
+    ((9, 6, 18), 1, 0, 0, (0.05, 4), False, 41), ((12, 12, 24), 2, 0, 1, _RELU_Q, False, 42),
+    ((4, 4, 8), 1, 0, 0, _GENERAL_Q, True, 43), ((6, 6, 8), 1, 0, 2, _RELU_Q, False, 44)]
+
+
 def depthwise_3x3(zoo, seed: int):
     """DEPTHWISE_CONV_2D 3x3 at stride 1 and 2, depth multiplier 1 (the DSP path's planar rows from 4
-    outputs a row, the two- and three-pixel lanes below): the Keras cases above, then the lower-clamp ones."""
-    if seed >= len(DEPTHWISE_3X3):
-        import flatbuffer_models as fm
+    outputs a row, the two- and three-pixel lanes below): the Keras cases above, then the lower-clamp ones,
+    then the small maps."""
+    import flatbuffer_models as fm
 
+    small = seed - len(DEPTHWISE_3X3) - len(DEPTHWISE_3X3_LOWER_CLAMP)
+    if small >= 0:
+        shape, stride, padding, act, out_q, per_tensor, fm_seed = DEPTHWISE_3X3_SMALL_MAPS[small]
+        p = dict(shape=shape, stride=stride, padding=padding, act=act, out_q=out_q, per_tensor=per_tensor,
+                 seed=fm_seed, form="small map")
+        return f"dw3-{seed}", lambda: fm.depthwise_conv2d(shape, 3, stride=stride, activation=act, padding=padding,
+                                                          seed=fm_seed, out_q=out_q, per_tensor=per_tensor), p
+    if seed >= len(DEPTHWISE_3X3):
         shape, stride, fm_seed = DEPTHWISE_3X3_LOWER_CLAMP[seed - len(DEPTHWISE_3X3)]
         p = dict(shape=shape, stride=stride, seed=fm_seed, form="relu lower clamp")
         return f"dw3-{seed}", lambda: fm.depthwise_conv2d(shape, 3, stride=stride, activation=1, seed=fm_seed,
@@ -88,7 +112,7 @@ def depthwise_3x3(zoo, seed: int):
     return f"dw3-{seed}", lambda: zoo.single_layer(layer, (h, w, c), 40 + seed, (lo, 1.0)), p
 
 
-DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP)
+DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP) + len(DEPTHWISE_3X3_SMALL_MAPS)
 # rows of 6 (one chunk, several) and of 3, layer by layer
 DEPTHWISE_3X3_WHOLE_LAYER = [7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23]
 

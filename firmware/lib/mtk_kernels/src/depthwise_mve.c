@@ -324,6 +324,118 @@ MTK_INLINE void depthwise_mve(const int stride_w, void (*row)(const dw_row_job *
     }
 }
 
+/* Small maps, column strips: per channel of a group, STRIP_ROWS input rows stored column-major (byte
+ * STRIP_ROWS * column + row, zero point around the image). A window's taps are then 9 of 15 consecutive bytes
+ * whatever its row, so one weight vector serves every window of the layer (no per-row rotation to build) and
+ * one 16-byte load of a column holds the windows of all the strip's output rows (3 at stride 1, 2 at stride
+ * 2), reduced against the weights moved up by their row. The strip's image columns come in as one scatter of
+ * the group's channels a pixel (the padding columns are filled once), the weights as one gather a channel.
+ * Small maps pay most for the interleaved rows' set-up per output row and channel, which the strips do not
+ * have. The rows a strip shares with the next one move down in scratch rather than being read again, so each
+ * input row is read once, before any output row that needs it is written (in place holds as for the other
+ * paths). */
+#define STRIP_ROWS 5
+#define STRIP_WBYTES 32 /* a channel's weights: taps at 2 + STRIP_ROWS * kx + ky, zeros around */
+
+/* The strip's output rows (`count`, 1..3 at stride 1, 1..2 at stride 2; constants) of one channel: x its
+ * strip's first window column, step the bytes between windows, out its first output. */
+MTK_INLINE void strip_channel(const int mode, const int stride_h, const int count, const mtk_output_quant *q,
+                              const int8_t *x, int step, int out_w, int out_row, const int8_t *wb, const int32_t *e,
+                              int8_t *out, int out_c)
+{
+    const int32_t bias = e[0], m = e[DW_GROUP], rounding = e[2 * DW_GROUP], r = e[3 * DW_GROUP];
+    const int32_t bias2 = 2 * bias;
+    const mtk_output_quant ql = *q; /* a local: the byte stores would have its bounds reloaded per output */
+    const int8x16_t w0 = vldrbq_s8(wb + 2), w1 = vldrbq_s8(wb + 2 - stride_h), w2 = vldrbq_s8(wb);
+    for (int i = out_w; i > 0; --i, x += step, out += out_c) {
+        const int8x16_t v = vldrbq_s8(x);
+        out[0] = (int8_t)dw_output(mode, &ql, bias, bias2, v, w0, m, rounding, r);
+        if (count > 1) {
+            out[out_row] = (int8_t)dw_output(mode, &ql, bias, bias2, v, w1, m, rounding, r);
+        }
+        if (count > 2) {
+            out[2 * out_row] = (int8_t)dw_output(mode, &ql, bias, bias2, v, w2, m, rounding, r);
+        }
+    }
+}
+
+/* Strip rows keep .. STRIP_ROWS - 1 of the image columns from input rows r0 + keep on, channel group g
+ * (plane bytes a channel): four-channel scatters of each pixel, or of the zero point (read with stride 0) for
+ * a row outside the image. The padding columns hold the zero point from the start (depthwise_strips). */
+static void strip_rows(const mtk_depthwise_params *p, const int8_t *input, int g, int r0, int keep, int plane,
+                       int8_t *strips)
+{
+    const int in_c = p->in_c, in_w = p->in_w;
+    const uint32x4_t offsets = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)plane);
+    const uint32_t zp4 = mtk_bytes4(p->input_zero_point);
+    for (int row = keep; row < STRIP_ROWS; ++row) {
+        const int iy = r0 + row;
+        const int inside = iy >= 0 && iy < p->in_h;
+        const int8_t *src = inside ? input + iy * in_w * in_c + DW_GROUP * g : (const int8_t *)&zp4;
+        const int src_step = inside ? in_c : 0;
+        int8_t *dst = strips + STRIP_ROWS * p->pad_left + row;
+        for (unsigned i = (unsigned)in_w; i != 0; --i, src += src_step, dst += STRIP_ROWS) {
+            vstrbq_scatter_offset_s32(dst, offsets, vldrbq_s32(src));
+        }
+    }
+}
+
+/* Each channel's image columns moved down by `by` bytes: a column's last rows to its first (the rows the
+ * next strip keeps: read from the input only once, which in place needs), the padding columns untouched.
+ * Forward in 16-byte steps (by < 16: a load never reads bytes already stored over). */
+static void strip_keep(const mtk_depthwise_params *p, int plane, int by, int8_t *strips)
+{
+    const int bytes = STRIP_ROWS * p->in_w - by;
+    for (int c = 0; c < DW_GROUP; ++c) {
+        int8_t *x = strips + c * plane + STRIP_ROWS * p->pad_left;
+        for (int i = 0; i < bytes; i += 16) {
+            const mve_pred16_t n = vctp8q((uint32_t)(bytes - i));
+            vstrbq_p_s8(x + i, vldrbq_z_s8(x + i + by, n), n);
+        }
+    }
+}
+
+MTK_INLINE void depthwise_strips(const int mode, const int stride_h, const mtk_depthwise_params *p, int width,
+                                 const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int per_strip = stride_h == 1 ? 3 : 2; /* output rows a strip serves */
+    const int plane = STRIP_ROWS * width + 1;    /* + 1: the last column's load stays inside */
+    const int out_w = p->out_w, out_c = p->out_c, out_row = out_w * out_c, step = STRIP_ROWS * p->stride_w;
+    static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
+    /* byte offset of tap (ky, kx) (its int16's low byte) for weight lane STRIP_ROWS * kx + ky */
+    static const uint8_t taps[16] = {0, 24, 48, 0, 0, 8, 32, 56, 0, 0, 16, 40, 64, 0, 0, 0};
+    const uint8x16_t tap_offsets = vld1q_u8(taps);
+    int8_t wbuf[DW_GROUP][STRIP_WBYTES];
+    memset(wbuf, 0, sizeof(wbuf));
+    memset(scratch, p->input_zero_point, (size_t)(DW_GROUP * plane)); /* the padding columns, for all groups */
+    for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
+        for (int c = 0; c < DW_GROUP; ++c) {
+            const int8_t *f = (const int8_t *)(const void *)(p->filter + g * 9 * DW_GROUP + lane[c]);
+            vst1q_s8(wbuf[c] + 2, vldrbq_gather_offset_z_s8(f, tap_offsets, 0x1CE7));
+        }
+        const int32_t *e = mtk_quant_entry(p->quant, DW_GROUP, DW_GROUP * g);
+        for (int oy = 0; oy < p->out_h; oy += per_strip) {
+            const int keep = oy == 0 ? 0 : STRIP_ROWS - per_strip * stride_h;
+            if (keep > 0) {
+                strip_keep(p, plane, per_strip * stride_h, scratch);
+            }
+            strip_rows(p, input, g, oy * stride_h - p->pad_top, keep, plane, scratch);
+            const int rows = p->out_h - oy < per_strip ? p->out_h - oy : per_strip;
+            int8_t *out = output + oy * out_row + DW_GROUP * g;
+            for (int c = 0; c < DW_GROUP; ++c) {
+                const int8_t *x = scratch + c * plane;
+                if (rows == 3) {
+                    strip_channel(mode, stride_h, 3, &p->q, x, step, out_w, out_row, wbuf[c], e + c, out + c, out_c);
+                } else if (rows == 2) {
+                    strip_channel(mode, stride_h, 2, &p->q, x, step, out_w, out_row, wbuf[c], e + c, out + c, out_c);
+                } else {
+                    strip_channel(mode, stride_h, 1, &p->q, x, step, out_w, out_row, wbuf[c], e + c, out + c, out_c);
+                }
+            }
+        }
+    }
+}
+
 #define DW_MVE_VARIANT(name, mode, stride_w)                                                                           \
     __attribute__((noinline)) static void name##_row(const dw_row_job *j)                                              \
     {                                                                                                                  \
@@ -340,11 +452,34 @@ DW_MVE_VARIANT(depthwise_mve_folded_min_s2, MTK_OUT_FOLDED_MIN, 2)
 DW_MVE_VARIANT(depthwise_mve_folded_clamped, MTK_OUT_FOLDED_CLAMPED, 0)
 DW_MVE_VARIANT(depthwise_mve_general, MTK_OUT_GENERAL, 0)
 
+#define DW_STRIPS_VARIANT(name, mode)                                                                                  \
+    static void name##_s1(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output,               \
+                          int8_t *scratch)                                                                             \
+    {                                                                                                                  \
+        depthwise_strips(mode, 1, p, width, input, output, scratch);                                                   \
+    }                                                                                                                  \
+    static void name##_s2(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output,               \
+                          int8_t *scratch)                                                                             \
+    {                                                                                                                  \
+        depthwise_strips(mode, 2, p, width, input, output, scratch);                                                   \
+    }
+DW_STRIPS_VARIANT(depthwise_strips_general, MTK_OUT_GENERAL)
+DW_STRIPS_VARIANT(depthwise_strips_folded, MTK_OUT_FOLDED)
+DW_STRIPS_VARIANT(depthwise_strips_folded_min, MTK_OUT_FOLDED_MIN)
+DW_STRIPS_VARIANT(depthwise_strips_folded_clamped, MTK_OUT_FOLDED_CLAMPED)
+
 void mtk_depthwise_mve_s8(const mtk_depthwise_params *p, int width, const int8_t *input, int8_t *output,
                           int8_t *scratch)
 {
     const int mode = mtk_output_mode(p->folded, &p->q), s1 = p->stride_w == 1, s2 = p->stride_w == 2;
-    if (mode == MTK_OUT_FOLDED && (s1 || s2)) {
+    if (mtk_depthwise_mve_strips(p)) {
+        static void (*const strips[2][4])(const mtk_depthwise_params *, int, const int8_t *, int8_t *, int8_t *) = {
+            {depthwise_strips_general_s1, depthwise_strips_folded_s1, depthwise_strips_folded_min_s1,
+             depthwise_strips_folded_clamped_s1},
+            {depthwise_strips_general_s2, depthwise_strips_folded_s2, depthwise_strips_folded_min_s2,
+             depthwise_strips_folded_clamped_s2}};
+        strips[p->stride_h - 1][mode](p, width, input, output, scratch);
+    } else if (mode == MTK_OUT_FOLDED && (s1 || s2)) {
         (s1 ? depthwise_mve_folded_s1 : depthwise_mve_folded_s2)(p, width, input, output, scratch);
     } else if (mode == MTK_OUT_FOLDED_MIN && (s1 || s2)) {
         (s1 ? depthwise_mve_folded_min_s1 : depthwise_mve_folded_min_s2)(p, width, input, output, scratch);
