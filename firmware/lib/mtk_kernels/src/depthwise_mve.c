@@ -359,34 +359,53 @@ MTK_INLINE void strip_channel(const int mode, const int stride_h, const int coun
     }
 }
 
-/* Strip rows keep .. STRIP_ROWS - 1 of the image columns from input rows r0 + keep on, channel group g
- * (plane bytes a channel): four-channel scatters of each pixel, or of the zero point (read with stride 0) for
- * a row outside the image. The padding columns hold the zero point from the start (depthwise_strips). */
-static void strip_rows(const mtk_depthwise_params *p, const int8_t *input, int g, int r0, int keep, int plane,
-                       int8_t *strips)
+/* Strip rows keep .. end - 1 of the image columns from input rows r0 + keep on, channels c0 .. c0 + group - 1
+ * (group 4 or 8, a constant; plane bytes a channel): one scatter of the pixel's channels a column (8 lanes:
+ * 1.25 beats a byte with the load, 4 lanes 1.5), of the zero point (read with stride 0) in a row outside the
+ * image. The padding columns hold the zero point from the start (depthwise_strips). */
+MTK_INLINE void strip_rows(const int group, const mtk_depthwise_params *p, const int8_t *input, int c0, int r0,
+                           int keep, int end, int plane, int8_t *strips)
 {
     const int in_c = p->in_c, in_w = p->in_w;
-    const uint32x4_t offsets = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)plane);
-    const uint32_t zp4 = mtk_bytes4(p->input_zero_point);
-    for (int row = keep; row < STRIP_ROWS; ++row) {
+    const uint32x4_t offsets4 = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)plane);
+    const uint16x8_t offsets8 = vmulq_n_u16(vidupq_n_u16(0u, 1), (uint16_t)plane);
+    const uint32_t zp[2] = {mtk_bytes4(p->input_zero_point), mtk_bytes4(p->input_zero_point)};
+    for (int row = keep; row < end; ++row) {
         const int iy = r0 + row;
         const int inside = iy >= 0 && iy < p->in_h;
-        const int8_t *src = inside ? input + iy * in_w * in_c + DW_GROUP * g : (const int8_t *)&zp4;
+        const int8_t *src = inside ? input + iy * in_w * in_c + c0 : (const int8_t *)zp;
         const int src_step = inside ? in_c : 0;
         int8_t *dst = strips + STRIP_ROWS * p->pad_left + row;
         for (unsigned i = (unsigned)in_w; i != 0; --i, src += src_step, dst += STRIP_ROWS) {
-            vstrbq_scatter_offset_s32(dst, offsets, vldrbq_s32(src));
+            if (group == 8) {
+                vstrbq_scatter_offset_s16(dst, offsets8, vldrbq_s16(src));
+            } else {
+                vstrbq_scatter_offset_s32(dst, offsets4, vldrbq_s32(src));
+            }
         }
     }
+}
+
+/* The two group sizes' fills, shared by every output stage form. */
+static void strip_rows_4(const mtk_depthwise_params *p, const int8_t *input, int c0, int r0, int keep, int end,
+                         int plane, int8_t *strips)
+{
+    strip_rows(DW_GROUP, p, input, c0, r0, keep, end, plane, strips);
+}
+
+static void strip_rows_8(const mtk_depthwise_params *p, const int8_t *input, int c0, int r0, int keep, int end,
+                         int plane, int8_t *strips)
+{
+    strip_rows(8, p, input, c0, r0, keep, end, plane, strips);
 }
 
 /* Each channel's image columns moved down by `by` bytes: a column's last rows to its first (the rows the
  * next strip keeps: read from the input only once, which in place needs), the padding columns untouched.
  * Forward in 16-byte steps (by < 16: a load never reads bytes already stored over). */
-static void strip_keep(const mtk_depthwise_params *p, int plane, int by, int8_t *strips)
+static void strip_keep(const mtk_depthwise_params *p, int group, int plane, int by, int8_t *strips)
 {
     const int bytes = STRIP_ROWS * p->in_w - by;
-    for (int c = 0; c < DW_GROUP; ++c) {
+    for (int c = 0; c < group; ++c) {
         int8_t *x = strips + c * plane + STRIP_ROWS * p->pad_left;
         for (int i = 0; i < bytes; i += 16) {
             const mve_pred16_t n = vctp8q((uint32_t)(bytes - i));
@@ -395,44 +414,62 @@ static void strip_keep(const mtk_depthwise_params *p, int plane, int by, int8_t 
     }
 }
 
-MTK_INLINE void depthwise_strips(const int mode, const int stride_h, const mtk_depthwise_params *p, int width,
-                                 const int8_t *input, int8_t *output, int8_t *scratch)
+/* All output rows of channels c0 .. c0 + group - 1 (group 4 or 8), wbuf their weights. */
+MTK_INLINE void strips_group(const int mode, const int stride_h, int group, const mtk_depthwise_params *p, int plane,
+                             const int8_t *input, int8_t *output, int8_t *scratch, int c0, int8_t (*wbuf)[STRIP_WBYTES])
 {
     const int per_strip = stride_h == 1 ? 3 : 2; /* output rows a strip serves */
-    const int plane = STRIP_ROWS * width + 1;    /* + 1: the last column's load stays inside */
     const int out_w = p->out_w, out_c = p->out_c, out_row = out_w * out_c, step = STRIP_ROWS * p->stride_w;
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
     /* byte offset of tap (ky, kx) (its int16's low byte) for weight lane STRIP_ROWS * kx + ky */
     static const uint8_t taps[16] = {0, 24, 48, 0, 0, 8, 32, 56, 0, 0, 16, 40, 64, 0, 0, 0};
     const uint8x16_t tap_offsets = vld1q_u8(taps);
-    int8_t wbuf[DW_GROUP][STRIP_WBYTES];
+    for (int c = 0; c < group; ++c) {
+        const int oc = c0 + c;
+        const int16_t *f = p->filter + oc / DW_GROUP * 9 * DW_GROUP + lane[oc % DW_GROUP];
+        vst1q_s8(wbuf[c] + 2, vldrbq_gather_offset_z_s8((const int8_t *)(const void *)f, tap_offsets, 0x1CE7));
+    }
+    for (int oy = 0; oy < p->out_h; oy += per_strip) {
+        const int rows = p->out_h - oy < per_strip ? p->out_h - oy : per_strip;
+        const int keep = oy == 0 ? 0 : STRIP_ROWS - per_strip * stride_h;
+        if (keep > 0) {
+            strip_keep(p, group, plane, per_strip * stride_h, scratch);
+        }
+        (group == 8 ? strip_rows_8 : strip_rows_4)(p, input, c0, oy * stride_h - p->pad_top, keep,
+                                                   (rows - 1) * stride_h + 3, plane, scratch);
+        int8_t *out = output + oy * out_row + c0;
+        for (int c = 0; c < group; ++c) {
+            const int8_t *x = scratch + c * plane;
+            const int32_t *e = mtk_quant_entry(p->quant, DW_GROUP, c0 + c);
+            if (rows == 3) {
+                strip_channel(mode, stride_h, 3, &p->q, x, step, out_w, out_row, wbuf[c], e, out + c, out_c);
+            } else if (rows == 2) {
+                strip_channel(mode, stride_h, 2, &p->q, x, step, out_w, out_row, wbuf[c], e, out + c, out_c);
+            } else {
+                strip_channel(mode, stride_h, 1, &p->q, x, step, out_w, out_row, wbuf[c], e, out + c, out_c);
+            }
+        }
+    }
+}
+
+/* Groups of 8 channels where the scratch holds their 8 strips (VWW's 6x6 layers; 3x3 maps and 12-wide rows
+ * have room for 4), then groups of 4. */
+MTK_INLINE void depthwise_strips(const int mode, const int stride_h, const mtk_depthwise_params *p, int width,
+                                 const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const int plane = STRIP_ROWS * width + 1; /* + 1: the last column's load stays inside */
+    const int channels = p->in_c / DW_GROUP * DW_GROUP;
+    const int wide = 8 * plane <= (int)mtk_depthwise_conv2d_scratch_bytes(p);
+    int8_t wbuf[8][STRIP_WBYTES];
     memset(wbuf, 0, sizeof(wbuf));
-    memset(scratch, p->input_zero_point, (size_t)(DW_GROUP * plane)); /* the padding columns, for all groups */
-    for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
-        for (int c = 0; c < DW_GROUP; ++c) {
-            const int8_t *f = (const int8_t *)(const void *)(p->filter + g * 9 * DW_GROUP + lane[c]);
-            vst1q_s8(wbuf[c] + 2, vldrbq_gather_offset_z_s8(f, tap_offsets, 0x1CE7));
-        }
-        const int32_t *e = mtk_quant_entry(p->quant, DW_GROUP, DW_GROUP * g);
-        for (int oy = 0; oy < p->out_h; oy += per_strip) {
-            const int keep = oy == 0 ? 0 : STRIP_ROWS - per_strip * stride_h;
-            if (keep > 0) {
-                strip_keep(p, plane, per_strip * stride_h, scratch);
-            }
-            strip_rows(p, input, g, oy * stride_h - p->pad_top, keep, plane, scratch);
-            const int rows = p->out_h - oy < per_strip ? p->out_h - oy : per_strip;
-            int8_t *out = output + oy * out_row + DW_GROUP * g;
-            for (int c = 0; c < DW_GROUP; ++c) {
-                const int8_t *x = scratch + c * plane;
-                if (rows == 3) {
-                    strip_channel(mode, stride_h, 3, &p->q, x, step, out_w, out_row, wbuf[c], e + c, out + c, out_c);
-                } else if (rows == 2) {
-                    strip_channel(mode, stride_h, 2, &p->q, x, step, out_w, out_row, wbuf[c], e + c, out + c, out_c);
-                } else {
-                    strip_channel(mode, stride_h, 1, &p->q, x, step, out_w, out_row, wbuf[c], e + c, out + c, out_c);
-                }
-            }
-        }
+    /* the padding columns, for all groups */
+    memset(scratch, p->input_zero_point, (size_t)((wide ? 8 : DW_GROUP) * plane));
+    int c0 = 0;
+    for (; wide && c0 + 8 <= channels; c0 += 8) {
+        strips_group(mode, stride_h, 8, p, plane, input, output, scratch, c0, wbuf);
+    }
+    for (; c0 < channels; c0 += DW_GROUP) {
+        strips_group(mode, stride_h, DW_GROUP, p, plane, input, output, scratch, c0, wbuf);
     }
 }
 
