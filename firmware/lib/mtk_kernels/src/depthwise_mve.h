@@ -17,12 +17,12 @@
  * column strips take 5 * columns + 1 bytes a channel, for 4 channels (or 8 where that size has room). */
 
 #if MTK_MVE
-/* Whether the column strips serve the layer: rows of up to 6 outputs, 12 at stride 1 (VWW's 12-wide layers:
+/* Whether the column strips serve the layer (folded output stage forms): rows of up to 6 outputs, 12 at stride 1 (VWW's 12-wide layers:
  * 151.0 k beats against 158.8 k at stride 1, 127.3 k against 99.4 k at stride 2, whose strips take 5 input
  * rows for 2 output rows). */
 MTK_INLINE int mtk_depthwise_mve_strips(const mtk_depthwise_params *p)
 {
-    return p->filter_h == 3 && p->filter_w == 3 && (p->stride_h == 1 || p->stride_h == 2) &&
+    return p->folded && p->filter_h == 3 && p->filter_w == 3 && (p->stride_h == 1 || p->stride_h == 2) &&
            p->out_w <= (p->stride_h == 1 ? 12 : 6);
 }
 
