@@ -399,18 +399,37 @@ static void strip_rows_8(const mtk_depthwise_params *p, const int8_t *input, int
     strip_rows(8, p, input, c0, r0, keep, end, plane, strips);
 }
 
-/* Each channel's image columns moved down by `by` bytes: a column's last rows to its first (the rows the
- * next strip keeps: read from the input only once, which in place needs), the padding columns untouched.
- * Forward in 16-byte steps (by < 16: a load never reads bytes already stored over). */
-static void strip_keep(const mtk_depthwise_params *p, int group, int plane, int by, int8_t *strips)
+/* Each image column's last `keep` rows (1 or 2) to its first, every channel (the rows the next strip keeps:
+ * read from the input only once, which in place needs): one halfword or byte copy a column. */
+static void strip_keep(const mtk_depthwise_params *p, int group, int plane, int keep, int8_t *strips)
 {
-    const int bytes = STRIP_ROWS * p->in_w - by;
+    const int from = STRIP_ROWS - keep;
     for (int c = 0; c < group; ++c) {
         int8_t *x = strips + c * plane + STRIP_ROWS * p->pad_left;
-        for (int i = 0; i < bytes; i += 16) {
-            const mve_pred16_t n = vctp8q((uint32_t)(bytes - i));
-            vstrbq_p_s8(x + i, vldrbq_z_s8(x + i + by, n), n);
+        if (keep == 2) {
+            for (unsigned i = p->in_w; i != 0; --i, x += STRIP_ROWS) {
+                uint16_t v;
+                memcpy(&v, x + from, sizeof(v));
+                memcpy(x, &v, sizeof(v));
+            }
+        } else {
+            for (unsigned i = p->in_w; i != 0; --i, x += STRIP_ROWS) {
+                x[0] = x[from];
+            }
         }
+    }
+}
+
+/* A strip's `count` output rows (a constant) of channels c0 .. c0 + group - 1, out the first one's. */
+MTK_INLINE void strip_channels(const int mode, const int stride_h, const int count, const mtk_depthwise_params *p,
+                               int group, int plane, const int8_t *strips, int8_t (*wbuf)[STRIP_WBYTES], int c0,
+                               int8_t *out)
+{
+    const int out_w = p->out_w, out_c = p->out_c, out_row = out_w * out_c, step = STRIP_ROWS * p->stride_w;
+    const int32_t *e = mtk_quant_entry(p->quant, DW_GROUP, c0); /* c0 opens a table block */
+    for (int c = 0; c < group; ++c, strips += plane, ++out) {
+        strip_channel(mode, stride_h, count, &p->q, strips, step, out_w, out_row, wbuf[c], e + c + (c & ~3) * 3, out,
+                      out_c);
     }
 }
 
@@ -419,7 +438,7 @@ MTK_INLINE void strips_group(const int mode, const int stride_h, int group, cons
                              const int8_t *input, int8_t *output, int8_t *scratch, int c0, int8_t (*wbuf)[STRIP_WBYTES])
 {
     const int per_strip = stride_h == 1 ? 3 : 2; /* output rows a strip serves */
-    const int out_w = p->out_w, out_c = p->out_c, out_row = out_w * out_c, step = STRIP_ROWS * p->stride_w;
+    const int out_row = p->out_w * p->out_c;
     static const uint8_t lane[DW_GROUP] = {0, 2, 1, 3}; /* the weights' SXTB16 order: c0, c2, c1, c3 */
     /* byte offset of tap (ky, kx) (its int16's low byte) for weight lane STRIP_ROWS * kx + ky */
     static const uint8_t taps[16] = {0, 24, 48, 0, 0, 8, 32, 56, 0, 0, 16, 40, 64, 0, 0, 0};
@@ -433,21 +452,17 @@ MTK_INLINE void strips_group(const int mode, const int stride_h, int group, cons
         const int rows = p->out_h - oy < per_strip ? p->out_h - oy : per_strip;
         const int keep = oy == 0 ? 0 : STRIP_ROWS - per_strip * stride_h;
         if (keep > 0) {
-            strip_keep(p, group, plane, per_strip * stride_h, scratch);
+            strip_keep(p, group, plane, keep, scratch);
         }
         (group == 8 ? strip_rows_8 : strip_rows_4)(p, input, c0, oy * stride_h - p->pad_top, keep,
                                                    (rows - 1) * stride_h + 3, plane, scratch);
         int8_t *out = output + oy * out_row + c0;
-        for (int c = 0; c < group; ++c) {
-            const int8_t *x = scratch + c * plane;
-            const int32_t *e = mtk_quant_entry(p->quant, DW_GROUP, c0 + c);
-            if (rows == 3) {
-                strip_channel(mode, stride_h, 3, &p->q, x, step, out_w, out_row, wbuf[c], e, out + c, out_c);
-            } else if (rows == 2) {
-                strip_channel(mode, stride_h, 2, &p->q, x, step, out_w, out_row, wbuf[c], e, out + c, out_c);
-            } else {
-                strip_channel(mode, stride_h, 1, &p->q, x, step, out_w, out_row, wbuf[c], e, out + c, out_c);
-            }
+        if (rows == 3) {
+            strip_channels(mode, stride_h, 3, p, group, plane, scratch, wbuf, c0, out);
+        } else if (rows == 2) {
+            strip_channels(mode, stride_h, 2, p, group, plane, scratch, wbuf, c0, out);
+        } else {
+            strip_channels(mode, stride_h, 1, p, group, plane, scratch, wbuf, c0, out);
         }
     }
 }
