@@ -337,6 +337,42 @@ MTK_INLINE void depthwise_mve(const int stride_w, void (*row)(const dw_row_job *
 #define STRIP_ROWS 5
 #define STRIP_WBYTES 32 /* a channel's weights: taps at 2 + STRIP_ROWS * kx + ky, zeros around */
 
+#if MTK_THUMB2_ASM
+/* clang-format off */
+/* The folded output stage saturated to int8 (dw_output's) of one window of the column load q3 against the
+ * weights w, stored by `store`; a and t the only scratch registers, so that a channel's loop keeps all its
+ * operands in registers (GCC's own loop reloads the output row offsets from the stack, 2 of 31 beats). */
+#define STRIP_OUT(w, store) /* a: an even register (VMLADAV) */                                                                                            \
+    "vmladav.s8 %[a], q3, %q[" w "]\n\t"                                                                           \
+    "add %[a], %[b2], %[a], lsl #1\n\t"                                                                             \
+    "smmlar %[t], %[a], %[m], %[n]\n\t"                                                                             \
+    "add %[t], %[t], %[a], asr #31\n\t"                                                                             \
+    "asr %[t], %[t], %[r]\n\t"                                                                                      \
+    "ssat %[t], #8, %[t]\n\t"                                                                                       \
+    store
+#define STRIP_ROW0 "strb %[t], [%[out]]\n\t"
+#define STRIP_ROW1 "strb %[t], [%[out], %[row]]\n\t"
+#define STRIP_ROW2 "strb %[t], [%[out], %[row], lsl #1]\n\t"
+/* out_w (> 0, in lr) columns of `body`, the load advanced by `step` (5 or 10: the stride in both directions). */
+#define STRIP_LOOP(body, step)                                                                                         \
+    __asm__ volatile("dls lr, lr\n\t"                                                                               \
+                     "1:\n\t"                                                                                         \
+                     "vldrb.u8 q3, [%[x]], #" step "\n\t" body                                                       \
+                     "add %[out], %[out], %[oc]\n\t"                                                                 \
+                     "le lr, 1b\n\t"                                                                                  \
+                     : [x] "+r"(x), [out] "+r"(out), [cnt] "+r"(n), [a] "=&Te"(a), [t] "=&r"(t)                        \
+                     : [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), [oc] "r"(out_c), [row] "r"(out_row),               \
+                       [b2] "r"(bias2), [m] "r"(m), [n] "r"(rounding), [r] "r"(r)                                     \
+                     : "q3", "memory")
+#define STRIP_LOOPS(body)                                                                                              \
+    if (stride_h == 1) {                                                                                               \
+        STRIP_LOOP(body, "5");                                                                                         \
+    } else {                                                                                                           \
+        STRIP_LOOP(body, "10");                                                                                        \
+    }
+/* clang-format on */
+#endif
+
 /* The strip's output rows (`count`, 1..3 at stride 1, 1..2 at stride 2; constants) of one channel: x its
  * strip's first window column, step the bytes between windows, out its first output. */
 MTK_INLINE void strip_channel(const int mode, const int stride_h, const int count, const mtk_output_quant *q,
@@ -347,6 +383,20 @@ MTK_INLINE void strip_channel(const int mode, const int stride_h, const int coun
     const int32_t bias2 = 2 * bias;
     const mtk_output_quant ql = *q; /* a local: the byte stores would have its bounds reloaded per output */
     const int8x16_t w0 = vldrbq_s8(wb + 2), w1 = vldrbq_s8(wb + 2 - stride_h), w2 = vldrbq_s8(wb);
+#if MTK_THUMB2_ASM
+    if (mode == MTK_OUT_FOLDED && step == STRIP_ROWS * stride_h) {
+        register int n __asm__("lr") = out_w;
+        int32_t a, t;
+        if (count == 3) {
+            STRIP_LOOPS(STRIP_OUT("w0", STRIP_ROW0) STRIP_OUT("w1", STRIP_ROW1) STRIP_OUT("w2", STRIP_ROW2));
+        } else if (count == 2) {
+            STRIP_LOOPS(STRIP_OUT("w0", STRIP_ROW0) STRIP_OUT("w1", STRIP_ROW1));
+        } else {
+            STRIP_LOOPS(STRIP_OUT("w0", STRIP_ROW0));
+        }
+        return;
+    }
+#endif
     for (int i = out_w; i > 0; --i, x += step, out += out_c) {
         const int8x16_t v = vldrbq_s8(x);
         out[0] = (int8_t)dw_output(mode, &ql, bias, bias2, v, w0, m, rounding, r);
