@@ -5,7 +5,9 @@ band of output rows needs only the input rows its windows reach. The stage runs 
 rows: in every iteration its first step makes `rows_per_iteration` more rows, and every later step makes as
 many rows as its inputs now allow (op table: Rows.ready). A tensor made and read inside the stage lives in a
 small row buffer holding only the rows still to be read: a *window* (the rows a later window still needs
-are kept across iterations, moved to the buffer's top when new rows would not fit) or a *transient* buffer
+are kept across iterations: as a ring, row r in buffer row r mod capacity, when every reader's kernel takes
+a ring of rows (OpEntry.ring_fields) and no call's rows would wrap, else moved to the buffer's top when new
+rows would not fit) or a *transient* buffer
 (read within the iteration that made it; transients of different steps share bytes). The graph input is
 whole, and its rows die as the stage reads past them; a tensor read after the stage (the split) is made
 whole, row by row, and may be placed over the input's dead rows.
@@ -51,6 +53,7 @@ class RowBuffer:
     first: int = 0  # stage steps it is live in within an iteration (window: all of them)
     last: int = 0
     offset: int = -1  # windows, transients: inside the stage block
+    ring: bool = False  # a window whose row r is buffer row r mod rows (its readers take rings: no moves)
 
     @property
     def size(self) -> int:
@@ -186,8 +189,14 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
         first, last_use = (i, max(readers, default=i)) if kind == "transient" else (0, last)
         buffers[t] = RowBuffer(t, row_bytes(graph.tensors[t]), rows, kind, first, last_use)
 
-    # Where each call's rows are: windows keep their rows from the top, moved up only when new rows would
-    # not fit; transients start at the top every time; whole tensors are addressed by row.
+    # Where each call's rows are: a ring's row r is in buffer row r mod its rows; other windows keep their
+    # rows from the top, moved up only when new rows would not fit; transients start at the top every time;
+    # whole tensors are addressed by row.
+    for t, i in made_by.items():
+        b = buffers[t]
+        b.ring = (b.kind == "window" and all(stage[c].entry.ring_fields is not None and len(stage[c].inputs) == 1
+                                             for c, _ in consumers[t])
+                  and all(c.out_row % b.rows + c.out_rows <= b.rows for c in calls if c.step == i))
     top = {t: 0 for t in made_by}
     moved = 0
     for call, keep in zip(calls, keeps):
@@ -197,6 +206,8 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
             call.out_pos = call.out_row
         elif out.kind == "transient":
             top[s.output] = call.out_row
+        elif out.ring:
+            call.out_pos = call.out_row % out.rows
         else:
             end = call.out_row + call.out_rows
             if end - top[s.output] > out.rows:
@@ -206,7 +217,10 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
             call.out_pos = call.out_row - top[s.output]
         for j, t in enumerate(s.inputs):
             b = buffers[t]
-            if b.kind in ("window", "transient"):
+            if b.ring:
+                call.in_pos[j] %= b.rows
+                assert call.in_rows <= b.rows, (call, b)
+            elif b.kind in ("window", "transient"):
                 call.in_pos[j] -= top[t]
                 assert 0 <= call.in_pos[j] and call.in_pos[j] + call.in_rows <= b.rows, (call, b)
         assert call.out_pos + call.out_rows <= out.rows, (call, out)

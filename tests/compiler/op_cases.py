@@ -127,6 +127,35 @@ def add(zoo, seed: int):
     return f"add-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (-1.0, 1.0)), p
 
 
+RING_STAGES = [  # (h, w, c, first depthwise (kernel, stride, padding), second's, depth multiplier of the second)
+    (12, 17, 8, (3, 1, "same"), (3, 2, "same"), 1),    # planar rows at stride 1 and 2, padding rows top and bottom
+    (13, 6, 8, (3, 1, "same"), (3, 1, "valid"), 1),    # rows of exactly 6 (six-output chunks), then VALID
+    (11, 3, 12, (3, 1, "same"), (3, 2, "valid"), 1),   # rows of 3 outputs (three-pixel lanes)
+    (12, 10, 6, (3, 2, "valid"), (3, 1, "same"), 1),   # a channel tail beyond a group of 4 (the scalar channels)
+    (10, 9, 4, (5, 1, "same"), (3, 1, "same"), 2),     # 5x5 (a ring of 5 rows), depth multiplier 2
+]
+
+
+def ring_stage(zoo, seed: int):
+    """1x1 conv, depthwise, 1x1 conv, depthwise: the depthwise convs read rows a stage step made, from ring
+    windows (stage.py) when banded."""
+    from mobilenet_tiny.tf_env import keras
+
+    h, w, c, first, second, mult = RING_STAGES[seed]
+    p = dict(h=h, w=w, c=c, first=list(first), second=list(second), mult=mult)
+
+    def layers(x):
+        x = keras.layers.Conv2D(c, 1, activation="relu", bias_initializer="random_normal")(x)
+        x = keras.layers.DepthwiseConv2D(first[0], strides=first[1], padding=first[2], activation="relu",
+                                         bias_initializer="random_normal")(x)
+        x = keras.layers.Conv2D(c, 1, bias_initializer="random_normal")(x)
+        x = keras.layers.ReLU(6.0)(x)
+        return keras.layers.DepthwiseConv2D(second[0], strides=second[1], padding=second[2], depth_multiplier=mult,
+                                            bias_initializer="random_normal")(x)
+
+    return f"ring-{seed}", lambda: zoo.single_layer(layers, (h, w, 3), seed, (-1.0, 1.0)), p
+
+
 def output_stage_forms() -> list[tuple[str, object]]:
     """(label, build) for models written directly whose output quantization picks each output stage form of
     the DSP kernels: folded with a lower clamp (RELU, RELU6 with zero point -20), folded with both clamps

@@ -71,12 +71,13 @@ static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *
             const int oc = ic * mult + m;
             int32_t acc = mtk_quant_entry(p->quant, DW_GROUP, oc)[0];
             for (int ky = 0; ky < p->filter_h; ++ky) {
-                const int iy = y0 + ky;
+                const int iy = y0 + ky, inside = iy >= 0 && iy < p->in_h;
+                const int8_t *row =
+                    input + (inside ? mtk_ring_row(p->in_ring, p->in_ring_first, iy) : 0) * p->in_w * p->in_c;
                 for (int kx = 0; kx < fw; ++kx) {
                     const int ix = x0 + kx;
-                    const int32_t x = (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w)
-                                          ? input[(iy * p->in_w + ix) * p->in_c + ic]
-                                          : p->input_zero_point;
+                    const int32_t x =
+                        (inside && ix >= 0 && ix < p->in_w) ? row[ix * p->in_c + ic] : p->input_zero_point;
                     acc += dw_weight(p, ky * fw + kx, oc) * x;
                 }
             }
@@ -92,11 +93,12 @@ static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *
  * window reads the same way. */
 typedef struct {
     int width, left, in_w, in_c, in_h, row_bytes; /* padded width, the image's, bytes an image row */
+    int ring, ring_first;                         /* the input's ring of rows (mtk_ring_row) */
     int32_t zp;                                   /* the zero point sign-extended in both halfwords */
 } dw_rows;
 
 /* The row geometry once per group (the descriptor would be re-read after every asm block's clobber). */
-static void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
+MTK_INLINE void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
 {
     e->width = padded_width(p);
     e->left = p->pad_left;
@@ -104,6 +106,8 @@ static void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
     e->in_c = p->in_c;
     e->in_h = p->in_h;
     e->row_bytes = p->in_w * p->in_c;
+    e->ring = p->in_ring;
+    e->ring_first = p->in_ring_first;
     e->zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
 }
 
@@ -122,7 +126,7 @@ static void expand_row(const dw_rows *rp, const int8_t *row_g, int iy, mtk_word 
     for (; col < left; ++col, row += 2) {
         row[0] = row[1] = zp;
     }
-    const int8_t *src = row_g + iy * rp->row_bytes;
+    const int8_t *src = row_g + mtk_ring_row(rp->ring, rp->ring_first, iy) * rp->row_bytes;
 #if MTK_THUMB2_ASM
     /* 6 instructions a pixel instead of GCC's 9 (it indexes the stores instead of post-incrementing). */
     int32_t v, e, n = in_w;
@@ -433,6 +437,7 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
  * that column's byte offset, else -1), then from pair `zz` on padding alone. */
 typedef struct {
     int words, plane, in_h, row_bytes, in_c, inner, src0, k_lo, tail, zz;
+    int ring, ring_first; /* the input's ring of rows (mtk_ring_row) */
     int32_t zp4;
 } dwp_rows;
 
@@ -444,6 +449,8 @@ static void planar_plan(const mtk_depthwise_params *p, dwp_rows *e)
     e->plane = DWP_SLOTS * e->words;
     e->in_h = p->in_h;
     e->row_bytes = in_w * in_c;
+    e->ring = p->in_ring;
+    e->ring_first = p->in_ring_first;
     e->in_c = in_c;
     e->inner = k_hi - k_lo;
     e->src0 = (2 * k_lo - left) * in_c;
@@ -499,7 +506,7 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
         }
         return;
     }
-    const int8_t *row = row_g + iy * e->row_bytes;
+    const int8_t *row = row_g + mtk_ring_row(e->ring, e->ring_first, iy) * e->row_bytes;
     if (e->k_lo > 0) {
         planar_store(d, plane, zp4, mtk_read_s8x4(row));
     }
@@ -1201,7 +1208,8 @@ static void expand_row_portable(const mtk_depthwise_params *p, const int8_t *inp
     const int width = padded_width(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
     const int8_t zp = (int8_t)p->input_zero_point;
     const int inside = iy >= 0 && iy < p->in_h;
-    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + DW_GROUP * g;
+    const int8_t *src =
+        input + (inside ? mtk_ring_row(p->in_ring, p->in_ring_first, iy) : 0) * in_w * in_c + DW_GROUP * g;
     for (int col = 0; col < width; ++col, row += DW_GROUP) {
         const int ix = col - left;
         const int valid = inside && ix >= 0 && ix < in_w;

@@ -33,7 +33,7 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
     for (unsigned i = pad_l; i != 0; --i, dst += 3) {
         vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
     }
-    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + c0;
+    const int8_t *src = input + (inside ? mtk_ring_row(p->in_ring, p->in_ring_first, iy) : 0) * in_w * in_c + c0;
     for (unsigned i = image; i != 0; --i, dst += 3, src += in_c) {
         if (full) {
             vstrbq_scatter_offset_s16(dst, offsets, vldrbq_s16(src));
