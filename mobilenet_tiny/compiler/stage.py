@@ -261,12 +261,12 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
 # group and band (its weights paired and records set, its rows' plan, the ring's slots per output row),
 # one input pixel of a channel group expanded into scratch again (the planar loop's 6.75 and its row's
 # padding pairs), ADD's two rescaling tables (rebuilt per band unless prepared once), a byte moved (newlib's
-# memmove, 0.78 measured). Fitted to the default schedule's measured overhead over `--memory fast`
-# (`bench --memory balanced/fast`, QEMU instructions): V1 458 K (estimated 457 K; with the former 120 / 60 /
-# 7: 303 K), V2 859 K (873 K), VWW-shaped 410 K (403 K); groups and pixels rise together in these models, so
-# their split is the kernels' (a planar row of 48 pixels ~380 instructions), not the fit's. The RISC-V
-# path's overhead is about 1.7x the Arm one.
-CALL_INSTRUCTIONS = 145
+# memmove, 0.78 measured; windows read as rings move none). Fitted to the default schedule's measured
+# overhead over `--memory fast` (`bench --memory balanced/fast`, QEMU instructions), windows as rings:
+# V1 392 K (estimated 389 K), VWW-shaped 350 K (341 K), V2 729 K (736 K); groups and pixels rise together in
+# these models, so their split is the kernels' (a planar row of 48 pixels ~380 instructions), not the fit's.
+# The RISC-V path's overhead is about 1.7x the Arm one.
+CALL_INSTRUCTIONS = 170
 DEPTHWISE_GROUP_INSTRUCTIONS = 330
 DEPTHWISE_EXPAND_PIXEL_INSTRUCTIONS = 8
 ADD_TABLE_INSTRUCTIONS = 2 * 256 * 14
