@@ -285,7 +285,7 @@ def _render_stage(name: str, steps: list[Step], plan: Plan, graph) -> list[str]:
             out.append(f"            d.{field_name} = {value};")
         args = []
         for j, t in enumerate(step.inputs):
-            if stage.buffers[t].ring:
+            if stage.buffers[t].ring and step.entry.ring_fields is not None:
                 ring, first = step.entry.ring_fields
                 out += [f"            d.{ring} = {stage.buffers[t].rows};", f"            d.{first} = b->in_row[{j}];"]
                 args.append(base(t))

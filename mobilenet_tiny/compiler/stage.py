@@ -5,9 +5,9 @@ band of output rows needs only the input rows its windows reach. The stage runs 
 rows: in every iteration its first step makes `rows_per_iteration` more rows, and every later step makes as
 many rows as its inputs now allow (op table: Rows.ready). A tensor made and read inside the stage lives in a
 small row buffer holding only the rows still to be read: a *window* (the rows a later window still needs
-are kept across iterations: as a ring, row r in buffer row r mod capacity, when every reader's kernel takes
-a ring of rows (OpEntry.ring_fields) and no call's rows would wrap, else moved to the buffer's top when new
-rows would not fit) or a *transient* buffer
+are kept across iterations: as a ring, row r in buffer row r mod capacity, when no band writes rows across
+its end and every reader's kernel takes a ring of rows (OpEntry.ring_fields) or reads none across it, else
+moved to the buffer's top when new rows would not fit) or a *transient* buffer
 (read within the iteration that made it; transients of different steps share bytes). The graph input is
 whole, and its rows die as the stage reads past them; a tensor read after the stage (the split) is made
 whole, row by row, and may be placed over the input's dead rows.
@@ -192,11 +192,17 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
     # Where each call's rows are: a ring's row r is in buffer row r mod its rows; other windows keep their
     # rows from the top, moved up only when new rows would not fit; transients start at the top every time;
     # whole tensors are addressed by row.
+    def unwrapped(b: RowBuffer, row: int, rows: int) -> bool:
+        return row % b.rows + rows <= b.rows
+
     for t, i in made_by.items():
         b = buffers[t]
-        b.ring = (b.kind == "window" and all(stage[c].entry.ring_fields is not None and len(stage[c].inputs) == 1
-                                             for c, _ in consumers[t])
-                  and all(c.out_row % b.rows + c.out_rows <= b.rows for c in calls if c.step == i))
+        # a reader without ring fields takes the ring when none of its bands wraps it (a band of one row)
+        b.ring = (b.kind == "window"
+                  and all(unwrapped(b, c.out_row, c.out_rows) for c in calls if c.step == i)
+                  and all((stage[r].entry.ring_fields is not None and len(stage[r].inputs) == 1)
+                          or all(unwrapped(b, c.in_pos[j], c.in_rows) for c in calls if c.step == r)
+                          for r, j in consumers[t]))
     top = {t: 0 for t in made_by}
     moved = 0
     for call, keep in zip(calls, keeps):

@@ -133,12 +133,13 @@ RING_STAGES = [  # (h, w, c, first depthwise (kernel, stride, padding), second's
     (11, 3, 12, (3, 1, "same"), (3, 2, "valid"), 1),   # rows of 3 outputs (three-pixel lanes)
     (12, 10, 6, (3, 2, "valid"), (3, 1, "same"), 1),   # a channel tail beyond a group of 4 (the scalar channels)
     (10, 9, 4, (5, 1, "same"), (3, 1, "same"), 2),     # 5x5 (a ring of 5 rows), depth multiplier 2
+    (11, 8, 8, (3, 1, "same", "conv"), (3, 2, "same"), 1),  # a 3x3 conv's window: moved (it takes no ring)
 ]
 
 
 def ring_stage(zoo, seed: int):
-    """1x1 conv, depthwise, 1x1 conv, depthwise: the depthwise convs read rows a stage step made, from ring
-    windows (stage.py) when banded."""
+    """1x1 conv, depthwise (or a conv), 1x1 conv, depthwise: the depthwise convs read rows a stage step made,
+    from ring windows (stage.py) when banded."""
     from mobilenet_tiny.tf_env import keras
 
     h, w, c, first, second, mult = RING_STAGES[seed]
@@ -146,8 +147,12 @@ def ring_stage(zoo, seed: int):
 
     def layers(x):
         x = keras.layers.Conv2D(c, 1, activation="relu", bias_initializer="random_normal")(x)
-        x = keras.layers.DepthwiseConv2D(first[0], strides=first[1], padding=first[2], activation="relu",
-                                         bias_initializer="random_normal")(x)
+        if first[3:] == ("conv",):
+            x = keras.layers.Conv2D(c, first[0], strides=first[1], padding=first[2], activation="relu",
+                                    bias_initializer="random_normal")(x)
+        else:
+            x = keras.layers.DepthwiseConv2D(first[0], strides=first[1], padding=first[2], activation="relu",
+                                             bias_initializer="random_normal")(x)
         x = keras.layers.Conv2D(c, 1, bias_initializer="random_normal")(x)
         x = keras.layers.ReLU(6.0)(x)
         return keras.layers.DepthwiseConv2D(second[0], strides=second[1], padding=second[2], depth_multiplier=mult,
