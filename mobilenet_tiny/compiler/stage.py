@@ -16,7 +16,8 @@ Halo rows (the rows two neighbouring bands' windows share) are kept, not recompu
 every step is computed exactly once, with the kernels' own arithmetic (the same entry points, on a copy of
 the descriptor restricted to the band), so the outputs are those of the layer-by-layer schedule, byte for
 byte. What the stage costs is calls, the halo rows a depthwise conv copies into its scratch again per band,
-ADD's rescaling tables rebuilt per band, and the kept rows moved: `estimate_overhead` counts them.
+ADD's rescaling tables rebuilt per band, and the kept rows moved (windows that cannot be rings):
+`estimate_overhead` counts them.
 
 The whole schedule is computed here, once: `simulate` returns every band call (step, rows, where its input
 and output rows are in their buffers, which rows move first), which codegen writes as a table.
@@ -53,7 +54,7 @@ class RowBuffer:
     first: int = 0  # stage steps it is live in within an iteration (window: all of them)
     last: int = 0
     offset: int = -1  # windows, transients: inside the stage block
-    ring: bool = False  # a window whose row r is buffer row r mod rows (its readers take rings: no moves)
+    ring: bool = False  # a window whose row r is buffer row r mod rows (no kept rows moved)
 
     @property
     def size(self) -> int:
@@ -269,7 +270,7 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
 # padding pairs), ADD's two rescaling tables (rebuilt per band unless prepared once), a byte moved (newlib's
 # memmove, 0.78 measured; windows read as rings move none). Fitted to the default schedule's measured
 # overhead over `--memory fast` (`bench --memory balanced/fast`, QEMU instructions), windows as rings:
-# V1 392 K (estimated 389 K), VWW-shaped 350 K (341 K), V2 729 K (736 K); groups and pixels rise together in
+# V1 392 K (estimated 389 K), VWW-shaped 350 K (341 K), V2 725 K (733 K); groups and pixels rise together in
 # these models, so their split is the kernels' (a planar row of 48 pixels ~380 instructions), not the fit's.
 # The RISC-V path's overhead is about 1.7x the Arm one.
 CALL_INSTRUCTIONS = 170
