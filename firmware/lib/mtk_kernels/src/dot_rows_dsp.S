@@ -290,44 +290,44 @@
     .elseif \nb == 0
     ldr pc, [sp, #ENTRY]            /* the pass's block the rest of the row starts at (set-up's .Lentries) */
     .balign 4
-.Lblock0\clamp:
+.Lblock0\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock1\clamp:
+.Lblock1\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock2\clamp:
+.Lblock2\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock3\clamp:
+.Lblock3\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock4\clamp:
+.Lblock4\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock5\clamp:
+.Lblock5\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock6\clamp:
+.Lblock6\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
-.Lblock7\clamp:
+.Lblock7\clamp\()s\sign:
     BLOCK r6, r7, r8, r9, r4, r5
     ldr r2, [sp, #X_END]
     cmp r1, r2
-    bne .Lblock0\clamp
-.Lstage\clamp:
+    bne .Lblock0\clamp\()s\sign
+.Lstage\clamp\()s\sign:
     .elseif \nb == 8
     .rept 7
     BLOCK r6, r7, r8, r9, r4, r5
     .endr
     ldr r2, [sp, #X_END]
     cmp r1, r2
-    beq .Lstage8\clamp
-.Lpass8\clamp:
+    beq .Lstage8\clamp\()s\sign
+.Lpass8\clamp\()s\sign:
     .rept 8
     BLOCK r6, r7, r8, r9, r4, r5
     .endr
     ldr r2, [sp, #X_END]
     cmp r1, r2
-    bne .Lpass8\clamp
-.Lstage8\clamp:
+    bne .Lpass8\clamp\()s\sign
+.Lstage8\clamp\()s\sign:
     .endif
     .if \nb == 0 || \nb == 8
-    STAGE \clamp, \plain
+    STAGE \clamp, \plain, 0, 1, \sign
     adds r1, r1, #32
     cmp r1, r11
     bne .Lpair\nb\()c\clamp\()h\half\()s\sign
@@ -338,13 +338,14 @@
 /* The written-out loops' entries \kind (pair: the pass's start, odd: its second half), as the set-up numbers
  * them: 2 to 6 blocks per clamp form 0 and 1, 3 blocks the last of one value, 7 plain blocks per form.
  * Without the sign term (\sign 0) every form but 5 blocks (no model has pointwise layers of 17 to 20
- * channels, and each written-out loop is 0.7 to 1.5 KB); with it, for layers without an activation (V2's
- * projections), clamp form 0 of 2, 3, 4 and 6 blocks; the rest take the general loops. */
+ * channels, and each written-out loop is 0.7 to 1.5 KB); with it (a layer without an activation whose zero
+ * point is above -128) only clamp form 0 of 4 blocks (V2's first projection, 16 -> 8 channels at 48x48);
+ * the rest take the general loops. */
     .macro WRITTEN_OUT kind, sign
     .if \sign
-    .word .L\kind\()2c0h0s1 + 1, .Lpair0c1h0s1 + 1, .L\kind\()3c0h0s1 + 1, .Lpair0c1h0s1 + 1
+    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
     .word .L\kind\()4c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
-    .word .L\kind\()6c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
+    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
     .else
     .word .L\kind\()2c0h0s0 + 1, .L\kind\()2c1h0s0 + 1, .L\kind\()3c0h0s0 + 1, .L\kind\()3c1h0s0 + 1
     .word .L\kind\()4c0h0s0 + 1, .L\kind\()4c1h0s0 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
@@ -353,10 +354,12 @@
     .word .L\kind\()7c0h0s1 + 1, .L\kind\()7c1h0s1 + 1, .L\kind\()7c2h0s1 + 1
     .endm
 
-/* The general pair loop's entry points of clamp form \clamp: its pass's eight blocks, then the stage. */
-    .macro ENTRIES clamp
-    .word .Lblock0\clamp + 1, .Lblock1\clamp + 1, .Lblock2\clamp + 1, .Lblock3\clamp + 1
-    .word .Lblock4\clamp + 1, .Lblock5\clamp + 1, .Lblock6\clamp + 1, .Lblock7\clamp + 1, .Lstage\clamp + 1
+/* The general pair loop's entry points of clamp form \clamp (\sign: with the sign term): its pass's eight
+ * blocks, then the stage. */
+    .macro ENTRIES clamp, sign
+    .word .Lblock0\clamp\()s\sign + 1, .Lblock1\clamp\()s\sign + 1, .Lblock2\clamp\()s\sign + 1
+    .word .Lblock3\clamp\()s\sign + 1, .Lblock4\clamp\()s\sign + 1, .Lblock5\clamp\()s\sign + 1
+    .word .Lblock6\clamp\()s\sign + 1, .Lblock7\clamp\()s\sign + 1, .Lstage\clamp\()s\sign + 1
     .endm
 
     .global mtk_dot3_folded_dsp
@@ -396,12 +399,19 @@ mtk_dot3_folded_dsp:
     JOB_TO_FRAME 44, ROW_STRIDE
     JOB_TO_FRAME 48, GROUPS
     ldr r3, [r0, #28]               /* the clamp form */
+    mov r5, r3                      /* the general loops' form: 0 to 2 the clamp's, with the sign term; */
+    ldr r1, [r0, #60]               /* 3 and 4 clamp 0 and 1 without it */
+    cmp r3, #2
+    beq 8f
+    cbnz r1, 8f
+    adds r5, r5, #3
+8:
     rsb r12, r2, #1                 /* the general loops' first pass: block (1 - blocks) mod 8 after the */
     and r12, r12, #7                /* first one, or the stage for a row of one block */
     cmp r2, #1
     it eq
     moveq r12, #8
-    add r1, r3, r3, lsl #3
+    add r1, r5, r5, lsl #3
     add r12, r12, r1
     adr r1, .Lentries
     ldr r12, [r1, r12, lsl #2]
@@ -415,7 +425,7 @@ mtk_dot3_folded_dsp:
     bls 3f
     tst r2, #7
     bne 1f
-    adds r3, r3, #63                /* clamp 0 or 1, a multiple of 8 blocks: the loops 63 and 64 */
+    adds r3, r5, #65                /* clamp 0 or 1, a multiple of 8 blocks: the loops 65 to 69 */
     b 2f
 3:
     add r3, r3, r1, lsl #1          /* 2 to 6 blocks, clamp 0 or 1: the written-out loops 0 to 9 */
@@ -438,7 +448,7 @@ mtk_dot3_folded_dsp:
     addne r3, r3, #15
     b 2f
 1:
-    adds r3, r3, #60                /* else the general loops 60 to 62 */
+    adds r3, r5, #60                /* else the general loops 60 to 64 */
 2:
     adr r1, .Ldispatch
     ldr r3, [r1, r3, lsl #2]
@@ -484,14 +494,19 @@ mtk_dot3_folded_dsp:
     WRITTEN_OUT odd, 0
     WRITTEN_OUT pair, 1
     WRITTEN_OUT odd, 1
-    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c2h0s1 + 1, .Lpair8c0h0s1 + 1, .Lpair8c1h0s1 + 1
-.Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
-    ENTRIES 0
-    ENTRIES 1
-    ENTRIES 2
+    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c2h0s1 + 1, .Lpair0c0h0s0 + 1, .Lpair0c1h0s0 + 1
+    .word .Lpair8c0h0s1 + 1, .Lpair8c1h0s1 + 1, .Lpair8c1h0s1 + 1, .Lpair8c0h0s0 + 1, .Lpair8c1h0s0 + 1
+.Lentries:                          /* the general loops' entries (Thumb addresses), 9 a form */
+    ENTRIES 0, 1
+    ENTRIES 1, 1
+    ENTRIES 2, 1
+    ENTRIES 0, 0
+    ENTRIES 1, 0
     PAIRS 0, 0
     PAIRS 0, 1
     PAIRS 0, 2
+    PAIRS 0, 0, 0, 0, 0
+    PAIRS 0, 1, 0, 0, 0
     PAIRS 2, 0, 0, 0, 0
     PAIRS 2, 1, 0, 0, 0
     PAIRS 3, 0, 0, 0, 0
@@ -502,12 +517,11 @@ mtk_dot3_folded_dsp:
     PAIRS 6, 1, 0, 0, 0
     PAIRS 3, 0, 1, 0, 0
     PAIRS 3, 1, 1, 0, 0
-    PAIRS 2, 0
-    PAIRS 3, 0
     PAIRS 4, 0
-    PAIRS 6, 0
     PAIRS 8, 0
     PAIRS 8, 1
+    PAIRS 8, 0, 0, 0, 0
+    PAIRS 8, 1, 0, 0, 0
     PAIRS 7, 0, 0, 1
     PAIRS 7, 1, 0, 1
     PAIRS 7, 2, 0, 1
