@@ -162,7 +162,8 @@ def dot_shapes() -> list[tuple[str, object]]:
     """(label, build) for CONV_2D models written directly in the shapes of the DSP dot routine's own paths:
     pointwise rows of 4 to 24 values (the written-out loops for 5 to 16 and 21 to 24, two filter pairs a pass,
     with even and odd pair counts and a single pair, output stages without the sign term (zero point -128,
-    ReLU; in the general and multiple-of-8 loops too) and with it; whole blocks expanded by the routine
+    ReLU; in the general and multiple-of-8 loops too) and with it (small shifts, where its rounding ties
+    are frequent); whole blocks expanded by the routine
     itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each
     clamp form, odd filter
     counts, per-tensor weights; rows of 24 to 96 values (the loops for a multiple of 8 blocks with 0 to 2
@@ -220,6 +221,9 @@ def dot_shapes() -> list[tuple[str, object]]:
         ("pointwise k24 relu6 zero point -128", conv((4, 5, 24), 8, activation=3, seed=66, out_q=(6 / 255, -128))),
         ("pointwise k32 zero point -128", conv((5, 7, 32), 6, seed=67, out_q=(0.05, -128))),
         ("pointwise k48 relu6 zero point -128", conv((4, 5, 48), 10, activation=3, seed=68, out_q=(6 / 255, -128))),
+        ("pointwise k16 small shift", conv((9, 11, 16), 8, seed=69, out_q=(0.001, 4))),
+        ("pointwise k32 small shift", conv((9, 11, 32), 8, seed=70, out_q=(0.001, 4))),
+        ("pointwise k48 small shift", conv((9, 11, 48), 8, seed=71, out_q=(0.001, 4))),
         ("3x3 one channel same stride 2 relu", conv((17, 19, 1), 8, 3, stride=2, activation=1, seed=33)),
         ("3x3 one channel valid stride 2", conv((17, 19, 1), 16, 3, stride=2, padding=1, seed=34)),
         ("3x3 one channel same stride 1", conv((11, 13, 1), 6, 3, seed=35)),
