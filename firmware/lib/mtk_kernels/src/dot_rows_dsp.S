@@ -9,8 +9,8 @@
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
  * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 and 6
  * blocks have their pair loops written out, two pairs a pass (one end test and one table store for both:
- * 3 cycles a pair less, of ~106 at 8 values); longer ones run eight blocks a pass (its test costs 5 cycles), the
- * pass ending when the pixel pointer reaches its end (kept on the stack: no register is left for it). A
+ * 3 cycles a pair less, of ~106 at 8 values); longer ones run eight blocks a pass (its test costs 5
+ * cycles), the pass ending when the pixel pointer reaches its end (kept on the stack: no register is left for it). A
  * multiple of 8 blocks (every pointwise layer from 32 channels in V1) has its own loop: the first block and
  * seven more written out, then whole passes, with no jump into a pass; any other count enters its first
  * pass part-way through a PC load of the block's address (5 cycles a pair, where TBH and its index cost 7). The pair loop is written out once per clamp
@@ -259,8 +259,8 @@
     str lr, [sp, #OUT]
     .endm
 
-/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half\()s\sign): \clamp 0 none, 1 the lower
- * bound, 2 both; \nb 2 to 6 the layer's exact block count, its blocks written out (no entry jump, no pass
+/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half\()s\sign): \clamp 0 none, 1 the
+ * lower bound, 2 both; \sign 0 the output stage without its sign term (FOLD); \nb 2 to 6 the layer's exact block count, its blocks written out (no entry jump, no pass
  * test: at 5 to 24 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
  * outside the blocks is most of a pair's cycles) and two pairs a pass (an odd count enters its first pass
  * at .Lodd, its second half), the last one a HALF_BLOCK with \half, or 7 with \plain
