@@ -260,15 +260,15 @@
     .endm
 
 /* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half\()s\sign): \clamp 0 none, 1 the
- * lower bound, 2 both; \sign 0 the output stage without its sign term (FOLD); \nb 2 to 6 the layer's exact block count, its blocks written out (no entry jump, no pass
- * test: at 5 to 24 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
- * outside the blocks is most of a pair's cycles) and two pairs a pass (an odd count enters its first pass
- * at .Lodd, its second half), the last one a HALF_BLOCK with \half, or 7 with \plain
- * (an RGB 3x3 window's 27 values, their pixels not doubled: its per-pixel doubling would cost more than the
- * shift per output it spares); 8 a multiple of 8
+ * lower bound, 2 both; \sign 0 the output stage without its sign term (FOLD); \nb 2 to 6 the layer's
+ * exact block count, its blocks written out (no entry jump, no pass test: at 5 to 24 values, V1's first
+ * pointwise and V2's expand layers, a one-channel 3x3 window, the work outside the blocks is most of a
+ * pair's cycles) and two pairs a pass (an odd count enters its first pass at .Lodd, its second half), the
+ * last one a HALF_BLOCK with \half, or 7 with \plain (an RGB 3x3 window's 27 values, their pixels not
+ * doubled: its per-pixel doubling would cost more than the shift per output it spares); 8 a multiple of 8
  * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
  * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
- * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
+ * r1. */
     .macro PAIRS nb, clamp, half=0, plain=0, sign=1
 .Lpair\nb\()c\clamp\()h\half\()s\sign:
     FIRST_BLOCK \plain
