@@ -194,8 +194,12 @@ def output_stage_forms() -> list[tuple[str, object]]:
 
 def dot_shapes() -> list[tuple[str, object]]:
     """(label, build) for CONV_2D models written directly in the shapes of the DSP dot routine's own paths:
-    pointwise rows of 4 to 20 values (the written-out pair loops for 5 to 16, whole blocks expanded by the
-    routine itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each clamp form, odd filter
+    pointwise rows of 4 to 24 values (the written-out loops for 5 to 16 and 21 to 24, two filter pairs a pass,
+    with even and odd pair counts and a single pair, output stages without the sign term (zero point -128,
+    ReLU; in the general and multiple-of-8 loops too) and with it (small shifts, where its rounding ties
+    are frequent); whole blocks expanded by the routine
+    itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each
+    clamp form, odd filter
     counts, per-tensor weights; rows of 24 to 96 values (the loops for a multiple of 8 blocks with 0 to 2
     passes after the first eight, the general loop entered at each kind of block); and one- and three-channel 3x3 first layers, each padding and stride 1 and 2,
     with more pixels than one call's groups and a VALID bottom row whose last word load would end past the
@@ -231,6 +235,29 @@ def dot_shapes() -> list[tuple[str, object]]:
         ("pointwise k40 relu per-tensor", conv((4, 4, 40), 6, activation=1, seed=46, per_tensor=True)),
         ("pointwise k24", conv((5, 5, 24), 8, seed=47)),
         ("pointwise k36 odd filters", conv((4, 5, 36), 7, seed=48)),
+        ("pointwise k8 relu even pairs", conv((4, 6, 8), 8, activation=1, seed=56)),
+        ("pointwise k9 even pairs", conv((5, 5, 9), 4, seed=54)),
+        ("pointwise k9 relu even pairs", conv((4, 5, 9), 8, activation=1, seed=55)),
+        ("pointwise k16 odd pairs", conv((5, 7, 16), 10, seed=50)),
+        ("pointwise k16 relu odd pairs", conv((4, 7, 16), 6, activation=1, seed=51)),
+        ("pointwise k24 one pair", conv((5, 4, 24), 2, seed=53)),
+        ("pointwise k24 relu odd pairs", conv((4, 5, 24), 6, activation=1, seed=52)),
+        ("pointwise k24 per-tensor odd pairs", conv((4, 4, 24), 10, seed=57, per_tensor=True)),
+        ("pointwise k12 one pair relu", conv((5, 5, 12), 2, activation=1, seed=58)),
+        ("pointwise k8 zero point -128", conv((7, 11, 8), 10, seed=59, out_q=(0.05, -128))),
+        ("pointwise k8 relu6 zero point -128", conv((5, 9, 8), 8, activation=3, seed=60, out_q=(6 / 255, -128))),
+        ("pointwise k9 zero point -128", conv((5, 7, 9), 6, seed=61, out_q=(0.05, -128))),
+        ("pointwise k12 zero point -128", conv((6, 7, 12), 8, seed=62, out_q=(0.05, -128))),
+        ("pointwise k16 zero point -128", conv((5, 7, 16), 10, seed=63, out_q=(0.05, -128))),
+        ("pointwise k16 relu6 zero point -128 per-tensor", conv((5, 5, 16), 12, activation=3, seed=64,
+                                                              out_q=(6 / 255, -128), per_tensor=True)),
+        ("pointwise k24 zero point -128", conv((5, 5, 24), 6, seed=65, out_q=(0.05, -128))),
+        ("pointwise k24 relu6 zero point -128", conv((4, 5, 24), 8, activation=3, seed=66, out_q=(6 / 255, -128))),
+        ("pointwise k32 zero point -128", conv((5, 7, 32), 6, seed=67, out_q=(0.05, -128))),
+        ("pointwise k48 relu6 zero point -128", conv((4, 5, 48), 10, activation=3, seed=68, out_q=(6 / 255, -128))),
+        ("pointwise k16 small shift", conv((9, 11, 16), 8, seed=69, out_q=(0.001, 4))),
+        ("pointwise k32 small shift", conv((9, 11, 32), 8, seed=70, out_q=(0.001, 4))),
+        ("pointwise k48 small shift", conv((9, 11, 48), 8, seed=71, out_q=(0.001, 4))),
         ("3x3 one channel same stride 2 relu", conv((17, 19, 1), 8, 3, stride=2, activation=1, seed=33)),
         ("3x3 one channel valid stride 2", conv((17, 19, 1), 16, 3, stride=2, padding=1, seed=34)),
         ("3x3 one channel same stride 1", conv((11, 13, 1), 6, 3, seed=35)),
