@@ -25,6 +25,8 @@
 #include "mtk_kernels.h"
 #include "output_stage.h"
 
+#include <stddef.h>
+
 #define DW_GROUP 4     /* channels per weight group and per quantization table block */
 #define DW_MAX_ROWS 16 /* filter heights the grouped path serves */
 
@@ -547,6 +549,101 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
     }
 }
 
+/* clang-format off */
+/* Column words v0 (even) and v1 (odd) as the pair words of channels 0..3, stored through d0..d3 (post-
+ * incremented a word): PKHBT/PKHTB pair the columns' halves, SXTB16 sign-extends. */
+#define DWP_PAIR_STORE                                                                                                 \
+    "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"                                                                            \
+    "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"                                                                           \
+    "sxtb16 %[v0], %[t]\n\t"                                                                                           \
+    "sxtb16 %[t], %[t], ror #8\n\t"                                                                                    \
+    "str %[v0], [%[d0]], #4\n\t"                                                                                       \
+    "str %[t], [%[d1]], #4\n\t"                                                                                        \
+    "sxtb16 %[v0], %[v1]\n\t"                                                                                          \
+    "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                  \
+    "str %[v0], [%[d2]], #4\n\t"                                                                                       \
+    "str %[v1], [%[d3]], #4\n\t"
+/* clang-format on */
+
+/* Input rows y0 + r, r in [r_begin, r_end), of the group's channels into the six-output chunk's planes (row r
+ * at planes + r * words). The rows inside the image in one block, each row's pairs in order: the pair of
+ * padding and column 0, the inner pairs, the last column's pair, the padding pairs (the plan's k_lo, inner,
+ * tail, zz); a row reads in_w columns and writes `words` pairs a plane, so the source and plane pointers run
+ * on from row to row. expand_row_planar takes ~135 est. M4 cycles a 6-wide row (the plan re-read after its
+ * blocks' memory clobbers, branches around the border pairs); this ~85. Not inlined: one copy for the four
+ * variants. */
+__attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8_t *row_g, int y0, int r_begin,
+                                                   int r_end, mtk_word *planes)
+{
+    const int words = e->words, plane = e->plane;
+    /* rows [inside, outside) are in the image */
+    const int inside = -y0 < r_begin ? r_begin : -y0 > r_end ? r_end : -y0;
+    const int outside = e->in_h - y0 < inside ? inside : e->in_h - y0 > r_end ? r_end : e->in_h - y0;
+    for (int r = r_begin; r < inside; ++r) {
+        expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
+    }
+    if (outside > inside) {
+        const int8_t *src = row_g + (y0 + inside) * e->row_bytes;
+        mtk_word *d0 = planes + inside * words, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t rows = outside - inside, n, v0, v1, t;
+        /* clang-format off */
+        __asm__ volatile(
+            "0:\n\t"
+            "ldr %[t], [%[e], %[o_klo]]\n\t"
+            "cmp %[t], #0\n\t"
+            "beq 1f\n\t"
+            "ldr %[v1], [%[src]]\n\t"
+            "mov %[v0], %[zp]\n\t"
+            "add %[src], %[src], %[c]\n\t"
+            DWP_PAIR_STORE
+            "1:\n\t"
+            "ldr %[n], [%[e], %[o_inner]]\n\t"
+            "cmp %[n], #0\n\t"
+            "ble 3f\n\t"
+            "2:\n\t"
+            "ldr %[v0], [%[src]]\n\t"
+            "ldr %[v1], [%[src], %[c]]\n\t"
+            "add %[src], %[src], %[c], lsl #1\n\t"
+            DWP_PAIR_STORE
+            "subs %[n], %[n], #1\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "ldr %[t], [%[e], %[o_tail]]\n\t"
+            "cmp %[t], #0\n\t"
+            "blt 4f\n\t"
+            "ldr %[v0], [%[src]]\n\t"
+            "mov %[v1], %[zp]\n\t"
+            "add %[src], %[src], %[c]\n\t"
+            DWP_PAIR_STORE
+            "4:\n\t"
+            "ldr %[n], [%[e], %[o_words]]\n\t"
+            "ldr %[t], [%[e], %[o_zz]]\n\t"
+            "subs %[n], %[n], %[t]\n\t"
+            "ble 6f\n\t"
+            "sxtb16 %[t], %[zp]\n\t"
+            "5:\n\t"
+            "str %[t], [%[d0]], #4\n\t"
+            "str %[t], [%[d1]], #4\n\t"
+            "str %[t], [%[d2]], #4\n\t"
+            "str %[t], [%[d3]], #4\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 5b\n\t"
+            "6:\n\t"
+            "subs %[rows], %[rows], #1\n\t"
+            "bne 0b\n\t"
+            : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [rows] "+r"(rows),
+              [n] "=&r"(n), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
+            : [e] "r"(e), [c] "r"(e->in_c), [zp] "r"(e->zp4), [o_klo] "i"(offsetof(dwp_rows, k_lo)),
+              [o_inner] "i"(offsetof(dwp_rows, inner)), [o_tail] "i"(offsetof(dwp_rows, tail)),
+              [o_words] "i"(offsetof(dwp_rows, words)), [o_zz] "i"(offsetof(dwp_rows, zz))
+            : "cc", "memory");
+        /* clang-format on */
+    }
+    for (int r = outside; r < r_end; ++r) {
+        expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
+    }
+}
+
 /* What the row loop of one channel reads, for one assignment of window rows to slots: the pair weights
  * (taps 0 and 1 of a window row, low and high halfword) of slots 0..2, the third taps of slots 0 (bottom)
  * and 1 (top) in s01 and of slot 2 in s2, all doubled, and the bias doubled, so that the accumulators hold
@@ -753,52 +850,56 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
  * they are reloaded per window row) and three for the columns. Such rows are expanded row after row (the
  * six-output chunks below, DWP6_PITCH words a row), so window row ky's words are at 4 * DWP6_PITCH * ky bytes.
  * Stride 1, words at o0..o3 of a window row: even windows SMLAD of their pair, odd ones SMLADX of the pair
- * PKHBT makes across two words, the third taps by SMLAxy with half h of S. */
-#define DWP6_S1_SLOT(o0, o1, o2, o3, h)                                                                                \
+ * PKHBT makes across two words, the third taps by SMLAxy with half h of S.
+ * F(i): what window i's first SMLAD of the slot adds to, its accumulator, or in a pass's first slot the bias
+ * in a5 (a5's own first SMLAD comes last), so that no bias is copied. */
+#define DWP6_SELF(i) "a" #i
+#define DWP6_FROM_BIAS(i) "a5"
+#define DWP6_S1_SLOT(o0, o1, o2, o3, h, F)                                                                                \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
-    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                               \
     "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
-    "smladx %[a1], %[A], %[P], %[a1]\n\t"                                                                              \
+    "smladx %[a1], %[A], %[P], %[" F(1) "]\n\t"                                                                              \
     "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
     "smlat" h " %[a1], %[B], %[S], %[a1]\n\t"                                                                          \
-    "smlad %[a2], %[B], %[P], %[a2]\n\t"                                                                               \
+    "smlad %[a2], %[B], %[P], %[" F(2) "]\n\t"                                                                               \
     "smlab" h " %[a2], %[D], %[S], %[a2]\n\t"                                                                          \
     "pkhbt %[B], %[D], %[B]\n\t"                                                                                       \
-    "smladx %[a3], %[B], %[P], %[a3]\n\t"                                                                              \
+    "smladx %[a3], %[B], %[P], %[" F(3) "]\n\t"                                                                              \
     "smlat" h " %[a3], %[D], %[S], %[a3]\n\t"                                                                          \
     DWP_LD("A", o3)                                                                                                    \
-    "smlad %[a4], %[D], %[P], %[a4]\n\t"                                                                               \
+    "smlad %[a4], %[D], %[P], %[" F(4) "]\n\t"                                                                               \
     "smlab" h " %[a4], %[A], %[S], %[a4]\n\t"                                                                          \
     "pkhbt %[D], %[A], %[D]\n\t"                                                                                       \
-    "smladx %[a5], %[D], %[P], %[a5]\n\t"                                                                              \
+    "smladx %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                              \
     "smlat" h " %[a5], %[A], %[S], %[a5]\n\t"
 /* Stride 2, words o0..o6: every window's pair is a word, its third tap the next word's low half. */
-#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h)                                                                    \
+#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h, F)                                                                    \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
-    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                               \
     "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
-    "smlad %[a1], %[B], %[P], %[a1]\n\t"                                                                               \
+    "smlad %[a1], %[B], %[P], %[" F(1) "]\n\t"                                                                               \
     "smlab" h " %[a1], %[D], %[S], %[a1]\n\t"                                                                          \
     DWP_LD("A", o3) DWP_LD("B", o4)                                                                                    \
-    "smlad %[a2], %[D], %[P], %[a2]\n\t"                                                                               \
+    "smlad %[a2], %[D], %[P], %[" F(2) "]\n\t"                                                                               \
     "smlab" h " %[a2], %[A], %[S], %[a2]\n\t"                                                                          \
-    "smlad %[a3], %[A], %[P], %[a3]\n\t"                                                                               \
+    "smlad %[a3], %[A], %[P], %[" F(3) "]\n\t"                                                                               \
     "smlab" h " %[a3], %[B], %[S], %[a3]\n\t"                                                                          \
     DWP_LD("D", o5) DWP_LD("A", o6)                                                                                    \
-    "smlad %[a4], %[B], %[P], %[a4]\n\t"                                                                               \
+    "smlad %[a4], %[B], %[P], %[" F(4) "]\n\t"                                                                               \
     "smlab" h " %[a4], %[D], %[S], %[a4]\n\t"                                                                          \
-    "smlad %[a5], %[D], %[P], %[a5]\n\t"                                                                               \
+    "smlad %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                               \
     "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
 #define DWP6_PASS_S1                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S1_SLOT("0", "4", "8", "12", "b") DWP_REC("P", "4")                                                           \
-    DWP6_S1_SLOT("16", "20", "24", "28", "t") DWP_REC("P", "8") DWP_REC("S", "16")                                     \
-    DWP6_S1_SLOT("32", "36", "40", "44", "b")
+    DWP6_S1_SLOT("0", "4", "8", "12", "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                                           \
+    DWP6_S1_SLOT("16", "20", "24", "28", "t", DWP6_SELF) DWP_REC("P", "8") DWP_REC("S", "16")                          \
+    DWP6_S1_SLOT("32", "36", "40", "44", "b", DWP6_SELF)
 #define DWP6_PASS_S2                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S2_SLOT("0", "4", "8", "12", "16", "20", "24", "b") DWP_REC("P", "4")                                         \
-    DWP6_S2_SLOT("28", "32", "36", "40", "44", "48", "52", "t") DWP_REC("P", "8") DWP_REC("S", "16")                   \
-    DWP6_S2_SLOT("56", "60", "64", "68", "72", "76", "80", "b")
+    DWP6_S2_SLOT("0", "4", "8", "12", "16", "20", "24", "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                         \
+    DWP6_S2_SLOT("28", "32", "36", "40", "44", "48", "52", "t", DWP6_SELF) DWP_REC("P", "8") DWP_REC("S", "16")        \
+    DWP6_S2_SLOT("56", "60", "64", "68", "72", "76", "80", "b", DWP6_SELF)
 /* The folded stage (m in A, n in B, r in P, S the scratch register) and the lower clamp (in A). */
 #define DWP6_OUT_ONE(a)                                                                                                \
     "smmlar %[S], %[" a "], %[A], %[B]\n\t"                                                                            \
@@ -814,8 +915,7 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
 /* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart, then back to
  * the next channel's first output (the record's rewind). */
 #define DWP6_ROW(PASS, MIN)                                                                                            \
-    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a0") DWP_BIAS("a1") DWP_BIAS("a2") DWP_BIAS("a3") DWP_BIAS("a4")             \
-    DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC DWP_STORE2("a0", "a1") DWP_STORE2("a2", "a3") DWP_STORE2("a4", "a5")       \
+    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC DWP_STORE2("a0", "a1") DWP_STORE2("a2", "a3") DWP_STORE2("a4", "a5")       \
     DWP_REC("A", "56") DWP_REC("B", "60")                                                                              \
     "sub %[out], %[out], %[A]\n\t"                                                                                     \
     "add %[ch], %[ch], #64\n\t"                                                                                        \
@@ -888,9 +988,7 @@ MTK_INLINE void rows6(const mtk_depthwise_params *p, const int mode, const int s
             }
             r = keep;
         }
-        for (; r < n; ++r) {
-            expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
-        }
+        expand_chunk(e, row_g, y0, r, n, planes);
         for (int j = 0; j < rows; ++j, out += out_row) {
 #pragma GCC unroll 4
             for (int c = 0; c < DW_GROUP; ++c) {
