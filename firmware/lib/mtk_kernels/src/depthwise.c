@@ -12,7 +12,7 @@
  * SMLAxy, not 12 LDRD. Rows of 4 or more such outputs go channel-planar instead (below): one channel's
  * int16 row as column pairs, so that SMLAD takes two taps of a window at once and four outputs of one
  * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage
- * (rows of exactly 6 outputs: six a pass). Rows of exactly 3 take three-pixel lanes.
+ * (rows of exactly 6 outputs: six a pass); rows of exactly 3 too, a channel's rows of a chunk in one loop.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -43,12 +43,13 @@ static int padded_width(const mtk_depthwise_params *p)
     return p->pad_left + p->in_w + (right > 0 ? right : 0);
 }
 
-/* Rows of exactly 6 outputs (3x3, stride_w 1 or 2) go through the DSP path's six-output chunks: up to
- * DWP6_ROWS output rows' input rows expanded at once, a row after the other. */
+/* Rows of exactly 6 or 3 outputs (3x3, stride_w 1 or 2) go through the DSP path's chunks: up to DWP6_ROWS
+ * output rows' input rows expanded at once, a row after the other. */
 #define DWP6_ROWS 6
-static int six_wide(const mtk_depthwise_params *p)
+static int chunked(const mtk_depthwise_params *p)
 {
-    return p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 6;
+    return p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) &&
+           (p->out_w == 6 || p->out_w == 3);
 }
 
 static int chunk_rows(const mtk_depthwise_params *p)
@@ -284,106 +285,6 @@ MTK_INLINE void lane_3x3_2px(const int stride, const mtk_word *r0, const mtk_wor
     /* clang-format on */
     *pixel0 = (uint32_t)p0l;
     *pixel1 = (uint32_t)p1l;
-}
-
-/* clang-format off */
-/* Row `row` of three neighbouring 3x3 windows in one halfword lane (rows of 3 outputs, V2's last layers):
- * each column loaded once and used by every window that covers it, 5 (stride 1) or 7 (stride 2) loads and 3
- * weight loads for 18 SMLAxy; p0..p2 the three pixels' accumulators. */
-#define DW3_ROW_S1(wa, wb, wc)                                                                                         \
-    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
-    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
-    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb") DW2_MAC("p1", "wa")                                                     \
-    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wb") DW2_MAC("p2", "wa")                                \
-    DW2_COLUMN("row", "24") DW2_MAC("p1", "wc") DW2_MAC("p2", "wb")                                                    \
-    DW2_COLUMN("row", "32") DW2_MAC("p2", "wc")
-#define DW3_ROW_S2(wa, wb, wc)                                                                                         \
-    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
-    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
-    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb")                                                                         \
-    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wa")                                                    \
-    DW2_COLUMN("row", "24") DW2_MAC("p1", "wb")                                                                        \
-    DW2_COLUMN("row", "32") DW2_MAC("p1", "wc") DW2_MAC("p2", "wa")                                                    \
-    DW2_COLUMN("row", "40") DW2_MAC("p2", "wb")                                                                        \
-    DW2_COLUMN("row", "48") DW2_MAC("p2", "wc")
-/* One statement a row keeps it within the registers (six accumulators, three weights, a column, two
- * pointers); the accumulators stay in registers between the rows. */
-#define DW3_ROW_ASM(ROW, r, oa, ob, oc)                                                                                \
-    __asm__(ROW(oa, ob, oc)                                                                                            \
-            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),  \
-              [wa] "=&r"(ka), [wb] "=&r"(kb), [wc] "=&r"(kc), [tmp] "=&r"(tmp)                                        \
-            : [row] "r"(r), [w] "r"(w)                                                                                 \
-            : "memory")
-/* The lane's folded stage (parameters at table words 4/8/12 and 6/10/14 from t) of its six values, left as
- * bytes 0 and 2 of one word per pixel (as DW2_LANE). */
-#define DW3_OUT                                                                                                        \
-    "ldr %[m], [%[t], #16]\n\t"                                                                                        \
-    "ldr %[n], [%[t], #32]\n\t"                                                                                        \
-    "ldr %[r], [%[t], #48]\n\t"                                                                                        \
-    MTK_FOLDED_ONE("p0l", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p1l", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p2l", "m", "n", "r")                                                                               \
-    "ldr %[m], [%[t], #24]\n\t"                                                                                        \
-    "ldr %[n], [%[t], #40]\n\t"                                                                                        \
-    "ldr %[r], [%[t], #56]\n\t"                                                                                        \
-    MTK_FOLDED_ONE("p0h", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p1h", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p2h", "m", "n", "r")                                                                               \
-    "bfi %[p0l], %[p0h], #16, #8\n\t"                                                                                  \
-    "bfi %[p1l], %[p1h], #16, #8\n\t"                                                                                  \
-    "bfi %[p2l], %[p2h], #16, #8\n\t"                                                                                  \
-    "uxtb16 %[p0l], %[p0l]\n\t"                                                                                        \
-    "uxtb16 %[p1l], %[p1l]\n\t"                                                                                        \
-    "uxtb16 %[p2l], %[p2l]\n\t"
-/* clang-format on */
-
-/* One halfword lane of three neighbouring 3x3 windows at stride 1 or 2 (a constant after inlining), from
- * bias to output bytes (px[0..2]); the pointers as for lane_3x3_2px. */
-MTK_INLINE void lane_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1, const mtk_word *r2,
-                             const mtk_word *w, const int32_t *t, uint32_t *px)
-{
-    int32_t p0l = t[0], p0h = t[2], p1l = p0l, p1h = p0h, p2l = p0l, p2h = p0h, ka, kb, kc, tmp, m, n, r;
-    if (stride == 1) {
-        DW3_ROW_ASM(DW3_ROW_S1, r0, "0", "8", "16");
-        DW3_ROW_ASM(DW3_ROW_S1, r1, "24", "32", "40");
-        DW3_ROW_ASM(DW3_ROW_S1, r2, "48", "56", "64");
-    } else {
-        DW3_ROW_ASM(DW3_ROW_S2, r0, "0", "8", "16");
-        DW3_ROW_ASM(DW3_ROW_S2, r1, "24", "32", "40");
-        DW3_ROW_ASM(DW3_ROW_S2, r2, "48", "56", "64");
-    }
-    /* clang-format off */
-    __asm__(DW3_OUT
-            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),
-              [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r), [tmp] "=&r"(tmp)
-            : [t] "r"(t)
-            : "memory");
-    /* clang-format on */
-    px[0] = (uint32_t)p0l;
-    px[1] = (uint32_t)p1l;
-    px[2] = (uint32_t)p2l;
-}
-
-/* A row of three outputs of a group (3x3, stride 1 or 2, folded stage; lo4 the lower clamp in every byte,
- * -128 when there is none): both lanes, combined and stored. Not inlined and the lanes not unrolled: the
- * eight copies of a lane the group variants would make cost 4 KB of flash. */
-__attribute__((noinline)) static void row_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1,
-                                                  const mtk_word *r2, const mtk_word *w, const int32_t *t, uint32_t lo4,
-                                                  int8_t *out, int out_c)
-{
-    uint32_t px[2][3]; /* lanes (c0, c2) and (c1, c3) */
-#pragma GCC unroll 1
-    for (int l = 0; l < 2; ++l) {
-        if (stride == 1) {
-            lane_3x3_3px(1, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
-        } else {
-            lane_3x3_3px(2, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
-        }
-    }
-    for (int k = 0; k < 3; ++k, out += out_c) {
-        const uint32_t pixel = mtk_max_s8x4(px[0][k] | (px[1][k] << 8), lo4);
-        memcpy(out, &pixel, 4);
-    }
 }
 
 /* The folded output stage of one pixel's four accumulators (channels 0..3), packed and stored. */
@@ -650,7 +551,8 @@ __attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8
  * 2 * acc, which the folded stage's SMMLAR takes (|acc| < 2^30, see mtk_fixedpoint.h); the stage's
  * parameters; where the channel's plane starts and its four-output passes end; which tails (bit 1: two
  * outputs, bit 0: one) the row has; how far back the output pointer goes from the row's end to the next
- * channel; and whether this is the group's last channel. The byte offsets are the loop's. */
+ * channel; and whether this is the group's last channel. Rows of 3 outputs read end4 as the chunk's end, x0
+ * as its first row and `tails` as the bytes between its rows' planes. The byte offsets are the loops'. */
 typedef struct {
     uint32_t p0, p1, p2, s01, s2;
 } dwp_weights;
@@ -928,6 +830,85 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     : "cc", "memory"
 /* clang-format on */
 
+/* clang-format off */
+/* Rows of exactly 3 outputs (3x3 maps, V1's and V2's last layers): per channel every row of a chunk in one
+ * loop, three windows a row, the weights of slots 0 and 1 in registers across the rows (slot 2's reloaded per
+ * row, their registers then serving the output stage), so that a channel's set-up is paid once a chunk, not
+ * once a row. Window row ky's words are at 4 * words * ky bytes (words: 3 at stride 1, 4 at stride 2); F as
+ * for the six-output slots, the bias in a2. Stride 1, words o0..o2: */
+#define DWP3_FROM_BIAS(i) "a2"
+#define DWP3_S1_SLOT(o0, o1, o2, P, S, h, F)                                                                           \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[" F(0) "]\n\t"                                                                     \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[" P "], %[" F(1) "]\n\t"                                                                    \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"                                                                      \
+    "smlad %[a2], %[B], %[" P "], %[" F(2) "]\n\t"                                                                     \
+    "smlab" h " %[a2], %[D], %[" S "], %[a2]\n\t"
+/* Stride 2, words o0..o3: every window's pair is a word, its third tap the next word's low half. */
+#define DWP3_S2_SLOT(o0, o1, o2, o3, P, S, h, F)                                                                       \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[" F(0) "]\n\t"                                                                     \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlad %[a1], %[B], %[" P "], %[" F(1) "]\n\t"                                                                     \
+    "smlab" h " %[a1], %[D], %[" S "], %[a1]\n\t"                                                                      \
+    DWP_LD("A", o3)                                                                                                    \
+    "smlad %[a2], %[D], %[" P "], %[" F(2) "]\n\t"                                                                     \
+    "smlab" h " %[a2], %[A], %[" S "], %[a2]\n\t"
+#define DWP3_PASS_S1                                                                                                   \
+    DWP_BIAS("a2") DWP3_S1_SLOT("0", "4", "8", "P0", "S01", "b", DWP3_FROM_BIAS)                                       \
+    DWP3_S1_SLOT("12", "16", "20", "P1", "S01", "t", DWP6_SELF)                                                        \
+    DWP_SLOT2_WEIGHTS DWP3_S1_SLOT("24", "28", "32", "T1", "T2", "b", DWP6_SELF)
+#define DWP3_PASS_S2                                                                                                   \
+    DWP_BIAS("a2") DWP3_S2_SLOT("0", "4", "8", "12", "P0", "S01", "b", DWP3_FROM_BIAS)                                 \
+    DWP3_S2_SLOT("16", "20", "24", "28", "P1", "S01", "t", DWP6_SELF)                                                  \
+    DWP_SLOT2_WEIGHTS DWP3_S2_SLOT("32", "36", "40", "44", "T1", "T2", "b", DWP6_SELF)
+/* Per channel: slot 0 and 1's weights and its first row's plane, then per row the three windows, the stage,
+ * three stores out_c bytes apart (out then at the next row), the next row's plane (the record's `tails`: bytes
+ * between rows) until the chunk's end (end4); then back to the next channel's first output (rewind). */
+#define DWP3_ROWS(PASS, MIN)                                                                                           \
+    "1:\n\t" DWP_REC("P0", "0") DWP_REC("P1", "4") DWP_REC("S01", "12") DWP_REC("x", "48")                           \
+    "2:\n\t" PASS DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1") DWP_OUT_ONE("a2") MIN DWP_OC                      \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
+    "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
+    "strb %[a2], [%[B]]\n\t"                                                                                           \
+    "add %[out], %[B], %[A]\n\t" DWP_REC("A", "52") DWP_REC("B", "44")                                                 \
+    "add %[x], %[x], %[A]\n\t"                                                                                         \
+    "cmp %[x], %[B]\n\t"                                                                                               \
+    "bne 2b\n\t" DWP_REC("A", "56") DWP_REC("B", "60")                                                                 \
+    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "add %[ch], %[ch], #64\n\t"                                                                                        \
+    "cmp %[B], #0\n\t"                                                                                                 \
+    "beq 1b\n\t"
+#define DWP3_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2")
+#define DWP3_OPERANDS                                                                                                  \
+    : [ch] "+r"(ch), [out] "+r"(out), [x] "=&r"(x), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [A] "=&r"(A),    \
+      [B] "=&r"(B), [D] "=&r"(D), [T1] "=&r"(T1), [T2] "=&r"(T2), [P0] "=&r"(P0), [P1] "=&r"(P1), [S01] "=&r"(S01)   \
+    :                                                                                                                  \
+    : "cc", "memory"
+/* clang-format on */
+
+/* A chunk's rows of 3 outputs of a group's four channels (records ch[0..3], their planes and ends set for the
+ * chunk; out at channel 0 of the chunk's first pixel). */
+MTK_INLINE void group_rows3(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+{
+    const mtk_word *x;
+    int32_t a0, a1, a2, A, B, D, T1, T2, P0, P1, S01;
+    /* clang-format off */
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S1, "") DWP3_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S1, DWP3_MIN) DWP3_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S2, "") DWP3_OPERANDS);
+    } else {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S2, DWP3_MIN) DWP3_OPERANDS);
+    }
+    /* clang-format on */
+}
+
 /* One output row of 6 outputs of a group's four channels (as group_row). */
 MTK_INLINE void group_row6(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
 {
@@ -966,15 +947,15 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
     /* clang-format on */
 }
 
-/* The output rows of a group when a row has 6 outputs: chunks of up to DWP6_ROWS output rows, a chunk's input
- * rows expanded once, in order, so that the weights keep one order (set once a group) and a row costs four
- * pointers, not a slot rotation (V1's 6x6 layers: 105 K of their 175 K est. cycles were set-up per row). The
- * last 3 - stride_h rows of a chunk move to the top for the next one: in place, their input rows may be
- * overwritten by then. */
-MTK_INLINE void rows6(const mtk_depthwise_params *p, const int mode, const int stride, const dwp_rows *e,
-                      const int8_t *row_g, mtk_word *planes, dwp_channel *ch, int8_t *out)
+/* The output rows of a group when a row has 6 or 3 outputs: chunks of up to DWP6_ROWS output rows, a chunk's
+ * input rows expanded once, in order, so that the weights keep one order (set once a group) and a row costs
+ * four pointers, not a slot rotation (V1's 6x6 layers: 105 K of their 175 K est. cycles were set-up per row);
+ * rows of 3 take a chunk a call. The last 3 - stride_h rows of a chunk move to the top for the next one: in
+ * place, their input rows may be overwritten by then. */
+MTK_INLINE void rows_chunked(const mtk_depthwise_params *p, const int mode, const int stride, const dwp_rows *e,
+                             const int8_t *row_g, mtk_word *planes, dwp_channel *ch, int8_t *out)
 {
-    const int words = e->words, plane = e->plane, sh = p->stride_h, out_row = 6 * p->out_c;
+    const int words = e->words, plane = e->plane, sh = p->stride_h, out_row = p->out_w * p->out_c;
     const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
     for (int oy = 0; oy < p->out_h; oy += DWP6_ROWS) {
         const int rows = p->out_h - oy < DWP6_ROWS ? p->out_h - oy : DWP6_ROWS;
@@ -989,6 +970,17 @@ MTK_INLINE void rows6(const mtk_depthwise_params *p, const int mode, const int s
             r = keep;
         }
         expand_chunk(e, row_g, y0, r, n, planes);
+        if (p->out_w == 3) {
+#pragma GCC unroll 4
+            for (int c = 0; c < DW_GROUP; ++c) {
+                ch[c].x0 = planes + c * plane;
+                ch[c].end4 = ch[c].x0 + rows * sh * words;
+                ch[c].rewind = rows * out_row - 1;
+            }
+            group_rows3(stride, mode, ch, out);
+            out += rows * out_row;
+            continue;
+        }
         for (int j = 0; j < rows; ++j, out += out_row) {
 #pragma GCC unroll 4
             for (int c = 0; c < DW_GROUP; ++c) {
@@ -1006,7 +998,7 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
                               mtk_word *planes, int8_t *output)
 {
     const int words = plane_words(p), out_w = p->out_w, out_c = p->out_c;
-    const int plane = (out_w == 6 ? chunk_rows(p) : DWP_SLOTS) * words; /* words between channels' planes */
+    const int plane = (chunked(p) ? chunk_rows(p) : DWP_SLOTS) * words; /* words between channels' planes */
     const int quads = out_w / 4;
     /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
      * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
@@ -1026,7 +1018,7 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
                               out_c,
                               planes + c * plane + quads * step4,
                               planes + c * plane,
-                              out_w & 3,
+                              out_w == 3 ? 4 * p->stride_h * words : out_w & 3,
                               (quads * 4 + (out_w & 2)) * out_c - 1,
                               c == DW_GROUP - 1};
     }
@@ -1058,12 +1050,12 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
         }
         const int8_t *row_g = input + DW_GROUP * g;
         int8_t *out_g = output + DW_GROUP * g;
-        if (out_w == 6) {
+        if (out_w == 6 || out_w == 3) {
 #pragma GCC unroll 4
             for (int c = 0; c < DW_GROUP; ++c) {
                 ch[c].w = (dwp_weights){pr[0][c], pr[1][c], pr[2][c], sg[0][c] | (sg[1][c] << 16), sg[2][c]};
             }
-            rows6(p, mode, stride, &e, row_g, planes, ch, out_g);
+            rows_chunked(p, mode, stride, &e, row_g, planes, ch, out_g);
             continue;
         }
         int next = -p->pad_top, first = 0;
@@ -1102,15 +1094,16 @@ DWP_VARIANT(groups_planar_s1_min, MTK_OUT_FOLDED_MIN, 1)
 DWP_VARIANT(groups_planar_s2, MTK_OUT_FOLDED, 2)
 DWP_VARIANT(groups_planar_s2_min, MTK_OUT_FOLDED_MIN, 2)
 
-/* The planar rows' variant for this layer, or NULL. Rows of 3 outputs go to three-pixel lanes instead: planar
- * rows pay a group's set-up and per row a few branches and pointer moves per channel, which such rows do not
- * win back (the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC planar, 9.8 and 8.3 in two-pixel
- * lanes, 7.5 and 6.2 in three-pixel lanes). */
+/* The planar rows' variant for this layer, or NULL. Rows of 1 or 2 outputs go to two-pixel lanes; rows of 3
+ * take the chunks, whose per-channel loop over a chunk's rows pays a channel's set-up once a chunk (V1's
+ * 3x3-output layers: 7.54 and 6.15 est. M4 cycles a MAC in three-pixel lanes, planar rows of 3 row by row
+ * were 11.5 and 9.6 on the zoo's). */
 static layer_fn pick_planar_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->pad_left <= 1) {
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) &&
+        (p->out_w >= DWP_MIN_WIDTH || p->out_w == 3) && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) &&
+        p->pad_left <= 1) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? groups_planar_s1 : groups_planar_s1_min;
         }
@@ -1203,40 +1196,6 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
     }
 }
 
-#if MTK_THUMB2_ASM
-/* All output rows of group g when a row has 3 outputs (3x3, stride 1 or 2, folded stage, with or without a
- * lower clamp): the rolling rows of group_rows, each output row one row_3x3_3px call, the geometry read once
- * (V2's last layers have 84 groups of 3 rows: the per-row set-up is a third of their cycles). */
-static void group_rows_3px(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)
-{
-    const int row_words = 2 * padded_width(p), stride = p->stride_w, stride_h = p->stride_h, out_c = p->out_c;
-    const int out_h = p->out_h, pad_top = p->pad_top, out_row = 3 * out_c;
-    const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
-    const int32_t *t = p->quant + g * 4 * DW_GROUP;
-    const uint32_t lo4 =
-        mtk_output_mode(p->folded, &p->q) == MTK_OUT_FOLDED_MIN ? mtk_bytes4(p->q.act_min) : 0x80808080u;
-    dw_rows e;
-    rows_plan(p, &e);
-    const int8_t *row_g = input + DW_GROUP * g;
-    int8_t *out = output + DW_GROUP * g;
-    int next = -pad_top, first = 0;
-    for (int oy = 0, y0 = -pad_top; oy < out_h; ++oy, y0 += stride_h, out += out_row) {
-        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
-            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-            expand_row(&e, row_g, y0 + ky, slots + slot * row_words);
-        }
-        next = y0 + 3;
-        const int s1 = first == 2 ? 0 : first + 1, s2 = s1 == 2 ? 0 : s1 + 1;
-        row_3x3_3px(stride, slots + first * row_words, slots + s1 * row_words, slots + s2 * row_words, w, t, lo4, out,
-                    out_c);
-        first += stride_h;
-        while (first >= 3) {
-            first -= 3;
-        }
-    }
-}
-#endif
-
 typedef void (*group_fn)(const mtk_depthwise_params *, const int8_t *, int, mtk_word *, int8_t *);
 
 #define DW_VARIANT(name, mode, is3x3)                                                                                  \
@@ -1254,12 +1213,6 @@ DW_VARIANT(group_any_general, MTK_OUT_GENERAL, 0)
 static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
-#if MTK_THUMB2_ASM
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 3 &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-        return group_rows_3px;
-    }
-#endif
     if (p->filter_h != 3 || p->filter_w != 3) {
         return mode == MTK_OUT_GENERAL ? group_any_general : group_any_folded;
     }
@@ -1353,7 +1306,7 @@ uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
     /* filter_h input rows of one channel group (a six-output chunk's rows if more), sign-extended, the width
      * rounded up to whole column pairs (the planar layout's words); every path gets the same arena */
     const uint32_t width = (uint32_t)padded_width(p);
-    const uint32_t rows = (uint32_t)(six_wide(p) && chunk_rows(p) > p->filter_h ? chunk_rows(p) : p->filter_h);
+    const uint32_t rows = (uint32_t)(chunked(p) && chunk_rows(p) > p->filter_h ? chunk_rows(p) : p->filter_h);
     return groups_apply(p) ? 8u * rows * (width + (width & 1u)) : 0u;
 }
 
