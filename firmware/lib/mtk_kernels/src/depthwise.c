@@ -947,66 +947,26 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
     /* clang-format on */
 }
 
-/* The output rows of a group when a row has 6 or 3 outputs: chunks of up to DWP6_ROWS output rows, a chunk's
- * input rows expanded once, in order, so that the weights keep one order (set once a group) and a row costs
- * four pointers, not a slot rotation (V1's 6x6 layers: 105 K of their 175 K est. cycles were set-up per row);
- * rows of 3 take a chunk a call. The last 3 - stride_h rows of a chunk move to the top for the next one: in
- * place, their input rows may be overwritten by then. */
-MTK_INLINE void rows_chunked(const mtk_depthwise_params *p, const int mode, const int stride, const dwp_rows *e,
-                             const int8_t *row_g, mtk_word *planes, dwp_channel *ch, int8_t *out)
+/* The bottom halves of lo and hi (PKHBT), and their top halves (PKHTB), lo's in the bottom half: GCC builds
+ * either from UXTH, ORR and two shifts (V1's 3x3-output layers: ~480 est. M4 cycles of set-up a group). */
+MTK_INLINE uint32_t dwp_pack_bottoms(uint32_t lo, uint32_t hi)
 {
-    const int words = e->words, plane = e->plane, sh = p->stride_h, out_row = p->out_w * p->out_c;
-    const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
-    for (int oy = 0; oy < p->out_h; oy += DWP6_ROWS) {
-        const int rows = p->out_h - oy < DWP6_ROWS ? p->out_h - oy : DWP6_ROWS;
-        const int y0 = oy * sh - p->pad_top, n = (rows - 1) * sh + 3;
-        int r = 0;
-        if (oy > 0) {
-            for (int c = 0; c < DW_GROUP; ++c) {
-                for (int i = 0; i < keep * words; ++i) {
-                    planes[c * plane + i] = planes[c * plane + from + i];
-                }
-            }
-            r = keep;
-        }
-        expand_chunk(e, row_g, y0, r, n, planes);
-        if (p->out_w == 3) {
-#pragma GCC unroll 4
-            for (int c = 0; c < DW_GROUP; ++c) {
-                ch[c].x0 = planes + c * plane;
-                ch[c].end4 = ch[c].x0 + rows * sh * words;
-                ch[c].rewind = rows * out_row - 1;
-            }
-            group_rows3(stride, mode, ch, out);
-            out += rows * out_row;
-            continue;
-        }
-        for (int j = 0; j < rows; ++j, out += out_row) {
-#pragma GCC unroll 4
-            for (int c = 0; c < DW_GROUP; ++c) {
-                ch[c].x0 = planes + c * plane + j * sh * words;
-            }
-            group_row6(stride, mode, ch, out);
-        }
-    }
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
 }
 
-/* All output rows of every channel group (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots,
- * a group after the other. The row plan and the records' fields that are the same for every group are worked
- * out once a call, not once a group: the stage calls a layer per band of one row. */
-MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
-                              mtk_word *planes, int8_t *output)
+MTK_INLINE uint32_t dwp_pack_tops(uint32_t lo, uint32_t hi)
 {
-    const int words = plane_words(p), out_w = p->out_w, out_c = p->out_c;
-    const int plane = (chunked(p) ? chunk_rows(p) : DWP_SLOTS) * words; /* words between channels' planes */
-    const int quads = out_w / 4;
-    /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
-     * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
-    uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
-    dwp_channel ch[DW_GROUP];
-    dwp_rows e;
-    planar_plan(p, &e);
-    e.plane = plane;
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
+/* The records' fields that are the same for every group (planes `plane` words apart). */
+static void records_init(const mtk_depthwise_params *p, const int stride, mtk_word *planes, int plane, dwp_channel *ch)
+{
+    const int out_w = p->out_w, out_c = p->out_c, quads = out_w / 4;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
         ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
@@ -1018,13 +978,126 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
                               out_c,
                               planes + c * plane + quads * step4,
                               planes + c * plane,
-                              out_w == 3 ? 4 * p->stride_h * words : out_w & 3,
+                              out_w == 3 ? 4 * p->stride_h * plane_words(p) : out_w & 3,
                               (quads * 4 + (out_w & 2)) * out_c - 1,
                               c == DW_GROUP - 1};
     }
+}
+
+/* Group g's stage parameters into its records, the bias doubled (t: the group's table block). */
+MTK_INLINE void records_stage(const int32_t *t, dwp_channel *ch)
+{
+#pragma GCC unroll 4
+    for (int c = 0; c < DW_GROUP; ++c) {
+        ch[c].bias2 = 2 * t[c];
+        ch[c].m = t[DW_GROUP + c];
+        ch[c].n = t[2 * DW_GROUP + c];
+        ch[c].r = t[3 * DW_GROUP + c];
+    }
+}
+
+/* All output rows of every channel group when a row has 6 or 3 outputs: chunks of up to DWP6_ROWS output
+ * rows, a chunk's input rows expanded once, in order, so that the weights keep one order, written straight
+ * into the records once a group, and a row costs four pointers, not a slot rotation (V1's 6x6 layers: 105 K
+ * of their 175 K est. cycles were set-up per row); rows of 3 take a chunk a call. The geometry is read once a
+ * call (the descriptor would be re-read after every asm block's clobber). The last 3 - stride_h rows of a
+ * chunk move to the top for the next one: in place, their input rows may be overwritten by then. */
+MTK_INLINE void groups_chunked(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                               mtk_word *planes, int8_t *output)
+{
+    const int words = plane_words(p), plane = chunk_rows(p) * words, out_w = p->out_w;
+    const int out_h = p->out_h, sh = p->stride_h, pad_top = p->pad_top, out_row = out_w * p->out_c;
+    const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
+    const int groups = p->in_c / DW_GROUP;
+    const int16_t *filter = p->filter;
+    const int32_t *quant = p->quant;
+    dwp_channel ch[DW_GROUP];
+    dwp_rows e;
+    planar_plan(p, &e);
+    e.plane = plane;
+    records_init(p, stride, planes, plane, ch);
+    for (int g = 0; g < groups; ++g) {
+        /* a tap's weights are two words, (c0, c2) and (c1, c3): doubled by SADD16, paired by PKHBT/PKHTB;
+         * the third taps of window rows 0 and 1 share a word (s01) */
+        const mtk_word *f = (const mtk_word *)(const void *)(filter + g * 9 * DW_GROUP);
+        uint32_t a[3], b[3]; /* window row ky's third taps, (c0, c2) and (c1, c3) */
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ++ky, f += 6) {
+            const uint32_t a0 = (uint32_t)__sadd16(f[0], f[0]), b0 = (uint32_t)__sadd16(f[1], f[1]);
+            const uint32_t a1 = (uint32_t)__sadd16(f[2], f[2]), b1 = (uint32_t)__sadd16(f[3], f[3]);
+            a[ky] = (uint32_t)__sadd16(f[4], f[4]);
+            b[ky] = (uint32_t)__sadd16(f[5], f[5]);
+            (&ch[0].w.p0)[ky] = dwp_pack_bottoms(a0, a1);
+            (&ch[1].w.p0)[ky] = dwp_pack_bottoms(b0, b1);
+            (&ch[2].w.p0)[ky] = dwp_pack_tops(a0, a1);
+            (&ch[3].w.p0)[ky] = dwp_pack_tops(b0, b1);
+        }
+        ch[0].w.s01 = dwp_pack_bottoms(a[0], a[1]);
+        ch[1].w.s01 = dwp_pack_bottoms(b[0], b[1]);
+        ch[2].w.s01 = dwp_pack_tops(a[0], a[1]);
+        ch[3].w.s01 = dwp_pack_tops(b[0], b[1]);
+        ch[0].w.s2 = a[2] & 0xffffu;
+        ch[1].w.s2 = b[2] & 0xffffu;
+        ch[2].w.s2 = a[2] >> 16;
+        ch[3].w.s2 = b[2] >> 16;
+        records_stage(quant + g * 4 * DW_GROUP, ch);
+        const int8_t *row_g = input + DW_GROUP * g;
+        int8_t *out = output + DW_GROUP * g;
+        for (int oy = 0; oy < out_h; oy += DWP6_ROWS) {
+            const int rows = out_h - oy < DWP6_ROWS ? out_h - oy : DWP6_ROWS;
+            const int y0 = oy * sh - pad_top, n = (rows - 1) * sh + 3;
+            int r = 0;
+            if (oy > 0) {
+                for (int c = 0; c < DW_GROUP; ++c) {
+                    for (int i = 0; i < keep * words; ++i) {
+                        planes[c * plane + i] = planes[c * plane + from + i];
+                    }
+                }
+                r = keep;
+            }
+            expand_chunk(&e, row_g, y0, r, n, planes);
+            if (out_w == 3) {
+#pragma GCC unroll 4
+                for (int c = 0; c < DW_GROUP; ++c) {
+                    ch[c].end4 = ch[c].x0 + rows * sh * words;
+                    ch[c].rewind = rows * out_row - 1;
+                }
+                group_rows3(stride, mode, ch, out);
+                out += rows * out_row;
+                continue;
+            }
+            for (int j = 0; j < rows; ++j, out += out_row) {
+#pragma GCC unroll 4
+                for (int c = 0; c < DW_GROUP; ++c) {
+                    ch[c].x0 = planes + c * plane + j * sh * words;
+                }
+                group_row6(stride, mode, ch, out);
+            }
+        }
+    }
+}
+
+/* All output rows of every channel group (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots,
+ * a group after the other (rows of 6 or 3 outputs: the chunks above). The row plan and the records' fields
+ * that are the same for every group are worked out once a call, not once a group: the stage calls a layer
+ * per band of one row. */
+MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                              mtk_word *planes, int8_t *output)
+{
+    if (chunked(p)) {
+        groups_chunked(p, mode, stride, input, planes, output);
+        return;
+    }
+    const int out_w = p->out_w, out_c = p->out_c;
+    /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
+     * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
+    uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
+    dwp_channel ch[DW_GROUP];
+    dwp_rows e;
+    planar_plan(p, &e);
+    records_init(p, stride, planes, DWP_SLOTS * e.words, ch);
     for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
         const mtk_word *f = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
-        const int32_t *t = p->quant + g * 4 * DW_GROUP;
         /* a tap's weights are two words, (c0, c2) and (c1, c3): doubled by SADD16 and paired by halfword
          * moves (PKHBT/PKHTB), per group and band (the stage calls a layer per band) */
 #pragma GCC unroll 3
@@ -1032,32 +1105,18 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
             const uint32_t a0 = (uint32_t)__sadd16(f[0], f[0]), b0 = (uint32_t)__sadd16(f[1], f[1]);
             const uint32_t a1 = (uint32_t)__sadd16(f[2], f[2]), b1 = (uint32_t)__sadd16(f[3], f[3]);
             const uint32_t a2 = (uint32_t)__sadd16(f[4], f[4]), b2 = (uint32_t)__sadd16(f[5], f[5]);
-            pr[ky][0] = (a0 & 0xffffu) | (a1 << 16);
-            pr[ky][1] = (b0 & 0xffffu) | (b1 << 16);
-            pr[ky][2] = (a0 >> 16) | (a1 & 0xffff0000u);
-            pr[ky][3] = (b0 >> 16) | (b1 & 0xffff0000u);
+            pr[ky][0] = dwp_pack_bottoms(a0, a1);
+            pr[ky][1] = dwp_pack_bottoms(b0, b1);
+            pr[ky][2] = dwp_pack_tops(a0, a1);
+            pr[ky][3] = dwp_pack_tops(b0, b1);
             sg[ky][0] = a2 & 0xffffu;
             sg[ky][1] = b2 & 0xffffu;
             sg[ky][2] = a2 >> 16;
             sg[ky][3] = b2 >> 16;
         }
-#pragma GCC unroll 4
-        for (int c = 0; c < DW_GROUP; ++c) {
-            ch[c].bias2 = 2 * t[c];
-            ch[c].m = t[DW_GROUP + c];
-            ch[c].n = t[2 * DW_GROUP + c];
-            ch[c].r = t[3 * DW_GROUP + c];
-        }
+        records_stage(p->quant + g * 4 * DW_GROUP, ch);
         const int8_t *row_g = input + DW_GROUP * g;
         int8_t *out_g = output + DW_GROUP * g;
-        if (out_w == 6 || out_w == 3) {
-#pragma GCC unroll 4
-            for (int c = 0; c < DW_GROUP; ++c) {
-                ch[c].w = (dwp_weights){pr[0][c], pr[1][c], pr[2][c], sg[0][c] | (sg[1][c] << 16), sg[2][c]};
-            }
-            rows_chunked(p, mode, stride, &e, row_g, planes, ch, out_g);
-            continue;
-        }
         int next = -p->pad_top, first = 0;
         for (int oy = 0; oy < p->out_h; ++oy) {
             const int y0 = oy * p->stride_h - p->pad_top;
