@@ -472,15 +472,16 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
  * tail, zz); a row reads in_w columns and writes `words` pairs a plane, so the source and plane pointers run
  * on from row to row. expand_row_planar takes ~135 est. M4 cycles a 6-wide row (the plan re-read after its
  * blocks' memory clobbers, branches around the border pairs); this ~85. Not inlined: one copy for the four
- * variants. */
+ * variants. The rows outside the image (`borders`) are the same for every group of a single-chunk layer: its
+ * first group writes them, the others keep them. */
 __attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8_t *row_g, int y0, int r_begin,
-                                                   int r_end, mtk_word *planes)
+                                                   int r_end, int borders, mtk_word *planes)
 {
     const int words = e->words, plane = e->plane;
     /* rows [inside, outside) are in the image */
     const int inside = -y0 < r_begin ? r_begin : -y0 > r_end ? r_end : -y0;
     const int outside = e->in_h - y0 < inside ? inside : e->in_h - y0 > r_end ? r_end : e->in_h - y0;
-    for (int r = r_begin; r < inside; ++r) {
+    for (int r = borders ? r_begin : inside; r < inside; ++r) {
         expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
     }
     if (outside > inside) {
@@ -540,7 +541,7 @@ __attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8
             : "cc", "memory");
         /* clang-format on */
     }
-    for (int r = outside; r < r_end; ++r) {
+    for (int r = outside; borders && r < r_end; ++r) {
         expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
     }
 }
@@ -814,12 +815,19 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
 #define DWP6_MIN                                                                                                       \
     DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3") DWP_MIN_ONE("a4")                   \
     DWP_MIN_ONE("a5")
-/* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart, then back to
- * the next channel's first output (the record's rewind). */
+/* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart from two bases
+ * (out stays at the channel's first output, so the next channel's is one byte on). */
 #define DWP6_ROW(PASS, MIN)                                                                                            \
-    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC DWP_STORE2("a0", "a1") DWP_STORE2("a2", "a3") DWP_STORE2("a4", "a5")       \
-    DWP_REC("A", "56") DWP_REC("B", "60")                                                                              \
-    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC                                                \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
+    "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
+    "strb %[a2], [%[B]]\n\t"                                                                                           \
+    "strb %[a3], [%[B], %[A]]\n\t"                                                                                     \
+    "add %[B], %[B], %[A], lsl #1\n\t"                                                                                 \
+    "strb %[a4], [%[B]]\n\t"                                                                                           \
+    "strb %[a5], [%[B], %[A]]\n\t"                                                                                     \
+    "add %[out], %[out], #1\n\t" DWP_REC("B", "60")                                                                    \
     "add %[ch], %[ch], #64\n\t"                                                                                        \
     "cmp %[B], #0\n\t"                                                                                                 \
     "beq 1b\n\t"
@@ -1055,7 +1063,7 @@ MTK_INLINE void groups_chunked(const mtk_depthwise_params *p, const int mode, co
                 }
                 r = keep;
             }
-            expand_chunk(&e, row_g, y0, r, n, planes);
+            expand_chunk(&e, row_g, y0, r, n, g == 0 || out_h > DWP6_ROWS, planes);
             if (out_w == 3) {
 #pragma GCC unroll 4
                 for (int c = 0; c < DW_GROUP; ++c) {
