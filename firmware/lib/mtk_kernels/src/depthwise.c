@@ -466,12 +466,12 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
     "str %[v1], [%[d3]], #4\n\t"
 /* clang-format on */
 
-/* Input rows y0 + r, r in [r_begin, r_end), of the group's channels into the six-output chunk's planes (row r
- * at planes + r * words). The rows inside the image in one block, each row's pairs in order: the pair of
- * padding and column 0, the inner pairs, the last column's pair, the padding pairs (the plan's k_lo, inner,
- * tail, zz); a row reads in_w columns and writes `words` pairs a plane, so the source and plane pointers run
- * on from row to row. expand_row_planar takes ~135 est. M4 cycles a 6-wide row (the plan re-read after its
- * blocks' memory clobbers, branches around the border pairs); this ~85. Not inlined: one copy for the four
+/* Input rows y0 + r, r in [r_begin, r_end), of the group's channels into the chunk's planes (row r at
+ * planes + r * words). The rows inside the image in one block, each row's pairs in order: the pair of padding
+ * and column 0, the inner pairs, the last column's pair, the padding pairs (the plan's k_lo, inner, tail,
+ * zz); a row reads in_w columns and writes `words` pairs a plane, so the source and plane pointers run on
+ * from row to row. expand_row_planar takes ~135 est. M4 cycles a 6-wide row (the plan re-read after its
+ * blocks' memory clobbers, branches around the border pairs); this ~80. Not inlined: one copy for the four
  * variants. The rows outside the image (`borders`) are the same for every group of a single-chunk layer: its
  * first group writes them, the others keep them. */
 __attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8_t *row_g, int y0, int r_begin,
@@ -758,40 +758,40 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
  * in a5 (a5's own first SMLAD comes last), so that no bias is copied. */
 #define DWP6_SELF(i) "a" #i
 #define DWP6_FROM_BIAS(i) "a5"
-#define DWP6_S1_SLOT(o0, o1, o2, o3, h, F)                                                                                \
+#define DWP6_S1_SLOT(o0, o1, o2, o3, h, F)                                                                             \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
-    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                               \
+    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                         \
     "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
-    "smladx %[a1], %[A], %[P], %[" F(1) "]\n\t"                                                                              \
+    "smladx %[a1], %[A], %[P], %[" F(1) "]\n\t"                                                                        \
     "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
     "smlat" h " %[a1], %[B], %[S], %[a1]\n\t"                                                                          \
-    "smlad %[a2], %[B], %[P], %[" F(2) "]\n\t"                                                                               \
+    "smlad %[a2], %[B], %[P], %[" F(2) "]\n\t"                                                                         \
     "smlab" h " %[a2], %[D], %[S], %[a2]\n\t"                                                                          \
     "pkhbt %[B], %[D], %[B]\n\t"                                                                                       \
-    "smladx %[a3], %[B], %[P], %[" F(3) "]\n\t"                                                                              \
+    "smladx %[a3], %[B], %[P], %[" F(3) "]\n\t"                                                                        \
     "smlat" h " %[a3], %[D], %[S], %[a3]\n\t"                                                                          \
     DWP_LD("A", o3)                                                                                                    \
-    "smlad %[a4], %[D], %[P], %[" F(4) "]\n\t"                                                                               \
+    "smlad %[a4], %[D], %[P], %[" F(4) "]\n\t"                                                                         \
     "smlab" h " %[a4], %[A], %[S], %[a4]\n\t"                                                                          \
     "pkhbt %[D], %[A], %[D]\n\t"                                                                                       \
-    "smladx %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                              \
+    "smladx %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                        \
     "smlat" h " %[a5], %[A], %[S], %[a5]\n\t"
 /* Stride 2, words o0..o6: every window's pair is a word, its third tap the next word's low half. */
-#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h, F)                                                                    \
+#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h, F)                                                                 \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
-    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                               \
+    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                         \
     "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
-    "smlad %[a1], %[B], %[P], %[" F(1) "]\n\t"                                                                               \
+    "smlad %[a1], %[B], %[P], %[" F(1) "]\n\t"                                                                         \
     "smlab" h " %[a1], %[D], %[S], %[a1]\n\t"                                                                          \
     DWP_LD("A", o3) DWP_LD("B", o4)                                                                                    \
-    "smlad %[a2], %[D], %[P], %[" F(2) "]\n\t"                                                                               \
+    "smlad %[a2], %[D], %[P], %[" F(2) "]\n\t"                                                                         \
     "smlab" h " %[a2], %[A], %[S], %[a2]\n\t"                                                                          \
-    "smlad %[a3], %[A], %[P], %[" F(3) "]\n\t"                                                                               \
+    "smlad %[a3], %[A], %[P], %[" F(3) "]\n\t"                                                                         \
     "smlab" h " %[a3], %[B], %[S], %[a3]\n\t"                                                                          \
     DWP_LD("D", o5) DWP_LD("A", o6)                                                                                    \
-    "smlad %[a4], %[B], %[P], %[" F(4) "]\n\t"                                                                               \
+    "smlad %[a4], %[B], %[P], %[" F(4) "]\n\t"                                                                         \
     "smlab" h " %[a4], %[D], %[S], %[a4]\n\t"                                                                          \
-    "smlad %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                               \
+    "smlad %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                         \
     "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
 #define DWP6_PASS_S1                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
