@@ -66,7 +66,7 @@ DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22), ((3, 3, 
                              ((6, 6, 8), 1, 25), ((12, 11, 4), 2, 26), ((13, 6, 8), 1, 27), ((16, 12, 12), 2, 28)]
 
 # written directly, the six-output and three-output chunks and the rows around them on small maps (3x3 to 7x7
-# outputs, V1's and V2's last layers): (input shape, stride, padding 0 SAME / 1 VALID, lower clamp, per-tensor
+# outputs, V1's and V2's last layers; 12-wide rows): (input shape, stride, padding 0 SAME / 1 VALID, lower clamp, per-tensor
 # weights); channel counts 4, 6, 20, 36, 100, the input zero point -3
 DEPTHWISE_3X3_MAPS = [((3, 3, 36), 1, 0, False, False), ((5, 5, 100), 1, 1, True, False),
                       ((6, 6, 20), 2, 0, False, True), ((7, 7, 6), 2, 1, True, False),
@@ -74,7 +74,10 @@ DEPTHWISE_3X3_MAPS = [((3, 3, 36), 1, 0, False, False), ((5, 5, 100), 1, 1, True
                       ((13, 13, 36), 2, 1, False, False), ((11, 11, 20), 2, 0, True, True),
                       ((19, 3, 20), 1, 0, False, True), ((13, 6, 36), 2, 0, True, False),
                       ((5, 5, 6), 1, 0, False, False), ((7, 7, 20), 1, 0, True, True),
-                      ((10, 10, 100), 2, 0, False, False), ((14, 14, 4), 2, 0, True, False)]
+                      ((10, 10, 100), 2, 0, False, False), ((14, 14, 4), 2, 0, True, False),
+                      # rows of 12 at stride 1 (two six-output passes a row), one chunk and several
+                      ((6, 12, 36), 1, 0, True, False), ((14, 14, 20), 1, 1, False, True),
+                      ((13, 12, 6), 1, 0, False, False), ((24, 24, 8), 2, 0, True, False)]
 
 
 def depthwise_3x3(zoo, seed: int):

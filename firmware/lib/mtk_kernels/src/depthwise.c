@@ -43,13 +43,14 @@ static int padded_width(const mtk_depthwise_params *p)
     return p->pad_left + p->in_w + (right > 0 ? right : 0);
 }
 
-/* Rows of exactly 6 or 3 outputs (3x3, stride_w 1 or 2) go through the DSP path's chunks: up to DWP6_ROWS
+/* Rows of exactly 6 or 3 outputs (3x3, stride_w 1 or 2), or 12 at stride 1, go through the DSP path's chunks: up to DWP6_ROWS
  * output rows' input rows expanded at once, a row after the other. */
 #define DWP6_ROWS 6
 static int chunked(const mtk_depthwise_params *p)
 {
-    return p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) &&
-           (p->out_w == 6 || p->out_w == 3);
+    return p->filter_h == 3 && p->filter_w == 3 &&
+           (((p->stride_w == 1 || p->stride_w == 2) && (p->out_w == 6 || p->out_w == 3)) ||
+            (p->stride_w == 1 && p->out_w == 12));
 }
 
 static int chunk_rows(const mtk_depthwise_params *p)
@@ -793,11 +794,14 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     "smlab" h " %[a4], %[D], %[S], %[a4]\n\t"                                                                          \
     "smlad %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                         \
     "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
-#define DWP6_PASS_S1                                                                                                   \
+/* Stride 1, the three window rows' words at w0.., w1.., w2.. (rows of 6: 4 words a row, of 12: 7) */
+#define DWP6_PASS_S1_AT(w00, w01, w02, w03, w10, w11, w12, w13, w20, w21, w22, w23)                                  \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S1_SLOT("0", "4", "8", "12", "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                                           \
-    DWP6_S1_SLOT("16", "20", "24", "28", "t", DWP6_SELF) DWP_REC("P", "8") DWP_REC("S", "16")                          \
-    DWP6_S1_SLOT("32", "36", "40", "44", "b", DWP6_SELF)
+    DWP6_S1_SLOT(w00, w01, w02, w03, "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                                            \
+    DWP6_S1_SLOT(w10, w11, w12, w13, "t", DWP6_SELF) DWP_REC("P", "8") DWP_REC("S", "16")                              \
+    DWP6_S1_SLOT(w20, w21, w22, w23, "b", DWP6_SELF)
+#define DWP6_PASS_S1 DWP6_PASS_S1_AT("0", "4", "8", "12", "16", "20", "24", "28", "32", "36", "40", "44")
+#define DWP6_PASS_S1_12 DWP6_PASS_S1_AT("0", "4", "8", "12", "28", "32", "36", "40", "56", "60", "64", "68")
 #define DWP6_PASS_S2                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
     DWP6_S2_SLOT("0", "4", "8", "12", "16", "20", "24", "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                         \
@@ -918,12 +922,16 @@ MTK_INLINE void group_rows3(const int stride, const int mode, const dwp_channel 
 }
 
 /* One output row of 6 outputs of a group's four channels (as group_row). */
-MTK_INLINE void group_row6(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+MTK_INLINE void group_row6(const int stride, const int mode, const int wide12, const dwp_channel *ch, int8_t *out)
 {
     const mtk_word *x;
     int32_t a0, a1, a2, a3, a4, a5, A, B, D, P, S;
     /* clang-format off */
-    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+    if (stride == 1 && wide12 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1_12, "") DWP6_OPERANDS);
+    } else if (stride == 1 && wide12) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1_12, DWP6_MIN) DWP6_OPERANDS);
+    } else if (stride == 1 && mode == MTK_OUT_FOLDED) {
         __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, "") DWP6_OPERANDS);
     } else if (stride == 1) {
         __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, DWP6_MIN) DWP6_OPERANDS);
@@ -953,6 +961,23 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
                          DWP_OPERANDS);
     }
     /* clang-format on */
+}
+
+/* A chunk's `rows` output rows of 6 or 12 (`wide`, a constant after inlining: two passes of six, the second
+ * 3 words and 6 outputs on) outputs, `pitch` words between the rows' planes. */
+MTK_INLINE void passes6(const int stride, const int mode, const int wide, dwp_channel *ch, mtk_word *planes, int plane,
+                        int rows, int pitch, int8_t *out, int out_c)
+{
+    for (int j = 0; j < rows; ++j, out += wide * out_c) {
+#pragma GCC unroll 2
+        for (int half = 0; half < wide; half += 6) {
+#pragma GCC unroll 4
+            for (int c = 0; c < DW_GROUP; ++c) {
+                ch[c].x0 = planes + c * plane + j * pitch + half / 2;
+            }
+            group_row6(stride, mode, wide == 12, ch, out + half * out_c);
+        }
+    }
 }
 
 /* The bottom halves of lo and hi (PKHBT), and their top halves (PKHTB), lo's in the bottom half: GCC builds
@@ -1014,7 +1039,7 @@ MTK_INLINE void groups_chunked(const mtk_depthwise_params *p, const int mode, co
                                mtk_word *planes, int8_t *output)
 {
     const int words = plane_words(p), plane = chunk_rows(p) * words, out_w = p->out_w;
-    const int out_h = p->out_h, sh = p->stride_h, pad_top = p->pad_top, out_row = out_w * p->out_c;
+    const int out_h = p->out_h, sh = p->stride_h, pad_top = p->pad_top, out_c = p->out_c, out_row = out_w * out_c;
     const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
     const int groups = p->in_c / DW_GROUP;
     const int16_t *filter = p->filter;
@@ -1074,13 +1099,12 @@ MTK_INLINE void groups_chunked(const mtk_depthwise_params *p, const int mode, co
                 out += rows * out_row;
                 continue;
             }
-            for (int j = 0; j < rows; ++j, out += out_row) {
-#pragma GCC unroll 4
-                for (int c = 0; c < DW_GROUP; ++c) {
-                    ch[c].x0 = planes + c * plane + j * sh * words;
-                }
-                group_row6(stride, mode, ch, out);
+            if (out_w == 12) {
+                passes6(stride, mode, 12, ch, planes, plane, rows, sh * words, out, out_c);
+            } else {
+                passes6(stride, mode, 6, ch, planes, plane, rows, sh * words, out, out_c);
             }
+            out += rows * out_row;
         }
     }
 }
