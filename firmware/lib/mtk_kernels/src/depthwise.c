@@ -964,12 +964,12 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
 }
 
 /* A chunk's `rows` output rows of 6 or 12 (`wide`, a constant after inlining: two passes of six, the second
- * 3 words and 6 outputs on) outputs, `pitch` words between the rows' planes. */
+ * 3 words and 6 outputs on; stride 1 only) outputs, `pitch` words between the rows' planes. */
 MTK_INLINE void passes6(const int stride, const int mode, const int wide, dwp_channel *ch, mtk_word *planes, int plane,
                         int rows, int pitch, int8_t *out, int out_c)
 {
     for (int j = 0; j < rows; ++j, out += wide * out_c) {
-#pragma GCC unroll 2
+#pragma GCC unroll 1 /* one copy of a pass's block: 0.4 KB */
         for (int half = 0; half < wide; half += 6) {
 #pragma GCC unroll 4
             for (int c = 0; c < DW_GROUP; ++c) {
@@ -1099,7 +1099,7 @@ MTK_INLINE void groups_chunked(const mtk_depthwise_params *p, const int mode, co
                 out += rows * out_row;
                 continue;
             }
-            if (out_w == 12) {
+            if (stride == 1 && out_w == 12) {
                 passes6(stride, mode, 12, ch, planes, plane, rows, sh * words, out, out_c);
             } else {
                 passes6(stride, mode, 6, ch, planes, plane, rows, sh * words, out, out_c);
