@@ -65,10 +65,33 @@ DEPTHWISE_3X3 = [  # (h, w, c, stride, padding, act, lo): output widths 3 to 18 
 DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22), ((3, 3, 8), 1, 23), ((6, 5, 12), 2, 24),
                              ((6, 6, 8), 1, 25), ((12, 11, 4), 2, 26), ((13, 6, 8), 1, 27), ((16, 12, 12), 2, 28)]
 
+# written directly, the six-output and three-output chunks and the rows around them on small maps (3x3 to 7x7
+# outputs, V1's and V2's last layers; 12-wide rows): (input shape, stride, padding 0 SAME / 1 VALID, lower clamp, per-tensor
+# weights); channel counts 4, 6, 20, 36, 100, the input zero point -3
+DEPTHWISE_3X3_MAPS = [((3, 3, 36), 1, 0, False, False), ((5, 5, 100), 1, 1, True, False),
+                      ((6, 6, 20), 2, 0, False, True), ((7, 7, 6), 2, 1, True, False),
+                      ((6, 6, 4), 1, 0, False, True), ((8, 8, 100), 1, 1, True, False),
+                      ((13, 13, 36), 2, 1, False, False), ((11, 11, 20), 2, 0, True, True),
+                      ((19, 3, 20), 1, 0, False, True), ((13, 6, 36), 2, 0, True, False),
+                      ((5, 5, 6), 1, 0, False, False), ((7, 7, 20), 1, 0, True, True),
+                      ((10, 10, 100), 2, 0, False, False), ((14, 14, 4), 2, 0, True, False),
+                      # rows of 12 at stride 1 (two six-output passes a row), one chunk and several
+                      ((6, 12, 36), 1, 0, True, False), ((14, 14, 20), 1, 1, False, True),
+                      ((13, 12, 6), 1, 0, False, False), ((24, 24, 8), 2, 0, True, False)]
+
 
 def depthwise_3x3(zoo, seed: int):
     """DEPTHWISE_CONV_2D 3x3 at stride 1 and 2, depth multiplier 1 (the DSP path's planar rows from 4
     outputs a row, the two- and three-pixel lanes below): the Keras cases above, then the lower-clamp ones."""
+    if seed >= len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP):
+        import flatbuffer_models as fm
+
+        shape, stride, padding, clamp, per_tensor = DEPTHWISE_3X3_MAPS[seed - len(DEPTHWISE_3X3) -
+                                                                       len(DEPTHWISE_3X3_LOWER_CLAMP)]
+        p = dict(shape=shape, stride=stride, padding=padding, clamp=clamp, per_tensor=per_tensor, seed=seed)
+        return f"dw3-{seed}", lambda: fm.depthwise_conv2d(shape, 3, stride=stride, activation=int(clamp),
+                                                          padding=padding, seed=seed, per_tensor=per_tensor,
+                                                          out_q=(0.01, -20) if clamp else (0.05, 4)), p
     if seed >= len(DEPTHWISE_3X3):
         import flatbuffer_models as fm
 
@@ -88,9 +111,10 @@ def depthwise_3x3(zoo, seed: int):
     return f"dw3-{seed}", lambda: zoo.single_layer(layer, (h, w, c), 40 + seed, (lo, 1.0)), p
 
 
-DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP)
+DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP) + len(DEPTHWISE_3X3_MAPS)
 # rows of 6 (one chunk, several) and of 3, layer by layer
-DEPTHWISE_3X3_WHOLE_LAYER = [7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23]
+DEPTHWISE_3X3_WHOLE_LAYER = [7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23] + \
+    list(range(len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP), DEPTHWISE_3X3_COUNT))
 
 
 def fully_connected(zoo, seed: int):
