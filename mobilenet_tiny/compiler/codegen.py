@@ -229,17 +229,18 @@ def _render_stage(name: str, steps: list[Step], plan: Plan, graph) -> list[str]:
     def where(t: int) -> str:
         b = stage.buffers[t]
         at = plan.offset(t) if b.kind in ("input", "whole") else plan.stage_offset + b.offset
-        kind = {"input": "the input, whole", "whole": "whole", "window": f"window of {b.rows} rows",
+        kind = {"input": "the input, whole", "whole": "whole",
+                "window": f"{'ring' if b.ring else 'window'} of {b.rows} rows",
                 "transient": f"{b.rows} row{'s' if b.rows > 1 else ''}, read in the same iteration"}[b.kind]
         return f"{t} at {at} ({kind}, {b.row_bytes} B a row)"
 
     out = [
         f"/* ---- The patched stage: {stage.describe()}. Every step makes each of its output rows once, as soon",
         " * as its inputs hold the rows its windows read, into a buffer holding only the rows still to be read:",
-        " * a window keeps the rows a later window needs and moves them to its top when new rows would not fit, a",
-        " * transient buffer is read in the same iteration. One entry per kernel call: the step, its output rows,",
-        " * the input rows it reads (the padding rows above them), where they are in their buffers (rows), and the",
-        " * window rows to move first. ---- */",
+        " * a window keeps the rows a later window needs, as a ring (row r in buffer row r mod its rows) or moved",
+        " * to its top when new rows would not fit, a transient buffer is read in the same iteration. One entry",
+        " * per kernel call: the step, its output rows, the input rows it reads (the padding rows above them),",
+        " * where they are in their buffers (rows), and the window rows to move first. ---- */",
         "typedef struct {",
         f"    {ctype} step, out_rows, in_rows, pad_top;",
         f"    {ctype} in_row[{n_in}];",
@@ -272,7 +273,7 @@ def _render_stage(name: str, steps: list[Step], plan: Plan, graph) -> list[str]:
         out.append(f"        case {i}: {{ /* {step.layer}: {' + '.join(where(t) for t in step.inputs)} -> "
                    f"{where(step.output)} */")
         out.append(f"            int8_t *const out = {base(step.output)};")
-        if ob.kind == "window":
+        if ob.kind == "window" and not ob.ring:
             out += ["            if (b->move_rows) {",
                     f"                memmove(out, out + b->move_from * {rb}u, b->move_rows * {rb}u);",
                     f"                MTK_POISON(out - arena + b->move_rows * {rb}u, ({ob.rows}u - b->move_rows) * {rb}u);",
@@ -282,7 +283,14 @@ def _render_stage(name: str, steps: list[Step], plan: Plan, graph) -> list[str]:
         out.append(f"            {step.params_type} d = {step.layer};")
         for field_name, value in step.entry.band_fields(graph, step, "b->in_rows", "b->out_rows", "b->pad_top"):
             out.append(f"            d.{field_name} = {value};")
-        args = [f"{base(t)} + b->in_row[{j}] * {stage.buffers[t].row_bytes}u" for j, t in enumerate(step.inputs)]
+        args = []
+        for j, t in enumerate(step.inputs):
+            if stage.buffers[t].ring and step.entry.ring_fields is not None:
+                ring, first = step.entry.ring_fields
+                out += [f"            d.{ring} = {stage.buffers[t].rows};", f"            d.{first} = b->in_row[{j}];"]
+                args.append(base(t))
+            else:
+                args.append(f"{base(t)} + b->in_row[{j}] * {stage.buffers[t].row_bytes}u")
         args.append(f"out + b->out_row * {rb}u")
         if step.takes_scratch:
             args.append(f"arena + {plan.stage_offset + stage.scratch_offsets[i]}" if step.scratch_bytes else "NULL")

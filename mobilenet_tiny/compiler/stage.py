@@ -5,7 +5,9 @@ band of output rows needs only the input rows its windows reach. The stage runs 
 rows: in every iteration its first step makes `rows_per_iteration` more rows, and every later step makes as
 many rows as its inputs now allow (op table: Rows.ready). A tensor made and read inside the stage lives in a
 small row buffer holding only the rows still to be read: a *window* (the rows a later window still needs
-are kept across iterations, moved to the buffer's top when new rows would not fit) or a *transient* buffer
+are kept across iterations: as a ring, row r in buffer row r mod capacity, when no band writes rows across
+its end and every reader's kernel takes a ring of rows (OpEntry.ring_fields) or reads none across it, else
+moved to the buffer's top when new rows would not fit) or a *transient* buffer
 (read within the iteration that made it; transients of different steps share bytes). The graph input is
 whole, and its rows die as the stage reads past them; a tensor read after the stage (the split) is made
 whole, row by row, and may be placed over the input's dead rows.
@@ -14,7 +16,8 @@ Halo rows (the rows two neighbouring bands' windows share) are kept, not recompu
 every step is computed exactly once, with the kernels' own arithmetic (the same entry points, on a copy of
 the descriptor restricted to the band), so the outputs are those of the layer-by-layer schedule, byte for
 byte. What the stage costs is calls, the halo rows a depthwise conv copies into its scratch again per band,
-ADD's rescaling tables rebuilt per band, and the kept rows moved: `estimate_overhead` counts them.
+ADD's rescaling tables rebuilt per band, and the kept rows moved (windows that cannot be rings):
+`estimate_overhead` counts them.
 
 The whole schedule is computed here, once: `simulate` returns every band call (step, rows, where its input
 and output rows are in their buffers, which rows move first), which codegen writes as a table.
@@ -51,6 +54,7 @@ class RowBuffer:
     first: int = 0  # stage steps it is live in within an iteration (window: all of them)
     last: int = 0
     offset: int = -1  # windows, transients: inside the stage block
+    ring: bool = False  # a window whose row r is buffer row r mod rows (no kept rows moved)
 
     @property
     def size(self) -> int:
@@ -186,8 +190,20 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
         first, last_use = (i, max(readers, default=i)) if kind == "transient" else (0, last)
         buffers[t] = RowBuffer(t, row_bytes(graph.tensors[t]), rows, kind, first, last_use)
 
-    # Where each call's rows are: windows keep their rows from the top, moved up only when new rows would
-    # not fit; transients start at the top every time; whole tensors are addressed by row.
+    # Where each call's rows are: a ring's row r is in buffer row r mod its rows; other windows keep their
+    # rows from the top, moved up only when new rows would not fit; transients start at the top every time;
+    # whole tensors are addressed by row.
+    def unwrapped(b: RowBuffer, row: int, rows: int) -> bool:
+        return row % b.rows + rows <= b.rows
+
+    for t, i in made_by.items():
+        b = buffers[t]
+        # a reader without ring fields takes the ring when none of its bands wraps it (a band of one row)
+        b.ring = (b.kind == "window"
+                  and all(unwrapped(b, c.out_row, c.out_rows) for c in calls if c.step == i)
+                  and all((stage[r].entry.ring_fields is not None and len(stage[r].inputs) == 1)
+                          or all(unwrapped(b, c.in_pos[j], c.in_rows) for c in calls if c.step == r)
+                          for r, j in consumers[t]))
     top = {t: 0 for t in made_by}
     moved = 0
     for call, keep in zip(calls, keeps):
@@ -197,6 +213,8 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
             call.out_pos = call.out_row
         elif out.kind == "transient":
             top[s.output] = call.out_row
+        elif out.ring:
+            call.out_pos = call.out_row % out.rows
         else:
             end = call.out_row + call.out_rows
             if end - top[s.output] > out.rows:
@@ -206,7 +224,10 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
             call.out_pos = call.out_row - top[s.output]
         for j, t in enumerate(s.inputs):
             b = buffers[t]
-            if b.kind in ("window", "transient"):
+            if b.ring:
+                call.in_pos[j] %= b.rows
+                assert call.in_rows <= b.rows, (call, b)
+            elif b.kind in ("window", "transient"):
                 call.in_pos[j] -= top[t]
                 assert 0 <= call.in_pos[j] and call.in_pos[j] + call.in_rows <= b.rows, (call, b)
         assert call.out_pos + call.out_rows <= out.rows, (call, out)
@@ -247,12 +268,12 @@ def simulate(steps, graph, last: int, rows_per_iteration: int, content=None) -> 
 # group and band (its weights paired and records set, its rows' plan, the ring's slots per output row),
 # one input pixel of a channel group expanded into scratch again (the planar loop's 6.75 and its row's
 # padding pairs), ADD's two rescaling tables (rebuilt per band unless prepared once), a byte moved (newlib's
-# memmove, 0.78 measured). Fitted to the default schedule's measured overhead over `--memory fast`
-# (`bench --memory balanced/fast`, QEMU instructions): V1 458 K (estimated 457 K; with the former 120 / 60 /
-# 7: 303 K), V2 859 K (873 K), VWW-shaped 410 K (403 K); groups and pixels rise together in these models, so
-# their split is the kernels' (a planar row of 48 pixels ~380 instructions), not the fit's. The RISC-V
-# path's overhead is about 1.7x the Arm one.
-CALL_INSTRUCTIONS = 145
+# memmove, 0.78 measured; windows read as rings move none). Fitted to the default schedule's measured
+# overhead over `--memory fast` (`bench --memory balanced/fast`, QEMU instructions), windows as rings:
+# V1 392 K (estimated 389 K), VWW-shaped 350 K (341 K), V2 725 K (733 K); groups and pixels rise together in
+# these models, so their split is the kernels' (a planar row of 48 pixels ~380 instructions), not the fit's.
+# The RISC-V path's overhead is about 1.7x the Arm one.
+CALL_INSTRUCTIONS = 170
 DEPTHWISE_GROUP_INSTRUCTIONS = 330
 DEPTHWISE_EXPAND_PIXEL_INSTRUCTIONS = 8
 ADD_TABLE_INSTRUCTIONS = 2 * 256 * 14

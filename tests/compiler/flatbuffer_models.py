@@ -190,10 +190,10 @@ def conv2d(input_shape, filters, kernel, stride=1, dilation=1, activation=0, pad
 
 def depthwise_conv2d(input_shape, kernel, stride=1, activation=0, padding=0, seed=0, in_q=(0.02, -3),
                      out_q=(0.05, 4), per_tensor=False) -> bytes:
-    """DEPTHWISE_CONV_2D (depth multiplier 1) with random per-channel (or `per_tensor`) int8 weights and a
-    chosen output quantization, which picks the kernels' output stage form: a fused RELU with a zero point
-    above -128 (the lower clamp), RELU_N1_TO_1 (both clamps), a tiny output scale (a multiplier above 1: the
-    general form)."""
+    """DEPTHWISE_CONV_2D (depth multiplier 1) with random per-channel int8 weights and a chosen output
+    quantization, which picks the kernels' output stage form: a fused RELU with a zero point above -128 (the
+    lower clamp), RELU_N1_TO_1 (both clamps), a tiny output scale (a multiplier above 1: the general form);
+    one weight scale for all channels with `per_tensor`."""
     tensors = _conv_tensors(seed, input_shape, (1, kernel, kernel, input_shape[2]), 3, kernel, stride, padding,
                             in_q, out_q, per_tensor)
     return build_model(tensors, BuiltinOperator.DEPTHWISE_CONV_2D, [0, 1, 2], [3],

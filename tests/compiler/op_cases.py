@@ -65,6 +65,20 @@ DEPTHWISE_3X3 = [  # (h, w, c, stride, padding, act, lo): output widths 3 to 18 
 DEPTHWISE_3X3_LOWER_CLAMP = [((9, 18, 12), 1, 21), ((8, 35, 8), 2, 22), ((3, 3, 8), 1, 23), ((6, 5, 12), 2, 24),
                              ((6, 6, 8), 1, 25), ((12, 11, 4), 2, 26), ((13, 6, 8), 1, 27), ((16, 12, 12), 2, 28)]
 
+# written directly, the six-output and three-output chunks and the rows around them on small maps (3x3 to 7x7
+# outputs, V1's and V2's last layers; 12-wide rows): (input shape, stride, padding 0 SAME / 1 VALID, lower clamp, per-tensor
+# weights); channel counts 4, 6, 20, 36, 100, the input zero point -3
+DEPTHWISE_3X3_MAPS = [((3, 3, 36), 1, 0, False, False), ((5, 5, 100), 1, 1, True, False),
+                      ((6, 6, 20), 2, 0, False, True), ((7, 7, 6), 2, 1, True, False),
+                      ((6, 6, 4), 1, 0, False, True), ((8, 8, 100), 1, 1, True, False),
+                      ((13, 13, 36), 2, 1, False, False), ((11, 11, 20), 2, 0, True, True),
+                      ((19, 3, 20), 1, 0, False, True), ((13, 6, 36), 2, 0, True, False),
+                      ((5, 5, 6), 1, 0, False, False), ((7, 7, 20), 1, 0, True, True),
+                      ((10, 10, 100), 2, 0, False, False), ((14, 14, 4), 2, 0, True, False),
+                      # rows of 12 at stride 1 (two six-output passes a row), one chunk and several
+                      ((6, 12, 36), 1, 0, True, False), ((14, 14, 20), 1, 1, False, True),
+                      ((13, 12, 6), 1, 0, False, False), ((24, 24, 8), 2, 0, True, False)]
+
 
 # written directly: small maps (Helium's column strips, depthwise_mve.c): (shape, stride, padding (0 SAME,
 # 1 VALID), activation (0 none, 1 RELU, 2 RELU_N1_TO_1), output quantization, per-tensor weights, seed); maps
@@ -85,16 +99,23 @@ DEPTHWISE_3X3_SMALL_MAPS = [
 def depthwise_3x3(zoo, seed: int):
     """DEPTHWISE_CONV_2D 3x3 at stride 1 and 2, depth multiplier 1 (the DSP path's planar rows from 4
     outputs a row, the two- and three-pixel lanes below): the Keras cases above, then the lower-clamp ones,
-    then the small maps."""
+    the maps and the small maps."""
     import flatbuffer_models as fm
 
-    small = seed - len(DEPTHWISE_3X3) - len(DEPTHWISE_3X3_LOWER_CLAMP)
+    maps = seed - len(DEPTHWISE_3X3) - len(DEPTHWISE_3X3_LOWER_CLAMP)
+    small = maps - len(DEPTHWISE_3X3_MAPS)
     if small >= 0:
         shape, stride, padding, act, out_q, per_tensor, fm_seed = DEPTHWISE_3X3_SMALL_MAPS[small]
         p = dict(shape=shape, stride=stride, padding=padding, act=act, out_q=out_q, per_tensor=per_tensor,
                  seed=fm_seed, form="small map")
         return f"dw3-{seed}", lambda: fm.depthwise_conv2d(shape, 3, stride=stride, activation=act, padding=padding,
                                                           seed=fm_seed, out_q=out_q, per_tensor=per_tensor), p
+    if maps >= 0:
+        shape, stride, padding, clamp, per_tensor = DEPTHWISE_3X3_MAPS[maps]
+        p = dict(shape=shape, stride=stride, padding=padding, clamp=clamp, per_tensor=per_tensor, seed=seed)
+        return f"dw3-{seed}", lambda: fm.depthwise_conv2d(shape, 3, stride=stride, activation=int(clamp),
+                                                          padding=padding, seed=seed, per_tensor=per_tensor,
+                                                          out_q=(0.01, -20) if clamp else (0.05, 4)), p
     if seed >= len(DEPTHWISE_3X3):
         shape, stride, fm_seed = DEPTHWISE_3X3_LOWER_CLAMP[seed - len(DEPTHWISE_3X3)]
         p = dict(shape=shape, stride=stride, seed=fm_seed, form="relu lower clamp")
@@ -112,9 +133,12 @@ def depthwise_3x3(zoo, seed: int):
     return f"dw3-{seed}", lambda: zoo.single_layer(layer, (h, w, c), 40 + seed, (lo, 1.0)), p
 
 
-DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP) + len(DEPTHWISE_3X3_SMALL_MAPS)
+DEPTHWISE_3X3_COUNT = len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP) + len(DEPTHWISE_3X3_MAPS) + \
+    len(DEPTHWISE_3X3_SMALL_MAPS)
 # rows of 6 (one chunk, several) and of 3, layer by layer
-DEPTHWISE_3X3_WHOLE_LAYER = [7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23]
+DEPTHWISE_3X3_WHOLE_LAYER = [7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23] + \
+    list(range(len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP),
+               len(DEPTHWISE_3X3) + len(DEPTHWISE_3X3_LOWER_CLAMP) + len(DEPTHWISE_3X3_MAPS)))
 
 
 def fully_connected(zoo, seed: int):
@@ -151,6 +175,40 @@ def add(zoo, seed: int):
     return f"add-{seed}", lambda: zoo.single_layer(layer, (p["h"], p["w"], p["c"]), seed, (-1.0, 1.0)), p
 
 
+RING_STAGES = [  # (h, w, c, first depthwise (kernel, stride, padding), second's, depth multiplier of the second)
+    (12, 17, 8, (3, 1, "same"), (3, 2, "same"), 1),    # planar rows at stride 1 and 2, padding rows top and bottom
+    (13, 6, 8, (3, 1, "same"), (3, 1, "valid"), 1),    # rows of exactly 6 (six-output chunks), then VALID
+    (11, 3, 12, (3, 1, "same"), (3, 2, "valid"), 1),   # rows of 3 outputs (three-pixel lanes)
+    (12, 10, 6, (3, 2, "valid"), (3, 1, "same"), 1),   # a channel tail beyond a group of 4 (the scalar channels)
+    (10, 9, 4, (5, 1, "same"), (3, 1, "same"), 2),     # 5x5 (a ring of 5 rows), depth multiplier 2
+    (11, 8, 8, (3, 1, "same", "conv"), (3, 2, "same"), 1),  # a 3x3 conv's window: moved (it takes no ring)
+]
+
+
+def ring_stage(zoo, seed: int):
+    """1x1 conv, depthwise (or a conv), 1x1 conv, depthwise: the depthwise convs read rows a stage step made,
+    from ring windows (stage.py) when banded."""
+    from mobilenet_tiny.tf_env import keras
+
+    h, w, c, first, second, mult = RING_STAGES[seed]
+    p = dict(h=h, w=w, c=c, first=list(first), second=list(second), mult=mult)
+
+    def layers(x):
+        x = keras.layers.Conv2D(c, 1, activation="relu", bias_initializer="random_normal")(x)
+        if first[3:] == ("conv",):
+            x = keras.layers.Conv2D(c, first[0], strides=first[1], padding=first[2], activation="relu",
+                                    bias_initializer="random_normal")(x)
+        else:
+            x = keras.layers.DepthwiseConv2D(first[0], strides=first[1], padding=first[2], activation="relu",
+                                             bias_initializer="random_normal")(x)
+        x = keras.layers.Conv2D(c, 1, bias_initializer="random_normal")(x)
+        x = keras.layers.ReLU(6.0)(x)
+        return keras.layers.DepthwiseConv2D(second[0], strides=second[1], padding=second[2], depth_multiplier=mult,
+                                            bias_initializer="random_normal")(x)
+
+    return f"ring-{seed}", lambda: zoo.single_layer(layers, (h, w, 3), seed, (-1.0, 1.0)), p
+
+
 def output_stage_forms() -> list[tuple[str, object]]:
     """(label, build) for models written directly whose output quantization picks each output stage form of
     the DSP kernels: folded with a lower clamp (RELU, RELU6 with zero point -20), folded with both clamps
@@ -184,8 +242,12 @@ def output_stage_forms() -> list[tuple[str, object]]:
 
 def dot_shapes() -> list[tuple[str, object]]:
     """(label, build) for CONV_2D models written directly in the shapes of the DSP dot routine's own paths:
-    pointwise rows of 4 to 20 values (the written-out pair loops for 5 to 16, whole blocks expanded by the
-    routine itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each clamp form, odd filter
+    pointwise rows of 4 to 24 values (the written-out loops for 5 to 16 and 21 to 24, two filter pairs a pass,
+    with even and odd pair counts and a single pair, output stages without the sign term (zero point -128,
+    ReLU; in the general and multiple-of-8 loops too) and with it (small shifts, where its rounding ties
+    are frequent); whole blocks expanded by the routine
+    itself, a tail expanded in C, a last block of one value), pixel counts that leave a part group, each
+    clamp form, odd filter
     counts, per-tensor weights; rows of 24 to 96 values (the loops for a multiple of 8 blocks with 0 to 2
     passes after the first eight, the general loop entered at each kind of block); and one- and three-channel 3x3 first layers, each padding and stride 1 and 2,
     with more pixels than one call's groups and a VALID bottom row whose last word load would end past the
@@ -221,6 +283,29 @@ def dot_shapes() -> list[tuple[str, object]]:
         ("pointwise k40 relu per-tensor", conv((4, 4, 40), 6, activation=1, seed=46, per_tensor=True)),
         ("pointwise k24", conv((5, 5, 24), 8, seed=47)),
         ("pointwise k36 odd filters", conv((4, 5, 36), 7, seed=48)),
+        ("pointwise k8 relu even pairs", conv((4, 6, 8), 8, activation=1, seed=56)),
+        ("pointwise k9 even pairs", conv((5, 5, 9), 4, seed=54)),
+        ("pointwise k9 relu even pairs", conv((4, 5, 9), 8, activation=1, seed=55)),
+        ("pointwise k16 odd pairs", conv((5, 7, 16), 10, seed=50)),
+        ("pointwise k16 relu odd pairs", conv((4, 7, 16), 6, activation=1, seed=51)),
+        ("pointwise k24 one pair", conv((5, 4, 24), 2, seed=53)),
+        ("pointwise k24 relu odd pairs", conv((4, 5, 24), 6, activation=1, seed=52)),
+        ("pointwise k24 per-tensor odd pairs", conv((4, 4, 24), 10, seed=57, per_tensor=True)),
+        ("pointwise k12 one pair relu", conv((5, 5, 12), 2, activation=1, seed=58)),
+        ("pointwise k8 zero point -128", conv((7, 11, 8), 10, seed=59, out_q=(0.05, -128))),
+        ("pointwise k8 relu6 zero point -128", conv((5, 9, 8), 8, activation=3, seed=60, out_q=(6 / 255, -128))),
+        ("pointwise k9 zero point -128", conv((5, 7, 9), 6, seed=61, out_q=(0.05, -128))),
+        ("pointwise k12 zero point -128", conv((6, 7, 12), 8, seed=62, out_q=(0.05, -128))),
+        ("pointwise k16 zero point -128", conv((5, 7, 16), 10, seed=63, out_q=(0.05, -128))),
+        ("pointwise k16 relu6 zero point -128 per-tensor", conv((5, 5, 16), 12, activation=3, seed=64,
+                                                              out_q=(6 / 255, -128), per_tensor=True)),
+        ("pointwise k24 zero point -128", conv((5, 5, 24), 6, seed=65, out_q=(0.05, -128))),
+        ("pointwise k24 relu6 zero point -128", conv((4, 5, 24), 8, activation=3, seed=66, out_q=(6 / 255, -128))),
+        ("pointwise k32 zero point -128", conv((5, 7, 32), 6, seed=67, out_q=(0.05, -128))),
+        ("pointwise k48 relu6 zero point -128", conv((4, 5, 48), 10, activation=3, seed=68, out_q=(6 / 255, -128))),
+        ("pointwise k16 small shift", conv((9, 11, 16), 8, seed=69, out_q=(0.001, 4))),
+        ("pointwise k32 small shift", conv((9, 11, 32), 8, seed=70, out_q=(0.001, 4))),
+        ("pointwise k48 small shift", conv((9, 11, 48), 8, seed=71, out_q=(0.001, 4))),
         ("3x3 one channel same stride 2 relu", conv((17, 19, 1), 8, 3, stride=2, activation=1, seed=33)),
         ("3x3 one channel valid stride 2", conv((17, 19, 1), 16, 3, stride=2, padding=1, seed=34)),
         ("3x3 one channel same stride 1", conv((11, 13, 1), 6, 3, seed=35)),

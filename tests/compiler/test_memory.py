@@ -102,6 +102,34 @@ def test_op_sweep_every_stage_matches_tflm(zoo, kind):
     assert checked >= 10, f"only {checked} {kind} stages: the sweep no longer exercises bands"
 
 
+def ring_stage_modes(model) -> list[str]:
+    """Every stage of a ring_stage model in bands of 1, 2 and 4 rows (its depthwise convs' windows as rings,
+    some moved: a producer's band that would wrap the ring)."""
+    from mobilenet_tiny.compiler.planner import content_roots
+    from mobilenet_tiny.compiler.stage import simulate
+
+    graph, steps, _ = _planned(model)
+    return [f"stage:{last}:{rows}" for last in range(1, len(steps)) for rows in (1, 2, 4)
+            if simulate(steps, graph, last, rows, content_roots(steps)) is not None]
+
+
+@pytest.mark.parametrize("seed", range(len(op_cases.RING_STAGES)))
+def test_ring_stages_match_tflm(zoo, seed):
+    """Depthwise convs reading their input window as a ring (each kernel path: planar rows, six-output chunks,
+    three-pixel lanes, scalar channels, 5x5, depth multiplier 2), poisoned, in bands of 1, 2 and 4 rows."""
+    from mobilenet_tiny.compiler.planner import content_roots
+    from mobilenet_tiny.compiler.stage import simulate
+
+    name, build, params = op_cases.ring_stage(zoo, seed)
+    model = cached_model(name, build, **params)
+    modes = ring_stage_modes(model)
+    graph, steps, _ = _planned(model)
+    rings = [t for m in modes for t, b in simulate(steps, graph, int(m.split(":")[1]), int(m.split(":")[2]),
+                                                  content_roots(steps)).buffers.items() if b.ring]
+    assert len(modes) >= 3 and rings, (modes, rings)
+    _assert_schedules_match(model, op_inputs(model, n=8), modes, name)
+
+
 @pytest.mark.parametrize("which", ["v1", "v2"])
 def test_stage_makes_every_row_once(zoo, which):
     """The stage keeps halo rows instead of recomputing them: every step's calls cover its output rows

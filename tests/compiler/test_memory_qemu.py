@@ -84,6 +84,27 @@ def test_op_sweep_stages_on_cortex_m4(zoo, tmp_path):
     assert checked >= 9
 
 
+@pytest.mark.parametrize("board", ["qemu_m4", "qemu_m55", pytest.param("qemu_rv32", marks=pytest.mark.skipif(
+    not (shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32")),
+    reason="needs gcc-riscv64-unknown-elf and qemu-system-misc"))])
+@pytest.mark.parametrize("seed", range(len(op_cases.RING_STAGES)))
+def test_ring_stages_on_the_simd_paths(zoo, seed, board, tmp_path):
+    """Depthwise convs reading ring windows on the DSP path (planar rows, six-output chunks, three-pixel
+    lanes, the scalar channels), on Helium and on RV32: every step in the stage, bands of 1, 2 and 4 rows."""
+    from mobilenet_tiny.device.bench import bench_model
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    name, build, params = op_cases.ring_stage(zoo, seed)
+    model = cached_model(name, build, **params)
+    inputs = op_inputs(model, n=3)
+    ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+    for rows in (1, 2, 4):
+        memory = f"stage:3:{rows}"
+        run = bench_model(model, board, "compiled", inputs=inputs.reshape(len(inputs), -1),
+                          workdir=tmp_path / str(rows), memory=memory, log=lambda *_: None)
+        assert np.array_equal(run.outputs, ref), f"{name} {memory}: {board} differs from TFLM"
+
+
 @pytest.fixture
 def fit_cache(monkeypatch):
     """fit's reference models in the suite's artifact cache (one conversion, shared by every run)."""

@@ -170,6 +170,25 @@ def test_dot_routine_windows_at_other_optimisations(opt, tmp_path):
 
 
 @pytest.mark.parametrize("opt", ["-Os", "-O0"])
+def test_dot_routine_written_out_loops_at_other_optimisations(opt, tmp_path):
+    """The written-out pair loops (two pairs a pass) at -Os and -O0 too, where GCC compiles the job's set-up
+    (the sign-term flag among it) differently: 8, 16 and 24 values, odd and even pair counts, with and
+    without the sign term."""
+    import op_cases
+    from compiler_helpers import op_inputs
+    from mobilenet_tiny.interpreters import TflmInterpreter
+
+    labels = {"pointwise k8", "pointwise k8 zero point -128", "pointwise k16 relu odd pairs",
+              "pointwise k16 odd pairs", "pointwise k24 relu6 zero point -128", "pointwise k24 one pair"}
+    for label, build in [case for case in op_cases.dot_shapes() if case[0] in labels]:
+        model = build()
+        inputs = op_inputs(model, n=4)
+        result = _dsp_on_m4(model, inputs, tmp_path / label.replace(" ", "_"), opt)
+        ref = TflmInterpreter(model).run_batch(inputs).reshape(len(inputs), -1)
+        assert np.array_equal(result.outputs, ref), f"{label} at {opt}: Cortex-M4 DSP path differs from TFLM"
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O0"])
 def test_in_place_window_conv_at_other_optimisations(opt, tmp_path):
     """The one- and three-channel 3x3 CONV_2D path (rows read in place, border pixels through im2col) at -Os
     and -O0 too, where GCC schedules its C differently (the -O2 build runs in the output-stage forms above)."""

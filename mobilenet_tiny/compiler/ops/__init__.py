@@ -40,6 +40,9 @@ class OpEntry:
     band_fields: Callable | None = None  # (graph, step, in_rows, out_rows, pad_top) -> descriptor fields of a band
     band_prepare: str | None = None  # run once before a stage on the whole descriptor and the step's scratch, ...
     band_kernel: str | None = None  # ... which this entry point then reads per band (instead of `kernel`)
+    # The descriptor fields that let it read its one data input from a ring of rows (stage.py: the ring's
+    # rows, the band's first row in it); None: it reads rows that follow each other.
+    ring_fields: tuple[str, str] | None = None
 
 
 from . import (add, conv, depthwise, fully_connected, hard_swish, mean, pad, pool, quantize,  # noqa: E402

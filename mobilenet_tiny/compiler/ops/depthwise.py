@@ -62,4 +62,5 @@ def macs(graph, op) -> int:
 ENTRY = OpEntry("DEPTHWISE_CONV_2D", lower, kernel="mtk_depthwise_conv2d_s8", params_type="mtk_depthwise_params",
                 scratch_function="mtk_depthwise_conv2d_scratch_bytes", check=check_window_op, macs=macs,
                 inputs=(2, 3), options=("padding", "stride", "activation"),
-                in_place_function="mtk_depthwise_conv2d_in_place_ok", rows=window_rows, band_fields=window_band)
+                in_place_function="mtk_depthwise_conv2d_in_place_ok", rows=window_rows, band_fields=window_band,
+                ring_fields=("in_ring", "in_ring_first"))

@@ -94,7 +94,19 @@ typedef struct {
     const int16_t *filter;
     const int32_t *quant; /* channel table, blocks of 4 */
     uint8_t folded;
+    /* A banded stage's input window as a ring (0: the input rows follow each other): the buffer at `input`
+     * holds in_ring rows, and the band's input row iy is buffer row in_ring_first + iy, less in_ring once
+     * it reaches in_ring (mtk_ring_row), so that the stage writes each new row over a dead one instead of
+     * moving the kept rows up. */
+    uint16_t in_ring, in_ring_first;
 } mtk_depthwise_params;
+
+/* Buffer row of a band's row iy (0 <= iy < rows <= ring; ring 0 and first 0: iy itself). */
+static inline int mtk_ring_row(int ring, int first, int iy)
+{
+    const int r = first + iy;
+    return r >= ring ? r - ring : r;
+}
 
 /* FULLY_CONNECTED: filter is [out_c][in_c], packed; per-tensor weights repeat the one multiplier per channel. */
 typedef struct {

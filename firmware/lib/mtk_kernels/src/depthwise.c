@@ -12,7 +12,7 @@
  * SMLAxy, not 12 LDRD. Rows of 4 or more such outputs go channel-planar instead (below): one channel's
  * int16 row as column pairs, so that SMLAD takes two taps of a window at once and four outputs of one
  * channel share their loads, 81 (stride 1) or 85 (stride 2) est. M4 cycles for 36 MACs with the output stage
- * (rows of exactly 6 outputs: six a pass). Rows of exactly 3 take three-pixel lanes.
+ * (rows of exactly 6 outputs: six a pass); rows of exactly 3 too, a channel's rows of a chunk in one loop.
  * The portable build runs the same schedule in plain C over int8 rows. Channels beyond the last multiple
  * of 4 and depth multipliers above 1 take the reference loop.
  *
@@ -24,6 +24,8 @@
 #include "depthwise_rv32.h"
 #include "mtk_kernels.h"
 #include "output_stage.h"
+
+#include <stddef.h>
 
 #define DW_GROUP 4     /* channels per weight group and per quantization table block */
 #define DW_MAX_ROWS 16 /* filter heights the grouped path serves */
@@ -41,12 +43,14 @@ static int padded_width(const mtk_depthwise_params *p)
     return p->pad_left + p->in_w + (right > 0 ? right : 0);
 }
 
-/* Rows of exactly 6 outputs (3x3, stride_w 1 or 2) go through the DSP path's six-output chunks: up to
- * DWP6_ROWS output rows' input rows expanded at once, a row after the other. */
+/* Rows of exactly 6 or 3 outputs (3x3, stride_w 1 or 2), or 12 at stride 1, go through the DSP path's chunks: up to DWP6_ROWS
+ * output rows' input rows expanded at once, a row after the other. */
 #define DWP6_ROWS 6
-static int six_wide(const mtk_depthwise_params *p)
+static int chunked(const mtk_depthwise_params *p)
 {
-    return p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 6;
+    return p->filter_h == 3 && p->filter_w == 3 &&
+           (((p->stride_w == 1 || p->stride_w == 2) && (p->out_w == 6 || p->out_w == 3)) ||
+            (p->stride_w == 1 && p->out_w == 12));
 }
 
 static int chunk_rows(const mtk_depthwise_params *p)
@@ -71,12 +75,13 @@ static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *
             const int oc = ic * mult + m;
             int32_t acc = mtk_quant_entry(p->quant, DW_GROUP, oc)[0];
             for (int ky = 0; ky < p->filter_h; ++ky) {
-                const int iy = y0 + ky;
+                const int iy = y0 + ky, inside = iy >= 0 && iy < p->in_h;
+                const int8_t *row =
+                    input + (inside ? mtk_ring_row(p->in_ring, p->in_ring_first, iy) : 0) * p->in_w * p->in_c;
                 for (int kx = 0; kx < fw; ++kx) {
                     const int ix = x0 + kx;
-                    const int32_t x = (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w)
-                                          ? input[(iy * p->in_w + ix) * p->in_c + ic]
-                                          : p->input_zero_point;
+                    const int32_t x =
+                        (inside && ix >= 0 && ix < p->in_w) ? row[ix * p->in_c + ic] : p->input_zero_point;
                     acc += dw_weight(p, ky * fw + kx, oc) * x;
                 }
             }
@@ -92,11 +97,12 @@ static void depthwise_pixel_scalar(const mtk_depthwise_params *p, const int8_t *
  * window reads the same way. */
 typedef struct {
     int width, left, in_w, in_c, in_h, row_bytes; /* padded width, the image's, bytes an image row */
+    int ring, ring_first;                         /* the input's ring of rows (mtk_ring_row) */
     int32_t zp;                                   /* the zero point sign-extended in both halfwords */
 } dw_rows;
 
 /* The row geometry once per group (the descriptor would be re-read after every asm block's clobber). */
-static void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
+MTK_INLINE void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
 {
     e->width = padded_width(p);
     e->left = p->pad_left;
@@ -104,6 +110,8 @@ static void rows_plan(const mtk_depthwise_params *p, dw_rows *e)
     e->in_c = p->in_c;
     e->in_h = p->in_h;
     e->row_bytes = p->in_w * p->in_c;
+    e->ring = p->in_ring;
+    e->ring_first = p->in_ring_first;
     e->zp = __sxtb16((int32_t)mtk_bytes4(p->input_zero_point));
 }
 
@@ -122,7 +130,7 @@ static void expand_row(const dw_rows *rp, const int8_t *row_g, int iy, mtk_word 
     for (; col < left; ++col, row += 2) {
         row[0] = row[1] = zp;
     }
-    const int8_t *src = row_g + iy * rp->row_bytes;
+    const int8_t *src = row_g + mtk_ring_row(rp->ring, rp->ring_first, iy) * rp->row_bytes;
 #if MTK_THUMB2_ASM
     /* 6 instructions a pixel instead of GCC's 9 (it indexes the stores instead of post-incrementing). */
     int32_t v, e, n = in_w;
@@ -284,106 +292,6 @@ MTK_INLINE void lane_3x3_2px(const int stride, const mtk_word *r0, const mtk_wor
     *pixel1 = (uint32_t)p1l;
 }
 
-/* clang-format off */
-/* Row `row` of three neighbouring 3x3 windows in one halfword lane (rows of 3 outputs, V2's last layers):
- * each column loaded once and used by every window that covers it, 5 (stride 1) or 7 (stride 2) loads and 3
- * weight loads for 18 SMLAxy; p0..p2 the three pixels' accumulators. */
-#define DW3_ROW_S1(wa, wb, wc)                                                                                         \
-    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
-    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
-    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb") DW2_MAC("p1", "wa")                                                     \
-    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wb") DW2_MAC("p2", "wa")                                \
-    DW2_COLUMN("row", "24") DW2_MAC("p1", "wc") DW2_MAC("p2", "wb")                                                    \
-    DW2_COLUMN("row", "32") DW2_MAC("p2", "wc")
-#define DW3_ROW_S2(wa, wb, wc)                                                                                         \
-    DW2_WEIGHTS(wa, wb, wc)                                                                                            \
-    "ldr %[tmp], [%[row]]\n\t" DW2_MAC("p0", "wa")                                                                     \
-    DW2_COLUMN("row", "8") DW2_MAC("p0", "wb")                                                                         \
-    DW2_COLUMN("row", "16") DW2_MAC("p0", "wc") DW2_MAC("p1", "wa")                                                    \
-    DW2_COLUMN("row", "24") DW2_MAC("p1", "wb")                                                                        \
-    DW2_COLUMN("row", "32") DW2_MAC("p1", "wc") DW2_MAC("p2", "wa")                                                    \
-    DW2_COLUMN("row", "40") DW2_MAC("p2", "wb")                                                                        \
-    DW2_COLUMN("row", "48") DW2_MAC("p2", "wc")
-/* One statement a row keeps it within the registers (six accumulators, three weights, a column, two
- * pointers); the accumulators stay in registers between the rows. */
-#define DW3_ROW_ASM(ROW, r, oa, ob, oc)                                                                                \
-    __asm__(ROW(oa, ob, oc)                                                                                            \
-            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),  \
-              [wa] "=&r"(ka), [wb] "=&r"(kb), [wc] "=&r"(kc), [tmp] "=&r"(tmp)                                        \
-            : [row] "r"(r), [w] "r"(w)                                                                                 \
-            : "memory")
-/* The lane's folded stage (parameters at table words 4/8/12 and 6/10/14 from t) of its six values, left as
- * bytes 0 and 2 of one word per pixel (as DW2_LANE). */
-#define DW3_OUT                                                                                                        \
-    "ldr %[m], [%[t], #16]\n\t"                                                                                        \
-    "ldr %[n], [%[t], #32]\n\t"                                                                                        \
-    "ldr %[r], [%[t], #48]\n\t"                                                                                        \
-    MTK_FOLDED_ONE("p0l", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p1l", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p2l", "m", "n", "r")                                                                               \
-    "ldr %[m], [%[t], #24]\n\t"                                                                                        \
-    "ldr %[n], [%[t], #40]\n\t"                                                                                        \
-    "ldr %[r], [%[t], #56]\n\t"                                                                                        \
-    MTK_FOLDED_ONE("p0h", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p1h", "m", "n", "r")                                                                               \
-    MTK_FOLDED_ONE("p2h", "m", "n", "r")                                                                               \
-    "bfi %[p0l], %[p0h], #16, #8\n\t"                                                                                  \
-    "bfi %[p1l], %[p1h], #16, #8\n\t"                                                                                  \
-    "bfi %[p2l], %[p2h], #16, #8\n\t"                                                                                  \
-    "uxtb16 %[p0l], %[p0l]\n\t"                                                                                        \
-    "uxtb16 %[p1l], %[p1l]\n\t"                                                                                        \
-    "uxtb16 %[p2l], %[p2l]\n\t"
-/* clang-format on */
-
-/* One halfword lane of three neighbouring 3x3 windows at stride 1 or 2 (a constant after inlining), from
- * bias to output bytes (px[0..2]); the pointers as for lane_3x3_2px. */
-MTK_INLINE void lane_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1, const mtk_word *r2,
-                             const mtk_word *w, const int32_t *t, uint32_t *px)
-{
-    int32_t p0l = t[0], p0h = t[2], p1l = p0l, p1h = p0h, p2l = p0l, p2h = p0h, ka, kb, kc, tmp, m, n, r;
-    if (stride == 1) {
-        DW3_ROW_ASM(DW3_ROW_S1, r0, "0", "8", "16");
-        DW3_ROW_ASM(DW3_ROW_S1, r1, "24", "32", "40");
-        DW3_ROW_ASM(DW3_ROW_S1, r2, "48", "56", "64");
-    } else {
-        DW3_ROW_ASM(DW3_ROW_S2, r0, "0", "8", "16");
-        DW3_ROW_ASM(DW3_ROW_S2, r1, "24", "32", "40");
-        DW3_ROW_ASM(DW3_ROW_S2, r2, "48", "56", "64");
-    }
-    /* clang-format off */
-    __asm__(DW3_OUT
-            : [p0l] "+r"(p0l), [p0h] "+r"(p0h), [p1l] "+r"(p1l), [p1h] "+r"(p1h), [p2l] "+r"(p2l), [p2h] "+r"(p2h),
-              [m] "=&r"(m), [n] "=&r"(n), [r] "=&r"(r), [tmp] "=&r"(tmp)
-            : [t] "r"(t)
-            : "memory");
-    /* clang-format on */
-    px[0] = (uint32_t)p0l;
-    px[1] = (uint32_t)p1l;
-    px[2] = (uint32_t)p2l;
-}
-
-/* A row of three outputs of a group (3x3, stride 1 or 2, folded stage; lo4 the lower clamp in every byte,
- * -128 when there is none): both lanes, combined and stored. Not inlined and the lanes not unrolled: the
- * eight copies of a lane the group variants would make cost 4 KB of flash. */
-__attribute__((noinline)) static void row_3x3_3px(const int stride, const mtk_word *r0, const mtk_word *r1,
-                                                  const mtk_word *r2, const mtk_word *w, const int32_t *t, uint32_t lo4,
-                                                  int8_t *out, int out_c)
-{
-    uint32_t px[2][3]; /* lanes (c0, c2) and (c1, c3) */
-#pragma GCC unroll 1
-    for (int l = 0; l < 2; ++l) {
-        if (stride == 1) {
-            lane_3x3_3px(1, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
-        } else {
-            lane_3x3_3px(2, r0 + l, r1 + l, r2 + l, w + l, t + l, px[l]);
-        }
-    }
-    for (int k = 0; k < 3; ++k, out += out_c) {
-        const uint32_t pixel = mtk_max_s8x4(px[0][k] | (px[1][k] << 8), lo4);
-        memcpy(out, &pixel, 4);
-    }
-}
-
 /* The folded output stage of one pixel's four accumulators (channels 0..3), packed and stored. */
 MTK_INLINE void folded_store4(const int mode, const int32_t *t, uint32_t lo4, int32_t a0, int32_t a1, int32_t a2,
                               int32_t a3, int8_t *out)
@@ -433,6 +341,7 @@ MTK_INLINE void planar_store(mtk_word *d, int plane, int32_t v0, int32_t v1)
  * that column's byte offset, else -1), then from pair `zz` on padding alone. */
 typedef struct {
     int words, plane, in_h, row_bytes, in_c, inner, src0, k_lo, tail, zz;
+    int ring, ring_first; /* the input's ring of rows (mtk_ring_row) */
     int32_t zp4;
 } dwp_rows;
 
@@ -444,6 +353,8 @@ static void planar_plan(const mtk_depthwise_params *p, dwp_rows *e)
     e->plane = DWP_SLOTS * e->words;
     e->in_h = p->in_h;
     e->row_bytes = in_w * in_c;
+    e->ring = p->in_ring;
+    e->ring_first = p->in_ring_first;
     e->in_c = in_c;
     e->inner = k_hi - k_lo;
     e->src0 = (2 * k_lo - left) * in_c;
@@ -499,7 +410,7 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
         }
         return;
     }
-    const int8_t *row = row_g + iy * e->row_bytes;
+    const int8_t *row = row_g + mtk_ring_row(e->ring, e->ring_first, iy) * e->row_bytes;
     if (e->k_lo > 0) {
         planar_store(d, plane, zp4, mtk_read_s8x4(row));
     }
@@ -547,13 +458,110 @@ MTK_INLINE void expand_row_planar(const dwp_rows *e, const int8_t *row_g, int iy
     }
 }
 
+/* clang-format off */
+/* Column words v0 (even) and v1 (odd) as the pair words of channels 0..3, stored through d0..d3 (post-
+ * incremented a word): PKHBT/PKHTB pair the columns' halves, SXTB16 sign-extends. */
+#define DWP_PAIR_STORE                                                                                                 \
+    "pkhbt %[t], %[v0], %[v1], lsl #16\n\t"                                                                            \
+    "pkhtb %[v1], %[v1], %[v0], asr #16\n\t"                                                                           \
+    "sxtb16 %[v0], %[t]\n\t"                                                                                           \
+    "sxtb16 %[t], %[t], ror #8\n\t"                                                                                    \
+    "str %[v0], [%[d0]], #4\n\t"                                                                                       \
+    "str %[t], [%[d1]], #4\n\t"                                                                                        \
+    "sxtb16 %[v0], %[v1]\n\t"                                                                                          \
+    "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                  \
+    "str %[v0], [%[d2]], #4\n\t"                                                                                       \
+    "str %[v1], [%[d3]], #4\n\t"
+/* clang-format on */
+
+/* Input rows y0 + r, r in [r_begin, r_end), of the group's channels into the chunk's planes (row r at
+ * planes + r * words). The rows inside the image in one block, each row's pairs in order: the pair of padding
+ * and column 0, the inner pairs, the last column's pair, the padding pairs (the plan's k_lo, inner, tail,
+ * zz); a row reads in_w columns and writes `words` pairs a plane, so the source and plane pointers run on
+ * from row to row. expand_row_planar takes ~135 est. M4 cycles a 6-wide row (the plan re-read after its
+ * blocks' memory clobbers, branches around the border pairs); this ~80. Not inlined: one copy for the four
+ * variants. The rows outside the image (`borders`) are the same for every group of a single-chunk layer: its
+ * first group writes them, the others keep them. */
+__attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8_t *row_g, int y0, int r_begin,
+                                                   int r_end, int borders, mtk_word *planes)
+{
+    const int words = e->words, plane = e->plane;
+    /* rows [inside, outside) are in the image */
+    const int inside = -y0 < r_begin ? r_begin : -y0 > r_end ? r_end : -y0;
+    const int outside = e->in_h - y0 < inside ? inside : e->in_h - y0 > r_end ? r_end : e->in_h - y0;
+    for (int r = borders ? r_begin : inside; r < inside; ++r) {
+        expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
+    }
+    if (outside > inside) {
+        const int8_t *src = row_g + (y0 + inside) * e->row_bytes;
+        mtk_word *d0 = planes + inside * words, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t rows = outside - inside, n, v0, v1, t;
+        /* clang-format off */
+        __asm__ volatile(
+            "0:\n\t"
+            "ldr %[t], [%[e], %[o_klo]]\n\t"
+            "cmp %[t], #0\n\t"
+            "beq 1f\n\t"
+            "ldr %[v1], [%[src]]\n\t"
+            "mov %[v0], %[zp]\n\t"
+            "add %[src], %[src], %[c]\n\t"
+            DWP_PAIR_STORE
+            "1:\n\t"
+            "ldr %[n], [%[e], %[o_inner]]\n\t"
+            "cmp %[n], #0\n\t"
+            "ble 3f\n\t"
+            "2:\n\t"
+            "ldr %[v0], [%[src]]\n\t"
+            "ldr %[v1], [%[src], %[c]]\n\t"
+            "add %[src], %[src], %[c], lsl #1\n\t"
+            DWP_PAIR_STORE
+            "subs %[n], %[n], #1\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "ldr %[t], [%[e], %[o_tail]]\n\t"
+            "cmp %[t], #0\n\t"
+            "blt 4f\n\t"
+            "ldr %[v0], [%[src]]\n\t"
+            "mov %[v1], %[zp]\n\t"
+            "add %[src], %[src], %[c]\n\t"
+            DWP_PAIR_STORE
+            "4:\n\t"
+            "ldr %[n], [%[e], %[o_words]]\n\t"
+            "ldr %[t], [%[e], %[o_zz]]\n\t"
+            "subs %[n], %[n], %[t]\n\t"
+            "ble 6f\n\t"
+            "sxtb16 %[t], %[zp]\n\t"
+            "5:\n\t"
+            "str %[t], [%[d0]], #4\n\t"
+            "str %[t], [%[d1]], #4\n\t"
+            "str %[t], [%[d2]], #4\n\t"
+            "str %[t], [%[d3]], #4\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 5b\n\t"
+            "6:\n\t"
+            "subs %[rows], %[rows], #1\n\t"
+            "bne 0b\n\t"
+            : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [rows] "+r"(rows),
+              [n] "=&r"(n), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
+            : [e] "r"(e), [c] "r"(e->in_c), [zp] "r"(e->zp4), [o_klo] "i"(offsetof(dwp_rows, k_lo)),
+              [o_inner] "i"(offsetof(dwp_rows, inner)), [o_tail] "i"(offsetof(dwp_rows, tail)),
+              [o_words] "i"(offsetof(dwp_rows, words)), [o_zz] "i"(offsetof(dwp_rows, zz))
+            : "cc", "memory");
+        /* clang-format on */
+    }
+    for (int r = outside; borders && r < r_end; ++r) {
+        expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
+    }
+}
+
 /* What the row loop of one channel reads, for one assignment of window rows to slots: the pair weights
  * (taps 0 and 1 of a window row, low and high halfword) of slots 0..2, the third taps of slots 0 (bottom)
  * and 1 (top) in s01 and of slot 2 in s2, all doubled, and the bias doubled, so that the accumulators hold
  * 2 * acc, which the folded stage's SMMLAR takes (|acc| < 2^30, see mtk_fixedpoint.h); the stage's
  * parameters; where the channel's plane starts and its four-output passes end; which tails (bit 1: two
  * outputs, bit 0: one) the row has; how far back the output pointer goes from the row's end to the next
- * channel; and whether this is the group's last channel. The byte offsets are the loop's. */
+ * channel; and whether this is the group's last channel. Rows of 3 outputs read end4 as the chunk's end, x0
+ * as its first row and `tails` as the bytes between its rows' planes. The byte offsets are the loops'. */
 typedef struct {
     uint32_t p0, p1, p2, s01, s2;
 } dwp_weights;
@@ -753,52 +761,59 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
  * they are reloaded per window row) and three for the columns. Such rows are expanded row after row (the
  * six-output chunks below, DWP6_PITCH words a row), so window row ky's words are at 4 * DWP6_PITCH * ky bytes.
  * Stride 1, words at o0..o3 of a window row: even windows SMLAD of their pair, odd ones SMLADX of the pair
- * PKHBT makes across two words, the third taps by SMLAxy with half h of S. */
-#define DWP6_S1_SLOT(o0, o1, o2, o3, h)                                                                                \
+ * PKHBT makes across two words, the third taps by SMLAxy with half h of S.
+ * F(i): what window i's first SMLAD of the slot adds to, its accumulator, or in a pass's first slot the bias
+ * in a5 (a5's own first SMLAD comes last), so that no bias is copied. */
+#define DWP6_SELF(i) "a" #i
+#define DWP6_FROM_BIAS(i) "a5"
+#define DWP6_S1_SLOT(o0, o1, o2, o3, h, F)                                                                             \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
-    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                         \
     "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
-    "smladx %[a1], %[A], %[P], %[a1]\n\t"                                                                              \
+    "smladx %[a1], %[A], %[P], %[" F(1) "]\n\t"                                                                        \
     "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
     "smlat" h " %[a1], %[B], %[S], %[a1]\n\t"                                                                          \
-    "smlad %[a2], %[B], %[P], %[a2]\n\t"                                                                               \
+    "smlad %[a2], %[B], %[P], %[" F(2) "]\n\t"                                                                         \
     "smlab" h " %[a2], %[D], %[S], %[a2]\n\t"                                                                          \
     "pkhbt %[B], %[D], %[B]\n\t"                                                                                       \
-    "smladx %[a3], %[B], %[P], %[a3]\n\t"                                                                              \
+    "smladx %[a3], %[B], %[P], %[" F(3) "]\n\t"                                                                        \
     "smlat" h " %[a3], %[D], %[S], %[a3]\n\t"                                                                          \
     DWP_LD("A", o3)                                                                                                    \
-    "smlad %[a4], %[D], %[P], %[a4]\n\t"                                                                               \
+    "smlad %[a4], %[D], %[P], %[" F(4) "]\n\t"                                                                         \
     "smlab" h " %[a4], %[A], %[S], %[a4]\n\t"                                                                          \
     "pkhbt %[D], %[A], %[D]\n\t"                                                                                       \
-    "smladx %[a5], %[D], %[P], %[a5]\n\t"                                                                              \
+    "smladx %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                        \
     "smlat" h " %[a5], %[A], %[S], %[a5]\n\t"
 /* Stride 2, words o0..o6: every window's pair is a word, its third tap the next word's low half. */
-#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h)                                                                    \
+#define DWP6_S2_SLOT(o0, o1, o2, o3, o4, o5, o6, h, F)                                                                 \
     DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
-    "smlad %[a0], %[A], %[P], %[a0]\n\t"                                                                               \
+    "smlad %[a0], %[A], %[P], %[" F(0) "]\n\t"                                                                         \
     "smlab" h " %[a0], %[B], %[S], %[a0]\n\t"                                                                          \
-    "smlad %[a1], %[B], %[P], %[a1]\n\t"                                                                               \
+    "smlad %[a1], %[B], %[P], %[" F(1) "]\n\t"                                                                         \
     "smlab" h " %[a1], %[D], %[S], %[a1]\n\t"                                                                          \
     DWP_LD("A", o3) DWP_LD("B", o4)                                                                                    \
-    "smlad %[a2], %[D], %[P], %[a2]\n\t"                                                                               \
+    "smlad %[a2], %[D], %[P], %[" F(2) "]\n\t"                                                                         \
     "smlab" h " %[a2], %[A], %[S], %[a2]\n\t"                                                                          \
-    "smlad %[a3], %[A], %[P], %[a3]\n\t"                                                                               \
+    "smlad %[a3], %[A], %[P], %[" F(3) "]\n\t"                                                                         \
     "smlab" h " %[a3], %[B], %[S], %[a3]\n\t"                                                                          \
     DWP_LD("D", o5) DWP_LD("A", o6)                                                                                    \
-    "smlad %[a4], %[B], %[P], %[a4]\n\t"                                                                               \
+    "smlad %[a4], %[B], %[P], %[" F(4) "]\n\t"                                                                         \
     "smlab" h " %[a4], %[D], %[S], %[a4]\n\t"                                                                          \
-    "smlad %[a5], %[D], %[P], %[a5]\n\t"                                                                               \
+    "smlad %[a5], %[D], %[P], %[" F(5) "]\n\t"                                                                         \
     "smlab" h " %[a5], %[A], %[S], %[a5]\n\t"
-#define DWP6_PASS_S1                                                                                                   \
+/* Stride 1, the three window rows' words at w0.., w1.., w2.. (rows of 6: 4 words a row, of 12: 7) */
+#define DWP6_PASS_S1_AT(w00, w01, w02, w03, w10, w11, w12, w13, w20, w21, w22, w23)                                  \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S1_SLOT("0", "4", "8", "12", "b") DWP_REC("P", "4")                                                           \
-    DWP6_S1_SLOT("16", "20", "24", "28", "t") DWP_REC("P", "8") DWP_REC("S", "16")                                     \
-    DWP6_S1_SLOT("32", "36", "40", "44", "b")
+    DWP6_S1_SLOT(w00, w01, w02, w03, "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                                            \
+    DWP6_S1_SLOT(w10, w11, w12, w13, "t", DWP6_SELF) DWP_REC("P", "8") DWP_REC("S", "16")                              \
+    DWP6_S1_SLOT(w20, w21, w22, w23, "b", DWP6_SELF)
+#define DWP6_PASS_S1 DWP6_PASS_S1_AT("0", "4", "8", "12", "16", "20", "24", "28", "32", "36", "40", "44")
+#define DWP6_PASS_S1_12 DWP6_PASS_S1_AT("0", "4", "8", "12", "28", "32", "36", "40", "56", "60", "64", "68")
 #define DWP6_PASS_S2                                                                                                   \
     DWP_REC("P", "0") DWP_REC("S", "12")                                                                               \
-    DWP6_S2_SLOT("0", "4", "8", "12", "16", "20", "24", "b") DWP_REC("P", "4")                                         \
-    DWP6_S2_SLOT("28", "32", "36", "40", "44", "48", "52", "t") DWP_REC("P", "8") DWP_REC("S", "16")                   \
-    DWP6_S2_SLOT("56", "60", "64", "68", "72", "76", "80", "b")
+    DWP6_S2_SLOT("0", "4", "8", "12", "16", "20", "24", "b", DWP6_FROM_BIAS) DWP_REC("P", "4")                         \
+    DWP6_S2_SLOT("28", "32", "36", "40", "44", "48", "52", "t", DWP6_SELF) DWP_REC("P", "8") DWP_REC("S", "16")        \
+    DWP6_S2_SLOT("56", "60", "64", "68", "72", "76", "80", "b", DWP6_SELF)
 /* The folded stage (m in A, n in B, r in P, S the scratch register) and the lower clamp (in A). */
 #define DWP6_OUT_ONE(a)                                                                                                \
     "smmlar %[S], %[" a "], %[A], %[B]\n\t"                                                                            \
@@ -811,13 +826,19 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
 #define DWP6_MIN                                                                                                       \
     DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2") DWP_MIN_ONE("a3") DWP_MIN_ONE("a4")                   \
     DWP_MIN_ONE("a5")
-/* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart, then back to
- * the next channel's first output (the record's rewind). */
+/* Per channel: its plane and bias, the six windows, the stage, six stores out_c bytes apart from two bases
+ * (out stays at the channel's first output, so the next channel's is one byte on). */
 #define DWP6_ROW(PASS, MIN)                                                                                            \
-    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a0") DWP_BIAS("a1") DWP_BIAS("a2") DWP_BIAS("a3") DWP_BIAS("a4")             \
-    DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC DWP_STORE2("a0", "a1") DWP_STORE2("a2", "a3") DWP_STORE2("a4", "a5")       \
-    DWP_REC("A", "56") DWP_REC("B", "60")                                                                              \
-    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "1:\n\t" DWP_REC("x", "48") DWP_BIAS("a5") PASS DWP6_OUT MIN DWP_OC                                                \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
+    "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
+    "strb %[a2], [%[B]]\n\t"                                                                                           \
+    "strb %[a3], [%[B], %[A]]\n\t"                                                                                     \
+    "add %[B], %[B], %[A], lsl #1\n\t"                                                                                 \
+    "strb %[a4], [%[B]]\n\t"                                                                                           \
+    "strb %[a5], [%[B], %[A]]\n\t"                                                                                     \
+    "add %[out], %[out], #1\n\t" DWP_REC("B", "60")                                                                    \
     "add %[ch], %[ch], #64\n\t"                                                                                        \
     "cmp %[B], #0\n\t"                                                                                                 \
     "beq 1b\n\t"
@@ -828,13 +849,96 @@ _Static_assert(sizeof(dwp_channel) == 64, "the row loop steps 64 bytes a channel
     : "cc", "memory"
 /* clang-format on */
 
+/* clang-format off */
+/* Rows of exactly 3 outputs (3x3 maps, V1's and V2's last layers): per channel every row of a chunk in one
+ * loop, three windows a row, the weights of slots 0 and 1 in registers across the rows (slot 2's reloaded per
+ * row, their registers then serving the output stage), so that a channel's set-up is paid once a chunk, not
+ * once a row. Window row ky's words are at 4 * words * ky bytes (words: 3 at stride 1, 4 at stride 2); F as
+ * for the six-output slots, the bias in a2. Stride 1, words o0..o2: */
+#define DWP3_FROM_BIAS(i) "a2"
+#define DWP3_S1_SLOT(o0, o1, o2, P, S, h, F)                                                                           \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[" F(0) "]\n\t"                                                                     \
+    "pkhbt %[A], %[B], %[A]\n\t"                                                                                       \
+    "smladx %[a1], %[A], %[" P "], %[" F(1) "]\n\t"                                                                    \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlat" h " %[a1], %[B], %[" S "], %[a1]\n\t"                                                                      \
+    "smlad %[a2], %[B], %[" P "], %[" F(2) "]\n\t"                                                                     \
+    "smlab" h " %[a2], %[D], %[" S "], %[a2]\n\t"
+/* Stride 2, words o0..o3: every window's pair is a word, its third tap the next word's low half. */
+#define DWP3_S2_SLOT(o0, o1, o2, o3, P, S, h, F)                                                                       \
+    DWP_LD("A", o0) DWP_LD("B", o1) DWP_LD("D", o2)                                                                    \
+    "smlad %[a0], %[A], %[" P "], %[" F(0) "]\n\t"                                                                     \
+    "smlab" h " %[a0], %[B], %[" S "], %[a0]\n\t"                                                                      \
+    "smlad %[a1], %[B], %[" P "], %[" F(1) "]\n\t"                                                                     \
+    "smlab" h " %[a1], %[D], %[" S "], %[a1]\n\t"                                                                      \
+    DWP_LD("A", o3)                                                                                                    \
+    "smlad %[a2], %[D], %[" P "], %[" F(2) "]\n\t"                                                                     \
+    "smlab" h " %[a2], %[A], %[" S "], %[a2]\n\t"
+#define DWP3_PASS_S1                                                                                                   \
+    DWP_BIAS("a2") DWP3_S1_SLOT("0", "4", "8", "P0", "S01", "b", DWP3_FROM_BIAS)                                       \
+    DWP3_S1_SLOT("12", "16", "20", "P1", "S01", "t", DWP6_SELF)                                                        \
+    DWP_SLOT2_WEIGHTS DWP3_S1_SLOT("24", "28", "32", "T1", "T2", "b", DWP6_SELF)
+#define DWP3_PASS_S2                                                                                                   \
+    DWP_BIAS("a2") DWP3_S2_SLOT("0", "4", "8", "12", "P0", "S01", "b", DWP3_FROM_BIAS)                                 \
+    DWP3_S2_SLOT("16", "20", "24", "28", "P1", "S01", "t", DWP6_SELF)                                                  \
+    DWP_SLOT2_WEIGHTS DWP3_S2_SLOT("32", "36", "40", "44", "T1", "T2", "b", DWP6_SELF)
+/* Per channel: slot 0 and 1's weights and its first row's plane, then per row the three windows, the stage,
+ * three stores out_c bytes apart (out then at the next row), the next row's plane (the record's `tails`: bytes
+ * between rows) until the chunk's end (end4); then back to the next channel's first output (rewind). */
+#define DWP3_ROWS(PASS, MIN)                                                                                           \
+    "1:\n\t" DWP_REC("P0", "0") DWP_REC("P1", "4") DWP_REC("S01", "12") DWP_REC("x", "48")                           \
+    "2:\n\t" PASS DWP_OUT_PARAMS DWP_OUT_ONE("a0") DWP_OUT_ONE("a1") DWP_OUT_ONE("a2") MIN DWP_OC                      \
+    "strb %[a0], [%[out]]\n\t"                                                                                         \
+    "strb %[a1], [%[out], %[A]]\n\t"                                                                                   \
+    "add %[B], %[out], %[A], lsl #1\n\t"                                                                               \
+    "strb %[a2], [%[B]]\n\t"                                                                                           \
+    "add %[out], %[B], %[A]\n\t" DWP_REC("A", "52") DWP_REC("B", "44")                                                 \
+    "add %[x], %[x], %[A]\n\t"                                                                                         \
+    "cmp %[x], %[B]\n\t"                                                                                               \
+    "bne 2b\n\t" DWP_REC("A", "56") DWP_REC("B", "60")                                                                 \
+    "sub %[out], %[out], %[A]\n\t"                                                                                     \
+    "add %[ch], %[ch], #64\n\t"                                                                                        \
+    "cmp %[B], #0\n\t"                                                                                                 \
+    "beq 1b\n\t"
+#define DWP3_MIN DWP_LO DWP_MIN_ONE("a0") DWP_MIN_ONE("a1") DWP_MIN_ONE("a2")
+#define DWP3_OPERANDS                                                                                                  \
+    : [ch] "+r"(ch), [out] "+r"(out), [x] "=&r"(x), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [A] "=&r"(A),    \
+      [B] "=&r"(B), [D] "=&r"(D), [T1] "=&r"(T1), [T2] "=&r"(T2), [P0] "=&r"(P0), [P1] "=&r"(P1), [S01] "=&r"(S01)   \
+    :                                                                                                                  \
+    : "cc", "memory"
+/* clang-format on */
+
+/* A chunk's rows of 3 outputs of a group's four channels (records ch[0..3], their planes and ends set for the
+ * chunk; out at channel 0 of the chunk's first pixel). */
+MTK_INLINE void group_rows3(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+{
+    const mtk_word *x;
+    int32_t a0, a1, a2, A, B, D, T1, T2, P0, P1, S01;
+    /* clang-format off */
+    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S1, "") DWP3_OPERANDS);
+    } else if (stride == 1) {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S1, DWP3_MIN) DWP3_OPERANDS);
+    } else if (mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S2, "") DWP3_OPERANDS);
+    } else {
+        __asm__ volatile(DWP3_ROWS(DWP3_PASS_S2, DWP3_MIN) DWP3_OPERANDS);
+    }
+    /* clang-format on */
+}
+
 /* One output row of 6 outputs of a group's four channels (as group_row). */
-MTK_INLINE void group_row6(const int stride, const int mode, const dwp_channel *ch, int8_t *out)
+MTK_INLINE void group_row6(const int stride, const int mode, const int wide12, const dwp_channel *ch, int8_t *out)
 {
     const mtk_word *x;
     int32_t a0, a1, a2, a3, a4, a5, A, B, D, P, S;
     /* clang-format off */
-    if (stride == 1 && mode == MTK_OUT_FOLDED) {
+    if (stride == 1 && wide12 && mode == MTK_OUT_FOLDED) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1_12, "") DWP6_OPERANDS);
+    } else if (stride == 1 && wide12) {
+        __asm__ volatile(DWP6_ROW(DWP6_PASS_S1_12, DWP6_MIN) DWP6_OPERANDS);
+    } else if (stride == 1 && mode == MTK_OUT_FOLDED) {
         __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, "") DWP6_OPERANDS);
     } else if (stride == 1) {
         __asm__ volatile(DWP6_ROW(DWP6_PASS_S1, DWP6_MIN) DWP6_OPERANDS);
@@ -866,57 +970,43 @@ MTK_INLINE void group_row(const int stride, const int mode, const dwp_channel *c
     /* clang-format on */
 }
 
-/* The output rows of a group when a row has 6 outputs: chunks of up to DWP6_ROWS output rows, a chunk's input
- * rows expanded once, in order, so that the weights keep one order (set once a group) and a row costs four
- * pointers, not a slot rotation (V1's 6x6 layers: 105 K of their 175 K est. cycles were set-up per row). The
- * last 3 - stride_h rows of a chunk move to the top for the next one: in place, their input rows may be
- * overwritten by then. */
-MTK_INLINE void rows6(const mtk_depthwise_params *p, const int mode, const int stride, const dwp_rows *e,
-                      const int8_t *row_g, mtk_word *planes, dwp_channel *ch, int8_t *out)
+/* A chunk's `rows` output rows of 6 or 12 (`wide`, a constant after inlining: two passes of six, the second
+ * 3 words and 6 outputs on; stride 1 only) outputs, `pitch` words between the rows' planes. */
+MTK_INLINE void passes6(const int stride, const int mode, const int wide, dwp_channel *ch, mtk_word *planes, int plane,
+                        int rows, int pitch, int8_t *out, int out_c)
 {
-    const int words = e->words, plane = e->plane, sh = p->stride_h, out_row = 6 * p->out_c;
-    const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
-    for (int oy = 0; oy < p->out_h; oy += DWP6_ROWS) {
-        const int rows = p->out_h - oy < DWP6_ROWS ? p->out_h - oy : DWP6_ROWS;
-        const int y0 = oy * sh - p->pad_top, n = (rows - 1) * sh + 3;
-        int r = 0;
-        if (oy > 0) {
-            for (int c = 0; c < DW_GROUP; ++c) {
-                for (int i = 0; i < keep * words; ++i) {
-                    planes[c * plane + i] = planes[c * plane + from + i];
-                }
-            }
-            r = keep;
-        }
-        for (; r < n; ++r) {
-            expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
-        }
-        for (int j = 0; j < rows; ++j, out += out_row) {
+    for (int j = 0; j < rows; ++j, out += wide * out_c) {
+#pragma GCC unroll 1 /* one copy of a pass's block: 0.4 KB */
+        for (int half = 0; half < wide; half += 6) {
 #pragma GCC unroll 4
             for (int c = 0; c < DW_GROUP; ++c) {
-                ch[c].x0 = planes + c * plane + j * sh * words;
+                ch[c].x0 = planes + c * plane + j * pitch + half / 2;
             }
-            group_row6(stride, mode, ch, out);
+            group_row6(stride, mode, wide == 12, ch, out + half * out_c);
         }
     }
 }
 
-/* All output rows of every channel group (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots,
- * a group after the other. The row plan and the records' fields that are the same for every group are worked
- * out once a call, not once a group: the stage calls a layer per band of one row. */
-MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
-                              mtk_word *planes, int8_t *output)
+/* The bottom halves of lo and hi (PKHBT), and their top halves (PKHTB), lo's in the bottom half: GCC builds
+ * either from UXTH, ORR and two shifts (V1's 3x3-output layers: ~480 est. M4 cycles of set-up a group). */
+MTK_INLINE uint32_t dwp_pack_bottoms(uint32_t lo, uint32_t hi)
 {
-    const int words = plane_words(p), out_w = p->out_w, out_c = p->out_c;
-    const int plane = (out_w == 6 ? chunk_rows(p) : DWP_SLOTS) * words; /* words between channels' planes */
-    const int quads = out_w / 4;
-    /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
-     * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
-    uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
-    dwp_channel ch[DW_GROUP];
-    dwp_rows e;
-    planar_plan(p, &e);
-    e.plane = plane;
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+MTK_INLINE uint32_t dwp_pack_tops(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
+/* The records' fields that are the same for every group (planes `plane` words apart). */
+static void records_init(const mtk_depthwise_params *p, const int stride, mtk_word *planes, int plane, dwp_channel *ch)
+{
+    const int out_w = p->out_w, out_c = p->out_c, quads = out_w / 4;
     const int step4 = 2 * DWP_SLOTS * stride; /* words a pass of four outputs advances */
     for (int c = 0; c < DW_GROUP; ++c) {
         ch[c] = (dwp_channel){{0, 0, 0, 0, 0},
@@ -928,13 +1018,125 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
                               out_c,
                               planes + c * plane + quads * step4,
                               planes + c * plane,
-                              out_w & 3,
+                              out_w == 3 ? 4 * p->stride_h * plane_words(p) : out_w & 3,
                               (quads * 4 + (out_w & 2)) * out_c - 1,
                               c == DW_GROUP - 1};
     }
+}
+
+/* Group g's stage parameters into its records, the bias doubled (t: the group's table block). */
+MTK_INLINE void records_stage(const int32_t *t, dwp_channel *ch)
+{
+#pragma GCC unroll 4
+    for (int c = 0; c < DW_GROUP; ++c) {
+        ch[c].bias2 = 2 * t[c];
+        ch[c].m = t[DW_GROUP + c];
+        ch[c].n = t[2 * DW_GROUP + c];
+        ch[c].r = t[3 * DW_GROUP + c];
+    }
+}
+
+/* All output rows of every channel group when a row has 6 or 3 outputs: chunks of up to DWP6_ROWS output
+ * rows, a chunk's input rows expanded once, in order, so that the weights keep one order, written straight
+ * into the records once a group, and a row costs four pointers, not a slot rotation (V1's 6x6 layers: 105 K
+ * of their 175 K est. cycles were set-up per row); rows of 3 take a chunk a call. The geometry is read once a
+ * call (the descriptor would be re-read after every asm block's clobber). The last 3 - stride_h rows of a
+ * chunk move to the top for the next one: in place, their input rows may be overwritten by then. */
+MTK_INLINE void groups_chunked(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                               mtk_word *planes, int8_t *output)
+{
+    const int words = plane_words(p), plane = chunk_rows(p) * words, out_w = p->out_w;
+    const int out_h = p->out_h, sh = p->stride_h, pad_top = p->pad_top, out_c = p->out_c, out_row = out_w * out_c;
+    const int keep = sh < 3 ? 3 - sh : 0, from = ((DWP6_ROWS - 1) * sh + 3 - keep) * words;
+    const int groups = p->in_c / DW_GROUP;
+    const int16_t *filter = p->filter;
+    const int32_t *quant = p->quant;
+    dwp_channel ch[DW_GROUP];
+    dwp_rows e;
+    planar_plan(p, &e);
+    e.plane = plane;
+    records_init(p, stride, planes, plane, ch);
+    for (int g = 0; g < groups; ++g) {
+        /* a tap's weights are two words, (c0, c2) and (c1, c3): doubled by SADD16, paired by PKHBT/PKHTB;
+         * the third taps of window rows 0 and 1 share a word (s01) */
+        const mtk_word *f = (const mtk_word *)(const void *)(filter + g * 9 * DW_GROUP);
+        uint32_t a[3], b[3]; /* window row ky's third taps, (c0, c2) and (c1, c3) */
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ++ky, f += 6) {
+            const uint32_t a0 = (uint32_t)__sadd16(f[0], f[0]), b0 = (uint32_t)__sadd16(f[1], f[1]);
+            const uint32_t a1 = (uint32_t)__sadd16(f[2], f[2]), b1 = (uint32_t)__sadd16(f[3], f[3]);
+            a[ky] = (uint32_t)__sadd16(f[4], f[4]);
+            b[ky] = (uint32_t)__sadd16(f[5], f[5]);
+            (&ch[0].w.p0)[ky] = dwp_pack_bottoms(a0, a1);
+            (&ch[1].w.p0)[ky] = dwp_pack_bottoms(b0, b1);
+            (&ch[2].w.p0)[ky] = dwp_pack_tops(a0, a1);
+            (&ch[3].w.p0)[ky] = dwp_pack_tops(b0, b1);
+        }
+        ch[0].w.s01 = dwp_pack_bottoms(a[0], a[1]);
+        ch[1].w.s01 = dwp_pack_bottoms(b[0], b[1]);
+        ch[2].w.s01 = dwp_pack_tops(a[0], a[1]);
+        ch[3].w.s01 = dwp_pack_tops(b[0], b[1]);
+        ch[0].w.s2 = a[2] & 0xffffu;
+        ch[1].w.s2 = b[2] & 0xffffu;
+        ch[2].w.s2 = a[2] >> 16;
+        ch[3].w.s2 = b[2] >> 16;
+        records_stage(quant + g * 4 * DW_GROUP, ch);
+        const int8_t *row_g = input + DW_GROUP * g;
+        int8_t *out = output + DW_GROUP * g;
+        for (int oy = 0; oy < out_h; oy += DWP6_ROWS) {
+            const int rows = out_h - oy < DWP6_ROWS ? out_h - oy : DWP6_ROWS;
+            const int y0 = oy * sh - pad_top, n = (rows - 1) * sh + 3;
+            int r = 0;
+            if (oy > 0) {
+                for (int c = 0; c < DW_GROUP; ++c) {
+                    for (int i = 0; i < keep * words; ++i) {
+                        planes[c * plane + i] = planes[c * plane + from + i];
+                    }
+                }
+                r = keep;
+            }
+            expand_chunk(&e, row_g, y0, r, n, g == 0 || out_h > DWP6_ROWS, planes);
+            if (out_w == 3) {
+#pragma GCC unroll 4
+                for (int c = 0; c < DW_GROUP; ++c) {
+                    ch[c].end4 = ch[c].x0 + rows * sh * words;
+                    ch[c].rewind = rows * out_row - 1;
+                }
+                group_rows3(stride, mode, ch, out);
+                out += rows * out_row;
+                continue;
+            }
+            if (stride == 1 && out_w == 12) {
+                passes6(stride, mode, 12, ch, planes, plane, rows, sh * words, out, out_c);
+            } else {
+                passes6(stride, mode, 6, ch, planes, plane, rows, sh * words, out, out_c);
+            }
+            out += rows * out_row;
+        }
+    }
+}
+
+/* All output rows of every channel group (3x3, stride_w 1 or 2, folded stage) over the rolling planar slots,
+ * a group after the other (rows of 6 or 3 outputs: the chunks above). The row plan and the records' fields
+ * that are the same for every group are worked out once a call, not once a group: the stage calls a layer
+ * per band of one row. */
+MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, const int stride, const int8_t *input,
+                              mtk_word *planes, int8_t *output)
+{
+    if (chunked(p)) {
+        groups_chunked(p, mode, stride, input, planes, output);
+        return;
+    }
+    const int out_w = p->out_w, out_c = p->out_c;
+    /* per channel its window rows' pair weights and third taps, doubled, and its record (the weights in the
+     * slot order of the current output row, set per row: a record per assignment would cost 0.5 KB of stack) */
+    uint32_t pr[3][DW_GROUP], sg[3][DW_GROUP]; /* [window row][channel]: a row's four at fixed offsets */
+    dwp_channel ch[DW_GROUP];
+    dwp_rows e;
+    planar_plan(p, &e);
+    records_init(p, stride, planes, DWP_SLOTS * e.words, ch);
     for (int g = 0; g < p->in_c / DW_GROUP; ++g) {
         const mtk_word *f = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
-        const int32_t *t = p->quant + g * 4 * DW_GROUP;
         /* a tap's weights are two words, (c0, c2) and (c1, c3): doubled by SADD16 and paired by halfword
          * moves (PKHBT/PKHTB), per group and band (the stage calls a layer per band) */
 #pragma GCC unroll 3
@@ -942,32 +1144,18 @@ MTK_INLINE void groups_planar(const mtk_depthwise_params *p, const int mode, con
             const uint32_t a0 = (uint32_t)__sadd16(f[0], f[0]), b0 = (uint32_t)__sadd16(f[1], f[1]);
             const uint32_t a1 = (uint32_t)__sadd16(f[2], f[2]), b1 = (uint32_t)__sadd16(f[3], f[3]);
             const uint32_t a2 = (uint32_t)__sadd16(f[4], f[4]), b2 = (uint32_t)__sadd16(f[5], f[5]);
-            pr[ky][0] = (a0 & 0xffffu) | (a1 << 16);
-            pr[ky][1] = (b0 & 0xffffu) | (b1 << 16);
-            pr[ky][2] = (a0 >> 16) | (a1 & 0xffff0000u);
-            pr[ky][3] = (b0 >> 16) | (b1 & 0xffff0000u);
+            pr[ky][0] = dwp_pack_bottoms(a0, a1);
+            pr[ky][1] = dwp_pack_bottoms(b0, b1);
+            pr[ky][2] = dwp_pack_tops(a0, a1);
+            pr[ky][3] = dwp_pack_tops(b0, b1);
             sg[ky][0] = a2 & 0xffffu;
             sg[ky][1] = b2 & 0xffffu;
             sg[ky][2] = a2 >> 16;
             sg[ky][3] = b2 >> 16;
         }
-#pragma GCC unroll 4
-        for (int c = 0; c < DW_GROUP; ++c) {
-            ch[c].bias2 = 2 * t[c];
-            ch[c].m = t[DW_GROUP + c];
-            ch[c].n = t[2 * DW_GROUP + c];
-            ch[c].r = t[3 * DW_GROUP + c];
-        }
+        records_stage(p->quant + g * 4 * DW_GROUP, ch);
         const int8_t *row_g = input + DW_GROUP * g;
         int8_t *out_g = output + DW_GROUP * g;
-        if (out_w == 6) {
-#pragma GCC unroll 4
-            for (int c = 0; c < DW_GROUP; ++c) {
-                ch[c].w = (dwp_weights){pr[0][c], pr[1][c], pr[2][c], sg[0][c] | (sg[1][c] << 16), sg[2][c]};
-            }
-            rows6(p, mode, stride, &e, row_g, planes, ch, out_g);
-            continue;
-        }
         int next = -p->pad_top, first = 0;
         for (int oy = 0; oy < p->out_h; ++oy) {
             const int y0 = oy * p->stride_h - p->pad_top;
@@ -1004,15 +1192,16 @@ DWP_VARIANT(groups_planar_s1_min, MTK_OUT_FOLDED_MIN, 1)
 DWP_VARIANT(groups_planar_s2, MTK_OUT_FOLDED, 2)
 DWP_VARIANT(groups_planar_s2_min, MTK_OUT_FOLDED_MIN, 2)
 
-/* The planar rows' variant for this layer, or NULL. Rows of 3 outputs go to three-pixel lanes instead: planar
- * rows pay a group's set-up and per row a few branches and pointer moves per channel, which such rows do not
- * win back (the zoo's 3x3-output layers: 11.5 and 9.6 est. cycles a MAC planar, 9.8 and 8.3 in two-pixel
- * lanes, 7.5 and 6.2 in three-pixel lanes). */
+/* The planar rows' variant for this layer, or NULL. Rows of 1 or 2 outputs go to two-pixel lanes; rows of 3
+ * take the chunks, whose per-channel loop over a chunk's rows pays a channel's set-up once a chunk (V1's
+ * 3x3-output layers: 7.54 and 6.15 est. M4 cycles a MAC in three-pixel lanes, planar rows of 3 row by row
+ * were 11.5 and 9.6 on the zoo's). */
 static layer_fn pick_planar_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w >= DWP_MIN_WIDTH &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) && p->pad_left <= 1) {
+    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) &&
+        (p->out_w >= DWP_MIN_WIDTH || p->out_w == 3) && (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN) &&
+        p->pad_left <= 1) {
         if (p->stride_w == 1) {
             return mode == MTK_OUT_FOLDED ? groups_planar_s1 : groups_planar_s1_min;
         }
@@ -1105,40 +1294,6 @@ MTK_INLINE void group_rows(const mtk_depthwise_params *p, const int mode, const 
     }
 }
 
-#if MTK_THUMB2_ASM
-/* All output rows of group g when a row has 3 outputs (3x3, stride 1 or 2, folded stage, with or without a
- * lower clamp): the rolling rows of group_rows, each output row one row_3x3_3px call, the geometry read once
- * (V2's last layers have 84 groups of 3 rows: the per-row set-up is a third of their cycles). */
-static void group_rows_3px(const mtk_depthwise_params *p, const int8_t *input, int g, mtk_word *slots, int8_t *output)
-{
-    const int row_words = 2 * padded_width(p), stride = p->stride_w, stride_h = p->stride_h, out_c = p->out_c;
-    const int out_h = p->out_h, pad_top = p->pad_top, out_row = 3 * out_c;
-    const mtk_word *w = (const mtk_word *)(const void *)(p->filter + g * 9 * DW_GROUP);
-    const int32_t *t = p->quant + g * 4 * DW_GROUP;
-    const uint32_t lo4 =
-        mtk_output_mode(p->folded, &p->q) == MTK_OUT_FOLDED_MIN ? mtk_bytes4(p->q.act_min) : 0x80808080u;
-    dw_rows e;
-    rows_plan(p, &e);
-    const int8_t *row_g = input + DW_GROUP * g;
-    int8_t *out = output + DW_GROUP * g;
-    int next = -pad_top, first = 0;
-    for (int oy = 0, y0 = -pad_top; oy < out_h; ++oy, y0 += stride_h, out += out_row) {
-        for (int ky = next > y0 ? next - y0 : 0; ky < 3; ++ky) {
-            const int slot = first + ky < 3 ? first + ky : first + ky - 3;
-            expand_row(&e, row_g, y0 + ky, slots + slot * row_words);
-        }
-        next = y0 + 3;
-        const int s1 = first == 2 ? 0 : first + 1, s2 = s1 == 2 ? 0 : s1 + 1;
-        row_3x3_3px(stride, slots + first * row_words, slots + s1 * row_words, slots + s2 * row_words, w, t, lo4, out,
-                    out_c);
-        first += stride_h;
-        while (first >= 3) {
-            first -= 3;
-        }
-    }
-}
-#endif
-
 typedef void (*group_fn)(const mtk_depthwise_params *, const int8_t *, int, mtk_word *, int8_t *);
 
 #define DW_VARIANT(name, mode, is3x3)                                                                                  \
@@ -1156,12 +1311,6 @@ DW_VARIANT(group_any_general, MTK_OUT_GENERAL, 0)
 static group_fn pick_group_fn(const mtk_depthwise_params *p)
 {
     const int mode = mtk_output_mode(p->folded, &p->q);
-#if MTK_THUMB2_ASM
-    if (p->filter_h == 3 && p->filter_w == 3 && (p->stride_w == 1 || p->stride_w == 2) && p->out_w == 3 &&
-        (mode == MTK_OUT_FOLDED || mode == MTK_OUT_FOLDED_MIN)) {
-        return group_rows_3px;
-    }
-#endif
     if (p->filter_h != 3 || p->filter_w != 3) {
         return mode == MTK_OUT_GENERAL ? group_any_general : group_any_folded;
     }
@@ -1201,7 +1350,8 @@ static void expand_row_portable(const mtk_depthwise_params *p, const int8_t *inp
     const int width = padded_width(p), left = p->pad_left, in_w = p->in_w, in_c = p->in_c;
     const int8_t zp = (int8_t)p->input_zero_point;
     const int inside = iy >= 0 && iy < p->in_h;
-    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + DW_GROUP * g;
+    const int8_t *src =
+        input + (inside ? mtk_ring_row(p->in_ring, p->in_ring_first, iy) : 0) * in_w * in_c + DW_GROUP * g;
     for (int col = 0; col < width; ++col, row += DW_GROUP) {
         const int ix = col - left;
         const int valid = inside && ix >= 0 && ix < in_w;
@@ -1255,7 +1405,7 @@ uint32_t mtk_depthwise_conv2d_scratch_bytes(const mtk_depthwise_params *p)
     /* filter_h input rows of one channel group (a six-output chunk's rows if more), sign-extended, the width
      * rounded up to whole column pairs (the planar layout's words); every path gets the same arena */
     const uint32_t width = (uint32_t)padded_width(p);
-    const uint32_t rows = (uint32_t)(six_wide(p) && chunk_rows(p) > p->filter_h ? chunk_rows(p) : p->filter_h);
+    const uint32_t rows = (uint32_t)(chunked(p) && chunk_rows(p) > p->filter_h ? chunk_rows(p) : p->filter_h);
     return groups_apply(p) ? 8u * rows * (width + (width & 1u)) : 0u;
 }
 

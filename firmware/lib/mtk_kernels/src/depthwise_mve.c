@@ -33,7 +33,7 @@ MTK_INLINE void scatter_row(const int full, const mtk_depthwise_params *p, int w
     for (unsigned i = pad_l; i != 0; --i, dst += 3) {
         vstrbq_scatter_offset_p_s16(dst, offsets, zp, lanes);
     }
-    const int8_t *src = input + (inside ? iy : 0) * in_w * in_c + c0;
+    const int8_t *src = input + (inside ? mtk_ring_row(p->in_ring, p->in_ring_first, iy) : 0) * in_w * in_c + c0;
     for (unsigned i = image; i != 0; --i, dst += 3, src += in_c) {
         if (full) {
             vstrbq_scatter_offset_s16(dst, offsets, vldrbq_s16(src));
@@ -423,7 +423,8 @@ MTK_INLINE void strip_rows(const int group, const mtk_depthwise_params *p, const
     for (int row = keep; row < end; ++row) {
         const int iy = r0 + row;
         const int inside = iy >= 0 && iy < p->in_h;
-        const int8_t *src = inside ? input + iy * in_w * in_c + c0 : (const int8_t *)zp;
+        const int8_t *src =
+            inside ? input + mtk_ring_row(p->in_ring, p->in_ring_first, iy) * in_w * in_c + c0 : (const int8_t *)zp;
         const int src_step = inside ? in_c : 0;
         int8_t *dst = strips + STRIP_ROWS * p->pad_left + row;
         for (unsigned i = (unsigned)in_w; i != 0; --i, src += src_step, dst += STRIP_ROWS) {

@@ -30,7 +30,7 @@ static void expand_row(const mtk_depthwise_params *p, const int8_t *input, int i
     for (int i = 0; i < left; ++i) {
         r0[i] = r1[i] = r2[i] = r3[i] = zp;
     }
-    const int8_t *src = input + iy * in_w * in_c + DW_GROUP * g;
+    const int8_t *src = input + mtk_ring_row(p->in_ring, p->in_ring_first, iy) * in_w * in_c + DW_GROUP * g;
     for (int ix = left; ix < left + in_w; ++ix, src += in_c) {
         r0[ix] = src[0];
         r1[ix] = src[1];

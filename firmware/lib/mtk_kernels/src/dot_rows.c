@@ -452,6 +452,7 @@ typedef struct {
     int32_t groups;         /* of three pixels, >= 1; their outputs 3 * out_stride apart */
     int32_t one_value_last; /* the last block holds one value (its other weights are zero) */
     int32_t plain;          /* x holds plain SXTB16 halves (7 blocks only), not mtk_dot3_pixel_word's */
+    int32_t sign;           /* the output stage's sign term matters: outputs below the zero point are kept */
 } mtk_dot3_job;
 
 void mtk_dot3_folded_dsp(const mtk_dot3_job *job);
@@ -707,7 +708,8 @@ MTK_INLINE mtk_dot3_job dot3_job(const mtk_dot_rows *d, const mtk_word *x, int8_
                               0,
                               1,
                               (d->k & 3) == 1,
-                              0};
+                              0,
+                              q.act_min < q.output_zero_point};
     return job;
 }
 

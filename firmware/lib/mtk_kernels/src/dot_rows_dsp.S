@@ -7,9 +7,10 @@
  *
  * Per block of 4 values (24 multiply-accumulates): 6 single loads in pipelined runs, 4 SXTB16, 12 SMLAD;
  * 27 Cortex-M4 cycles (TRM: a load after a load whose result it does not address with costs 1). A pair's
- * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 blocks
- * have their pair loops written out; longer ones run eight blocks a pass (its test costs 5 cycles), the
- * pass ending when the pixel pointer reaches its end (kept on the stack: no register is left for it). A
+ * first block starts its accumulators from the biases (SMLAD's accumulate operand). Layers of 2 to 4 and 6
+ * blocks have their pair loops written out, two pairs a pass (one end test and one table store for both:
+ * 3 cycles a pair less, of ~106 at 8 values); longer ones run eight blocks a pass (its test costs 5
+ * cycles), the pass ending when the pixel pointer reaches its end (kept on the stack: no register is left for it). A
  * multiple of 8 blocks (every pointwise layer from 32 channels in V1) has its own loop: the first block and
  * seven more written out, then whole passes, with no jump into a pass; any other count enters its first
  * pass part-way through a PC load of the block's address (5 cycles a pair, where TBH and its index cost 7). The pair loop is written out once per clamp
@@ -26,7 +27,8 @@
  *   +20 blocks per filter row, +24 filter pairs, +28 clamp (0 none, 1 lower, 2 both), +32 lower bound in
  *   all four bytes, +36 upper bound in all four bytes, +40 rows (NULL: x holds the groups), +44 bytes
  *   between rows, +48 groups (>= 1; group g's outputs 3 * g * stride on), +52 the last block holds one value
- *   (rows of 4n + 1), +56 the pixels are plain SXTB16 halves, not doubled (only with 7 blocks).
+ *   (rows of 4n + 1), +56 the pixels are plain SXTB16 halves, not doubled (only with 7 blocks), +60 the
+ *   output stage needs its sign term (the lower bound is below the zero point; FOLD).
  */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(MTK_PORTABLE)
 
@@ -125,8 +127,11 @@
 /* The folded output stage of accumulator \a (multiplier r10, rounding r11, shift r12), saturated to int8:
  * SMMLAR + 2 ALU + SSAT, as mtk_fixedpoint.h derives it. The accumulator is already 2 * acc (the pixels
  * and the biases come doubled), SMMLAR's operand there: exact, as |acc| < 2^30 on every folded layer,
- * and its sign is acc's. */
-    .macro FOLD a, plain=0
+ * and its sign is acc's. Without \sign the sign term is left out: SMMLAR + ALU + SSAT, exact where the
+ * lower bound is at or above the zero point (ReLU, or a zero point of -128): for acc < 0 the product x is
+ * <= 0, so (x + 2^(r-1) + zp * 2^r) >> r <= zp with or without the -1, and the bound takes both. */
+    .macro FOLD a, plain=0, sign=1
+    .if \sign
     .if \plain                      /* plain SXTB16 pixels (an RGB window): the accumulator doubled here */
     lsl r2, \a, #1
     smmlar r2, r2, r10, r11
@@ -134,6 +139,9 @@
     smmlar r2, \a, r10, r11
     .endif
     add \a, r2, \a, asr #31
+    .else
+    smmlar \a, \a, r10, r11
+    .endif
     asr \a, \a, r12
     ssat \a, #8, \a
     .endm
@@ -180,13 +188,15 @@
     smlad \p2b, r11, r12, \p2b
     .endm
 
-/* The first block of a pair (entered with the pair's table block in r1): the accumulators start from the
- * biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7, pixel 1 into r8/r9, pixel 2
- * into r4/r5 last, over the biases' own registers. */
-    .macro FIRST_BLOCK plain=0
+/* The first block of a pair (its table block \off bytes after r1's, r1 stored as TABLE with \store): the
+ * accumulators start from the biases through SMLAD's accumulate operand (no copies), pixel 0 into r6/r7,
+ * pixel 1 into r8/r9, pixel 2 into r4/r5 last, over the biases' own registers. */
+    .macro FIRST_BLOCK plain=0, off=0, store=1
+    .if \store
     str r1, [sp, #TABLE]
-    ldr r4, [r1]
-    ldr r5, [r1, #4]
+    .endif
+    ldr r4, [r1, #\off]
+    ldr r5, [r1, #\off + 4]
     ldr r1, [sp, #X_BASE]
     BLOCK_LOADS
     .if !\plain
@@ -206,98 +216,150 @@
     PIXEL_MACS r4, r5
     .endm
 
-/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half): \clamp 0 none, 1 the lower
- * bound, 2 both; \nb 2 to 4 the layer's exact block count, its blocks written out (no entry jump, no pass
- * test: at 5 to 16 values, V1's first pointwise and V2's expand layers, a one-channel 3x3 window, the work
- * outside the blocks is most of a pair's cycles), the last one a HALF_BLOCK with \half, or 7 with \plain
- * (an RGB 3x3 window's 27 values, their pixels not doubled: its per-pixel doubling would cost more than the
- * shift per output it spares); 8 a multiple of 8
- * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
- * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
- * r1. The output stage's pointers and stride come in one pipelined run of loads with its first parameters. */
-    .macro PAIRS nb, clamp, half=0, plain=0
-.Lpair\nb\()c\clamp\()h\half:
-    FIRST_BLOCK \plain
-    .if \nb == 0
-    ldr pc, [sp, #ENTRY]            /* the pass's block the rest of the row starts at (set-up's .Lentries) */
-    .balign 4
-.Lblock0\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock1\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock2\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock3\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock4\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock5\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock6\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-.Lblock7\clamp:
-    BLOCK r6, r7, r8, r9, r4, r5
-    ldr r2, [sp, #X_END]
-    cmp r1, r2
-    bne .Lblock0\clamp
-.Lstage\clamp:
-    .elseif \nb == 8
-    .rept 7
-    BLOCK r6, r7, r8, r9, r4, r5
-    .endr
-    ldr r2, [sp, #X_END]
-    cmp r1, r2
-    beq .Lstage8\clamp
-.Lpass8\clamp:
-    .rept 8
-    BLOCK r6, r7, r8, r9, r4, r5
-    .endr
-    ldr r2, [sp, #X_END]
-    cmp r1, r2
-    bne .Lpass8\clamp
-.Lstage8\clamp:
-    .else
+/* The blocks of a written-out pair after its first: \nb - 1, the last a HALF_BLOCK with \half. */
+    .macro SHORT_BLOCKS nb, half
     .rept \nb - 1 - \half
     BLOCK r6, r7, r8, r9, r4, r5
     .endr
     .if \half
     HALF_BLOCK r6, r7, r8, r9, r4, r5
     .endif
-    .endif
+    .endm
+
+/* A pair's output stage (its table block \off bytes after TABLE's, back in r1): its three pixels'
+ * halfwords stored, OUT moved on past them; with \end the end test's bound loaded into r11 before the
+ * stores (a register-offset store right after a load costs 1, so the load costs 1 net). The pointers and
+ * the stride come in one pipelined run of loads with the first parameters. */
+    .macro STAGE clamp, plain, off=0, end=1, sign=1
     ldr r1, [sp, #TABLE]
     ldr lr, [sp, #OUT]
     ldr r3, [sp, #STRIDE]
-    ldr r10, [r1, #8]
-    ldr r11, [r1, #16]
-    ldr r12, [r1, #24]
-    FOLD r6, \plain
-    FOLD r8, \plain
-    FOLD r4, \plain
-    ldr r10, [r1, #12]
-    ldr r11, [r1, #20]
-    ldr r12, [r1, #28]
-    FOLD r7, \plain
-    FOLD r9, \plain
-    FOLD r5, \plain
+    ldr r10, [r1, #\off + 8]
+    ldr r11, [r1, #\off + 16]
+    ldr r12, [r1, #\off + 24]
+    FOLD r6, \plain, \sign
+    FOLD r8, \plain, \sign
+    FOLD r4, \plain, \sign
+    ldr r10, [r1, #\off + 12]
+    ldr r11, [r1, #\off + 20]
+    ldr r12, [r1, #\off + 28]
+    FOLD r7, \plain, \sign
+    FOLD r9, \plain, \sign
+    FOLD r5, \plain, \sign
     bfi r6, r7, #8, #8              /* per pixel its two channels, as one halfword */
     bfi r8, r9, #8, #8
     bfi r4, r5, #8, #8
     CLAMPS \clamp, r6, r8, r4
+    .if \end
     ldr r11, [sp, #TABLE_END]
-    strh r8, [lr, r3]               /* a register-offset store costs 1 right after a load */
+    .endif
+    strh r8, [lr, r3]
     strh r4, [lr, r3, lsl #1]
     strh r6, [lr], #2               /* the next pair's outputs follow */
     str lr, [sp, #OUT]
-    adds r1, r1, #32
-    cmp r1, r11
-    bne .Lpair\nb\()c\clamp\()h\half
-    b .Ldone
     .endm
 
-/* The general pair loop's entry points of clamp form \clamp: its pass's eight blocks, then the stage. */
-    .macro ENTRIES clamp
-    .word .Lblock0\clamp + 1, .Lblock1\clamp + 1, .Lblock2\clamp + 1, .Lblock3\clamp + 1
-    .word .Lblock4\clamp + 1, .Lblock5\clamp + 1, .Lblock6\clamp + 1, .Lblock7\clamp + 1, .Lstage\clamp + 1
+/* Every filter pair, then to .Ldone (labels .Lpair\nb\()c\clamp\()h\half\()s\sign): \clamp 0 none, 1 the
+ * lower bound, 2 both; \sign 0 the output stage without its sign term (FOLD); \nb 2 to 6 the layer's
+ * exact block count, its blocks written out (no entry jump, no pass test: at 5 to 24 values, V1's first
+ * pointwise and V2's expand layers, a one-channel 3x3 window, the work outside the blocks is most of a
+ * pair's cycles) and two pairs a pass (an odd count enters its first pass at .Lodd, its second half), the
+ * last one a HALF_BLOCK with \half, or 7 with \plain (an RGB 3x3 window's 27 values, their pixels not
+ * doubled: its per-pixel doubling would cost more than the shift per output it spares); 8 a multiple of 8
+ * blocks, the first eight written out, then passes of eight; or 0 any count, the blocks after the first
+ * eight a pass, entered part-way (ENTRY: the block's Thumb address). Enters with the pair's table block in
+ * r1. */
+    .macro PAIRS nb, clamp, half=0, plain=0, sign=1
+.Lpair\nb\()c\clamp\()h\half\()s\sign:
+    FIRST_BLOCK \plain
+    .if \nb != 0 && \nb != 8          /* written out: two pairs a pass, the second's table 32 bytes on */
+    SHORT_BLOCKS \nb, \half
+    STAGE \clamp, \plain, 0, 0, \sign
+.Lsecond\nb\()c\clamp\()h\half\()s\sign:
+    FIRST_BLOCK \plain, 32, 0
+    SHORT_BLOCKS \nb, \half
+    STAGE \clamp, \plain, 32, 1, \sign
+    adds r1, r1, #64
+    cmp r1, r11
+    bne .Lpair\nb\()c\clamp\()h\half\()s\sign
+    b .Ldone
+.Lodd\nb\()c\clamp\()h\half\()s\sign:             /* an odd pair count: the first pass runs its second half only */
+    sub r1, r1, #32
+    str r1, [sp, #TABLE]
+    b .Lsecond\nb\()c\clamp\()h\half\()s\sign
+    .elseif \nb == 0
+    ldr pc, [sp, #ENTRY]            /* the pass's block the rest of the row starts at (set-up's .Lentries) */
+    .balign 4
+.Lblock0\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock1\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock2\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock3\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock4\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock5\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock6\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+.Lblock7\clamp\()s\sign:
+    BLOCK r6, r7, r8, r9, r4, r5
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lblock0\clamp\()s\sign
+.Lstage\clamp\()s\sign:
+    .elseif \nb == 8
+    .rept 7
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    beq .Lstage8\clamp\()s\sign
+.Lpass8\clamp\()s\sign:
+    .rept 8
+    BLOCK r6, r7, r8, r9, r4, r5
+    .endr
+    ldr r2, [sp, #X_END]
+    cmp r1, r2
+    bne .Lpass8\clamp\()s\sign
+.Lstage8\clamp\()s\sign:
+    .endif
+    .if \nb == 0 || \nb == 8
+    STAGE \clamp, \plain, 0, 1, \sign
+    adds r1, r1, #32
+    cmp r1, r11
+    bne .Lpair\nb\()c\clamp\()h\half\()s\sign
+    b .Ldone
+    .endif
+    .endm
+
+/* The written-out loops' entries \kind (pair: the pass's start, odd: its second half), as the set-up numbers
+ * them: 2 to 6 blocks per clamp form 0 and 1, 3 blocks the last of one value, 7 plain blocks per form.
+ * Without the sign term (\sign 0) every form but 5 blocks (no model has pointwise layers of 17 to 20
+ * channels, and each written-out loop is 0.7 to 1.5 KB); with it (a layer without an activation whose zero
+ * point is above -128) only clamp form 0 of 4 blocks (V2's first projection, 16 -> 8 channels at 48x48);
+ * the rest take the general loops. */
+    .macro WRITTEN_OUT kind, sign
+    .if \sign
+    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
+    .word .L\kind\()4c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
+    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
+    .else
+    .word .L\kind\()2c0h0s0 + 1, .L\kind\()2c1h0s0 + 1, .L\kind\()3c0h0s0 + 1, .L\kind\()3c1h0s0 + 1
+    .word .L\kind\()4c0h0s0 + 1, .L\kind\()4c1h0s0 + 1, .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1
+    .word .L\kind\()6c0h0s0 + 1, .L\kind\()6c1h0s0 + 1, .L\kind\()3c0h1s0 + 1, .L\kind\()3c1h1s0 + 1
+    .endif
+    .word .L\kind\()7c0h0s1 + 1, .L\kind\()7c1h0s1 + 1, .L\kind\()7c2h0s1 + 1
+    .endm
+
+/* The general pair loop's entry points of clamp form \clamp (\sign: with the sign term): its pass's eight
+ * blocks, then the stage. */
+    .macro ENTRIES clamp, sign
+    .word .Lblock0\clamp\()s\sign + 1, .Lblock1\clamp\()s\sign + 1, .Lblock2\clamp\()s\sign + 1
+    .word .Lblock3\clamp\()s\sign + 1, .Lblock4\clamp\()s\sign + 1, .Lblock5\clamp\()s\sign + 1
+    .word .Lblock6\clamp\()s\sign + 1, .Lblock7\clamp\()s\sign + 1, .Lstage\clamp\()s\sign + 1
     .endm
 
     .global mtk_dot3_folded_dsp
@@ -337,40 +399,56 @@ mtk_dot3_folded_dsp:
     JOB_TO_FRAME 44, ROW_STRIDE
     JOB_TO_FRAME 48, GROUPS
     ldr r3, [r0, #28]               /* the clamp form */
+    mov r5, r3                      /* the general loops' form: 0 to 2 the clamp's, with the sign term; */
+    ldr r1, [r0, #60]               /* 3 and 4 clamp 0 and 1 without it */
+    cmp r3, #2
+    beq 8f
+    cbnz r1, 8f
+    adds r5, r5, #3
+8:
     rsb r12, r2, #1                 /* the general loops' first pass: block (1 - blocks) mod 8 after the */
     and r12, r12, #7                /* first one, or the stage for a row of one block */
     cmp r2, #1
     it eq
     moveq r12, #8
-    add r1, r3, r3, lsl #3
+    add r1, r5, r5, lsl #3
     add r12, r12, r1
     adr r1, .Lentries
     ldr r12, [r1, r12, lsl #2]
     str r12, [sp, #ENTRY]
-    ldr r1, [r0, #56]               /* plain rows (7 blocks): the loops 13 to 15 */
+    ldr r1, [r0, #56]               /* plain rows (7 blocks): the loops 12 to 14 */
     cbnz r1, 4f
     cmp r3, #2                      /* one copy of the pair loop per form: no per-pass test */
     beq 1f
     subs r1, r2, #2
-    cmp r1, #2
+    cmp r1, #4
     bls 3f
     tst r2, #7
     bne 1f
-    adds r3, r3, #11                /* clamp 0 or 1, a multiple of 8 blocks: the loops 11 and 12 */
+    adds r3, r5, #65                /* clamp 0 or 1, a multiple of 8 blocks: the loops 65 to 69 */
     b 2f
 3:
-    add r3, r3, r1, lsl #1          /* 2 to 4 blocks, clamp 0 or 1: the written-out loops 0 to 5 */
+    add r3, r3, r1, lsl #1          /* 2 to 6 blocks, clamp 0 or 1: the written-out loops 0 to 9 */
     cmp r1, #1
-    bne 2f
-    ldr r1, [r0, #52]               /* 3 blocks, the last of one value: the loops 9 and 10 */
-    cbz r1, 2f
-    adds r3, r3, #7
-    b 2f
+    bne 5f
+    ldr r1, [r0, #52]               /* 3 blocks, the last of one value: the loops 10 and 11 */
+    cbz r1, 5f
+    adds r3, r3, #8
+    b 5f
 4:
-    adds r3, r3, #13
+    adds r3, r3, #12
+5:
+    ldr r1, [r0, #60]               /* the output stage's sign term kept: the loops 30 on */
+    cbz r1, 6f
+    adds r3, r3, #30
+6:
+    ldr r1, [r0, #24]               /* an odd pair count: the written-out loop's odd entry, 15 on */
+    tst r1, #1
+    it ne
+    addne r3, r3, #15
     b 2f
 1:
-    adds r3, r3, #6                 /* else the general loops 6 to 8 */
+    adds r3, r5, #60                /* else the general loops 60 to 64 */
 2:
     adr r1, .Ldispatch
     ldr r3, [r1, r3, lsl #2]
@@ -412,26 +490,38 @@ mtk_dot3_folded_dsp:
     ldr pc, [sp, #DISPATCH]
     .balign 4
 .Ldispatch:                         /* the pair loops (Thumb addresses), as the set-up numbers them */
-    .word .Lpair2c0h0 + 1, .Lpair2c1h0 + 1, .Lpair3c0h0 + 1, .Lpair3c1h0 + 1, .Lpair4c0h0 + 1, .Lpair4c1h0 + 1
-    .word .Lpair0c0h0 + 1, .Lpair0c1h0 + 1, .Lpair0c2h0 + 1, .Lpair3c0h1 + 1, .Lpair3c1h1 + 1
-    .word .Lpair8c0h0 + 1, .Lpair8c1h0 + 1, .Lpair7c0h0 + 1, .Lpair7c1h0 + 1, .Lpair7c2h0 + 1
-.Lentries:                          /* the general loops' entries (Thumb addresses), 9 a clamp form */
-    ENTRIES 0
-    ENTRIES 1
-    ENTRIES 2
+    WRITTEN_OUT pair, 0
+    WRITTEN_OUT odd, 0
+    WRITTEN_OUT pair, 1
+    WRITTEN_OUT odd, 1
+    .word .Lpair0c0h0s1 + 1, .Lpair0c1h0s1 + 1, .Lpair0c2h0s1 + 1, .Lpair0c0h0s0 + 1, .Lpair0c1h0s0 + 1
+    .word .Lpair8c0h0s1 + 1, .Lpair8c1h0s1 + 1, .Lpair8c1h0s1 + 1, .Lpair8c0h0s0 + 1, .Lpair8c1h0s0 + 1
+.Lentries:                          /* the general loops' entries (Thumb addresses), 9 a form */
+    ENTRIES 0, 1
+    ENTRIES 1, 1
+    ENTRIES 2, 1
+    ENTRIES 0, 0
+    ENTRIES 1, 0
     PAIRS 0, 0
     PAIRS 0, 1
     PAIRS 0, 2
-    PAIRS 2, 0
-    PAIRS 2, 1
-    PAIRS 3, 0
-    PAIRS 3, 1
+    PAIRS 0, 0, 0, 0, 0
+    PAIRS 0, 1, 0, 0, 0
+    PAIRS 2, 0, 0, 0, 0
+    PAIRS 2, 1, 0, 0, 0
+    PAIRS 3, 0, 0, 0, 0
+    PAIRS 3, 1, 0, 0, 0
+    PAIRS 4, 0, 0, 0, 0
+    PAIRS 4, 1, 0, 0, 0
+    PAIRS 6, 0, 0, 0, 0
+    PAIRS 6, 1, 0, 0, 0
+    PAIRS 3, 0, 1, 0, 0
+    PAIRS 3, 1, 1, 0, 0
     PAIRS 4, 0
-    PAIRS 4, 1
-    PAIRS 3, 0, 1
-    PAIRS 3, 1, 1
     PAIRS 8, 0
     PAIRS 8, 1
+    PAIRS 8, 0, 0, 0, 0
+    PAIRS 8, 1, 0, 0, 0
     PAIRS 7, 0, 0, 1
     PAIRS 7, 1, 0, 1
     PAIRS 7, 2, 0, 1
