@@ -22,7 +22,7 @@ from compiler_helpers import zoo_model  # noqa: E402
 pytestmark = [pytest.mark.qemu, pytest.mark.tflm]
 
 SUITE_MATRIX = [("qemu_m4", "reference"), ("qemu_m55", "cmsis-nn"), ("qemu_rv32", "reference")]
-N_IMAGES = 50
+N_IMAGES = 32
 
 
 def _shapes_images(shape, n: int, seed: int) -> np.ndarray:

@@ -492,10 +492,13 @@ __attribute__((noinline)) static void expand_chunk(const dwp_rows *e, const int8
     for (int r = borders ? r_begin : inside; r < inside; ++r) {
         expand_row_planar(e, row_g, y0 + r, planes + r * words, 1);
     }
-    if (outside > inside) {
-        const int8_t *src = row_g + (y0 + inside) * e->row_bytes;
-        mtk_word *d0 = planes + inside * words, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
-        int32_t rows = outside - inside, n, v0, v1, t;
+    /* the asm's source runs on from row to row: a ring window (mtk_ring_row) is taken in runs up to its end */
+    for (int r = inside, b, run; r < outside; r += run) {
+        b = mtk_ring_row(e->ring, e->ring_first, y0 + r);
+        run = e->ring > 0 && b + outside - r > e->ring ? e->ring - b : outside - r;
+        const int8_t *src = row_g + b * e->row_bytes;
+        mtk_word *d0 = planes + r * words, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int32_t rows = run, n, v0, v1, t;
         /* clang-format off */
         __asm__ volatile(
             "0:\n\t"
