@@ -226,6 +226,18 @@
     .endif
     .endm
 
+/* One filter of a pair: its multiplier, rounding and shift (the table words at \off, \off + 8, \off + 16;
+ * the pair's other filter's are 4 bytes on) into r10-r12, FOLD's operands, then its three pixels'
+ * accumulators \a, \b, \c folded. */
+    .macro STAGE_HALF off, a, b, c, plain, sign
+    ldr r10, [r1, #\off]
+    ldr r11, [r1, #\off + 8]
+    ldr r12, [r1, #\off + 16]
+    FOLD \a, \plain, \sign
+    FOLD \b, \plain, \sign
+    FOLD \c, \plain, \sign
+    .endm
+
 /* A pair's output stage (its table block \off bytes after TABLE's, back in r1): its three pixels'
  * halfwords stored, OUT moved on past them; with \end the end test's bound loaded into r11 before the
  * stores (a register-offset store right after a load costs 1, so the load costs 1 net). The pointers and
@@ -234,18 +246,8 @@
     ldr r1, [sp, #TABLE]
     ldr lr, [sp, #OUT]
     ldr r3, [sp, #STRIDE]
-    ldr r10, [r1, #\off + 8]
-    ldr r11, [r1, #\off + 16]
-    ldr r12, [r1, #\off + 24]
-    FOLD r6, \plain, \sign
-    FOLD r8, \plain, \sign
-    FOLD r4, \plain, \sign
-    ldr r10, [r1, #\off + 12]
-    ldr r11, [r1, #\off + 20]
-    ldr r12, [r1, #\off + 28]
-    FOLD r7, \plain, \sign
-    FOLD r9, \plain, \sign
-    FOLD r5, \plain, \sign
+    STAGE_HALF \off + 8, r6, r8, r4, \plain, \sign
+    STAGE_HALF \off + 12, r7, r9, r5, \plain, \sign
     bfi r6, r7, #8, #8              /* per pixel its two channels, as one halfword */
     bfi r8, r9, #8, #8
     bfi r4, r5, #8, #8
